@@ -1,0 +1,190 @@
+package schema
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"reflect"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+)
+
+//go:embed jsonschema
+var embedded embed.FS
+
+// BaseURI prefixes every schema's $id: a schema at
+// jsonschema/<kind>/v<N>.schema.json has the $id BaseURI+<kind>/v<N>.schema.json.
+// The URIs are names, never fetched.
+const BaseURI = "https://sicollab.github.io/schema/"
+
+// Library folders under jsonschema/ that are not kinds.
+const (
+	commonDir   = "common"
+	envelopeDir = "envelope"
+)
+
+// FS returns the embedded schema files, laid out as <kind>/v<N>.schema.json,
+// plus common/v1.schema.json (shared definitions) and
+// envelope/v1.schema.json.
+func FS() fs.FS {
+	sub, err := fs.Sub(embedded, "jsonschema")
+	if err != nil {
+		panic(err) // the embed pattern guarantees the folder
+	}
+	return sub
+}
+
+// KindInfo describes one kind: its name, the versions embedded, and the
+// description of its newest schema.
+type KindInfo struct {
+	Kind        string
+	Versions    []int
+	Description string
+}
+
+// Kinds lists every kind with a schema, sorted by name.
+func Kinds() []KindInfo {
+	reg, err := compiled()
+	if err != nil {
+		return nil
+	}
+	return slices.Clone(reg.infos)
+}
+
+// SchemaURI returns the $id of the schema of kind at version.
+func SchemaURI(kind string, version int) string {
+	return BaseURI + kind + "/v" + strconv.Itoa(version) + ".schema.json"
+}
+
+type kindVersion struct {
+	kind    string
+	version int
+}
+
+type registry struct {
+	envelope *jsonschema.Schema
+	payloads map[kindVersion]*jsonschema.Schema
+	latest   map[string]int
+	infos    []KindInfo
+}
+
+// compiled compiles every embedded schema once per process; compiled
+// schemas are immutable and safe for concurrent use, so validators share them.
+var compiled = sync.OnceValues(compileAll)
+
+func compileAll() (*registry, error) {
+	c := jsonschema.NewCompiler()
+	c.Draft = jsonschema.Draft2020
+	c.AssertFormat = true
+	c.LoadURL = func(s string) (io.ReadCloser, error) {
+		return nil, fmt.Errorf("schema: refusing to load %q: only embedded schemas are used", s)
+	}
+	files, err := fs.Glob(FS(), "*/v*.schema.json")
+	if err != nil {
+		return nil, err
+	}
+	type doc struct {
+		kind        string
+		version     int
+		description string
+	}
+	var docs []doc
+	for _, name := range files {
+		raw, err := fs.ReadFile(FS(), name)
+		if err != nil {
+			return nil, err
+		}
+		kind := path.Dir(name)
+		vs := strings.TrimSuffix(strings.TrimPrefix(path.Base(name), "v"), ".schema.json")
+		version, err := strconv.Atoi(vs)
+		if err != nil || version < 1 {
+			return nil, fmt.Errorf("schema: bad version in file name %s", name)
+		}
+		var head struct {
+			ID          string `json:"$id"`
+			Description string `json:"description"`
+		}
+		if err := json.Unmarshal(raw, &head); err != nil {
+			return nil, fmt.Errorf("schema: %s: %w", name, err)
+		}
+		if want := SchemaURI(kind, version); head.ID != want {
+			return nil, fmt.Errorf("schema: %s has $id %q, want %q", name, head.ID, want)
+		}
+		if err := c.AddResource(head.ID, bytes.NewReader(raw)); err != nil {
+			return nil, fmt.Errorf("schema: add %s: %w", name, err)
+		}
+		docs = append(docs, doc{kind, version, head.Description})
+	}
+	reg := &registry{payloads: map[kindVersion]*jsonschema.Schema{}, latest: map[string]int{}}
+	if reg.envelope, err = c.Compile(SchemaURI(envelopeDir, 1)); err != nil {
+		return nil, err
+	}
+	byKind := map[string]*KindInfo{}
+	for _, d := range docs {
+		if d.kind == commonDir || d.kind == envelopeDir {
+			continue
+		}
+		s, err := c.Compile(SchemaURI(d.kind, d.version))
+		if err != nil {
+			return nil, err
+		}
+		reg.payloads[kindVersion{d.kind, d.version}] = s
+		info := byKind[d.kind]
+		if info == nil {
+			info = &KindInfo{Kind: d.kind}
+			byKind[d.kind] = info
+		}
+		info.Versions = append(info.Versions, d.version)
+		if d.version > reg.latest[d.kind] {
+			reg.latest[d.kind] = d.version
+			info.Description = d.description
+		}
+	}
+	for _, info := range byKind {
+		sort.Ints(info.Versions)
+		reg.infos = append(reg.infos, *info)
+	}
+	sort.Slice(reg.infos, func(i, j int) bool { return reg.infos[i].Kind < reg.infos[j].Kind })
+	return reg, nil
+}
+
+// payloadTypes maps each kind and version to the Go type that round-trips
+// with its schema; each kind's file registers its own in init.
+var payloadTypes = map[kindVersion]reflect.Type{}
+
+func register(kind string, version int, zero any) {
+	payloadTypes[kindVersion{kind, version}] = reflect.TypeOf(zero)
+}
+
+// NewPayload returns a pointer to a new zero value of the Go type of kind
+// at version, ready for Envelope.DecodePayload.
+func NewPayload(kind string, version int) (any, error) {
+	t, ok := payloadTypes[kindVersion{kind, version}]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s v%d has no Go type", ErrUnknownKind, kind, version)
+	}
+	return reflect.New(t).Interface(), nil
+}
+
+// strictUnmarshal decodes like json.Unmarshal but refuses fields the type
+// does not have and trailing data.
+func strictUnmarshal(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return ErrTrailingData
+	}
+	return nil
+}

@@ -1,0 +1,310 @@
+package schema
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+)
+
+// Default limits of a Validator.
+const (
+	// DefaultMaxBytes bounds one document (one envelope with its payload).
+	DefaultMaxBytes = 1 << 20
+	// DefaultMaxDepth bounds nesting of objects and arrays. The deepest
+	// valid envelope nests 7 levels; 32 leaves room for growth and stops
+	// stack-exhaustion documents long before they cost anything.
+	DefaultMaxDepth = 32
+)
+
+// Validator checks envelopes and payloads against the embedded schemas.
+// It is safe for concurrent use; make one with NewValidator and share it.
+type Validator struct {
+	reg      *registry
+	maxBytes int
+	maxDepth int
+}
+
+// Option configures a Validator.
+type Option func(*Validator) error
+
+// WithMaxBytes sets the largest document Validate accepts (at least 1).
+func WithMaxBytes(n int) Option {
+	return func(v *Validator) error {
+		if n < 1 {
+			return fmt.Errorf("schema: max bytes must be at least 1, got %d", n)
+		}
+		v.maxBytes = n
+		return nil
+	}
+}
+
+// WithMaxDepth sets the deepest nesting Validate accepts (at least 8, the
+// depth of valid envelopes plus one).
+func WithMaxDepth(n int) Option {
+	return func(v *Validator) error {
+		if n < 8 {
+			return fmt.Errorf("schema: max depth must be at least 8, got %d", n)
+		}
+		v.maxDepth = n
+		return nil
+	}
+}
+
+// NewValidator returns a Validator over the embedded schemas. Schemas are
+// compiled once per process; nothing is loaded from disk or network.
+func NewValidator(opts ...Option) (*Validator, error) {
+	reg, err := compiled()
+	if err != nil {
+		return nil, fmt.Errorf("schema: compile embedded schemas: %w", err)
+	}
+	v := &Validator{reg: reg, maxBytes: DefaultMaxBytes, maxDepth: DefaultMaxDepth}
+	for _, o := range opts {
+		if err := o(v); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+// MaxBytes returns the largest document the validator accepts.
+func (v *Validator) MaxBytes() int { return v.maxBytes }
+
+// MaxDepth returns the deepest nesting the validator accepts.
+func (v *Validator) MaxDepth() int { return v.maxDepth }
+
+// Validate checks raw, one JSON envelope, against the envelope schema and
+// its payload against the schema of its kind and version, and returns the
+// decoded envelope. On failure the error is a *ValidationError wrapping
+// ErrInvalid, ErrSyntax, ErrTrailingData, ErrDuplicateKey, ErrTooDeep,
+// ErrTooLarge, ErrUnknownKind or ErrUnknownVersion.
+func (v *Validator) Validate(raw []byte) (Envelope, error) {
+	doc, p, verr := v.parse(raw)
+	if verr != nil {
+		return Envelope{}, verr
+	}
+	if err := v.reg.envelope.Validate(doc); err != nil {
+		return Envelope{}, schemaError(err, doc, "", "", 0)
+	}
+	m := doc.(map[string]any) // the envelope schema requires an object
+	kind := m["kind"].(string)
+	version := intOf(m["schema_version"])
+	s, err := v.payloadSchema(kind, version)
+	if err != nil {
+		return Envelope{}, err
+	}
+	payload := m["payload"]
+	if err := s.Validate(payload); err != nil {
+		return Envelope{}, schemaError(err, payload, "/payload", kind, version)
+	}
+	handling := Handling(m["handling"].(string))
+	if !handling.AllowsIdentity() {
+		var vs []Violation
+		findIdentity(payload, "/payload", handling, &vs)
+		if len(vs) > 0 {
+			sort.Slice(vs, func(i, j int) bool { return vs[i].Pointer < vs[j].Pointer })
+			return Envelope{}, &ValidationError{Kind: kind, Version: version, Violations: vs, Offset: -1, cause: ErrInvalid}
+		}
+	}
+	return envelopeFrom(m, raw[p.payloadStart:p.payloadEnd]), nil
+}
+
+// ValidatePayload checks payload, the JSON of one record of kind at
+// version, on its own. Pointers in the error are relative to the payload.
+func (v *Validator) ValidatePayload(kind string, version int, payload []byte) error {
+	doc, _, verr := v.parse(payload)
+	if verr != nil {
+		return verr
+	}
+	s, err := v.payloadSchema(kind, version)
+	if err != nil {
+		return err
+	}
+	if err := s.Validate(doc); err != nil {
+		return schemaError(err, doc, "", kind, version)
+	}
+	return nil
+}
+
+func (v *Validator) parse(raw []byte) (any, *parser, *ValidationError) {
+	if len(raw) > v.maxBytes {
+		return nil, nil, &ValidationError{Offset: v.maxBytes, cause: ErrTooLarge, Violations: []Violation{{
+			Keyword: "size",
+			Message: fmt.Sprintf("document is %d bytes, limit is %d", len(raw), v.maxBytes),
+		}}}
+	}
+	doc, p := parseDocument(raw, v.maxDepth)
+	if e := p.err; e != nil {
+		kw := map[error]string{ErrTooDeep: "depth", ErrDuplicateKey: "duplicate-key"}[e.cause]
+		if kw == "" {
+			kw = "syntax"
+		}
+		return nil, nil, &ValidationError{Offset: e.offset, cause: e.cause, Violations: []Violation{{
+			Pointer: e.pointer, Keyword: kw, Message: e.msg,
+		}}}
+	}
+	return doc, p, nil
+}
+
+func (v *Validator) payloadSchema(kind string, version int) (*jsonschema.Schema, error) {
+	if s, ok := v.reg.payloads[kindVersion{kind, version}]; ok {
+		return s, nil
+	}
+	latest, known := v.reg.latest[kind]
+	if !known {
+		return nil, &ValidationError{Kind: kind, Version: version, Offset: -1, cause: ErrUnknownKind, Violations: []Violation{{
+			Pointer: "/kind", Keyword: "kind", Message: fmt.Sprintf("no schema for kind %q", kind),
+		}}}
+	}
+	return nil, &ValidationError{Kind: kind, Version: version, Offset: -1, cause: ErrUnknownVersion, Violations: []Violation{{
+		Pointer: "/schema_version", Keyword: "schema_version",
+		Message: fmt.Sprintf("kind %q has no version %d (newest is %d)", kind, version, latest),
+	}}}
+}
+
+// findIdentity reports every clear identity under a handling label that
+// does not allow one. "identity" is a reserved property name: it appears
+// only inside subject references.
+func findIdentity(v any, ptr string, h Handling, out *[]Violation) {
+	switch t := v.(type) {
+	case map[string]any:
+		if _, ok := t["identity"]; ok {
+			*out = append(*out, Violation{
+				Pointer: ptr + "/identity", Keyword: "handling",
+				Message: fmt.Sprintf("clear identity needs handling AMBER+STRICT or RED, envelope has %s", h),
+			})
+		}
+		for k, c := range t {
+			if k != "identity" {
+				findIdentity(c, ptr+"/"+escapePointer(k), h, out)
+			}
+		}
+	case []any:
+		for i, c := range t {
+			findIdentity(c, ptr+"/"+strconv.Itoa(i), h, out)
+		}
+	}
+}
+
+// envelopeFrom builds the Go envelope from a document the envelope schema
+// accepted, so every type assertion below holds.
+func envelopeFrom(m map[string]any, payload []byte) Envelope {
+	str := func(k string) string { s, _ := m[k].(string); return s }
+	tm := func(s string) time.Time { t, _ := time.Parse(time.RFC3339Nano, s); return t }
+	version := intOf(m["schema_version"])
+	e := Envelope{
+		ID: str("id"), Kind: str("kind"), SchemaVersion: version, Source: str("source"),
+		CollectedAt: tm(str("collected_at")), LegalBasis: str("legal_basis"),
+		Handling: Handling(str("handling")), RetainUntil: tm(str("retain_until")),
+		Payload: append([]byte(nil), payload...),
+	}
+	pm := m["purpose"].(map[string]any)
+	e.Purpose.RequirementID, _ = pm["requirement_id"].(string)
+	e.Purpose.TaskID, _ = pm["task_id"].(string)
+	if hops, ok := m["provenance"].([]any); ok {
+		e.Provenance = make([]Hop, 0, len(hops))
+		for _, h := range hops {
+			hm := h.(map[string]any)
+			e.Provenance = append(e.Provenance, Hop{
+				Org: hm["org"].(string), Stage: Stage(hm["stage"].(string)),
+				At: tm(hm["at"].(string)), Digest: hm["digest"].(string),
+			})
+		}
+	}
+	return e
+}
+
+// schemaError turns jsonschema's error tree into our flat, sorted list of
+// violations, with pointers prefixed by base (the location of doc in the
+// whole document). Missing and forbidden properties point at the property.
+func schemaError(err error, doc any, base, kind string, version int) error {
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return fmt.Errorf("schema: validate %s v%d: %w", kind, version, err)
+	}
+	var out []Violation
+	var walk func(e *jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) > 0 {
+			for _, c := range e.Causes {
+				walk(c)
+			}
+			return
+		}
+		kw := e.KeywordLocation[strings.LastIndexByte(e.KeywordLocation, '/')+1:]
+		ptr := base + e.InstanceLocation
+		switch kw {
+		case "required":
+			names := strings.TrimPrefix(e.Message, "missing properties: ")
+			for _, n := range strings.Split(names, ", ") {
+				n = strings.Trim(n, "'")
+				out = append(out, Violation{Pointer: ptr + "/" + escapePointer(n), Keyword: kw, Message: "required property is missing"})
+			}
+			return
+		case "additionalProperties":
+			if obj, ok := lookup(doc, e.InstanceLocation).(map[string]any); ok {
+				var extra []string
+				for k := range obj {
+					if strings.Contains(e.Message, quoteName(k)) {
+						extra = append(extra, k)
+					}
+				}
+				sort.Strings(extra)
+				for _, k := range extra {
+					out = append(out, Violation{Pointer: ptr + "/" + escapePointer(k), Keyword: kw, Message: "property is not allowed here"})
+				}
+				if len(extra) > 0 {
+					return
+				}
+			}
+		}
+		out = append(out, Violation{Pointer: ptr, Keyword: kw, Message: e.Message})
+	}
+	walk(ve)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Pointer < out[j].Pointer })
+	return &ValidationError{Kind: kind, Version: version, Violations: out, Offset: -1, cause: ErrInvalid}
+}
+
+// quoteName quotes a property name the way jsonschema v5 does in messages.
+func quoteName(s string) string {
+	s = strconv.Quote(s)
+	s = strings.ReplaceAll(s, `\"`, `"`)
+	s = strings.ReplaceAll(s, `'`, `\'`)
+	return "'" + s[1:len(s)-1] + "'"
+}
+
+// lookup resolves an RFC 6901 pointer in a decoded document.
+func lookup(doc any, ptr string) any {
+	if ptr == "" {
+		return doc
+	}
+	for _, tok := range strings.Split(ptr[1:], "/") {
+		tok = strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
+		switch t := doc.(type) {
+		case map[string]any:
+			doc = t[tok]
+		case []any:
+			i, err := strconv.Atoi(tok)
+			if err != nil || i < 0 || i >= len(t) {
+				return nil
+			}
+			doc = t[i]
+		default:
+			return nil
+		}
+	}
+	return doc
+}
+
+// intOf converts a number the schema already proved integral ("1", "1.0"
+// and "1e0" are all the integer 1 in JSON Schema).
+func intOf(v any) int {
+	n, _ := v.(json.Number)
+	f, _ := strconv.ParseFloat(string(n), 64)
+	return int(f)
+}
