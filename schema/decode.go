@@ -159,12 +159,14 @@ func (p *parser) object() any {
 			p.fail(ErrSyntax, "expected a string for an object key")
 			return nil
 		}
+		keyStart := p.pos
 		key, ok := p.str()
 		if !ok {
 			return nil
 		}
 		p.path = append(p.path, seg{key: key, isKey: true})
 		if _, dup := m[key]; dup {
+			p.pos = keyStart
 			p.fail(ErrDuplicateKey, "duplicate object key "+strconv.Quote(key))
 			return nil
 		}
@@ -184,12 +186,12 @@ func (p *parser) object() any {
 			p.payloadStart, p.payloadEnd = start, p.pos
 		}
 		m[key] = v
-		p.path = p.path[:len(p.path)-1]
 		p.skipSpace()
 		if p.pos >= len(p.data) {
 			p.fail(ErrSyntax, "unexpected end of input in object")
 			return nil
 		}
+		p.path = p.path[:len(p.path)-1]
 		switch p.data[p.pos] {
 		case ',':
 			p.pos++
@@ -198,7 +200,8 @@ func (p *parser) object() any {
 			p.depth--
 			return m
 		default:
-			p.fail(ErrSyntax, "expected ',' or '}' in object")
+			p.path = append(p.path, seg{key: key, isKey: true})
+			p.fail(ErrSyntax, "expected ',' or '}' after object member")
 			return nil
 		}
 	}
@@ -224,12 +227,12 @@ func (p *parser) array() any {
 			return nil
 		}
 		a = append(a, v)
-		p.path = p.path[:len(p.path)-1]
 		p.skipSpace()
 		if p.pos >= len(p.data) {
 			p.fail(ErrSyntax, "unexpected end of input in array")
 			return nil
 		}
+		p.path = p.path[:len(p.path)-1]
 		switch p.data[p.pos] {
 		case ',':
 			p.pos++
@@ -238,7 +241,8 @@ func (p *parser) array() any {
 			p.depth--
 			return a
 		default:
-			p.fail(ErrSyntax, "expected ',' or ']' in array")
+			p.path = append(p.path, seg{index: i})
+			p.fail(ErrSyntax, "expected ',' or ']' after array element")
 			return nil
 		}
 	}

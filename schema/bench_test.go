@@ -1,0 +1,80 @@
+package schema
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// BenchmarkValidate measures Validate on the first valid vector of every
+// kind, wrapped in an envelope, beside two references on the same bytes in
+// the same run: "decode" is a bare json.Decoder (UseNumber) into any, the
+// floor; "plain" is jsonschema v5 used plainly (decode, then validate the
+// envelope and the payload). Read the ratios validate/decode with
+// benchstat or by eye; allocations come from -benchmem.
+func BenchmarkValidate(b *testing.B) {
+	v, err := NewValidator()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, k := range Kinds() {
+		files, _ := filepath.Glob(filepath.Join("testdata", k.Kind, "v1", "valid", "*.json"))
+		if len(files) == 0 {
+			continue
+		}
+		payload, err := os.ReadFile(files[0])
+		if err != nil {
+			b.Fatal(err)
+		}
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, payload); err != nil {
+			b.Fatal(err)
+		}
+		raw := wrapForFuzz(k.Kind, compact.Bytes())
+		if _, err := v.Validate(raw); err != nil {
+			b.Fatalf("%s: %v", files[0], err)
+		}
+		b.Run(k.Kind+"/decode", func(b *testing.B) {
+			b.SetBytes(int64(len(raw)))
+			b.ReportAllocs()
+			for b.Loop() {
+				dec := json.NewDecoder(bytes.NewReader(raw))
+				dec.UseNumber()
+				var doc any
+				if err := dec.Decode(&doc); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(k.Kind+"/plain", func(b *testing.B) {
+			b.SetBytes(int64(len(raw)))
+			b.ReportAllocs()
+			s := v.reg.payloads[kindVersion{k.Kind, 1}]
+			for b.Loop() {
+				dec := json.NewDecoder(bytes.NewReader(raw))
+				dec.UseNumber()
+				var doc any
+				if err := dec.Decode(&doc); err != nil {
+					b.Fatal(err)
+				}
+				if err := v.reg.envelope.Validate(doc); err != nil {
+					b.Fatal(err)
+				}
+				if err := s.Validate(doc.(map[string]any)["payload"]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(k.Kind+"/validate", func(b *testing.B) {
+			b.SetBytes(int64(len(raw)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := v.Validate(raw); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,127 @@
+package schema
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// seedVectors adds every vector under testdata, bare and inside an envelope.
+func seedVectors(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*", "v*", "*", "*.json"))
+	for _, name := range files {
+		raw, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(raw)
+		kind := filepath.Base(filepath.Dir(filepath.Dir(filepath.Dir(name))))
+		f.Add(wrapForFuzz(kind, raw))
+	}
+	f.Add([]byte(`{"a":1,"a":2}`))
+	f.Add([]byte(`[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[`))
+	f.Add([]byte(`{"payload":"\ud800"}`))
+}
+
+func wrapForFuzz(kind string, payload []byte) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"id":"01936f4e-8b2a-7c3d-9e4f-0a1b2c3d4e5f","kind":`)
+	k, _ := json.Marshal(kind)
+	b.Write(k)
+	b.WriteString(`,"schema_version":1,"source":"bank-north-01","collected_at":"2026-03-01T08:00:00Z",` +
+		`"purpose":{"requirement_id":"01936f4e-0000-7000-8000-000000000001"},"legal_basis":"synthetic",` +
+		`"handling":"AMBER","retain_until":"2027-03-01T00:00:00Z","payload":`)
+	b.Write(payload)
+	b.WriteString("}")
+	return b.Bytes()
+}
+
+// FuzzValidate checks Validate never panics and never accepts what the
+// schemas forbid: whatever it accepts must also be accepted by the plain
+// path (encoding/json, then jsonschema on the envelope and the payload),
+// must carry no duplicate keys, and must give back its payload bytes.
+func FuzzValidate(f *testing.F) {
+	seedVectors(f)
+	v, err := NewValidator()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		env, err := v.Validate(raw)
+		if err != nil {
+			if _, ok := err.(*ValidationError); !ok {
+				t.Fatalf("error is %T, want *ValidationError: %v", err, err)
+			}
+			return
+		}
+		if !json.Valid(raw) {
+			t.Fatalf("accepted invalid JSON %q", raw)
+		}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		var doc any
+		if err := dec.Decode(&doc); err != nil {
+			t.Fatal(err)
+		}
+		if err := v.reg.envelope.Validate(doc); err != nil {
+			t.Fatalf("accepted an envelope the schema refuses: %v", err)
+		}
+		m := doc.(map[string]any)
+		s := v.reg.payloads[kindVersion{env.Kind, env.SchemaVersion}]
+		if err := s.Validate(m["payload"]); err != nil {
+			t.Fatalf("accepted a payload the schema refuses: %v", err)
+		}
+		if !json.Valid(env.Payload) {
+			t.Fatalf("payload bytes %q are not JSON", env.Payload)
+		}
+		if _, err := PayloadDigest(env.Payload); err != nil {
+			t.Fatalf("accepted payload cannot be canonicalized: %v", err)
+		}
+	})
+}
+
+// FuzzParse compares the parser with encoding/json: what it accepts,
+// encoding/json accepts and decodes to the same value; what encoding/json
+// accepts, it accepts unless the input repeats a key, nests too deep, or
+// carries text that is not valid UTF-8 (which encoding/json silently
+// replaces).
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{`{}`, `[]`, `{"a":[1,2.5e3,-0,"x",true,false,null]}`, `"\u00e9\ud83d\ude00"`, `{"a":1,"a":2}`, `1 2`, `-01`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		got, p := parseDocument(raw, 64)
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		var want any
+		stdErr := dec.Decode(&want)
+		if stdErr == nil {
+			if _, err := dec.Token(); err == nil {
+				stdErr = ErrTrailingData
+			}
+		}
+		if p.err == nil {
+			if stdErr != nil {
+				t.Fatalf("parser accepted %q, encoding/json refused: %v", raw, stdErr)
+			}
+			gb, _ := json.Marshal(got)
+			wb, _ := json.Marshal(want)
+			if !bytes.Equal(gb, wb) {
+				t.Fatalf("parser decoded %q as %s, encoding/json as %s", raw, gb, wb)
+			}
+			return
+		}
+		switch p.err.cause {
+		case ErrDuplicateKey, ErrTooDeep:
+			return
+		case ErrSyntax:
+			if stdErr == nil && !bytes.Contains(raw, []byte(`\u`)) && utf8Valid(raw) {
+				t.Fatalf("parser refused %q (%s), encoding/json accepted", raw, p.err.msg)
+			}
+		}
+	})
+}
+
+func utf8Valid(b []byte) bool { return json.Valid([]byte(`"`+string(b)+`"`)) || bytes.Equal(b, bytes.ToValidUTF8(b, nil)) }
