@@ -124,4 +124,6 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-func utf8Valid(b []byte) bool { return json.Valid([]byte(`"`+string(b)+`"`)) || bytes.Equal(b, bytes.ToValidUTF8(b, nil)) }
+func utf8Valid(b []byte) bool {
+	return json.Valid([]byte(`"`+string(b)+`"`)) || bytes.Equal(b, bytes.ToValidUTF8(b, nil))
+}
