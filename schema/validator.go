@@ -267,6 +267,21 @@ func schemaError(err error, doc any, base, kind string, version int) error {
 	}
 	walk(ve)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Pointer < out[j].Pointer })
+	// A time with an offset or a malformed UUID breaks both the standard
+	// format and our stricter pattern; one mistake gets one violation.
+	hasFormat := map[string]bool{}
+	for _, x := range out {
+		if x.Keyword == "format" {
+			hasFormat[x.Pointer] = true
+		}
+	}
+	kept := out[:0]
+	for _, x := range out {
+		if x.Keyword != "pattern" || !hasFormat[x.Pointer] {
+			kept = append(kept, x)
+		}
+	}
+	out = kept
 	return &ValidationError{Kind: kind, Version: version, Violations: out, Offset: -1, cause: ErrInvalid}
 }
 

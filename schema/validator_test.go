@@ -95,7 +95,7 @@ func TestValidateEnvelopeViolations(t *testing.T) {
 		got = append(got, x.Pointer+" "+x.Keyword)
 	}
 	for _, want := range []string{
-		"/id pattern", "/schema_version minimum", "/source pattern", "/collected_at pattern",
+		"/id format", "/schema_version minimum", "/source pattern", "/collected_at pattern",
 		"/purpose minProperties", "/handling enum", "/retain_until required", "/religion additionalProperties",
 	} {
 		assert.Contains(t, got, want)

@@ -178,7 +178,7 @@ func (r *renderer) rows(prefix string, n, root, common *node, depth int) {
 	if depth > 8 {
 		return
 	}
-	n = resolve(n, root, common)
+	n, root = resolve(n, root, common)
 	if n.Items != nil && n.Properties == nil {
 		r.rows(prefix+"[]", n.Items, root, common, depth+1)
 		return
@@ -194,7 +194,7 @@ func (r *renderer) rows(prefix string, n, root, common *node, depth int) {
 	}
 	for _, p := range names {
 		child := n.Properties[p]
-		res := resolve(child, root, common)
+		res, resRoot := resolve(child, root, common)
 		desc := child.Description
 		if desc == "" {
 			desc = res.Description
@@ -206,31 +206,37 @@ func (r *renderer) rows(prefix string, n, root, common *node, depth int) {
 		}
 		fmt.Fprintf(&r.buf, "| `%s` | %s | %s | %s | %s |\n", path, typeOf(res), required, rule(res), oneLine(desc))
 		if res.Properties != nil {
-			r.rows(path+".", res, root, common, depth+1)
+			r.rows(path+".", res, resRoot, common, depth+1)
 		} else if res.Items != nil {
-			if it := resolve(res.Items, root, common); it.Properties != nil {
-				r.rows(path+"[].", it, root, common, depth+1)
+			if it, itRoot := resolve(res.Items, resRoot, common); it.Properties != nil {
+				r.rows(path+"[].", it, itRoot, common, depth+1)
 			}
 		}
 	}
 }
 
-func resolve(n, root, common *node) *node {
+// resolve follows $ref chains; a reference into common makes common the
+// document that later "#/$defs/..." references resolve in.
+func resolve(n, root, common *node) (*node, *node) {
 	for range 8 {
 		if n == nil || n.Ref == "" {
-			return n
+			break
 		}
 		_, frag, _ := strings.Cut(n.Ref, "#/$defs/")
 		switch {
 		case strings.HasPrefix(n.Ref, "../common/"):
+			root = common
 			n = common.Defs[frag]
 		case strings.HasPrefix(n.Ref, "#/$defs/"):
 			n = root.Defs[frag]
 		default:
-			return n
+			return n, root
 		}
 	}
-	return n
+	if n == nil {
+		n = &node{}
+	}
+	return n, root
 }
 
 func typeOf(n *node) string {
