@@ -48,6 +48,11 @@ func FuzzValidate(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	// The oracle is compiled from the files as written, without inlining.
+	plain, err := compileAll(false)
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		env, err := v.Validate(raw)
 		if err != nil {
@@ -65,11 +70,11 @@ func FuzzValidate(f *testing.F) {
 		if err := dec.Decode(&doc); err != nil {
 			t.Fatal(err)
 		}
-		if err := v.reg.envelope.Validate(doc); err != nil {
+		if err := plain.envelope.Validate(doc); err != nil {
 			t.Fatalf("accepted an envelope the schema refuses: %v", err)
 		}
 		m := doc.(map[string]any)
-		s := v.reg.payloads[kindVersion{env.Kind, env.SchemaVersion}]
+		s := plain.payloads[kindVersion{env.Kind, env.SchemaVersion}]
 		if err := s.Validate(m["payload"]); err != nil {
 			t.Fatalf("accepted a payload the schema refuses: %v", err)
 		}
@@ -126,4 +131,41 @@ func FuzzParse(f *testing.F) {
 
 func utf8Valid(b []byte) bool {
 	return json.Valid([]byte(`"`+string(b)+`"`)) || bytes.Equal(b, bytes.ToValidUTF8(b, nil))
+}
+
+// TestEnvelopeFastPath: the fast path is taken for ordinary envelopes and
+// never accepts what the envelope schema refuses, over every vector.
+func TestEnvelopeFastPath(t *testing.T) {
+	plain, err := compileAll(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join("testdata", "envelope", "v1", "*", "*.json"))
+	fast := 0
+	for _, name := range files {
+		raw, _ := os.ReadFile(name)
+		doc, p := parseDocument(raw, DefaultMaxDepth)
+		if p.err != nil {
+			continue
+		}
+		if envelopeOK(doc) {
+			fast++
+			if err := plain.envelope.Validate(doc); err != nil {
+				t.Errorf("%s: fast path accepted what the schema refuses: %v", name, err)
+			}
+		}
+	}
+	if fast == 0 {
+		t.Error("no vector took the fast path")
+	}
+	for _, s := range []string{`"1.0"`, `"1e0"`, `"0"`, `"1001"`, `"01"`} {
+		if isSmallPositive(json.Number(s[1:len(s)-1]), 1000) {
+			t.Errorf("isSmallPositive(%s) = true", s)
+		}
+	}
+	for _, s := range []string{"2026-02-30T00:00:00Z", "2026-01-01T24:00:00Z", "2026-01-01T00:00:60Z", "2026-01-01t00:00:00Z"} {
+		if isUTCTime(s) {
+			t.Errorf("isUTCTime(%q) = true", s)
+		}
+	}
 }

@@ -88,8 +88,10 @@ func (v *Validator) Validate(raw []byte) (Envelope, error) {
 	if verr != nil {
 		return Envelope{}, verr
 	}
-	if err := v.reg.envelope.Validate(doc); err != nil {
-		return Envelope{}, schemaError(err, doc, "", "", 0)
+	if !envelopeOK(doc) {
+		if err := v.reg.envelope.Validate(doc); err != nil {
+			return Envelope{}, schemaError(err, doc, "", "", 0)
+		}
 	}
 	m := doc.(map[string]any) // the envelope schema requires an object
 	kind := m["kind"].(string)
@@ -105,13 +107,20 @@ func (v *Validator) Validate(raw []byte) (Envelope, error) {
 	handling := Handling(m["handling"].(string))
 	if !handling.AllowsIdentity() {
 		var vs []Violation
-		findIdentity(payload, "/payload", handling, &vs)
+		var path [16]string
+		findIdentity(payload, append(path[:0], "payload"), handling, &vs)
 		if len(vs) > 0 {
 			sort.Slice(vs, func(i, j int) bool { return vs[i].Pointer < vs[j].Pointer })
 			return Envelope{}, &ValidationError{Kind: kind, Version: version, Violations: vs, Offset: -1, cause: ErrInvalid}
 		}
 	}
-	return envelopeFrom(m, raw[p.payloadStart:p.payloadEnd]), nil
+	env, err := envelopeFrom(m, raw[p.payloadStart:p.payloadEnd])
+	if err != nil {
+		return Envelope{}, &ValidationError{Kind: kind, Version: version, Offset: -1, cause: ErrInvalid, Violations: []Violation{{
+			Keyword: "format", Message: err.Error(),
+		}}}
+	}
+	return env, nil
 }
 
 // ValidatePayload checks payload, the JSON of one record of kind at
@@ -169,33 +178,53 @@ func (v *Validator) payloadSchema(kind string, version int) (*jsonschema.Schema,
 
 // findIdentity reports every clear identity under a handling label that
 // does not allow one. "identity" is a reserved property name: it appears
-// only inside subject references.
-func findIdentity(v any, ptr string, h Handling, out *[]Violation) {
+// only inside subject references. The path is kept as segments and turned
+// into a pointer only when something is found.
+func findIdentity(v any, path []string, h Handling, out *[]Violation) {
 	switch t := v.(type) {
 	case map[string]any:
 		if _, ok := t["identity"]; ok {
+			var b strings.Builder
+			for _, p := range path {
+				b.WriteByte('/')
+				b.WriteString(escapePointer(p))
+			}
 			*out = append(*out, Violation{
-				Pointer: ptr + "/identity", Keyword: "handling",
+				Pointer: b.String() + "/identity", Keyword: "handling",
 				Message: fmt.Sprintf("clear identity needs handling AMBER+STRICT or RED, envelope has %s", h),
 			})
 		}
 		for k, c := range t {
-			if k != "identity" {
-				findIdentity(c, ptr+"/"+escapePointer(k), h, out)
+			switch c.(type) {
+			case map[string]any, []any:
+				if k != "identity" {
+					findIdentity(c, append(path, k), h, out)
+				}
 			}
 		}
 	case []any:
 		for i, c := range t {
-			findIdentity(c, ptr+"/"+strconv.Itoa(i), h, out)
+			switch c.(type) {
+			case map[string]any, []any:
+				findIdentity(c, append(path, strconv.Itoa(i)), h, out)
+			}
 		}
 	}
 }
 
 // envelopeFrom builds the Go envelope from a document the envelope schema
-// accepted, so every type assertion below holds.
-func envelopeFrom(m map[string]any, payload []byte) Envelope {
+// accepted, so every type assertion below holds. The utc_time pattern
+// admits only what time.Parse reads; an error here means the two drifted.
+func envelopeFrom(m map[string]any, payload []byte) (Envelope, error) {
 	str := func(k string) string { s, _ := m[k].(string); return s }
-	tm := func(s string) time.Time { t, _ := time.Parse(time.RFC3339Nano, s); return t }
+	var terr error
+	tm := func(s string) time.Time {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil && terr == nil {
+			terr = err
+		}
+		return t
+	}
 	version := intOf(m["schema_version"])
 	e := Envelope{
 		ID: str("id"), Kind: str("kind"), SchemaVersion: version, Source: str("source"),
@@ -216,7 +245,7 @@ func envelopeFrom(m map[string]any, payload []byte) Envelope {
 			})
 		}
 	}
-	return e
+	return e, terr
 }
 
 // schemaError turns jsonschema's error tree into our flat, sorted list of
@@ -236,7 +265,7 @@ func schemaError(err error, doc any, base, kind string, version int) error {
 			}
 			return
 		}
-		kw := e.KeywordLocation[strings.LastIndexByte(e.KeywordLocation, '/')+1:]
+		kw := keywordOf(e.KeywordLocation)
 		ptr := base + e.InstanceLocation
 		switch kw {
 		case "required":
@@ -322,4 +351,31 @@ func intOf(v any) int {
 	n, _ := v.(json.Number)
 	f, _ := strconv.ParseFloat(string(n), 64)
 	return int(f)
+}
+
+// keywords that can fail, for keywordOf.
+var keywords = map[string]bool{
+	"type": true, "enum": true, "const": true, "multipleOf": true, "maximum": true,
+	"exclusiveMaximum": true, "minimum": true, "exclusiveMinimum": true, "maxLength": true,
+	"minLength": true, "pattern": true, "maxItems": true, "minItems": true, "uniqueItems": true,
+	"maxContains": true, "minContains": true, "contains": true, "maxProperties": true,
+	"minProperties": true, "required": true, "dependentRequired": true, "additionalProperties": true,
+	"propertyNames": true, "unevaluatedProperties": true, "unevaluatedItems": true, "format": true,
+	"not": true, "oneOf": true, "anyOf": true, "allOf": true, "if": true, "then": true, "else": true,
+}
+
+// keywordOf names the keyword that failed from a keyword location such
+// as /properties/a/$ref/pattern or /dependentRequired/a/0: the last
+// segment that is a keyword; "false" when a property's schema is false.
+func keywordOf(loc string) string {
+	segs := strings.Split(loc, "/")
+	for i := len(segs) - 1; i >= 0; i-- {
+		if keywords[segs[i]] && (i == 0 || segs[i-1] != "properties") {
+			return segs[i]
+		}
+	}
+	if n := len(segs); n >= 2 && segs[n-2] == "properties" {
+		return "false"
+	}
+	return segs[len(segs)-1]
 }

@@ -137,3 +137,37 @@ func TestPayloadDigestIsCanonical(t *testing.T) {
 	assert.Error(t, err)
 	assert.True(t, bytes.HasPrefix([]byte(a), []byte("sha-256:")))
 }
+
+// TestUTCTimeIsStrict: every time the schemas accept, time.Parse reads and
+// re-encodes to the same text, so digests survive a decode and encode.
+func TestUTCTimeIsStrict(t *testing.T) {
+	v, err := schema.NewValidator()
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		at string
+		ok bool
+	}{
+		{"2026-03-01T08:15:00Z", true},
+		{"2026-03-01T08:15:00.5Z", true},
+		{"2026-03-01T08:15:00.123456789Z", true},
+		{"2026-03-01t08:15:00Z", false},
+		{"2026-03-01T08:15:00z", false},
+		{"2026-03-01T23:59:60Z", false},
+		{"2026-03-01T08:15:00.500Z", false},
+		{"2026-03-01T08:15:00.Z", false},
+		{"2026-03-01T08:15:00+00:00", false},
+		{"2026-03-01 08:15:00Z", false},
+		{"2026-02-30T08:15:00Z", false},
+	} {
+		in := strings.Replace(envelopeHead, "2026-03-01T08:00:00Z", tc.at, 1) + `{}}`
+		_, err := v.Validate([]byte(in))
+		if tc.ok {
+			assert.ErrorIs(t, err, schema.ErrUnknownKind, tc.at) // the time passed; the kind is unknown
+			continue
+		}
+		var ve *schema.ValidationError
+		if assert.ErrorAs(t, err, &ve, tc.at) {
+			assert.Equal(t, "/collected_at", ve.Violations[0].Pointer, tc.at)
+		}
+	}
+}

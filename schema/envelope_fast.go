@@ -1,0 +1,184 @@
+package schema
+
+import (
+	"encoding/json"
+	"time"
+	"unicode/utf8"
+)
+
+// envelopeOK is a hand-written check of the envelope schema
+// (jsonschema/envelope/v1.schema.json) for the common case. It answers
+// true only when the document certainly satisfies the schema; anything
+// unusual (a number spelled 1.0, an unexpected key, a bad value) answers
+// false and the compiled schema decides, and reports the violations. The
+// envelope is a sixth of the work of validating a record and its shape is
+// fixed, so it is worth the fast path; FuzzValidate checks that what this
+// accepts the schema accepts too.
+func envelopeOK(doc any) bool {
+	m, ok := doc.(map[string]any)
+	if !ok || len(m) < 10 || len(m) > 11 {
+		return false
+	}
+	for k, v := range m {
+		var ok bool
+		switch k {
+		case "id":
+			ok = isUUID7(v)
+		case "kind":
+			ok = isKind(v)
+		case "schema_version":
+			ok = isSmallPositive(v, 1000)
+		case "source":
+			ok = isOrgID(v)
+		case "collected_at", "retain_until":
+			ok = isUTCTime(v)
+		case "purpose":
+			ok = isPurpose(v)
+		case "legal_basis":
+			s, isStr := v.(string)
+			ok = isStr && s != "" && utf8.RuneCountInString(s) <= 256
+		case "handling":
+			s, _ := v.(string)
+			ok = s == "CLEAR" || s == "GREEN" || s == "AMBER" || s == "AMBER+STRICT" || s == "RED"
+		case "provenance":
+			ok = isProvenance(v)
+		case "payload":
+			_, ok = v.(map[string]any)
+		}
+		if !ok {
+			return false
+		}
+	}
+	_, hasProv := m["provenance"]
+	return len(m) == 10 && !hasProv || len(m) == 11 && hasProv
+}
+
+func isPurpose(v any) bool {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) == 0 || len(m) > 2 {
+		return false
+	}
+	for k, id := range m {
+		if k != "requirement_id" && k != "task_id" || !isUUID7(id) {
+			return false
+		}
+	}
+	return true
+}
+
+func isProvenance(v any) bool {
+	hops, ok := v.([]any)
+	if !ok || len(hops) > 32 {
+		return false
+	}
+	for _, h := range hops {
+		m, ok := h.(map[string]any)
+		if !ok || len(m) != 4 || !isOrgID(m["org"]) || !isUTCTime(m["at"]) {
+			return false
+		}
+		switch s, _ := m["stage"].(string); Stage(s) {
+		case StagePlanning, StageCollection, StageProcessing, StageAnalysis, StageApplication, StageFeedback:
+		default:
+			return false
+		}
+		d, _ := m["digest"].(string)
+		if len(d) != len("sha-256:")+64 || d[:8] != "sha-256:" || !isLowerHex(d[8:]) {
+			return false
+		}
+	}
+	return true
+}
+
+// isUUID7 matches ^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$.
+func isUUID7(v any) bool {
+	s, ok := v.(string)
+	if !ok || len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' || s[14] != '7' {
+		return false
+	}
+	switch s[19] {
+	case '8', '9', 'a', 'b':
+	default:
+		return false
+	}
+	return isLowerHex(s[0:8]) && isLowerHex(s[9:13]) && isLowerHex(s[14:18]) && isLowerHex(s[19:23]) && isLowerHex(s[24:])
+}
+
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// isKind matches ^[a-z]+\.[a-z_]+$ with at most 64 characters.
+func isKind(v any) bool {
+	s, ok := v.(string)
+	if !ok || len(s) > 64 {
+		return false
+	}
+	dot := -1
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '.' && dot < 0 && i > 0:
+			dot = i
+		case c >= 'a' && c <= 'z':
+		case c == '_' && dot >= 0:
+		default:
+			return false
+		}
+	}
+	return dot > 0 && dot < len(s)-1
+}
+
+// isOrgID matches ^[a-z0-9][a-z0-9._-]{1,63}$.
+func isOrgID(v any) bool {
+	s, ok := v.(string)
+	if !ok || len(s) < 2 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || i > 0 && (c == '.' || c == '_' || c == '-')) {
+			return false
+		}
+	}
+	return true
+}
+
+// isSmallPositive accepts a JSON number spelled as plain digits in 1..max.
+func isSmallPositive(v any, max int) bool {
+	n, ok := v.(json.Number)
+	if !ok || len(n) == 0 || len(n) > 4 || n[0] == '0' {
+		return false
+	}
+	x := 0
+	for i := 0; i < len(n); i++ {
+		if n[i] < '0' || n[i] > '9' {
+			return false
+		}
+		x = x*10 + int(n[i]-'0')
+	}
+	return x <= max
+}
+
+// isUTCTime accepts the plain form YYYY-MM-DDTHH:MM:SSZ of a real date and
+// time; fractions and everything else go to the schema.
+func isUTCTime(v any) bool {
+	s, ok := v.(string)
+	if !ok || len(s) != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z' {
+		return false
+	}
+	for _, i := range [...]int{0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18} {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	if s[17] > '5' {
+		return false
+	}
+	_, err := time.Parse(time.RFC3339, s)
+	return err == nil
+}
