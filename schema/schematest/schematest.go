@@ -129,7 +129,7 @@ func checkRecord(v *schema.Validator, raw []byte) (schema.Envelope, []error) {
 		if errors.As(err, &ve) {
 			var errs []error
 			for _, x := range ve.Violations {
-				errs = append(errs, fmt.Errorf("%s at %s (%s): %s", ve.Unwrap(), pointer(x.Pointer), x.Keyword, x.Message))
+				errs = append(errs, fmt.Errorf("%s: %s (%s)", pointer(x.Pointer), x.Message, x.Keyword))
 			}
 			return schema.Envelope{}, errs
 		}
