@@ -172,7 +172,10 @@ func (c *checker) tryDocument(name string, lineNo int, head []byte, r io.Reader)
 	}
 	doc = append(doc, tail...)
 	if len(doc) <= limit {
-		if json.Valid(doc) {
+		// Not valid as one document: NDJSON with a broken first line if any
+		// later line is a JSON object of its own, else one broken
+		// pretty-printed document, reported once.
+		if json.Valid(doc) || !hasObjectLine(tail) {
 			c.record(name, lineNo, doc, len(doc))
 			return true, nil, nil
 		}
@@ -273,3 +276,13 @@ func (lr *lineReader) next() (line []byte, n int, err error) {
 // raw returns the last line as read, terminator included; complete only
 // when that line was within max.
 func (lr *lineReader) raw() []byte { return lr.buf }
+
+// hasObjectLine reports whether some line of b is a JSON object by itself.
+func hasObjectLine(b []byte) bool {
+	for line := range bytes.Lines(b) {
+		if t := bytes.TrimSpace(line); len(t) > 1 && t[0] == '{' && json.Valid(t) {
+			return true
+		}
+	}
+	return false
+}

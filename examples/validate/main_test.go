@@ -274,3 +274,13 @@ func TestQuiet(t *testing.T) {
 	assert.Empty(t, r.stdout)
 	assert.Equal(t, summary(2, 0, 2), r.stderr)
 }
+
+// A pretty-printed document with a syntax error is one invalid record,
+// not one per line.
+func TestBrokenPrettyDocumentIsOneRecord(t *testing.T) {
+	path := writeFile(t, "pretty.json", "{", `  "id": "01936f4e-8b2a-7c3d-9e4f-0a1b2c3d4e5f",`, `  "kind": "finance.transaction",`, "}")
+	r := runCmd(t, "", path)
+	assert.Equal(t, exitInvalid, r.code)
+	assert.Equal(t, summary(1, 0, 1), r.stderr)
+	assert.Contains(t, r.stdout, path+":1: ")
+}
