@@ -146,3 +146,24 @@ func lookupDef(ref string, local, common map[string]any) (map[string]any, map[st
 	def, ok := defs[name].(map[string]any)
 	return def, defs, ok
 }
+
+// patternHints maps each pattern of a shared definition to words a
+// developer can act on: the definition's name and description, which say
+// what the pattern means ("UUID version 7, lower-case hex") where the
+// pattern itself only shows how.
+var patternHints = sync.OnceValue(func() map[string]string {
+	defs, err := commonDefs()
+	if err != nil {
+		return nil
+	}
+	out := map[string]string{}
+	for name, d := range defs {
+		m, _ := d.(map[string]any)
+		p, _ := m["pattern"].(string)
+		desc, _ := m["description"].(string)
+		if p != "" && desc != "" {
+			out[p] = "must be " + name + ": " + strings.TrimSuffix(desc, ".")
+		}
+	}
+	return out
+})

@@ -292,7 +292,15 @@ func schemaError(err error, doc any, base, kind string, version int) error {
 				}
 			}
 		}
-		out = append(out, Violation{Pointer: ptr, Keyword: kw, Message: e.Message})
+		msg := e.Message
+		if kw == "pattern" {
+			if p, ok := strings.CutPrefix(msg, "does not match pattern "); ok {
+				if hint, ok := patternHints()[strings.Trim(p, "'")]; ok {
+					msg = hint
+				}
+			}
+		}
+		out = append(out, Violation{Pointer: ptr, Keyword: kw, Message: msg})
 	}
 	walk(ve)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Pointer < out[j].Pointer })
