@@ -158,8 +158,10 @@ func TestDirectoryInconsistent(t *testing.T) {
 			{"/orgs/4/supervisor", "cycle (hotel-north-01 -> hotel-north-01)"},
 		},
 	}, {
-		name:   "record kind no one receives",
-		change: func(d *schema.Directory) { d.Orgs[3].Submits = append(d.Orgs[3].Submits, schema.KindTransportPassenger) },
+		name: "record kind no one receives",
+		change: func(d *schema.Directory) {
+			d.Orgs[3].Submits = append(d.Orgs[3].Submits, schema.KindTransportPassenger)
+		},
 		want: []found{{"/orgs/3/submits/1",
 			`record kind "transport.passenger" is submitted (by bank-north-01) but no specialized department receives it`}},
 	}, {
