@@ -1,0 +1,63 @@
+// Package collab models the actors of the security-intelligence
+// collaboration scheme and the directory that binds them: who takes part, in
+// which tier, under whose supervision, what each may submit and where each
+// submission goes next.
+//
+// Package collab imports only package schema. Later parts of the package add
+// requirements, plans, tasks, the five horizontal interactions, products and
+// reports on top of the directory.
+//
+// # Actors
+//
+// The scheme has four tiers of actors in two layers ([Tier], [Layer]):
+//
+//   - [LeadingGroup] ([Leadership]): the counter-terrorism leading group; it
+//     issues requirements, macro plans and tasks and receives work reports.
+//   - [SpecializedDepartment] ([Execution]): public security, state security,
+//     armed police; every source ends here, and escalations land here.
+//   - [GeneralBusinessDepartment] ([Execution]): central bank, transport,
+//     industry and IT, customs; each supervises sectors, aggregates,
+//     processes and forwards, and produces domain lists.
+//   - [SocialForce] ([Execution]): banks, payment providers, carriers, telecom
+//     operators and platforms, hotels, hazmat makers and sellers,
+//     hospitals, non-profits, the public; they collect domain data, do
+//     first processing and submit upward.
+//
+// Every organization works in one or more [Sector] values (finance,
+// transport, telecom, services, commerce, health, nonprofit, customs,
+// public, security) and is seated in an ISO 3166-2 region. An [Org] carries
+// all of this, plus the kinds it may submit, the kinds it takes in and the
+// hash of its bearer token.
+//
+// # The directory
+//
+// A [Directory] is loaded from a collab.directory document ([LoadDirectory],
+// [ParseDirectory]): validated against the embedded schema first, so that
+// every violation comes with a JSON pointer ([*schema.ValidationError]),
+// then against the scheme's rules. Every broken rule is reported at once,
+// each as a [*DirectoryError] with the pointer of the offending value;
+// [DirectoryProblems] lists them and errors.Is(err,
+// [ErrInconsistentDirectory]) detects them. A Directory is immutable and
+// safe for concurrent use; tier and sector are taken from it, never from a
+// sender.
+//
+// # Routing
+//
+// [Directory.Route] gives the next hops of a submission, following
+// interaction 2 of the scheme (submission of processed intelligence) upward:
+// a social force submits to its general business department if that
+// department takes the kind in, otherwise straight to the specialized
+// departments that do (a hotel has no supervisor and reaches public security
+// directly); a general business department forwards to every specialized
+// department that takes the kind in; departments' reports also reach the
+// leading group when it takes them in; records end at the specialized
+// departments.
+//
+// # Authorization and authentication
+//
+// [Directory.Authorize] says whether an organization may submit a kind, and
+// if not, why, naming what it may submit ([ErrUnknownOrg],
+// [ErrKindNotAllowed]). [Directory.Authenticate] finds the organization
+// whose token hash matches the SHA-256 of a presented bearer token; the
+// directory never holds a token.
+package collab
