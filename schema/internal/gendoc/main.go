@@ -46,8 +46,8 @@ type node struct {
 	Const       any              `json:"const"`
 	Pattern     string           `json:"pattern"`
 	Format      string           `json:"format"`
-	Minimum     *float64         `json:"minimum"`
-	Maximum     *float64         `json:"maximum"`
+	Minimum     *json.Number     `json:"minimum"`
+	Maximum     *json.Number     `json:"maximum"`
 	MaxLength   *int             `json:"maxLength"`
 	MaxItems    *int             `json:"maxItems"`
 	MinItems    *int             `json:"minItems"`
