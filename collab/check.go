@@ -15,27 +15,9 @@ import (
 func IsMessageKind(kind string) bool { return strings.HasPrefix(kind, "collab.") }
 
 // knownKinds returns the kinds a directory may name: every kind with an
-// embedded schema, and every kind package schema declares a constant for.
-//
-// The declared kinds are listed because schemas land kind by kind: a
-// directory may name finance.transaction before its schema is embedded, and
-// the hub will refuse such records as schema.ErrUnknownKind until it is.
-// Checking against schema.Kinds alone would make a directory valid or not
-// depending on how far that work has come; this list keeps the check
-// meaningful (a misspelt kind is still caught) in either state, and becomes
-// redundant, never wrong, once every declared kind has its schema.
+// embedded schema. A record of any other kind would be refused by every hub.
 func knownKinds() map[string]bool {
 	known := map[string]bool{}
-	for _, k := range []string{
-		schema.KindFinanceTransaction, schema.KindTransportPassenger, schema.KindTransportFreight,
-		schema.KindTelecomAccountReport, schema.KindCommerceHazmat, schema.KindServicesLodging,
-		schema.KindHealthInfectious, schema.KindCustomsEntryExit, schema.KindCustomsInspection,
-		schema.KindRequirement, schema.KindPlan, schema.KindTask, schema.KindTaskStatus,
-		schema.KindExpertRequest, schema.KindExpertOffer, schema.KindExpertAssignment,
-		schema.KindEscalation, schema.KindProduct, schema.KindFeedbackReport, schema.KindDirectory,
-	} {
-		known[k] = true
-	}
 	for _, info := range schema.Kinds() {
 		known[info.Kind] = true
 	}
@@ -212,7 +194,7 @@ func (c *checker) kinds(orgs []schema.DirectoryOrg, tiers []Tier, sup []int) {
 	for i, o := range orgs {
 		for j, k := range o.Receives {
 			if !known[k] {
-				c.add(i, orgPointer(i, "receives", j), "kind %q is not known: no schema has it and package schema does not declare it", k)
+				c.add(i, orgPointer(i, "receives", j), "kind %q is not known: no schema has it", k)
 				continue
 			}
 			receivers[k] = true
@@ -222,7 +204,7 @@ func (c *checker) kinds(orgs []schema.DirectoryOrg, tiers []Tier, sup []int) {
 		}
 		for j, k := range o.Submits {
 			if !known[k] {
-				c.add(i, orgPointer(i, "submits", j), "kind %q is not known: no schema has it and package schema does not declare it", k)
+				c.add(i, orgPointer(i, "submits", j), "kind %q is not known: no schema has it", k)
 				continue
 			}
 			if _, seen := firstAt[k]; !seen {

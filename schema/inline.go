@@ -18,6 +18,12 @@ import (
 // is exact: a reference is replaced only when its siblings are
 // annotations (description, title, ...), so no keyword changes meaning.
 // FuzzValidate checks the result against the files as written.
+//
+// The compiled form is also stricter in one way: JSON Schema counts 1.0
+// and 1e0 as integers, but encoding/json will not decode them into a Go
+// int, so a record the schema accepts would fail to decode into its Go
+// type. Every "type": "integer" gets the format integerFormat, which
+// accepts only integers written as digits.
 
 // annotations may stand beside a $ref without changing what it validates.
 var annotations = map[string]bool{
@@ -103,9 +109,12 @@ func inlineNode(n any, local, common map[string]any, depth int) (any, error) {
 			}
 		}
 		out := make(map[string]any, len(t))
+		if t["type"] == "integer" && t["format"] == nil {
+			out["format"] = integerFormat
+		}
 		for k, c := range t {
-			if k == "$defs" || k == "const" || k == "enum" || k == "examples" || k == "default" {
-				out[k] = c // definitions stay for references not expanded; values are data
+			if k == "const" || k == "enum" || k == "examples" || k == "default" {
+				out[k] = c // values, not schemas
 				continue
 			}
 			v, err := inlineNode(c, local, common, depth+1)
@@ -167,3 +176,28 @@ var patternHints = sync.OnceValue(func() map[string]string {
 	}
 	return out
 })
+
+// integerFormat is the format added to every integer in the compiled form.
+const integerFormat = "sicollab-integer"
+
+// isPlainInteger accepts a JSON number written as an integer: an optional
+// minus and digits, nothing else.
+func isPlainInteger(v any) bool {
+	n, ok := v.(json.Number)
+	if !ok {
+		return true // formats apply to their own type only
+	}
+	s := string(n)
+	if strings.HasPrefix(s, "-") {
+		s = s[1:]
+	}
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

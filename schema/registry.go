@@ -88,6 +88,7 @@ func compileAll(inline bool) (*registry, error) {
 	c := jsonschema.NewCompiler()
 	c.Draft = jsonschema.Draft2020
 	c.AssertFormat = true
+	c.Formats[integerFormat] = isPlainInteger
 	c.LoadURL = func(s string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("schema: refusing to load %q: only embedded schemas are used", s)
 	}

@@ -293,6 +293,9 @@ func schemaError(err error, doc any, base, kind string, version int) error {
 			}
 		}
 		msg := e.Message
+		if kw == "format" && strings.HasSuffix(msg, "'"+integerFormat+"'") {
+			msg = "must be an integer written as digits (3, not 3.0 or 3e0)"
+		}
 		if kw == "pattern" {
 			if p, ok := strings.CutPrefix(msg, "does not match pattern "); ok {
 				if hint, ok := patternHints()[strings.Trim(p, "'")]; ok {

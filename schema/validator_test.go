@@ -171,3 +171,19 @@ func TestUTCTimeIsStrict(t *testing.T) {
 		}
 	}
 }
+
+// TestIntegersAreDigits: JSON Schema counts 1.0 as an integer, but a Go
+// int will not decode it, so the validator refuses it where the schema
+// says integer.
+func TestIntegersAreDigits(t *testing.T) {
+	v, err := schema.NewValidator()
+	require.NoError(t, err)
+	for _, n := range []string{"1.0", "1e0", "10E-1"} {
+		in := strings.Replace(envelopeHead, `"schema_version":1`, `"schema_version":`+n, 1) + `{}}`
+		_, err := v.Validate([]byte(in))
+		var ve *schema.ValidationError
+		require.ErrorAs(t, err, &ve, n)
+		assert.Equal(t, "/schema_version", ve.Violations[0].Pointer, n)
+		assert.Equal(t, "must be an integer written as digits (3, not 3.0 or 3e0)", ve.Violations[0].Message, n)
+	}
+}
