@@ -26,6 +26,10 @@ type parser struct {
 
 	payloadStart, payloadEnd int
 	err                      *decodeError
+
+	// intern holds strings the schemas name (property names, enum values);
+	// a key or value found there is shared instead of allocated. Read only.
+	intern map[string]string
 }
 
 // seg is one step of the path from the root, for error pointers.
@@ -70,8 +74,8 @@ func escapePointer(s string) string {
 }
 
 // parseDocument decodes data, which must hold exactly one JSON value.
-func parseDocument(data []byte, maxDepth int) (any, *parser) {
-	p := &parser{data: data, maxDepth: maxDepth, payloadStart: -1}
+func parseDocument(data []byte, maxDepth int, intern map[string]string) (any, *parser) {
+	p := &parser{data: data, maxDepth: maxDepth, payloadStart: -1, intern: intern}
 	p.skipSpace()
 	v := p.value()
 	if p.err != nil {
@@ -265,6 +269,9 @@ func (p *parser) str() (string, bool) {
 				p.pos = start
 				p.fail(ErrSyntax, "invalid UTF-8 in string")
 				return "", false
+			}
+			if s, ok := p.intern[string(raw)]; ok { // no allocation for the lookup
+				return s, true
 			}
 			return string(raw), true
 		case c == '\\':

@@ -97,7 +97,7 @@ func FuzzParse(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		got, p := parseDocument(raw, 64)
+		got, p := parseDocument(raw, 64, map[string]string{"a": "a", "x": "x"})
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.UseNumber()
 		var want any
@@ -144,7 +144,7 @@ func TestEnvelopeFastPath(t *testing.T) {
 	fast := 0
 	for _, name := range files {
 		raw, _ := os.ReadFile(name)
-		doc, p := parseDocument(raw, DefaultMaxDepth)
+		doc, p := parseDocument(raw, DefaultMaxDepth, nil)
 		if p.err != nil {
 			continue
 		}

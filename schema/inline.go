@@ -201,3 +201,44 @@ func isPlainInteger(v any) bool {
 	}
 	return true
 }
+
+// collectNames adds to names every property name, enum value and const
+// string of a schema file: the strings records repeat most, which the
+// parser then shares instead of allocating per record.
+func collectNames(raw []byte, names map[string]string) error {
+	var doc any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return err
+	}
+	var walk func(n any, values bool)
+	walk = func(n any, values bool) {
+		switch t := n.(type) {
+		case string:
+			if values {
+				names[t] = t
+			}
+		case []any:
+			for _, c := range t {
+				walk(c, values)
+			}
+		case map[string]any:
+			for k, c := range t {
+				switch k {
+				case "properties":
+					if props, ok := c.(map[string]any); ok {
+						for name, sub := range props {
+							names[name] = name
+							walk(sub, false)
+						}
+					}
+				case "enum", "const":
+					walk(c, true)
+				default:
+					walk(c, false)
+				}
+			}
+		}
+	}
+	walk(doc, false)
+	return nil
+}

@@ -75,6 +75,7 @@ type registry struct {
 	payloads map[kindVersion]*jsonschema.Schema
 	latest   map[string]int
 	infos    []KindInfo
+	intern   map[string]string
 }
 
 // compiled compiles every embedded schema once per process; compiled
@@ -96,6 +97,7 @@ func compileAll(inline bool) (*registry, error) {
 	if err != nil {
 		return nil, err
 	}
+	intern := map[string]string{}
 	type doc struct {
 		kind        string
 		version     int
@@ -123,6 +125,9 @@ func compileAll(inline bool) (*registry, error) {
 		if want := SchemaURI(kind, version); head.ID != want {
 			return nil, fmt.Errorf("schema: %s has $id %q, want %q", name, head.ID, want)
 		}
+		if err := collectNames(raw, intern); err != nil {
+			return nil, fmt.Errorf("schema: %s: %w", name, err)
+		}
 		if inline {
 			if raw, err = inlineFile(raw, kind); err != nil {
 				return nil, fmt.Errorf("schema: inline %s: %w", name, err)
@@ -133,7 +138,7 @@ func compileAll(inline bool) (*registry, error) {
 		}
 		docs = append(docs, doc{kind, version, head.Description})
 	}
-	reg := &registry{payloads: map[kindVersion]*jsonschema.Schema{}, latest: map[string]int{}}
+	reg := &registry{payloads: map[kindVersion]*jsonschema.Schema{}, latest: map[string]int{}, intern: intern}
 	if reg.envelope, err = c.Compile(SchemaURI(envelopeDir, 1)); err != nil {
 		return nil, err
 	}

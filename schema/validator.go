@@ -147,7 +147,7 @@ func (v *Validator) parse(raw []byte) (any, *parser, *ValidationError) {
 			Message: fmt.Sprintf("document is %d bytes, limit is %d", len(raw), v.maxBytes),
 		}}}
 	}
-	doc, p := parseDocument(raw, v.maxDepth)
+	doc, p := parseDocument(raw, v.maxDepth, v.reg.intern)
 	if e := p.err; e != nil {
 		kw := map[error]string{ErrTooDeep: "depth", ErrDuplicateKey: "duplicate-key"}[e.cause]
 		if kw == "" {
