@@ -1,0 +1,141 @@
+package submit
+
+import (
+	"time"
+
+	"github.com/sicollab/sicollab/schema"
+)
+
+// Paths, media types and headers of the wire protocol (docs/protocol.md).
+const (
+	PathSubmissions = "/v1/submissions"  // POST a batch; GET PathSubmissions+"/{id}" for its receipt
+	PathLimits      = "/v1/limits"       // GET the hub's declared Limits
+	MediaNDJSON     = "application/x-ndjson"
+	MediaJSON       = "application/json"
+	MediaProblem    = "application/problem+json"
+
+	HeaderIdempotencyKey = "Idempotency-Key" // a UUID chosen by the client, one per batch
+	HeaderContentDigest  = "Content-Digest"  // RFC 9530: sha-256=:<base64>: of the body as sent
+	HeaderRetryAfter     = "Retry-After"     // seconds, on 429 and 503
+)
+
+// Status is what the hub did with one record of a batch.
+type Status string
+
+// The per-record outcomes of a submission.
+const (
+	// StatusAccepted: validated, authorized and durably stored.
+	StatusAccepted Status = "accepted"
+	// StatusDuplicate: a record with this id was accepted before; a success
+	// that changed nothing.
+	StatusDuplicate Status = "duplicate"
+	// StatusRejected: refused on its own merits; Reason and Errors say why.
+	// The rest of the batch is unaffected.
+	StatusRejected Status = "rejected"
+)
+
+// Reason is a stable code for a rejected record.
+type Reason string
+
+// Reasons a single record is rejected.
+const (
+	ReasonInvalid           Reason = "invalid"             // fails the schemas or cannot be parsed; Errors has pointers
+	ReasonSourceMismatch    Reason = "source_mismatch"     // /source is not the authenticated organization
+	ReasonKindNotAllowed    Reason = "kind_not_allowed"    // the directory does not let the organization submit this kind
+	ReasonPurposeUnknown    Reason = "purpose_unknown"     // no requirement or task with the /purpose ids is known here
+	ReasonPurposeInactive   Reason = "purpose_inactive"    // the purpose is closed, suspended, expired or not yet valid
+	ReasonPurposeNotCovered Reason = "purpose_not_covered" // the purpose's scope does not cover this kind, sector or region
+	ReasonExpired           Reason = "expired"             // /retain_until has passed
+)
+
+// RecordResult is the outcome of one line of a submission.
+type RecordResult struct {
+	// Line is the 1-based line of the record in the request body.
+	Line int `json:"line"`
+	// ID is the record's envelope id, when it could be read.
+	ID     string `json:"id,omitempty"`
+	Status Status `json:"status"`
+	// Reason and Errors are set for rejected records. Errors carries JSON
+	// pointers relative to the record.
+	Reason Reason             `json:"reason,omitempty"`
+	Errors []schema.Violation `json:"errors,omitempty"`
+}
+
+// Counts sums the results of a submission.
+type Counts struct {
+	Records   int `json:"records"`
+	Accepted  int `json:"accepted"`
+	Duplicate int `json:"duplicate"`
+	Rejected  int `json:"rejected"`
+}
+
+// Receipt is the hub's answer to a submission, stored durably before it is
+// sent. The same Idempotency-Key and body always get the same receipt.
+type Receipt struct {
+	SubmissionID   string         `json:"submission_id"`
+	IdempotencyKey string         `json:"idempotency_key"`
+	Org            string         `json:"org"`
+	ReceivedAt     time.Time      `json:"received_at"`
+	BodyDigest     string         `json:"body_digest"`
+	Counts         Counts         `json:"counts"`
+	Results        []RecordResult `json:"results"`
+}
+
+// Limits are what a hub accepts; GET /v1/limits declares them so clients
+// size their batches. Every limit has a default (DefaultLimits) and a test
+// that crosses it.
+type Limits struct {
+	MaxBodyBytes         int64 `json:"max_body_bytes"`         // request body as sent (compressed or not)
+	MaxDecompressedBytes int64 `json:"max_decompressed_bytes"` // body after gzip
+	MaxRecords           int   `json:"max_records"`            // lines per request
+	MaxLineBytes         int   `json:"max_line_bytes"`         // one record
+	MaxDepth             int   `json:"max_depth"`              // JSON nesting of one record
+	// RecordsPerSecond and Burst are the per-organization rate limit;
+	// requests beyond it get 429 with Retry-After.
+	RecordsPerSecond float64 `json:"records_per_second"`
+	Burst            int     `json:"burst"`
+}
+
+// DefaultLimits returns the limits a hub uses unless configured otherwise.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxBodyBytes:         8 << 20,
+		MaxDecompressedBytes: 32 << 20,
+		MaxRecords:           5000,
+		MaxLineBytes:         schema.DefaultMaxBytes,
+		MaxDepth:             schema.DefaultMaxDepth,
+		RecordsPerSecond:     20000,
+		Burst:                40000,
+	}
+}
+
+// Problem is an RFC 9457 problem document: the body of every error
+// response. Type is one of the Problem* constants and never changes.
+type Problem struct {
+	Type     string `json:"type"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail,omitempty"`
+	Instance string `json:"instance,omitempty"`
+	// Limit names the limit crossed on 413 (e.g. "max_body_bytes").
+	Limit string `json:"limit,omitempty"`
+	// Results, on 422, says why each record was refused.
+	Results []RecordResult `json:"results,omitempty"`
+}
+
+// Problem types. The URIs are names; nothing is served there.
+const (
+	problemBase             = "https://sicollab.github.io/problems/"
+	ProblemMalformed        = problemBase + "malformed"         // 400: body, headers or NDJSON unreadable
+	ProblemDigestMismatch   = problemBase + "digest-mismatch"   // 400: Content-Digest missing or does not match
+	ProblemBadIdempotency   = problemBase + "bad-idempotency"   // 400: Idempotency-Key missing or not a UUID
+	ProblemUnauthenticated  = problemBase + "unauthenticated"   // 401
+	ProblemForbidden        = problemBase + "forbidden"         // 403: the organization may submit nothing here
+	ProblemNotFound         = problemBase + "not-found"         // 404: no such receipt for this organization
+	ProblemConflict         = problemBase + "idempotency-reuse" // 409: the key was used with another body
+	ProblemTooLarge         = problemBase + "too-large"         // 413: Limit names which
+	ProblemUnsupportedMedia = problemBase + "unsupported-media" // 415: not NDJSON, or an unknown Content-Encoding
+	ProblemNothingValid     = problemBase + "nothing-valid"     // 422: every record rejected; Results says why
+	ProblemRateLimited      = problemBase + "rate-limited"      // 429, with Retry-After
+	ProblemOverloaded       = problemBase + "overloaded"        // 503, with Retry-After
+)
