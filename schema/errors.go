@@ -44,6 +44,8 @@ type Violation struct {
 	Message string `json:"message"`
 }
 
+// String formats the violation as "<pointer>: <message>", with "(root)"
+// for the empty pointer.
 func (v Violation) String() string {
 	ptr := v.Pointer
 	if ptr == "" {
@@ -67,6 +69,8 @@ type ValidationError struct {
 	cause error
 }
 
+// Error names the cause, the kind and version, the byte offset for
+// decoding problems, and the first five violations.
 func (e *ValidationError) Error() string {
 	var b strings.Builder
 	b.WriteString(strings.TrimPrefix(e.cause.Error(), "schema: "))

@@ -61,6 +61,8 @@ type IdentifierError struct {
 	Reason string
 }
 
+// Error says which identifier type failed, its length and why; never the
+// identifier itself.
 func (e *IdentifierError) Error() string {
 	name := string(e.Type)
 	switch e.Type {
