@@ -8,8 +8,8 @@ import (
 
 // Paths, media types and headers of the wire protocol (docs/protocol.md).
 const (
-	PathSubmissions = "/v1/submissions"  // POST a batch; GET PathSubmissions+"/{id}" for its receipt
-	PathLimits      = "/v1/limits"       // GET the hub's declared Limits
+	PathSubmissions = "/v1/submissions" // POST a batch; GET PathSubmissions+"/{id}" for its receipt
+	PathLimits      = "/v1/limits"      // GET the hub's declared Limits
 	MediaNDJSON     = "application/x-ndjson"
 	MediaJSON       = "application/json"
 	MediaProblem    = "application/problem+json"
