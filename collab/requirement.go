@@ -204,8 +204,8 @@ func Active(r schema.Requirement, at time.Time) bool {
 // Covers reports whether r's scope covers a record of kind from an
 // organization of sector seated in region: each is one of the scope's
 // values, compared exactly. For an organization of several sectors, one
-// covered sector is enough. With Active, Covers is the purpose limitation a hub
-// applies to every record.
+// covered sector is enough. With Active, Covers is the purpose limitation
+// a hub applies to every record; neither allocates.
 func Covers(r schema.Requirement, kind, sector, region string) bool {
 	s := r.Scope
 	return slices.Contains(s.Kinds, kind) && slices.Contains(s.Sectors, sector) && slices.Contains(s.Regions, region)

@@ -63,7 +63,9 @@ func AssignTask(dir *Directory, plan schema.Plan, t schema.Task) error {
 		"tasks come from the leading group and the departments; a social force divides work in its internal plan",
 		LeadingGroup, SpecializedDepartment, GeneralBusinessDepartment)
 	f.add(err)
-	if err == nil && issuer.Tier != LeadingGroup && issuer.ID != plan.Owner {
+	if err != nil {
+		issuer = Org{} // assignees are then checked without it
+	} else if issuer.Tier != LeadingGroup && issuer.ID != plan.Owner {
 		f.add(&PartyError{Org: issuer.ID, Tier: issuer.Tier, Act: fmt.Sprintf("issue tasks under plan %q", plan.ID),
 			Rule: fmt.Sprintf("only its owner %q or the leading group may", plan.Owner)})
 	}
@@ -75,7 +77,7 @@ func AssignTask(dir *Directory, plan schema.Plan, t schema.Task) error {
 			f.addf("assignee %q is named twice", a)
 			continue
 		}
-		f.checkAssignee(dir, plan.Scope, issuer, err == nil, a)
+		f.checkAssignee(dir, plan.Scope, issuer, a)
 	}
 	if !t.Deadline.After(t.IssuedAt) {
 		f.addf("deadline %s is not after issued_at %s", stamp(t.Deadline), stamp(t.IssuedAt))
@@ -86,15 +88,15 @@ func AssignTask(dir *Directory, plan schema.Plan, t schema.Task) error {
 	return f.err()
 }
 
-// checkAssignee adds the problems of one assignee; issuer is checked only
-// if it is a valid issuer.
-func (f *faults) checkAssignee(dir *Directory, scope schema.Scope, issuer Org, validIssuer bool, id string) {
+// checkAssignee adds the problems of one assignee; the tier rules only if
+// issuer, a valid issuer, is given.
+func (f *faults) checkAssignee(dir *Directory, scope schema.Scope, issuer Org, id string) {
 	o, ok := dir.Org(id)
 	if !ok {
 		f.add(&PartyError{Org: id, Act: "be assigned a task", Rule: "assignees are organizations of the directory"})
 		return
 	}
-	if validIssuer {
+	if issuer.ID != "" {
 		if rule := assignRule(issuer, o); rule != "" {
 			f.add(&PartyError{Org: id, Tier: o.Tier, Act: fmt.Sprintf("be assigned a task by %q (%s)", issuer.ID, issuer.Tier), Rule: rule})
 		}

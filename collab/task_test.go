@@ -82,6 +82,14 @@ func TestAssignTaskIssuer(t *testing.T) {
 			assert.Equal(t, tt.issuer, pe.Org)
 		})
 	}
+	t.Run("assignees of an issuer that issues no tasks are not held to its tier", func(t *testing.T) {
+		task := fixtureTask(fx)
+		task.Issuer = "bank-north-01"
+		task.Assignee = []string{"bank-south-02"}
+		err := collab.AssignTask(fx.dir, fx.dept, task)
+		require.Error(t, err)
+		assert.Len(t, err.(interface{ Unwrap() []error }).Unwrap(), 1, "%v", err)
+	})
 }
 
 func TestAssignTaskAssigneeTiers(t *testing.T) {
