@@ -334,6 +334,11 @@ func TestRevise(t *testing.T) {
 	assert.Equal(t, third.Scope, fourth.Scope)
 	assert.Equal(t, items, fourth.Collection)
 	assert.Equal(t, third.Objectives, fourth.Objectives)
+	objectives := []string{"Flag transfers of listed accounts daily."}
+	fifth, err := collab.Revise(fx.dir, fourth, bound, collab.PlanRevision{At: at.AddDate(0, 3, 0), Reason: "Reworded.", Objectives: objectives})
+	require.NoError(t, err)
+	assert.Equal(t, objectives, fifth.Objectives)
+	assert.Equal(t, fourth.Collection, fifth.Collection)
 
 	for _, tt := range scopeWidenings(fx) {
 		t.Run("beyond the bound: "+tt.name, func(t *testing.T) {
