@@ -257,6 +257,10 @@ func TestCovers(t *testing.T) {
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, collab.Covers(r, tt.kind, tt.sector, tt.region), "%s %s %s", tt.kind, tt.sector, tt.region)
 	}
+	at := planEpoch.AddDate(0, 1, 0)
+	assert.Zero(t, testing.AllocsPerRun(100, func() {
+		_ = collab.Active(r, at) && collab.Covers(r, schema.KindTransportFreight, "transport", "CN-GD")
+	}), "a hub runs them on every record")
 }
 
 func TestRequirementEntry(t *testing.T) {

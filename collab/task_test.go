@@ -291,13 +291,13 @@ func TestTransitionStatusRules(t *testing.T) {
 		collab.ErrIllegalTransition, `"lost" is not a task state`)
 }
 
-// statusOf is a status of the fixture's task.
-func statusOf(task schema.Task, state schema.TaskState, by string, days int, reason string) schema.TaskStatus {
+// taskStatusAt is a status of the fixture's task.
+func taskStatusAt(task schema.Task, state schema.TaskState, by string, days int, reason string) schema.TaskStatus {
 	return schema.TaskStatus{TaskID: task.ID, State: state, By: by, At: task.IssuedAt.AddDate(0, 0, days), Reason: reason}
 }
 
-// states returns the state of each part of a tracked task.
-func states(tr *collab.Tracker, taskID string) map[string]schema.TaskState {
+// partStates returns the state of each part of a tracked task.
+func partStates(tr *collab.Tracker, taskID string) map[string]schema.TaskState {
 	out := map[string]schema.TaskState{}
 	for _, p := range tr.Parts(taskID) {
 		out[p.Assignee] = p.State
@@ -316,41 +316,41 @@ func TestTracker(t *testing.T) {
 
 	// Each assignee moves its own part.
 	for _, s := range []schema.TaskStatus{
-		statusOf(task, schema.TaskAccepted, "bank-north-01", 1, ""),
-		statusOf(task, schema.TaskInProgress, "bank-north-01", 2, ""),
-		statusOf(task, schema.TaskAccepted, "bank-south-02", 2, ""),
-		statusOf(task, schema.TaskInProgress, "bank-north-01", 3, ""), // progress
-		statusOf(task, schema.TaskEscalated, "bank-north-01", 4, "Suspect abroad; public security informed."),
-		statusOf(task, schema.TaskInProgress, "bank-north-01", 6, ""),
-		statusOf(task, schema.TaskDone, "bank-north-01", 9, ""),
+		taskStatusAt(task, schema.TaskAccepted, "bank-north-01", 1, ""),
+		taskStatusAt(task, schema.TaskInProgress, "bank-north-01", 2, ""),
+		taskStatusAt(task, schema.TaskAccepted, "bank-south-02", 2, ""),
+		taskStatusAt(task, schema.TaskInProgress, "bank-north-01", 3, ""), // progress
+		taskStatusAt(task, schema.TaskEscalated, "bank-north-01", 4, "Suspect abroad; public security informed."),
+		taskStatusAt(task, schema.TaskInProgress, "bank-north-01", 6, ""),
+		taskStatusAt(task, schema.TaskDone, "bank-north-01", 9, ""),
 	} {
 		require.NoError(t, tr.Apply(s), "%s by %s", s.State, s.By)
 	}
-	assert.Equal(t, map[string]schema.TaskState{"bank-north-01": schema.TaskDone, "bank-south-02": schema.TaskAccepted}, states(&tr, task.ID))
+	assert.Equal(t, map[string]schema.TaskState{"bank-north-01": schema.TaskDone, "bank-south-02": schema.TaskAccepted}, partStates(&tr, task.ID))
 	assert.Equal(t, task.IssuedAt.AddDate(0, 0, 9), tr.Parts(task.ID)[0].Since)
 
 	// Refused statuses change nothing.
-	err := tr.Apply(statusOf(task, schema.TaskInProgress, "bank-north-01", 10, ""))
+	err := tr.Apply(taskStatusAt(task, schema.TaskInProgress, "bank-north-01", 10, ""))
 	assertFaults(t, err, collab.ErrIllegalTransition, "done is final")
-	err = tr.Apply(statusOf(task, schema.TaskInProgress, "central-bank", 10, ""))
+	err = tr.Apply(taskStatusAt(task, schema.TaskInProgress, "central-bank", 10, ""))
 	assertFaults(t, err, collab.ErrWrongParty, `accepted -> in_progress by "central-bank": only an assignee`)
-	err = tr.Apply(statusOf(task, schema.TaskCancelled, "bank-south-02", 10, "Not ours."))
+	err = tr.Apply(taskStatusAt(task, schema.TaskCancelled, "bank-south-02", 10, "Not ours."))
 	assertFaults(t, err, collab.ErrWrongParty, `only the issuer "central-bank" may`)
-	stale := statusOf(task, schema.TaskCancelled, "central-bank", 10, "Requirement closed.")
+	stale := taskStatusAt(task, schema.TaskCancelled, "central-bank", 10, "Requirement closed.")
 	stale.PreviousState = schema.TaskInProgress
 	assertFaults(t, tr.Apply(stale), collab.ErrIllegalTransition, "an update was missed")
-	assert.Equal(t, map[string]schema.TaskState{"bank-north-01": schema.TaskDone, "bank-south-02": schema.TaskAccepted}, states(&tr, task.ID))
+	assert.Equal(t, map[string]schema.TaskState{"bank-north-01": schema.TaskDone, "bank-south-02": schema.TaskAccepted}, partStates(&tr, task.ID))
 
 	// The issuer's cancellation moves every part not yet final.
-	require.NoError(t, tr.Apply(statusOf(task, schema.TaskCancelled, "central-bank", 10, "Requirement closed.")))
-	assert.Equal(t, map[string]schema.TaskState{"bank-north-01": schema.TaskDone, "bank-south-02": schema.TaskCancelled}, states(&tr, task.ID))
-	err = tr.Apply(statusOf(task, schema.TaskCancelled, "central-bank", 11, "Again."))
+	require.NoError(t, tr.Apply(taskStatusAt(task, schema.TaskCancelled, "central-bank", 10, "Requirement closed.")))
+	assert.Equal(t, map[string]schema.TaskState{"bank-north-01": schema.TaskDone, "bank-south-02": schema.TaskCancelled}, partStates(&tr, task.ID))
+	err = tr.Apply(taskStatusAt(task, schema.TaskCancelled, "central-bank", 11, "Again."))
 	assertFaults(t, err, collab.ErrIllegalTransition, "is final")
 
 	assert.ErrorIs(t, tr.Add(task), collab.ErrInvalidTask, "tracked already")
 	tr.Forget(task.ID)
 	assert.Nil(t, tr.Parts(task.ID))
-	assertFaults(t, tr.Apply(statusOf(task, schema.TaskAccepted, "bank-north-01", 1, "")), collab.ErrUnknownTask, task.ID)
+	assertFaults(t, tr.Apply(taskStatusAt(task, schema.TaskAccepted, "bank-north-01", 1, "")), collab.ErrUnknownTask, task.ID)
 	assert.NoError(t, tr.Add(task), "tracked afresh after Forget")
 }
 
@@ -374,10 +374,10 @@ func TestTrackerLate(t *testing.T) {
 	for _, task := range []schema.Task{later, early, solo} {
 		require.NoError(t, tr.Add(task))
 	}
-	require.NoError(t, tr.Apply(statusOf(early, schema.TaskAccepted, "bank-south-02", 1, "")))
-	require.NoError(t, tr.Apply(statusOf(early, schema.TaskInProgress, "bank-south-02", 1, "")))
-	require.NoError(t, tr.Apply(statusOf(early, schema.TaskFailed, "bank-south-02", 2, "No data.")))
-	require.NoError(t, tr.Apply(statusOf(solo, schema.TaskCancelled, "central-bank", 1, "Merged into the other task.")))
+	require.NoError(t, tr.Apply(taskStatusAt(early, schema.TaskAccepted, "bank-south-02", 1, "")))
+	require.NoError(t, tr.Apply(taskStatusAt(early, schema.TaskInProgress, "bank-south-02", 1, "")))
+	require.NoError(t, tr.Apply(taskStatusAt(early, schema.TaskFailed, "bank-south-02", 2, "No data.")))
+	require.NoError(t, tr.Apply(taskStatusAt(solo, schema.TaskCancelled, "central-bank", 1, "Merged into the other task.")))
 
 	assert.Empty(t, tr.Late(early.Deadline), "at the deadline, nothing is late yet")
 	late := tr.Late(early.Deadline.Add(time.Second))
@@ -404,7 +404,7 @@ func TestTrackerConcurrent(t *testing.T) {
 			assert.NoError(t, tr.Add(task))
 			for _, a := range task.Assignee {
 				for _, st := range []schema.TaskState{schema.TaskAccepted, schema.TaskInProgress, schema.TaskDone} {
-					assert.NoError(t, tr.Apply(statusOf(task, st, a, 1, "")))
+					assert.NoError(t, tr.Apply(taskStatusAt(task, st, a, 1, "")))
 				}
 			}
 			tr.Late(task.Deadline.Add(time.Hour))
@@ -430,7 +430,7 @@ func TestTaskEntries(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "bank-north-01", e.Counterpart)
 
-	s := statusOf(task, schema.TaskAccepted, "bank-north-01", 1, "")
+	s := taskStatusAt(task, schema.TaskAccepted, "bank-north-01", 1, "")
 	e, err = collab.TaskStatusEntry(s)
 	require.NoError(t, err)
 	assert.Equal(t, collab.Entry{At: s.At, Kind: schema.KindTaskStatus, Interaction: collab.InteractionTask,
