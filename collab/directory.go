@@ -263,12 +263,16 @@ func (d *Directory) Authorize(org, kind string) error {
 //     leading group takes the kind in (work reports, task status); the
 //     leading group takes in no record kind, so records from a specialized
 //     department go nowhere further: the list is empty and the error nil;
-//   - the leading group's own submissions (requirements, plans, tasks) go
-//     down to assignees chosen per task, not by kind: Route returns an
-//     empty list for them.
+//   - messages that name their recipients (see Addressed: requirements,
+//     plans, tasks and their status, expert requests, offers and
+//     assignments, escalations) go to the organizations they name, not by
+//     kind: Route returns an empty list for them.
 func (d *Directory) Route(org, kind string) ([]string, error) {
 	if err := d.Authorize(org, kind); err != nil {
 		return nil, err
+	}
+	if Addressed(kind) {
+		return []string{}, nil
 	}
 	o := d.orgs[d.byID[org]]
 	var next []string
@@ -308,4 +312,17 @@ func (d *Directory) Authenticate(token string) (Org, bool) {
 		return Org{}, false
 	}
 	return d.orgs[i].clone(), true
+}
+
+// Addressed reports whether messages of kind are delivered to the
+// organizations they name (a task's assignees, a status's task issuer, an
+// escalation's department, an expert request's addressees) rather than
+// routed upward by kind as records, products and feedback reports are.
+func Addressed(kind string) bool {
+	switch kind {
+	case schema.KindRequirement, schema.KindPlan, schema.KindTask, schema.KindTaskStatus,
+		schema.KindExpertRequest, schema.KindExpertOffer, schema.KindExpertAssignment, schema.KindEscalation:
+		return true
+	}
+	return false
 }

@@ -49,8 +49,8 @@ func TestDirectoryQueries(t *testing.T) {
 	assert.Equal(t, collab.Org{
 		ID: "bank-north-01", Name: "Northern Commercial Bank", Tier: collab.SocialForce,
 		Sectors: []collab.Sector{collab.SectorFinance}, Region: "CN-BJ", Supervisor: "central-bank",
-		Submits:     []string{schema.KindFinanceTransaction, schema.KindFeedbackReport},
-		Receives:    []string{schema.KindTask},
+		Submits:     []string{schema.KindFinanceTransaction, schema.KindFeedbackReport, schema.KindTaskStatus, schema.KindExpertOffer},
+		Receives:    []string{schema.KindTask, schema.KindRequirement, schema.KindPlan, schema.KindExpertRequest, schema.KindExpertAssignment},
 		TokenSHA256: tokenHash("bank-north-01"),
 	}, bank)
 	assert.True(t, bank.CanSubmit(schema.KindFinanceTransaction))

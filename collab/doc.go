@@ -3,9 +3,7 @@
 // which tier, under whose supervision, what each may submit and where each
 // submission goes next.
 //
-// Package collab imports only package schema. Later parts of the package add
-// requirements, plans, tasks, the five horizontal interactions, products and
-// reports on top of the directory.
+// Package collab imports only package schema.
 //
 // # Actors
 //
@@ -60,4 +58,28 @@
 // [ErrKindNotAllowed]). [Directory.Authenticate] finds the organization
 // whose token hash matches the SHA-256 of a presented bearer token; the
 // directory never holds a token.
+//
+// # Requirements, plans and tasks
+//
+// A requirement ([schema.Requirement], checked by [CheckRequirement]) is
+// issued by the leading group or a specialized department: early-warning
+// requirements are standing (no valid_until; they run until closed or
+// superseded), task-specific ones lapse at valid_until within their window.
+// [Active] and [Covers] are the purpose limitation a hub applies to every
+// record. Plans form a hierarchy: the leading group's macro plan
+// ([CheckMacroPlan]), each department's plan and each social force's
+// internal collection scheme ([Derive]); a derived plan never widens its
+// parent's scope, and [ScopeWithin] reports every dimension that does as a
+// [*ScopeError]. Feedback adjusts a plan by revision ([Revise],
+// [CheckRevision]): a reason is required and the plan never widens beyond
+// its parent. Tasks (interaction 1, [AssignTask]) go from the leading group
+// to anyone, from a specialized department to general business departments
+// and unsupervised social forces, and from a general business department to
+// the social forces it supervises. [Transition] enforces the task state
+// machine and who may make each change ([*TransitionError] wrapping
+// [ErrIllegalTransition] or [ErrWrongParty]); a [Tracker] folds statuses into
+// each assignee's part of a task and lists the parts that are [Tracker.Late].
+// These functions check and decide but never write to a [Journal]: append
+// what [RequirementEntry], [PlanEntry], [TaskEntry] and [TaskStatusEntry]
+// return.
 package collab

@@ -60,7 +60,7 @@ func ExampleDirectory_Authorize() {
 	fmt.Println(errors.Is(err, collab.ErrKindNotAllowed))
 	// Output:
 	// <nil>
-	// collab: kind not allowed: "hotel-north-01" (social_force) may not submit "finance.transaction"; it may submit collab.feedback_report, services.lodging
+	// collab: kind not allowed: "hotel-north-01" (social_force) may not submit "finance.transaction"; it may submit collab.expert_offer, collab.feedback_report, collab.task_status, services.lodging
 	// true
 }
 

@@ -41,15 +41,20 @@ var allKinds = []string{
 
 // Next hops shared by many rows below.
 var (
-	none     = []string{}
-	ps       = []string{"public-security"}
-	psSS     = []string{"public-security", "state-security"}
-	apPS     = []string{"armed-police", "public-security"}
-	apPSSS   = []string{"armed-police", "public-security", "state-security"}
-	lgPS     = []string{"leading-group", "public-security"}
-	lg       = []string{"leading-group"}
-	deptUpSD = map[string][]string{prod: psSS, esc: apPSSS, fb: lgPS, stat: lgPS}
-	deptUpLG = map[string][]string{prod: none, esc: none, fb: lg, stat: lg}
+	none   = []string{}
+	ps     = []string{"public-security"}
+	psSS   = []string{"public-security", "state-security"}
+	apPS   = []string{"armed-police", "public-security"}
+	apPSSS = []string{"armed-police", "public-security", "state-security"}
+	lgPS   = []string{"leading-group", "public-security"}
+	lg     = []string{"leading-group"}
+	lgPSSS = []string{"leading-group", "public-security", "state-security"}
+	xreq   = schema.KindExpertRequest
+	xoff   = schema.KindExpertOffer
+	xasg   = schema.KindExpertAssignment
+	// Addressed kinds go to the organizations the message names: no route.
+	deptUpSD = map[string][]string{prod: lgPSSS, esc: none, fb: lgPS, stat: none, plan: none, task: none, xoff: none}
+	deptUpLG = map[string][]string{prod: lg, esc: none, fb: lg, stat: none, req: none, plan: none, task: none, xreq: none, xasg: none}
 )
 
 // wantRoutes is where each organization's submissions go next, worked out
@@ -66,22 +71,28 @@ var wantRoutes = map[string]map[string][]string{
 	"miit":               with(deptUpSD, map[string][]string{acct: psSS, haz: ps}),
 	"customs":            with(deptUpSD, map[string][]string{entry: apPSSS, insp: psSS, infx: ps}),
 
-	"bank-north-01":          {fin: {"central-bank"}, fb: {"central-bank"}},
-	"bank-south-02":          {fin: {"central-bank"}, fb: {"central-bank"}},
-	"payment-east-01":        {fin: {"central-bank"}, fb: {"central-bank"}},
-	"rail-north-01":          {pax: {"transport-ministry"}, frt: {"transport-ministry"}, fb: {"transport-ministry"}},
-	"air-east-01":            {pax: {"transport-ministry"}, entry: apPSSS, fb: {"transport-ministry"}}, // the ministry does not take entry-exit
-	"road-south-01":          {pax: {"transport-ministry"}, frt: {"transport-ministry"}, fb: {"transport-ministry"}},
-	"freight-east-01":        {frt: {"transport-ministry"}, fb: {"transport-ministry"}},
-	"telecom-north-01":       {acct: {"miit"}, fb: {"miit"}},
-	"platform-east-01":       {acct: {"miit"}, haz: {"miit"}, fb: {"miit"}},
-	"hotel-north-01":         {lodge: ps, fb: ps}, // no supervisor
-	"hotel-south-02":         {lodge: ps, fb: ps},
-	"hazmat-maker-south-01":  {haz: {"miit"}, fb: {"miit"}},
-	"hazmat-seller-north-01": {haz: {"miit"}, fb: {"miit"}},
-	"hospital-north-01":      {infx: {"customs"}, fb: {"customs"}},
-	"hospital-east-02":       {infx: {"customs"}, fb: {"customs"}},
-	"nonprofit-north-01":     {infx: ps, fin: psSS, fb: ps}, // no supervisor
+	"bank-north-01":          sf(map[string][]string{fin: {"central-bank"}, fb: {"central-bank"}}),
+	"bank-south-02":          sf(map[string][]string{fin: {"central-bank"}, fb: {"central-bank"}}),
+	"payment-east-01":        sf(map[string][]string{fin: {"central-bank"}, fb: {"central-bank"}}),
+	"rail-north-01":          sf(map[string][]string{pax: {"transport-ministry"}, frt: {"transport-ministry"}, fb: {"transport-ministry"}}),
+	"air-east-01":            sf(map[string][]string{pax: {"transport-ministry"}, entry: apPSSS, fb: {"transport-ministry"}}), // the ministry does not take entry-exit
+	"road-south-01":          sf(map[string][]string{pax: {"transport-ministry"}, frt: {"transport-ministry"}, fb: {"transport-ministry"}}),
+	"freight-east-01":        sf(map[string][]string{frt: {"transport-ministry"}, fb: {"transport-ministry"}}),
+	"telecom-north-01":       sf(map[string][]string{acct: {"miit"}, fb: {"miit"}}),
+	"platform-east-01":       sf(map[string][]string{acct: {"miit"}, haz: {"miit"}, fb: {"miit"}}),
+	"hotel-north-01":         sf(map[string][]string{lodge: ps, fb: ps}), // no supervisor
+	"hotel-south-02":         sf(map[string][]string{lodge: ps, fb: ps}),
+	"hazmat-maker-south-01":  sf(map[string][]string{haz: {"miit"}, fb: {"miit"}}),
+	"hazmat-seller-north-01": sf(map[string][]string{haz: {"miit"}, fb: {"miit"}}),
+	"hospital-north-01":      sf(map[string][]string{infx: {"customs"}, fb: {"customs"}}),
+	"hospital-east-02":       sf(map[string][]string{infx: {"customs"}, fb: {"customs"}}),
+	"nonprofit-north-01":     sf(map[string][]string{infx: ps, fin: psSS, fb: ps}), // no supervisor
+}
+
+// sf adds what every social force may submit and is addressed, not routed:
+// task status and expert offers.
+func sf(m map[string][]string) map[string][]string {
+	return with(m, map[string][]string{stat: none, xoff: none})
 }
 
 func with(a, b map[string][]string) map[string][]string {
@@ -159,11 +170,11 @@ func TestAuthorize(t *testing.T) {
 		{org: "public-security", kind: fb},
 		{
 			org: "hotel-north-01", kind: fin, err: collab.ErrKindNotAllowed,
-			says: `collab: kind not allowed: "hotel-north-01" (social_force) may not submit "finance.transaction"; it may submit collab.feedback_report, services.lodging`,
+			says: `collab: kind not allowed: "hotel-north-01" (social_force) may not submit "finance.transaction"; it may submit collab.expert_offer, collab.feedback_report, collab.task_status, services.lodging`,
 		},
 		{
 			org: "bank-north-01", kind: req, err: collab.ErrKindNotAllowed,
-			says: `"bank-north-01" (social_force) may not submit "collab.requirement"; it may submit collab.feedback_report, finance.transaction`,
+			says: `"bank-north-01" (social_force) may not submit "collab.requirement"; it may submit collab.expert_offer, collab.feedback_report, collab.task_status, finance.transaction`,
 		},
 		{
 			org: "leading-group", kind: fin, err: collab.ErrKindNotAllowed,
