@@ -144,8 +144,10 @@ func TestFeedbackReports(t *testing.T) {
 		recs     []rec
 	}{
 		{
-			name:   "March",
-			report: func() (schema.FeedbackReport, error) { return collab.MonthlyReport(ctx, j, "central-bank", day(time.March, 17), reportNow) },
+			name: "March",
+			report: func() (schema.FeedbackReport, error) {
+				return collab.MonthlyReport(ctx, j, "central-bank", day(time.March, 17), reportNow)
+			},
 			period: schema.Window{From: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)},
 			counts: schema.FeedbackCounts{
 				RecordsSubmitted: 90, RecordsAccepted: 75, RecordsRejected: 12, RecordsDuplicate: 3,
@@ -167,8 +169,10 @@ func TestFeedbackReports(t *testing.T) {
 			},
 		},
 		{
-			name:   "February",
-			report: func() (schema.FeedbackReport, error) { return collab.MonthlyReport(ctx, j, "central-bank", day(time.February, 1), reportNow) },
+			name: "February",
+			report: func() (schema.FeedbackReport, error) {
+				return collab.MonthlyReport(ctx, j, "central-bank", day(time.February, 1), reportNow)
+			},
 			period: schema.Window{From: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)},
 			counts: schema.FeedbackCounts{RecordsSubmitted: 100, RecordsAccepted: 100, Products: 1, TasksLate: 1, ExpertAssignments: 1},
 			findings: []string{
@@ -179,8 +183,10 @@ func TestFeedbackReports(t *testing.T) {
 			},
 		},
 		{
-			name:   "April, not over",
-			report: func() (schema.FeedbackReport, error) { return collab.MonthlyReport(ctx, j, "central-bank", day(time.April, 30), reportNow) },
+			name: "April, not over",
+			report: func() (schema.FeedbackReport, error) {
+				return collab.MonthlyReport(ctx, j, "central-bank", day(time.April, 30), reportNow)
+			},
 			period: schema.Window{From: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)},
 			counts: schema.FeedbackCounts{RecordsSubmitted: 7, RecordsAccepted: 7, Escalations: 1},
 			findings: []string{
@@ -191,9 +197,11 @@ func TestFeedbackReports(t *testing.T) {
 			},
 		},
 		{
-			name:   "January: nothing",
-			report: func() (schema.FeedbackReport, error) { return collab.MonthlyReport(ctx, j, "central-bank", day(time.January, 9), reportNow) },
-			period: schema.Window{From: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)},
+			name: "January: nothing",
+			report: func() (schema.FeedbackReport, error) {
+				return collab.MonthlyReport(ctx, j, "central-bank", day(time.January, 9), reportNow)
+			},
+			period:   schema.Window{From: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)},
 			findings: []string{"No records submitted.", "No task fell due or ended."},
 		},
 		{
@@ -210,8 +218,10 @@ func TestFeedbackReports(t *testing.T) {
 			},
 		},
 		{
-			name:   "the year so far",
-			report: func() (schema.FeedbackReport, error) { return collab.AnnualReport(ctx, j, "central-bank", day(time.June, 1), reportNow) },
+			name: "the year so far",
+			report: func() (schema.FeedbackReport, error) {
+				return collab.AnnualReport(ctx, j, "central-bank", day(time.June, 1), reportNow)
+			},
 			period: schema.Window{From: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)},
 			counts: schema.FeedbackCounts{
 				RecordsSubmitted: 197, RecordsAccepted: 182, RecordsRejected: 12, RecordsDuplicate: 3,
@@ -220,15 +230,19 @@ func TestFeedbackReports(t *testing.T) {
 			},
 		},
 		{
-			name:   "miit's March",
-			report: func() (schema.FeedbackReport, error) { return collab.MonthlyReport(ctx, j, "miit", day(time.March, 1), reportNow) },
+			name: "miit's March",
+			report: func() (schema.FeedbackReport, error) {
+				return collab.MonthlyReport(ctx, j, "miit", day(time.March, 1), reportNow)
+			},
 			period: schema.Window{From: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)},
 			counts: schema.FeedbackCounts{Products: 1, Escalations: 1, Actions: 1, TasksLate: 1, ExpertAssignments: 1},
 			recs:   []rec{{schema.RecommendReprioritize, fbTask(8), schema.PriorityCritical}},
 		},
 		{
-			name:   "task 3",
-			report: func() (schema.FeedbackReport, error) { return collab.TaskReport(ctx, j, "central-bank", fbTask(3), reportNow) },
+			name: "task 3",
+			report: func() (schema.FeedbackReport, error) {
+				return collab.TaskReport(ctx, j, "central-bank", fbTask(3), reportNow)
+			},
 			period: schema.Window{From: day(time.February, 1), To: reportNow},
 			counts: schema.FeedbackCounts{
 				RecordsSubmitted: 197, RecordsAccepted: 182, RecordsRejected: 12, RecordsDuplicate: 3,
@@ -237,15 +251,19 @@ func TestFeedbackReports(t *testing.T) {
 			recs: []rec{{schema.RecommendReprioritize, fbTask(3), schema.PriorityHigh}},
 		},
 		{
-			name:   "task 7",
-			report: func() (schema.FeedbackReport, error) { return collab.TaskReport(ctx, j, "central-bank", fbTask(7), reportNow) },
+			name: "task 7",
+			report: func() (schema.FeedbackReport, error) {
+				return collab.TaskReport(ctx, j, "central-bank", fbTask(7), reportNow)
+			},
 			period: schema.Window{From: day(time.February, 1), To: reportNow},
 			counts: schema.FeedbackCounts{RecordsSubmitted: 197, RecordsAccepted: 182, RecordsRejected: 12, RecordsDuplicate: 3, Escalations: 1},
 			recs:   []rec{{schema.RecommendCloseTask, fbTask(7), ""}},
 		},
 		{
-			name:   "task 1, done on time",
-			report: func() (schema.FeedbackReport, error) { return collab.TaskReport(ctx, j, "central-bank", fbTask(1), reportNow) },
+			name: "task 1, done on time",
+			report: func() (schema.FeedbackReport, error) {
+				return collab.TaskReport(ctx, j, "central-bank", fbTask(1), reportNow)
+			},
 			period: schema.Window{From: day(time.February, 1), To: reportNow},
 			counts: schema.FeedbackCounts{RecordsSubmitted: 197, RecordsAccepted: 182, RecordsRejected: 12, RecordsDuplicate: 3, TasksDone: 1},
 		},
