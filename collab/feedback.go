@@ -128,14 +128,14 @@ type reportScan struct {
 	statuses         []statusSeen
 	requests         map[string]string // expert request id -> task id
 	assignments      []assignmentSeen
-	// records, products, escalations and actions of a task report, kept
-	// until the task (and so the period) is known
-	pending []Entry
 }
 
+// statusSeen is what a report needs of a task status.
 type statusSeen struct {
-	at time.Time
-	st schema.TaskStatus
+	at     time.Time
+	taskID string
+	by     string
+	state  schema.TaskState
 }
 
 type assignmentSeen struct {
@@ -152,13 +152,8 @@ func report(ctx context.Context, j Journal, reporter string, typ schema.Feedback
 	}
 	now = now.UTC()
 	s := &reportScan{reporter: reporter, taskID: taskID, period: period, tasks: map[string]*trackedTask{}, requests: map[string]string{}}
-	for e, err := range j.Entries(ctx, 0) {
-		if err != nil {
-			return schema.FeedbackReport{}, fmt.Errorf("collab: feedback report: %w", err)
-		}
-		if err := s.entry(e); err != nil {
-			return schema.FeedbackReport{}, fmt.Errorf("collab: feedback report: journal entry %d (%s): %w", e.Seq, e.Kind, err)
-		}
+	if err := scan(ctx, j, s.entry); err != nil {
+		return schema.FeedbackReport{}, err
 	}
 	rep := schema.FeedbackReport{Type: typ, Reporter: reporter, TaskID: taskID, ProducedAt: now}
 	if taskID != "" {
@@ -172,10 +167,10 @@ func report(ctx context.Context, j Journal, reporter string, typ schema.Feedback
 		s.period = schema.Window{From: t.task.IssuedAt.UTC(), To: now}
 		s.tasks = map[string]*trackedTask{taskID: t}
 		rep.RequirementID = t.task.RequirementID
-		for _, e := range s.pending {
-			if err := s.count(e); err != nil {
-				return schema.FeedbackReport{}, fmt.Errorf("collab: feedback report: journal entry %d (%s): %w", e.Seq, e.Kind, err)
-			}
+		// A second pass, now that the period is known, rather than
+		// holding the entries in memory.
+		if err := scan(ctx, j, s.count); err != nil {
+			return schema.FeedbackReport{}, err
 		}
 	} else if !now.After(period.From) {
 		return schema.FeedbackReport{}, fmt.Errorf("collab: feedback report: now %s is before the period, which begins %s", now.Format(time.RFC3339Nano), period.From.Format(time.RFC3339Nano))
@@ -199,6 +194,19 @@ func report(ctx context.Context, j Journal, reporter string, typ schema.Feedback
 	}
 	rep.ID = id.String()
 	return rep, nil
+}
+
+// scan hands every entry of the journal to fn.
+func scan(ctx context.Context, j Journal, fn func(Entry) error) error {
+	for e, err := range j.Entries(ctx, 0) {
+		if err != nil {
+			return fmt.Errorf("collab: feedback report: %w", err)
+		}
+		if err := fn(e); err != nil {
+			return fmt.Errorf("collab: feedback report: journal entry %d (%s): %w", e.Seq, e.Kind, err)
+		}
+	}
+	return nil
 }
 
 func boolInt(b bool) int {
@@ -228,7 +236,7 @@ func (s *reportScan) entry(e Entry) error {
 		if err := json.Unmarshal(e.Data, &st); err != nil {
 			return err
 		}
-		s.statuses = append(s.statuses, statusSeen{at: e.At, st: st})
+		s.statuses = append(s.statuses, statusSeen{at: e.At, taskID: st.TaskID, by: st.By, state: st.State})
 	case schema.KindExpertRequest:
 		var r schema.ExpertRequest
 		if err := json.Unmarshal(e.Data, &r); err != nil {
@@ -243,18 +251,16 @@ func (s *reportScan) entry(e Entry) error {
 		if a.Outcome == schema.AssignmentAssigned && (a.AssignedTo == s.reporter || a.FromOrg == s.reporter) {
 			s.assignments = append(s.assignments, assignmentSeen{at: e.At, requestID: a.RequestID})
 		}
-	case EntryRecordsOutcome, schema.KindProduct, schema.KindEscalation, EntryAction:
-		if s.taskID != "" {
-			s.pending = append(s.pending, e) // the period is not known yet
-			return nil
+	default:
+		if s.taskID == "" { // a task report counts in a second pass
+			return s.count(e)
 		}
-		return s.count(e)
 	}
 	return nil
 }
 
 // count adds a records outcome, product, escalation or action in the
-// period.
+// period; it passes over other entries.
 func (s *reportScan) count(e Entry) error {
 	if !s.period.Contains(e.At) {
 		return nil
@@ -327,8 +333,8 @@ type lateTask struct {
 // tasks still open (rule 1) and the escalated ones to close (rule 2).
 func (s *reportScan) classify(now time.Time) (late []lateTask, closeable []string) {
 	for _, st := range s.statuses {
-		t, ok := s.tasks[st.st.TaskID]
-		if !ok || (st.st.By != s.reporter && st.st.By != t.task.Issuer) {
+		t, ok := s.tasks[st.taskID]
+		if !ok || (st.by != s.reporter && st.by != t.task.Issuer) {
 			continue
 		}
 		first := func(at *time.Time) {
@@ -336,7 +342,7 @@ func (s *reportScan) classify(now time.Time) (late []lateTask, closeable []strin
 				*at = st.at
 			}
 		}
-		switch st.st.State {
+		switch st.state {
 		case schema.TaskDone:
 			first(&t.doneAt)
 		case schema.TaskFailed, schema.TaskCancelled:
@@ -484,7 +490,9 @@ type TaskChange struct {
 // PlanRevision is the outcome of Revise: the next revision of a plan and
 // the task changes that go with it.
 type PlanRevision struct {
-	Plan  schema.Plan
+	// Plan is the next revision of the plan.
+	Plan schema.Plan
+	// Tasks are the changes to the plan's tasks, in the report's order.
 	Tasks []TaskChange
 }
 
@@ -552,6 +560,9 @@ func Revise(report schema.FeedbackReport, plan schema.Plan, at time.Time) (PlanR
 			}
 			changes = append(changes, TaskChange{Type: r.Type, PlanID: plan.ID, Note: r.Note})
 		case schema.RecommendReprioritize, schema.RecommendCloseTask:
+			if r.TargetID == "" || (r.Type == schema.RecommendReprioritize && r.Priority == "") {
+				return PlanRevision{}, fmt.Errorf("collab: revise plan %q: recommendation %d: %s needs a target id and, to reprioritize, a priority", plan.ID, i, r.Type)
+			}
 			if r.TargetID == plan.ID || r.TargetID == plan.RequirementID {
 				continue // not a task; plans and requirements are revised by their owners
 			}

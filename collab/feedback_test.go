@@ -462,6 +462,10 @@ func TestReviseAdjustFrequency(t *testing.T) {
 			collab.ErrNoRecommendation, "", nil},
 		{"add a task to another plan", schema.FeedbackRecommendation{Type: schema.RecommendAddTask, TargetID: catID(9), Note: "n"},
 			collab.ErrNoRecommendation, "", nil},
+		{"reprioritize without priority", schema.FeedbackRecommendation{Type: schema.RecommendReprioritize, TargetID: fbTask(3), Note: "n"},
+			nil, "reprioritize needs a target id and, to reprioritize, a priority", nil},
+		{"close without target", schema.FeedbackRecommendation{Type: schema.RecommendCloseTask, Note: "n"},
+			nil, "close_task needs a target id", nil},
 		{"unknown type", schema.FeedbackRecommendation{Type: "widen", TargetID: plan.ID, Note: "n"},
 			nil, `unknown type "widen"`, nil},
 	}
