@@ -25,7 +25,8 @@ const (
 
 // Catalog errors, for errors.Is.
 var (
-	// ErrNotFound: there is nothing under the id. Returned by Catalog.Get.
+	// ErrNotFound: there is nothing under the id. Returned by Catalog.Get,
+	// and by TaskReport for a task of the reporter the journal lacks.
 	ErrNotFound = errors.New("collab: not found")
 	// ErrProductConflict: Catalog.Put of an id the catalog holds with other
 	// content. Products are immutable; a correction is a new product whose
