@@ -1,0 +1,264 @@
+package collab
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/sicollab/sicollab/schema"
+)
+
+// The buckets of a BoltCatalog.
+var (
+	productsBucket   = []byte("products")    // id -> product JSON
+	byTimeBucket     = []byte("by_time")     // <produced_at>\x00<id>
+	byListBucket     = []byte("by_list")     // <list type>\x00<produced_at>\x00<id>
+	byProducerBucket = []byte("by_producer") // <producer>\x00<produced_at>\x00<id>
+	bySubjectBucket  = []byte("by_subject")  // <pseudonym>\x00<produced_at>\x00<id>
+	catalogBuckets   = [][]byte{productsBucket, byTimeBucket, byListBucket, byProducerBucket, bySubjectBucket}
+)
+
+// BoltCatalog is a durable Catalog in one bbolt file. It is safe for
+// concurrent use; the file is locked against other processes while it is
+// open.
+//
+// Products are stored as JSON by id. Secondary indexes, kept in the same
+// transaction as the product, map a list type, a producer and the subject
+// pseudonym of every entry to the products that have it, as keys
+// "<value>\x00<produced_at>\x00<id>" with produced_at in a fixed-width
+// UTC form that sorts as time does; a fourth index holds every product by
+// produced_at. A query walks one index only, from the cursor (or From)
+// to To: the subject index when Subject is set, else the producer's, else
+// the list type's, else the time index; the other filters are checked on
+// the products found. Put writes in one update transaction, synced to disk
+// before it commits; Query reads in one read transaction of at most Limit
+// matches.
+type BoltCatalog struct {
+	db *bolt.DB
+	v  *schema.Validator
+
+	mu     sync.RWMutex // held for reading by each transaction, for writing by Close
+	closed bool
+}
+
+var _ Catalog = (*BoltCatalog)(nil)
+
+// OpenBoltCatalog opens, or creates, the catalog in the bbolt file at
+// path. Of the options, WithLockTimeout applies.
+func OpenBoltCatalog(path string, opts ...BoltOption) (*BoltCatalog, error) {
+	v, err := productValidator()
+	if err != nil {
+		return nil, err
+	}
+	db, _, err := openBolt(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range catalogBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("collab: open catalog %s: %w", path, err)
+	}
+	return &BoltCatalog{db: db, v: v}, nil
+}
+
+// indexKey is "<value>\x00<at>\x00<id>", or "<at>\x00<id>" with no value.
+func indexKey(value, at, id string) []byte {
+	k := make([]byte, 0, len(value)+len(at)+len(id)+2)
+	if value != "" {
+		k = append(append(k, value...), 0)
+	}
+	return append(append(append(k, at...), 0), id...)
+}
+
+// indexKeys are the keys p is indexed under, by bucket.
+func indexKeys(p schema.Product) map[string][][]byte {
+	at := timeKey(p.ProducedAt)
+	keys := map[string][][]byte{
+		string(byTimeBucket):     {indexKey("", at, p.ID)},
+		string(byListBucket):     {indexKey(string(p.ListType), at, p.ID)},
+		string(byProducerBucket): {indexKey(p.Producer, at, p.ID)},
+	}
+	seen := map[string]bool{}
+	for _, e := range p.Entries {
+		if ps := e.Subject.Pseudonym; !seen[ps] {
+			seen[ps] = true
+			keys[string(bySubjectBucket)] = append(keys[string(bySubjectBucket)], indexKey(ps, at, p.ID))
+		}
+	}
+	return keys
+}
+
+// Put adds p (see Catalog): ErrInvalidProduct, ErrProductConflict,
+// ErrCatalogClosed.
+func (c *BoltCatalog) Put(ctx context.Context, p schema.Product) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	raw, err := encodeProduct(c.v, p)
+	if err != nil {
+		return err
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.closed {
+		return ErrCatalogClosed
+	}
+	err = c.db.Update(func(tx *bolt.Tx) error {
+		products := tx.Bucket(productsBucket)
+		if old := products.Get([]byte(p.ID)); old != nil {
+			return conflict(p.ID, old, raw)
+		}
+		if err := products.Put([]byte(p.ID), raw); err != nil {
+			return err
+		}
+		for bucket, keys := range indexKeys(p) {
+			b := tx.Bucket([]byte(bucket))
+			for _, k := range keys {
+				if err := b.Put(k, nil); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("collab: catalog put: %w", err)
+	}
+	return nil
+}
+
+// Get returns the product of the id, or ErrNotFound; ErrCatalogClosed.
+func (c *BoltCatalog) Get(ctx context.Context, id string) (schema.Product, error) {
+	if err := ctx.Err(); err != nil {
+		return schema.Product{}, err
+	}
+	var p schema.Product
+	err := c.view(func(tx *bolt.Tx) error {
+		raw := tx.Bucket(productsBucket).Get([]byte(id))
+		if raw == nil {
+			return fmt.Errorf("%w: product %q", ErrNotFound, id)
+		}
+		var err error
+		p, err = decodeStored(id, raw)
+		return err
+	})
+	return p, err
+}
+
+// decodeStored reads back a stored product, naming it if it is damaged.
+func decodeStored(id string, raw []byte) (schema.Product, error) {
+	p, err := decodeProduct(raw)
+	if err != nil {
+		return schema.Product{}, fmt.Errorf("collab: catalog corrupt: product %q: %w", id, err)
+	}
+	return p, nil
+}
+
+// view runs fn in a read transaction unless the catalog is closed.
+func (c *BoltCatalog) view(fn func(*bolt.Tx) error) error {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.closed {
+		return ErrCatalogClosed
+	}
+	return c.db.View(fn)
+}
+
+// Query returns one page of the products q selects (see Catalog and
+// BoltCatalog): ErrInvalidQuery, ErrBadCursor, ErrCatalogClosed.
+func (c *BoltCatalog) Query(ctx context.Context, q ProductQuery) (ProductPage, error) {
+	if err := ctx.Err(); err != nil {
+		return ProductPage{}, err
+	}
+	qp, err := prepare(q)
+	if err != nil {
+		return ProductPage{}, err
+	}
+	bucket, value := byTimeBucket, ""
+	switch {
+	case q.Subject != "":
+		bucket, value = bySubjectBucket, q.Subject
+	case q.Producer != "":
+		bucket, value = byProducerBucket, q.Producer
+	case q.ListType != "":
+		bucket, value = byListBucket, string(q.ListType)
+	}
+	var prefix []byte
+	if value != "" {
+		prefix = append([]byte(value), 0)
+	}
+	var found []schema.Product
+	err = c.view(func(tx *bolt.Tx) error {
+		products := tx.Bucket(productsBucket)
+		cur := tx.Bucket(bucket).Cursor()
+		seek := append(bytes.Clone(prefix), qp.from...)
+		var skip []byte // the cursor's own key, not to be handed out again
+		if qp.start != nil {
+			if k := indexKey(value, qp.start.at, qp.start.id); bytes.Compare(k, seek) > 0 {
+				seek, skip = k, k
+			}
+		}
+		n := 0
+		for k, _ := cur.Seek(seek); k != nil && bytes.HasPrefix(k, prefix) && len(found) <= qp.limit; k, _ = cur.Next() {
+			if bytes.Equal(k, skip) {
+				continue
+			}
+			rest := k[len(prefix):]
+			if len(rest) < len(timeKeyLayout)+2 || rest[len(timeKeyLayout)] != 0 {
+				return fmt.Errorf("collab: catalog corrupt: index %s key %q", bucket, k)
+			}
+			at, id := string(rest[:len(timeKeyLayout)]), string(rest[len(timeKeyLayout)+1:])
+			if qp.to != "" && at >= qp.to {
+				break
+			}
+			if n++; n%1024 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			raw := products.Get([]byte(id))
+			if raw == nil {
+				return fmt.Errorf("collab: catalog corrupt: index %s names product %q, which is not stored", bucket, id)
+			}
+			p, err := decodeStored(id, raw)
+			if err != nil {
+				return err
+			}
+			if qp.matches(p) {
+				found = append(found, p)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return ProductPage{}, err
+	}
+	return qp.page(found), nil
+}
+
+// Close closes the file after the transactions under way end; the
+// methods return ErrCatalogClosed from then on. Closing twice is not an
+// error.
+func (c *BoltCatalog) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil
+	}
+	c.closed = true
+	if err := c.db.Close(); err != nil {
+		return fmt.Errorf("collab: close catalog: %w", err)
+	}
+	return nil
+}
