@@ -124,7 +124,7 @@ func ExampleMonthlyReport() {
 	//    6 of 50 records rejected (12.0%, above 10%): add a data-quality task to find and fix the cause.
 }
 
-func ExampleRevise() {
+func ExampleReviseFromFeedback() {
 	report := schema.FeedbackReport{
 		ID: "01960000-0000-7000-8000-000000000401", Type: schema.FeedbackMonthly,
 		Period:   schema.Window{From: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)},
@@ -148,7 +148,7 @@ func ExampleRevise() {
 		Objectives: []string{"Find abnormal fund flows."},
 		Collection: []schema.PlanCollectionItem{{Kind: schema.KindFinanceTransaction, Frequency: schema.FrequencyDaily}},
 	}
-	rev, err := collab.Revise(report, plan, time.Date(2026, 4, 2, 0, 0, 0, 0, time.UTC))
+	rev, err := collab.ReviseFromFeedback(report, plan, time.Date(2026, 4, 2, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		fmt.Println(err)
 		return

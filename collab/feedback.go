@@ -17,10 +17,10 @@ import (
 
 // Feedback errors, for errors.Is.
 var (
-	// ErrNoRecommendation: Revise of a report that recommends nothing for
+	// ErrNoRecommendation: ReviseFromFeedback of a report that recommends nothing for
 	// the plan; the plan needs no revision.
 	ErrNoRecommendation = errors.New("collab: no recommendation for the plan")
-	// ErrWiderScope: Revise would have produced a plan that collects
+	// ErrWiderScope: ReviseFromFeedback would have produced a plan that collects
 	// outside its scope, or was given one; a revision never widens what a
 	// plan covers.
 	ErrWiderScope = errors.New("collab: wider scope")
@@ -113,8 +113,8 @@ func periodReport(ctx context.Context, j Journal, reporter string, typ schema.Fe
 	return report(ctx, j, reporter, typ, period, "", now)
 }
 
-// trackedTask is a task of the reporter and what its statuses say.
-type trackedTask struct {
+// reportTask is a task of the reporter and what its statuses say.
+type reportTask struct {
 	task                        schema.Task
 	doneAt, failedAt, escalated time.Time // first time of each; zero if never
 }
@@ -124,7 +124,7 @@ type reportScan struct {
 	reporter, taskID string
 	period           schema.Window // zero for a task report until the task is known
 	counts           schema.FeedbackCounts
-	tasks            map[string]*trackedTask
+	tasks            map[string]*reportTask
 	statuses         []statusSeen
 	requests         map[string]string // expert request id -> task id
 	assignments      []assignmentSeen
@@ -151,7 +151,7 @@ func report(ctx context.Context, j Journal, reporter string, typ schema.Feedback
 		return schema.FeedbackReport{}, errors.New("collab: feedback report: now is zero")
 	}
 	now = now.UTC()
-	s := &reportScan{reporter: reporter, taskID: taskID, period: period, tasks: map[string]*trackedTask{}, requests: map[string]string{}}
+	s := &reportScan{reporter: reporter, taskID: taskID, period: period, tasks: map[string]*reportTask{}, requests: map[string]string{}}
 	if err := scan(ctx, j, s.entry); err != nil {
 		return schema.FeedbackReport{}, err
 	}
@@ -165,7 +165,7 @@ func report(ctx context.Context, j Journal, reporter string, typ schema.Feedback
 			return schema.FeedbackReport{}, fmt.Errorf("collab: task report: now %s is not after the task's issued_at %s", now.Format(time.RFC3339Nano), t.task.IssuedAt.UTC().Format(time.RFC3339Nano))
 		}
 		s.period = schema.Window{From: t.task.IssuedAt.UTC(), To: now}
-		s.tasks = map[string]*trackedTask{taskID: t}
+		s.tasks = map[string]*reportTask{taskID: t}
 		rep.RequirementID = t.task.RequirementID
 		// A second pass, now that the period is known, rather than
 		// holding the entries in memory.
@@ -228,7 +228,7 @@ func (s *reportScan) entry(e Entry) error {
 			if old, ok := s.tasks[t.ID]; ok {
 				old.task = t
 			} else {
-				s.tasks[t.ID] = &trackedTask{task: t}
+				s.tasks[t.ID] = &reportTask{task: t}
 			}
 		}
 	case schema.KindTaskStatus:
@@ -471,7 +471,7 @@ func recommendations(c schema.FeedbackCounts, late []lateTask, closeable []strin
 }
 
 // TaskChange is a change to a task that a feedback report recommends and
-// Revise passes on: the plan has no tasks of its own, so whoever manages
+// ReviseFromFeedback passes on: the plan has no tasks of its own, so whoever manages
 // the plan's tasks applies it.
 type TaskChange struct {
 	// Type is RecommendReprioritize, RecommendCloseTask or
@@ -487,16 +487,16 @@ type TaskChange struct {
 	Note string
 }
 
-// PlanRevision is the outcome of Revise: the next revision of a plan and
+// FeedbackRevision is the outcome of ReviseFromFeedback: the next revision of a plan and
 // the task changes that go with it.
-type PlanRevision struct {
+type FeedbackRevision struct {
 	// Plan is the next revision of the plan.
 	Plan schema.Plan
 	// Tasks are the changes to the plan's tasks, in the report's order.
 	Tasks []TaskChange
 }
 
-// Revise turns the recommendations of a feedback report into the next
+// ReviseFromFeedback turns the recommendations of a feedback report into the next
 // revision of plan, made at at. Recommendations become:
 //
 //   - adjust_frequency aimed at this plan: the collection items of the
@@ -512,18 +512,18 @@ type PlanRevision struct {
 //
 // The revision has Revision one higher, RevisedAt at, a RevisionReason
 // made of the report's findings, and FeedbackReportID the report's id.
-// Its scope is a copy of plan's: a revision never widens a plan; Revise
+// Its scope is a copy of plan's: a revision never widens a plan; ReviseFromFeedback
 // checks that every collected kind stays within the scope, and returns
 // ErrWiderScope if plan itself collects outside its scope. It returns
 // ErrNoRecommendation when nothing is left for the plan. The plan given is
 // not changed.
-func Revise(report schema.FeedbackReport, plan schema.Plan, at time.Time) (PlanRevision, error) {
+func ReviseFromFeedback(report schema.FeedbackReport, plan schema.Plan, at time.Time) (FeedbackRevision, error) {
 	if !at.After(plan.RevisedAt) {
-		return PlanRevision{}, fmt.Errorf("collab: revise plan %q: at %s is not after its revision %d of %s",
+		return FeedbackRevision{}, fmt.Errorf("collab: revise plan %q: at %s is not after its revision %d of %s",
 			plan.ID, at.UTC().Format(time.RFC3339Nano), plan.Revision, plan.RevisedAt.UTC().Format(time.RFC3339Nano))
 	}
 	if err := withinScope(plan); err != nil {
-		return PlanRevision{}, err
+		return FeedbackRevision{}, err
 	}
 	next := schema.Plan{
 		ID: plan.ID, Level: plan.Level, ParentID: plan.ParentID, RequirementID: plan.RequirementID, Owner: plan.Owner,
@@ -548,7 +548,7 @@ func Revise(report schema.FeedbackReport, plan schema.Plan, at time.Time) (PlanR
 				continue
 			}
 			if err := adjustFrequency(&next, r); err != nil {
-				return PlanRevision{}, fmt.Errorf("collab: revise plan %q: recommendation %d: %w", plan.ID, i, err)
+				return FeedbackRevision{}, fmt.Errorf("collab: revise plan %q: recommendation %d: %w", plan.ID, i, err)
 			}
 			changed = true
 		case schema.RecommendAddTask:
@@ -561,27 +561,27 @@ func Revise(report schema.FeedbackReport, plan schema.Plan, at time.Time) (PlanR
 			changes = append(changes, TaskChange{Type: r.Type, PlanID: plan.ID, Note: r.Note})
 		case schema.RecommendReprioritize, schema.RecommendCloseTask:
 			if r.TargetID == "" || (r.Type == schema.RecommendReprioritize && r.Priority == "") {
-				return PlanRevision{}, fmt.Errorf("collab: revise plan %q: recommendation %d: %s needs a target id and, to reprioritize, a priority", plan.ID, i, r.Type)
+				return FeedbackRevision{}, fmt.Errorf("collab: revise plan %q: recommendation %d: %s needs a target id and, to reprioritize, a priority", plan.ID, i, r.Type)
 			}
 			if r.TargetID == plan.ID || r.TargetID == plan.RequirementID {
 				continue // not a task; plans and requirements are revised by their owners
 			}
 			changes = append(changes, TaskChange{Type: r.Type, TaskID: r.TargetID, PlanID: plan.ID, Priority: r.Priority, Note: r.Note})
 		default:
-			return PlanRevision{}, fmt.Errorf("collab: revise plan %q: recommendation %d: unknown type %q", plan.ID, i, r.Type)
+			return FeedbackRevision{}, fmt.Errorf("collab: revise plan %q: recommendation %d: unknown type %q", plan.ID, i, r.Type)
 		}
 	}
 	if !changed && len(changes) == 0 {
-		return PlanRevision{}, fmt.Errorf("%w %q in report %q", ErrNoRecommendation, plan.ID, report.ID)
+		return FeedbackRevision{}, fmt.Errorf("%w %q in report %q", ErrNoRecommendation, plan.ID, report.ID)
 	}
 	if len(next.Objectives) > 50 {
-		return PlanRevision{}, fmt.Errorf("collab: revise plan %q: %d objectives, more than the 50 a plan holds; close some first", plan.ID, len(next.Objectives))
+		return FeedbackRevision{}, fmt.Errorf("collab: revise plan %q: %d objectives, more than the 50 a plan holds; close some first", plan.ID, len(next.Objectives))
 	}
 	next.RevisionReason = revisionReason(report)
 	if err := withinScope(next); err != nil {
-		return PlanRevision{}, err
+		return FeedbackRevision{}, err
 	}
-	return PlanRevision{Plan: next, Tasks: changes}, nil
+	return FeedbackRevision{Plan: next, Tasks: changes}, nil
 }
 
 // adjustFrequency applies an adjust_frequency recommendation to the

@@ -397,13 +397,13 @@ func fbPlan() schema.Plan {
 	}
 }
 
-func TestRevise(t *testing.T) {
+func TestReviseFromFeedback(t *testing.T) {
 	ctx := context.Background()
 	report, err := collab.MonthlyReport(ctx, knownJournal(t), "central-bank", day(time.March, 1), reportNow)
 	require.NoError(t, err)
 	plan := fbPlan()
 	at := reportNow.Add(time.Hour)
-	rev, err := collab.Revise(report, plan, at)
+	rev, err := collab.ReviseFromFeedback(report, plan, at)
 	require.NoError(t, err)
 	p := rev.Plan
 	assert.Equal(t, 4, p.Revision)
@@ -425,7 +425,7 @@ func TestRevise(t *testing.T) {
 	require.NoError(t, v.ValidatePayload(schema.KindPlan, 1, raw), "%s", raw)
 
 	// Revising again from the same report is idempotent on objectives.
-	again, err := collab.Revise(report, rev.Plan, at.Add(time.Hour))
+	again, err := collab.ReviseFromFeedback(report, rev.Plan, at.Add(time.Hour))
 	require.NoError(t, err)
 	assert.Equal(t, 5, again.Plan.Revision)
 	assert.Len(t, again.Plan.Objectives, 2)
@@ -473,7 +473,7 @@ func TestReviseAdjustFrequency(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := report
 			r.Recommendations = []schema.FeedbackRecommendation{tc.rec}
-			rev, err := collab.Revise(r, plan, at)
+			rev, err := collab.ReviseFromFeedback(r, plan, at)
 			if tc.want == nil {
 				require.Error(t, err)
 				if tc.err != nil {
@@ -514,7 +514,7 @@ func TestReviseNeverWidens(t *testing.T) {
 			}
 		}
 		report := schema.FeedbackReport{ID: catID(0xa00002), Type: schema.FeedbackAnnual, Recommendations: some}
-		rev, err := collab.Revise(report, plan, day(time.April, 3))
+		rev, err := collab.ReviseFromFeedback(report, plan, day(time.April, 3))
 		if mask == 1<<5 {
 			require.ErrorIs(t, err, collab.ErrNoRecommendation)
 			continue
@@ -532,13 +532,13 @@ func TestReviseNeverWidens(t *testing.T) {
 	// A plan that already collects outside its scope is refused.
 	bad := fbPlan()
 	bad.Collection = append(bad.Collection, schema.PlanCollectionItem{Kind: schema.KindTelecomAccountReport, Frequency: schema.FrequencyDaily})
-	_, err := collab.Revise(schema.FeedbackReport{Recommendations: recs[1:2]}, bad, day(time.April, 3))
+	_, err := collab.ReviseFromFeedback(schema.FeedbackReport{Recommendations: recs[1:2]}, bad, day(time.April, 3))
 	assert.ErrorIs(t, err, collab.ErrWiderScope)
 	assert.ErrorContains(t, err, `collects "telecom.account_report" (collection 2), outside its scope's kinds`)
 
 	// Nothing to do, or a time that does not move the plan on.
-	_, err = collab.Revise(schema.FeedbackReport{}, plan, day(time.April, 3))
+	_, err = collab.ReviseFromFeedback(schema.FeedbackReport{}, plan, day(time.April, 3))
 	assert.ErrorIs(t, err, collab.ErrNoRecommendation)
-	_, err = collab.Revise(schema.FeedbackReport{Recommendations: recs[:1]}, plan, plan.RevisedAt)
+	_, err = collab.ReviseFromFeedback(schema.FeedbackReport{Recommendations: recs[:1]}, plan, plan.RevisedAt)
 	assert.ErrorContains(t, err, "is not after its revision 3")
 }
