@@ -150,7 +150,10 @@ func (p ThresholdPolicy) Decide(_ context.Context, dept Org, c Case) (Verdict, e
 		return Verdict{Decision: schema.EscalationEscalate, Urgency: urgency, Reason: fmt.Sprintf(
 			"score %.2f is at or above the escalation threshold %.2f", c.Score, p.Threshold)}, nil
 	}
-	sector := dept.Sectors[0]
+	sector := SectorPublic // no sector: SectorAction's default, monitor
+	if len(dept.Sectors) > 0 {
+		sector = dept.Sectors[0]
+	}
 	for _, s := range dept.Sectors {
 		if slices.Contains(within, s) {
 			sector = s

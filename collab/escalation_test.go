@@ -387,6 +387,11 @@ func TestThresholdPolicy(t *testing.T) {
 		assert.Equal(t, collab.UrgencyForScore(tt.score), v.Urgency)
 	}
 	assert.Equal(t, collab.ThresholdPolicy{Threshold: collab.DefaultEscalationThreshold}, collab.DefaultEscalationPolicy())
+
+	// An organization without sectors (not from a directory) is monitored.
+	v, err := collab.DefaultEscalationPolicy().Decide(ctx, collab.Org{ID: "x"}, incident(0.1, schema.KindProduct))
+	require.NoError(t, err)
+	assert.Equal(t, schema.EscalationActionMonitor, v.Action)
 }
 
 func TestUrgencyForScore(t *testing.T) {

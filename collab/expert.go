@@ -774,8 +774,9 @@ func (c ExpertDeskConfig) Validate() error {
 
 // ExpertDesk runs a specialized department's expert exchange (interactions
 // 3 and 4) from request through offers to assignment, and records each step
-// in the journal: one entry per request (Org the requester), per offer (Org
-// the offering organization, Counterpart the requester) and per assignment
+// in the journal: one entry per request (Org the requester, Counterpart
+// the addressee when there is only one), per offer (Org the offering
+// organization, Counterpart the requester) and per assignment
 // (Org the requester, Counterpart the expert's organization, if any), each
 // with Kind the message's kind, Interaction InteractionSecondment or
 // InteractionHire by the request's channel, Ref the message's id and Data
@@ -784,7 +785,9 @@ func (c ExpertDeskConfig) Validate() error {
 // An ExpertDesk is safe for concurrent use; its calls are serialized. It
 // holds open requests in memory, at most MaxOpen of them with at most
 // MaxOffers offers each: a restart forgets them, while the journal keeps
-// what was recorded.
+// what was recorded. It answers from the Directory it was made with; to
+// follow a new directory revision, make a new desk once the open requests
+// are assigned.
 type ExpertDesk struct {
 	dir       *Directory
 	journal   Journal
@@ -833,7 +836,7 @@ func NewExpertDesk(cfg ExpertDeskConfig) (*ExpertDesk, error) {
 	return d, nil
 }
 
-// entry builds the journal entry of an expert message.
+// expertEntry builds the journal entry of an expert message.
 func expertEntry(at time.Time, kind string, ch schema.ExpertChannel, org, counterpart, ref string, msg any) (Entry, error) {
 	data, err := json.Marshal(msg)
 	if err != nil {
@@ -919,6 +922,7 @@ func (d *ExpertDesk) Offer(ctx context.Context, offer schema.ExpertOffer) error 
 	if _, err := d.journal.Append(ctx, e); err != nil {
 		return fmt.Errorf("collab: record expert offer %s: %w", offer.ID, err)
 	}
+	offer.Qualifications = slices.Clone(offer.Qualifications)
 	o.offers = append(o.offers, offer)
 	return nil
 }

@@ -906,3 +906,33 @@ func TestExpertDeskConfigValidate(t *testing.T) {
 	require.NoError(t, err)
 	validate(t, schema.KindExpertRequest, req)
 }
+
+func TestExpertRequestWithMoreAddresseesThanTheSchemaLists(t *testing.T) {
+	doc := &schema.Directory{
+		Version: 1, UpdatedAt: day(1),
+		Orgs: []schema.DirectoryOrg{
+			{ID: "leading-group", Name: "LG", Tier: "leading_group", Sectors: []string{"security"}, Region: "CN-BJ"},
+			{ID: "public-security", Name: "PS", Tier: "specialized_department", Sectors: []string{"security"}, Region: "CN-BJ",
+				Receives: []string{schema.KindFinanceTransaction}},
+		},
+	}
+	for i := range 300 {
+		doc.Orgs = append(doc.Orgs, schema.DirectoryOrg{ID: fmt.Sprintf("bank-%03d", i), Name: "Bank", Tier: "social_force",
+			Sectors: []string{"finance"}, Region: "CN-BJ", Submits: []string{schema.KindFinanceTransaction}})
+	}
+	dir, err := collab.ParseDirectory(encode(t, doc))
+	require.NoError(t, err)
+
+	req, to, err := collab.NewExpertRequest(dir, "public-security", specTask(), schema.ExpertDomainFinance, schema.ExpertHire, april)
+	require.NoError(t, err)
+	validate(t, schema.KindExpertRequest, req)
+	assert.Len(t, to, 300)
+	assert.Nil(t, req.Addressees, "the directory chooses")
+	assert.NoError(t, collab.CheckOffer(dir, req, offer(10, req, "bank-299", 1, april, day(2))))
+
+	desk, err := collab.NewExpertDesk(collab.ExpertDeskConfig{Directory: dir, Journal: newEntryLog()})
+	require.NoError(t, err)
+	req, _, err = desk.Request(context.Background(), "public-security", specTask(), schema.ExpertDomainFinance, schema.ExpertHire, april)
+	require.NoError(t, err)
+	assert.NoError(t, desk.Offer(context.Background(), offer(10, req, "bank-299", 1, april, day(2))))
+}
