@@ -82,4 +82,45 @@
 // These functions check and decide but never write to a [Journal]: append
 // what [RequirementEntry], [PlanEntry], [TaskEntry] and [TaskStatusEntry]
 // return.
+//
+// # Experts and escalation
+//
+// In the analysis stage a specialized department first decides whether a
+// task needs an expert it lacks ([ExpertPolicy]; by default
+// [KindExpertPolicy] maps the task's record kinds to fields of expertise).
+// If it does, [NewExpertRequest] asks, by secondment (interaction 3), the
+// general business departments, or by hire (interaction 4), the social
+// forces working in the domain's sectors ([ExpertDomainSectors]), failing
+// with [ErrNoAddressee] when there are none. [CheckOffer] accepts offers,
+// and [Match] assigns the expert who covers most of the period, then the
+// earliest offer, then the smallest id, or records no_expert_available
+// with a reason. [ExpertDesk] runs the exchange and records every request,
+// offer and assignment in a [Journal]. In the application stage a general
+// business department decides on a [Case] with [Decide]: it handles the
+// case itself with the action of its sector ([SectorAction]: recommend
+// freezing funds, add to a carrier blacklist, add to an inspection list,
+// ...) or escalates it, with evidence and urgency, to a specialized
+// department ([EscalationTarget]; interaction 5). The default
+// [ThresholdPolicy] escalates cross-sector cases and cases scoring at or
+// above 0.8. [Escalator] records both outcomes.
+//
+// # Products, journal and feedback
+//
+// A [Catalog] keeps intelligence products ([schema.Product]) so that the
+// application stage can first look for what exists: [Catalog.Query] selects
+// by list type, producer, subject pseudonym and produced_at window, in
+// produced_at then id order, a page at a time ([ProductQuery],
+// [ProductPage]); a cursor works only for the query that handed it out
+// ([ErrBadCursor]). Products are immutable ([ErrProductConflict]): a
+// correction is a new product that supersedes the old. [MemCatalog] keeps
+// them in memory, [BoltCatalog] in a bbolt file with indexes by list type,
+// producer and subject. Every interaction (1-5), plan, decision and report
+// is appended to a [Journal] ([MemJournal], [BoltJournal]), which is
+// durable, never rewritten, and names a damaged entry by its seq
+// ([CorruptEntryError]). Feedback reads the journal: [MonthlyReport],
+// [AnnualReport] and [TaskReport] count what a reporter submitted and how
+// it was judged, its products, escalations, actions, tasks done, late and
+// failed and its expert assignments, and recommend adjustments by three
+// documented rules; [ReviseFromFeedback] turns them into the next revision
+// of a plan, which never widens its scope ([ErrWiderScope]).
 package collab

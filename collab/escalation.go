@@ -21,7 +21,7 @@ import (
 // EscalationPolicy; Escalator also records it in a Journal.
 
 // Sentinel errors of escalation, for errors.Is. Decide and Escalator also
-// return ErrUnknownOrg, ErrKindNotAllowed and ErrWrongTier.
+// return ErrUnknownOrg, ErrKindNotAllowed and ErrWrongParty.
 var (
 	// ErrInvalidCase: the case cannot be decided on: no evidence, a score
 	// outside 0 to 1, an unknown evidence kind, or a decision that would
@@ -349,7 +349,7 @@ func clip(s string, n int) string {
 // the case's reasons, cut to the schema's 2000 characters. Decide records
 // nothing; Escalator does.
 //
-// Errors: ErrUnknownOrg; a *TierError (ErrWrongTier) unless from is a
+// Errors: a *PartyError (ErrWrongParty; ErrUnknownOrg too if unknown) unless from is a
 // general business department; ErrKindNotAllowed if the directory does
 // not let from submit collab.escalation; ErrInvalidCase; the policy's
 // error; ErrBadVerdict; ErrNoEscalationTarget.

@@ -114,10 +114,10 @@ func TestDecideRefused(t *testing.T) {
 		wantErr []error
 		wantMsg string
 	}{
-		{"specialized department", "public-security", incident(0.5), []error{collab.ErrWrongTier},
-			`collab: wrong tier: "public-security" is a specialized_department; only a general_business_department may decide whether to handle or escalate a case`},
-		{"social force", "bank-north-01", incident(0.5), []error{collab.ErrWrongTier}, ""},
-		{"leading group", "leading-group", incident(0.5), []error{collab.ErrWrongTier}, ""},
+		{"specialized department", "public-security", incident(0.5), []error{collab.ErrWrongParty},
+			`collab: wrong party: "public-security" (specialized_department) may not decide whether to handle or escalate a case; only a general_business_department may`},
+		{"social force", "bank-north-01", incident(0.5), []error{collab.ErrWrongParty}, ""},
+		{"leading group", "leading-group", incident(0.5), []error{collab.ErrWrongParty}, ""},
 		{"unknown", "nobody", incident(0.5), []error{collab.ErrUnknownOrg}, ""},
 		{"no evidence", "central-bank", collab.Case{Score: 0.5}, []error{collab.ErrInvalidCase}, "no evidence ids"},
 		{"score above 1", "central-bank", incident(1.5), []error{collab.ErrInvalidCase}, "score 1.5 is outside 0 to 1"},
@@ -153,10 +153,10 @@ func TestDecideRefused(t *testing.T) {
 		})
 	}
 	_, err := collab.Decide(ctx, dir, "bank-north-01", nil, incident(0.5), decidedAt)
-	var te *collab.TierError
+	var te *collab.PartyError
 	require.ErrorAs(t, err, &te)
-	assert.Equal(t, collab.TierError{Org: "bank-north-01", Tier: collab.SocialForce, Want: collab.GeneralBusinessDepartment,
-		Act: "decide whether to handle or escalate a case"}, *te)
+	assert.Equal(t, collab.PartyError{Org: "bank-north-01", Tier: collab.SocialForce,
+		Act: "decide whether to handle or escalate a case", Rule: "only a general_business_department may"}, *te)
 }
 
 // targetScheme is a directory whose specialized departments take in
@@ -442,7 +442,7 @@ func TestEscalatorRecords(t *testing.T) {
 	handled, err := esc.Decide(ctx, "central-bank", incident(0.4, schema.KindFinanceTransaction))
 	require.NoError(t, err)
 	_, err = esc.Decide(ctx, "public-security", incident(0.4))
-	assert.ErrorIs(t, err, collab.ErrWrongTier)
+	assert.ErrorIs(t, err, collab.ErrWrongParty)
 
 	assert.Equal(t, testID(300), escalated.ID)
 	assert.Equal(t, testID(301), handled.ID)

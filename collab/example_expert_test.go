@@ -82,7 +82,7 @@ func ExampleNewExpertRequest() {
 	// [central-bank]
 	// [bank-north-01 bank-south-02 payment-east-01]
 	// true
-	// collab: wrong tier: "central-bank" is a general_business_department; only a specialized_department may request experts
+	// collab: wrong party: "central-bank" (general_business_department) may not request experts; only a specialized_department may
 }
 
 func ExampleExpertDesk() {

@@ -25,11 +25,6 @@ import (
 
 // Sentinel errors of the expert exchange and of escalation, for errors.Is.
 var (
-	// ErrWrongTier: the organization's tier may not take this part in the
-	// scheme (a social force requesting experts, a specialized department
-	// deciding on an escalation, ...). The error is a *TierError. Returned
-	// by NewExpertRequest, CheckOffer, Decide, ExpertDesk and Escalator.
-	ErrWrongTier = errors.New("collab: wrong tier")
 	// ErrExpertRequest: an expert request cannot be made as asked (unknown
 	// domain or channel, an empty period, a requester that is not on the
 	// task, a bad option) or would not be valid against its schema.
@@ -59,37 +54,11 @@ var (
 	ErrExpertDeskFull = errors.New("collab: expert desk full")
 )
 
-// TierError says that an organization's tier may not do what was asked.
-// It wraps ErrWrongTier.
-type TierError struct {
-	// Org is the organization's id.
-	Org string
-	// Tier is its tier; Want the tier the act needs.
-	Tier, Want Tier
-	// Act is what it tried, e.g. "request experts".
-	Act string
-}
-
-// Error returns e.g. `collab: wrong tier: "bank-north-01" is a
-// social_force; only a specialized_department may request experts`.
-func (e *TierError) Error() string {
-	return fmt.Sprintf("%s: %q is a %s; only a %s may %s", ErrWrongTier, e.Org, e.Tier, e.Want, e.Act)
-}
-
-// Unwrap returns ErrWrongTier.
-func (e *TierError) Unwrap() error { return ErrWrongTier }
-
-// orgOfTier returns the organization id if it is in the directory and of
-// tier want, or an error wrapping ErrUnknownOrg or a *TierError.
+// orgOfTier returns the organization if it is in the directory and of
+// tier want, or a *PartyError (ErrWrongParty, and ErrUnknownOrg when it is
+// not in the directory).
 func orgOfTier(dir *Directory, id string, want Tier, act string) (Org, error) {
-	o, ok := dir.Org(id)
-	if !ok {
-		return Org{}, fmt.Errorf("%w %q (directory version %d)", ErrUnknownOrg, id, dir.Version())
-	}
-	if o.Tier != want {
-		return Org{}, &TierError{Org: id, Tier: o.Tier, Want: want, Act: act}
-	}
-	return o, nil
+	return party(dir, id, act, "only a "+want.String()+" may", want)
 }
 
 // mintID returns a new UUID v7, the id of every message the package makes.
@@ -429,7 +398,7 @@ func WithExpertRequestedAt(t time.Time) ExpertRequestOption {
 // lists them (up to 256; beyond, it leaves them out, as the schema allows
 // when the directory chooses).
 //
-// Errors: ErrUnknownOrg, or a *TierError (ErrWrongTier) if requester is
+// Errors: a *PartyError (ErrWrongParty, ErrUnknownOrg) if requester is
 // not a specialized department; ErrExpertRequest if the domain or channel
 // is unknown, the period is empty, requester is neither an assignee nor
 // the issuer of task, an option fails or the request would not be valid

@@ -101,10 +101,10 @@ func idSeq(start int) func() string {
 }
 
 // day is 2026-04-d at 00:00 UTC.
-func day(d int) time.Time { return time.Date(2026, 4, d, 0, 0, 0, 0, time.UTC) }
+func aprilDay(d int) time.Time { return time.Date(2026, 4, d, 0, 0, 0, 0, time.UTC) }
 
 // april is the period experts are asked for in these tests: 1 to 11 April.
-var april = schema.Window{From: day(1), To: day(11)}
+var april = schema.Window{From: aprilDay(1), To: aprilDay(11)}
 
 // specTask is a task of public security's, under which it asks for
 // experts.
@@ -114,7 +114,7 @@ func specTask(kinds ...string) schema.Task {
 		Issuer: "leading-group", Assignee: []string{"public-security"},
 		Title: "Analyse fund flows", Instructions: "Analyse the flagged fund flows.",
 		Stage: schema.StageAnalysis, Kinds: kinds, Priority: schema.PriorityHigh,
-		IssuedAt: day(1), Deadline: day(20),
+		IssuedAt: aprilDay(1), Deadline: aprilDay(20),
 	}
 }
 
@@ -249,7 +249,7 @@ func TestExpertInteraction(t *testing.T) {
 
 func TestNewExpertRequest(t *testing.T) {
 	dir := loadScheme(t)
-	at := day(1).Add(9 * time.Hour)
+	at := aprilDay(1).Add(9 * time.Hour)
 	tests := []struct {
 		name           string
 		domain         schema.ExpertDomain
@@ -270,14 +270,14 @@ func TestNewExpertRequest(t *testing.T) {
 		{name: "every option", domain: schema.ExpertDomainTransport, channel: schema.ExpertSecondment,
 			opts: []collab.ExpertRequestOption{
 				collab.WithExpertCount(2), collab.WithExpertSkills("freight routing", "dangerous goods"),
-				collab.WithExpertRespondBy(day(3)), collab.WithExpertNote("clearance required"),
+				collab.WithExpertRespondBy(aprilDay(3)), collab.WithExpertNote("clearance required"),
 			},
 			wantAddressees: []string{"transport-ministry"},
 			check: func(t *testing.T, r schema.ExpertRequest) {
 				assert.Equal(t, 2, r.NeededCount)
 				assert.Equal(t, []string{"freight routing", "dangerous goods"}, r.Skills)
 				require.NotNil(t, r.RespondBy)
-				assert.Equal(t, day(3), *r.RespondBy)
+				assert.Equal(t, aprilDay(3), *r.RespondBy)
 				assert.Equal(t, "clearance required", r.Note)
 			}},
 	}
@@ -310,13 +310,13 @@ func TestNewExpertRequestDefaults(t *testing.T) {
 	dir := loadScheme(t)
 	// A period given in another zone is written in UTC.
 	cst := time.FixedZone("CST", 8*3600)
-	period := schema.Window{From: day(1).In(cst), To: day(11).In(cst)}
+	period := schema.Window{From: aprilDay(1).In(cst), To: aprilDay(11).In(cst)}
 	before := time.Now().UTC()
 	req, _, err := collab.NewExpertRequest(dir, "public-security", specTask(), schema.ExpertDomainFinance, schema.ExpertSecondment, period)
 	require.NoError(t, err)
 	validate(t, schema.KindExpertRequest, req)
 	assert.Equal(t, time.UTC, req.Period.From.Location())
-	assert.True(t, req.Period.From.Equal(day(1)))
+	assert.True(t, req.Period.From.Equal(aprilDay(1)))
 	assert.False(t, req.RequestedAt.Before(before))
 	assert.Len(t, req.ID, 36)
 	assert.Equal(t, byte('7'), req.ID[14], "a UUID v7")
@@ -337,17 +337,17 @@ func TestNewExpertRequestRefused(t *testing.T) {
 		wantMsg   string
 	}{
 		{name: "general business department", requester: "central-bank",
-			wantErr: []error{collab.ErrWrongTier},
-			wantMsg: `collab: wrong tier: "central-bank" is a general_business_department; only a specialized_department may request experts`},
-		{name: "social force", requester: "bank-north-01", wantErr: []error{collab.ErrWrongTier}},
-		{name: "leading group", requester: "leading-group", wantErr: []error{collab.ErrWrongTier}},
+			wantErr: []error{collab.ErrWrongParty},
+			wantMsg: `collab: wrong party: "central-bank" (general_business_department) may not request experts; only a specialized_department may`},
+		{name: "social force", requester: "bank-north-01", wantErr: []error{collab.ErrWrongParty}},
+		{name: "leading group", requester: "leading-group", wantErr: []error{collab.ErrWrongParty}},
 		{name: "unknown", requester: "nobody", wantErr: []error{collab.ErrUnknownOrg}},
 		{name: "unknown channel", channel: "loan", wantErr: []error{collab.ErrExpertRequest}, wantMsg: `unknown channel "loan"`},
 		{name: "unknown domain", domain: "astrology", wantErr: []error{collab.ErrExpertRequest}, wantMsg: `unknown domain "astrology"`},
 		{name: "not on the task", requester: "state-security", wantErr: []error{collab.ErrExpertRequest},
 			wantMsg: `"state-security" is neither an assignee nor the issuer`},
 		{name: "task without id", task: &schema.Task{Assignee: []string{"public-security"}}, wantErr: []error{collab.ErrExpertRequest}},
-		{name: "empty period", period: &schema.Window{From: day(5), To: day(5)}, wantErr: []error{collab.ErrExpertRequest}, wantMsg: "is empty"},
+		{name: "empty period", period: &schema.Window{From: aprilDay(5), To: aprilDay(5)}, wantErr: []error{collab.ErrExpertRequest}, wantMsg: "is empty"},
 		{name: "zero period", period: &schema.Window{}, wantErr: []error{collab.ErrExpertRequest}},
 		{name: "no department in services", domain: schema.ExpertDomainServices, wantErr: []error{collab.ErrNoAddressee},
 			wantMsg: "collab: no addressee for expert request: no general_business_department works in the sectors of domain services (services)"},
@@ -358,10 +358,10 @@ func TestNewExpertRequestRefused(t *testing.T) {
 		{name: "no addressees", opts: []collab.ExpertRequestOption{collab.WithExpertAddressees()}, wantErr: []error{collab.ErrExpertRequest}},
 		{name: "zero respond by", opts: []collab.ExpertRequestOption{collab.WithExpertRespondBy(time.Time{})}, wantErr: []error{collab.ErrExpertRequest}},
 		{name: "zero requested at", opts: []collab.ExpertRequestOption{collab.WithExpertRequestedAt(time.Time{})}, wantErr: []error{collab.ErrExpertRequest}},
-		{name: "respond after the period", opts: []collab.ExpertRequestOption{collab.WithExpertRespondBy(day(11))},
+		{name: "respond after the period", opts: []collab.ExpertRequestOption{collab.WithExpertRespondBy(aprilDay(11))},
 			wantErr: []error{collab.ErrExpertRequest}, wantMsg: "is not before the end of the period"},
 		{name: "addressee of the wrong tier", opts: []collab.ExpertRequestOption{collab.WithExpertAddressees("bank-north-01")},
-			wantErr: []error{collab.ErrExpertRequest, collab.ErrWrongTier}},
+			wantErr: []error{collab.ErrExpertRequest, collab.ErrWrongParty}},
 		{name: "unknown addressee", opts: []collab.ExpertRequestOption{collab.WithExpertAddressees("nobody")},
 			wantErr: []error{collab.ErrExpertRequest, collab.ErrUnknownOrg}},
 		{name: "schema refuses a long skill", opts: []collab.ExpertRequestOption{collab.WithExpertSkills(strings.Repeat("x", 129))},
@@ -404,12 +404,12 @@ func TestNewExpertRequestRefused(t *testing.T) {
 	}
 }
 
-func TestNewExpertRequestTierError(t *testing.T) {
+func TestNewExpertRequestPartyError(t *testing.T) {
 	dir := loadScheme(t)
 	_, _, err := collab.NewExpertRequest(dir, "bank-north-01", specTask(), schema.ExpertDomainFinance, schema.ExpertHire, april)
-	var te *collab.TierError
+	var te *collab.PartyError
 	require.ErrorAs(t, err, &te)
-	assert.Equal(t, collab.TierError{Org: "bank-north-01", Tier: collab.SocialForce, Want: collab.SpecializedDepartment, Act: "request experts"}, *te)
+	assert.Equal(t, collab.PartyError{Org: "bank-north-01", Tier: collab.SocialForce, Act: "request experts", Rule: "only a specialized_department may"}, *te)
 }
 
 func TestNewExpertRequestIssuerMayAsk(t *testing.T) {
@@ -423,7 +423,7 @@ func TestNewExpertRequestIssuerMayAsk(t *testing.T) {
 // request makes a valid request of public security's for tests.
 func request(t *testing.T, dir *collab.Directory, domain schema.ExpertDomain, channel schema.ExpertChannel, opts ...collab.ExpertRequestOption) schema.ExpertRequest {
 	t.Helper()
-	opts = append([]collab.ExpertRequestOption{collab.WithExpertRequestID(testID(1)), collab.WithExpertRequestedAt(day(1))}, opts...)
+	opts = append([]collab.ExpertRequestOption{collab.WithExpertRequestID(testID(1)), collab.WithExpertRequestedAt(aprilDay(1))}, opts...)
 	req, _, err := collab.NewExpertRequest(dir, "public-security", specTask(), domain, channel, april, opts...)
 	require.NoError(t, err)
 	return req
@@ -431,9 +431,9 @@ func request(t *testing.T, dir *collab.Directory, domain schema.ExpertDomain, ch
 
 func TestCheckOffer(t *testing.T) {
 	dir := loadScheme(t)
-	second := request(t, dir, schema.ExpertDomainFinance, schema.ExpertSecondment, collab.WithExpertRespondBy(day(3)))
+	second := request(t, dir, schema.ExpertDomainFinance, schema.ExpertSecondment, collab.WithExpertRespondBy(aprilDay(3)))
 	hire := request(t, dir, schema.ExpertDomainFinance, schema.ExpertHire)
-	good := offer(10, second, "central-bank", 1, april, day(2))
+	good := offer(10, second, "central-bank", 1, april, aprilDay(2))
 	tests := []struct {
 		name    string
 		req     schema.ExpertRequest
@@ -443,8 +443,8 @@ func TestCheckOffer(t *testing.T) {
 	}{
 		{name: "secondment from the central bank", req: second},
 		{name: "hire from a bank", req: hire, change: func(o *schema.ExpertOffer) { o.OfferedBy = "bank-south-02" }},
-		{name: "partly available", req: second, change: func(o *schema.ExpertOffer) { o.Available = schema.Window{From: day(10), To: day(20)} }},
-		{name: "on the deadline", req: second, change: func(o *schema.ExpertOffer) { o.OfferedAt = day(3) }},
+		{name: "partly available", req: second, change: func(o *schema.ExpertOffer) { o.Available = schema.Window{From: aprilDay(10), To: aprilDay(20)} }},
+		{name: "on the deadline", req: second, change: func(o *schema.ExpertOffer) { o.OfferedAt = aprilDay(3) }},
 		{name: "another request", req: second, change: func(o *schema.ExpertOffer) { o.RequestID = testID(2) },
 			wantErr: []error{collab.ErrOfferRefused}, wantMsg: []string{"it answers request"}},
 		{name: "social force for a secondment", req: second, change: func(o *schema.ExpertOffer) { o.OfferedBy = "bank-north-01" },
@@ -457,12 +457,12 @@ func TestCheckOffer(t *testing.T) {
 			wantErr: []error{collab.ErrOfferRefused, collab.ErrUnknownOrg}, wantMsg: []string{`"nobody" is not in the directory`}},
 		{name: "other domain", req: second, change: func(o *schema.ExpertOffer) { o.Domain = schema.ExpertDomainTransport },
 			wantErr: []error{collab.ErrOfferRefused}, wantMsg: []string{"it offers a transport expert; finance is asked for"}},
-		{name: "outside the period", req: second, change: func(o *schema.ExpertOffer) { o.Available = schema.Window{From: day(11), To: day(20)} },
+		{name: "outside the period", req: second, change: func(o *schema.ExpertOffer) { o.Available = schema.Window{From: aprilDay(11), To: aprilDay(20)} },
 			wantErr: []error{collab.ErrOfferRefused}, wantMsg: []string{"outside the period"}},
-		{name: "late", req: second, change: func(o *schema.ExpertOffer) { o.OfferedAt = day(3).Add(time.Second) },
+		{name: "late", req: second, change: func(o *schema.ExpertOffer) { o.OfferedAt = aprilDay(3).Add(time.Second) },
 			wantErr: []error{collab.ErrOfferRefused}, wantMsg: []string{"after the deadline"}},
 		{name: "every problem at once", req: second, change: func(o *schema.ExpertOffer) {
-			o.OfferedBy, o.Domain, o.Available = "transport-ministry", schema.ExpertDomainCyber, schema.Window{From: day(20), To: day(21)}
+			o.OfferedBy, o.Domain, o.Available = "transport-ministry", schema.ExpertDomainCyber, schema.Window{From: aprilDay(20), To: aprilDay(21)}
 		}, wantErr: []error{collab.ErrOfferRefused}, wantMsg: []string{"was not asked", "cyber expert", "outside the period"}},
 	}
 	for _, tt := range tests {
@@ -491,8 +491,8 @@ func TestCheckOfferRecomputesAddresseesWhenTheRequestListsNone(t *testing.T) {
 	dir := loadScheme(t)
 	req := request(t, dir, schema.ExpertDomainFinance, schema.ExpertHire)
 	req.Addressees = nil // as when more than 256 were asked
-	assert.NoError(t, collab.CheckOffer(dir, req, offer(10, req, "payment-east-01", 1, april, day(2))))
-	assert.ErrorIs(t, collab.CheckOffer(dir, req, offer(10, req, "rail-north-01", 1, april, day(2))), collab.ErrOfferRefused)
+	assert.NoError(t, collab.CheckOffer(dir, req, offer(10, req, "payment-east-01", 1, april, aprilDay(2))))
+	assert.ErrorIs(t, collab.CheckOffer(dir, req, offer(10, req, "rail-north-01", 1, april, aprilDay(2))), collab.ErrOfferRefused)
 }
 
 func TestMatch(t *testing.T) {
@@ -500,7 +500,7 @@ func TestMatch(t *testing.T) {
 	second := request(t, dir, schema.ExpertDomainFinance, schema.ExpertSecondment)
 	hire := request(t, dir, schema.ExpertDomainChemistry, schema.ExpertHire)
 	two := request(t, dir, schema.ExpertDomainFinance, schema.ExpertHire, collab.WithExpertCount(2))
-	now := day(4)
+	now := aprilDay(4)
 	type want struct {
 		outcome schema.AssignmentOutcome
 		offerID string // assigned only
@@ -514,65 +514,65 @@ func TestMatch(t *testing.T) {
 		want   []want
 	}{
 		{name: "secondment with a match", req: second,
-			offers: []schema.ExpertOffer{offer(10, second, "central-bank", 1, april, day(2))},
+			offers: []schema.ExpertOffer{offer(10, second, "central-bank", 1, april, aprilDay(2))},
 			want:   []want{{outcome: schema.AssignmentAssigned, offerID: testID(10), period: april, reason: "finance expert available for 100% of the period; chosen among 1 matching offers"}}},
 		{name: "hire with a match", req: hire,
-			offers: []schema.ExpertOffer{offer(10, hire, "hazmat-maker-south-01", 1, schema.Window{From: day(6), To: day(30)}, day(2))},
-			want:   []want{{outcome: schema.AssignmentAssigned, offerID: testID(10), period: schema.Window{From: day(6), To: day(11)}, reason: "available for 50% of the period"}}},
+			offers: []schema.ExpertOffer{offer(10, hire, "hazmat-maker-south-01", 1, schema.Window{From: aprilDay(6), To: aprilDay(30)}, aprilDay(2))},
+			want:   []want{{outcome: schema.AssignmentAssigned, offerID: testID(10), period: schema.Window{From: aprilDay(6), To: aprilDay(11)}, reason: "available for 50% of the period"}}},
 		{name: "no offers", req: second,
 			want: []want{{outcome: schema.AssignmentNoExpertAvailable, reason: "no offer was received"}}},
 		{name: "offers in the wrong domain", req: second,
 			offers: func() []schema.ExpertOffer {
-				o1, o2 := offer(10, second, "central-bank", 1, april, day(2)), offer(11, second, "central-bank", 2, april, day(2))
+				o1, o2 := offer(10, second, "central-bank", 1, april, aprilDay(2)), offer(11, second, "central-bank", 2, april, aprilDay(2))
 				o1.Domain, o2.Domain = schema.ExpertDomainTransport, schema.ExpertDomainCyber
 				return []schema.ExpertOffer{o1, o2}
 			}(),
 			want: []want{{outcome: schema.AssignmentNoExpertAvailable, reason: "none of 2 offers can meet the request: 2 offer another domain than finance"}}},
 		{name: "offers outside the period", req: second,
 			offers: []schema.ExpertOffer{
-				offer(10, second, "central-bank", 1, schema.Window{From: day(11), To: day(20)}, day(2)),
-				offer(11, second, "central-bank", 2, schema.Window{From: day(1).AddDate(0, -1, 0), To: day(1)}, day(2)),
+				offer(10, second, "central-bank", 1, schema.Window{From: aprilDay(11), To: aprilDay(20)}, aprilDay(2)),
+				offer(11, second, "central-bank", 2, schema.Window{From: aprilDay(1).AddDate(0, -1, 0), To: aprilDay(1)}, aprilDay(2)),
 			},
 			want: []want{{outcome: schema.AssignmentNoExpertAvailable, reason: "none of 2 offers can meet the request: 2 are not available during the period"}}},
 		{name: "every cause", req: second,
 			offers: func() []schema.ExpertOffer {
-				a, b, c := offer(10, second, "central-bank", 1, april, day(2)), offer(11, second, "central-bank", 2, april, day(2)), offer(12, second, "central-bank", 3, schema.Window{From: day(20), To: day(21)}, day(2))
+				a, b, c := offer(10, second, "central-bank", 1, april, aprilDay(2)), offer(11, second, "central-bank", 2, april, aprilDay(2)), offer(12, second, "central-bank", 3, schema.Window{From: aprilDay(20), To: aprilDay(21)}, aprilDay(2))
 				a.RequestID, b.Domain = testID(99), schema.ExpertDomainHealth
 				return []schema.ExpertOffer{a, b, c}
 			}(),
 			want: []want{{outcome: schema.AssignmentNoExpertAvailable, reason: "none of 3 offers can meet the request: 1 answer another request, 1 offer another domain than finance, 1 are not available during the period"}}},
 		{name: "more of the period beats an earlier offer", req: second,
 			offers: []schema.ExpertOffer{
-				offer(10, second, "central-bank", 1, schema.Window{From: day(1), To: day(5)}, day(1)),
-				offer(11, second, "central-bank", 2, schema.Window{From: day(2), To: day(30)}, day(3)),
+				offer(10, second, "central-bank", 1, schema.Window{From: aprilDay(1), To: aprilDay(5)}, aprilDay(1)),
+				offer(11, second, "central-bank", 2, schema.Window{From: aprilDay(2), To: aprilDay(30)}, aprilDay(3)),
 			},
-			want: []want{{outcome: schema.AssignmentAssigned, offerID: testID(11), period: schema.Window{From: day(2), To: day(11)}, reason: "90% of the period; chosen among 2"}}},
+			want: []want{{outcome: schema.AssignmentAssigned, offerID: testID(11), period: schema.Window{From: aprilDay(2), To: aprilDay(11)}, reason: "90% of the period; chosen among 2"}}},
 		{name: "earlier offer at equal cover", req: second,
 			offers: []schema.ExpertOffer{
-				offer(10, second, "central-bank", 1, april, day(3)),
-				offer(11, second, "central-bank", 2, april, day(2)),
+				offer(10, second, "central-bank", 1, april, aprilDay(3)),
+				offer(11, second, "central-bank", 2, april, aprilDay(2)),
 			},
 			want: []want{{outcome: schema.AssignmentAssigned, offerID: testID(11), period: april}}},
 		{name: "smaller id at equal cover and time", req: second,
 			offers: []schema.ExpertOffer{
-				offer(12, second, "central-bank", 1, april, day(2)),
-				offer(11, second, "central-bank", 2, april, day(2)),
+				offer(12, second, "central-bank", 1, april, aprilDay(2)),
+				offer(11, second, "central-bank", 2, april, aprilDay(2)),
 			},
 			want: []want{{outcome: schema.AssignmentAssigned, offerID: testID(11), period: april}}},
 		{name: "two needed, two experts", req: two,
 			offers: []schema.ExpertOffer{
-				offer(10, two, "bank-north-01", 1, schema.Window{From: day(1), To: day(6)}, day(2)),
-				offer(11, two, "bank-south-02", 2, april, day(2)),
-				offer(12, two, "payment-east-01", 3, schema.Window{From: day(1), To: day(3)}, day(2)),
+				offer(10, two, "bank-north-01", 1, schema.Window{From: aprilDay(1), To: aprilDay(6)}, aprilDay(2)),
+				offer(11, two, "bank-south-02", 2, april, aprilDay(2)),
+				offer(12, two, "payment-east-01", 3, schema.Window{From: aprilDay(1), To: aprilDay(3)}, aprilDay(2)),
 			},
 			want: []want{
 				{outcome: schema.AssignmentAssigned, offerID: testID(11), period: april},
-				{outcome: schema.AssignmentAssigned, offerID: testID(10), period: schema.Window{From: day(1), To: day(6)}},
+				{outcome: schema.AssignmentAssigned, offerID: testID(10), period: schema.Window{From: aprilDay(1), To: aprilDay(6)}},
 			}},
 		{name: "two needed, one expert offered twice", req: two,
 			offers: []schema.ExpertOffer{
-				offer(10, two, "bank-north-01", 7, schema.Window{From: day(1), To: day(6)}, day(2)),
-				offer(11, two, "bank-south-02", 7, april, day(2)),
+				offer(10, two, "bank-north-01", 7, schema.Window{From: aprilDay(1), To: aprilDay(6)}, aprilDay(2)),
+				offer(11, two, "bank-south-02", 7, april, aprilDay(2)),
 			},
 			want: []want{
 				{outcome: schema.AssignmentAssigned, offerID: testID(11), period: april},
@@ -620,16 +620,16 @@ func TestMatchIsDeterministic(t *testing.T) {
 	req := request(t, dir, schema.ExpertDomainFinance, schema.ExpertHire, collab.WithExpertCount(3))
 	// Equal cover and time for three of them: only ids separate them.
 	offers := []schema.ExpertOffer{
-		offer(13, req, "bank-north-01", 3, april, day(2)),
-		offer(11, req, "bank-south-02", 1, april, day(2)),
-		offer(12, req, "payment-east-01", 2, april, day(2)),
-		offer(14, req, "bank-north-01", 4, schema.Window{From: day(2), To: day(11)}, day(1)),
-		offer(10, req, "bank-north-01", 5, april, day(3)),
+		offer(13, req, "bank-north-01", 3, april, aprilDay(2)),
+		offer(11, req, "bank-south-02", 1, april, aprilDay(2)),
+		offer(12, req, "payment-east-01", 2, april, aprilDay(2)),
+		offer(14, req, "bank-north-01", 4, schema.Window{From: aprilDay(2), To: aprilDay(11)}, aprilDay(1)),
+		offer(10, req, "bank-north-01", 5, april, aprilDay(3)),
 	}
 	want := []string{testID(11), testID(12), testID(13)}
 	perm := slices.Clone(offers)
 	for range 50 {
-		got := collab.MatchAll(req, perm, day(4))
+		got := collab.MatchAll(req, perm, aprilDay(4))
 		ids := make([]string, len(got))
 		for i, a := range got {
 			ids[i] = a.OfferID
@@ -647,7 +647,7 @@ func TestMatchIsDeterministic(t *testing.T) {
 // sequential ids from testID(100).
 func newDesk(t *testing.T, j collab.Journal, change func(*collab.ExpertDeskConfig)) *collab.ExpertDesk {
 	t.Helper()
-	now := day(1)
+	now := aprilDay(1)
 	cfg := collab.ExpertDeskConfig{
 		Directory: loadScheme(t), Journal: j, NewID: idSeq(100),
 		Now: func() time.Time { now = now.Add(time.Hour); return now },
@@ -668,13 +668,13 @@ func TestExpertDeskSecondment(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"central-bank"}, to)
 	assert.Equal(t, testID(100), req.ID)
-	assert.Equal(t, day(1).Add(time.Hour), req.RequestedAt)
+	assert.Equal(t, aprilDay(1).Add(time.Hour), req.RequestedAt)
 	assert.Equal(t, []schema.ExpertRequest{req}, desk.Open())
 
-	good := offer(10, req, "central-bank", 1, april, day(2))
+	good := offer(10, req, "central-bank", 1, april, aprilDay(2))
 	require.NoError(t, desk.Offer(ctx, good))
 	require.NoError(t, desk.Offer(ctx, good), "the same offer again is a no-op")
-	wrong := offer(11, req, "transport-ministry", 2, april, day(2))
+	wrong := offer(11, req, "transport-ministry", 2, april, aprilDay(2))
 	assert.ErrorIs(t, desk.Offer(ctx, wrong), collab.ErrOfferRefused)
 	changed := good
 	changed.Note = "on second thoughts"
@@ -691,7 +691,7 @@ func TestExpertDeskSecondment(t *testing.T) {
 	assert.Equal(t, schema.AssignmentAssigned, a.Outcome)
 	assert.Equal(t, testID(101), a.ID)
 	assert.Equal(t, "central-bank", a.FromOrg)
-	assert.Equal(t, day(1).Add(2*time.Hour), a.AssignedAt)
+	assert.Equal(t, aprilDay(1).Add(2*time.Hour), a.AssignedAt)
 
 	assert.Empty(t, desk.Open())
 	_, open = desk.Offers(req.ID)
@@ -724,8 +724,8 @@ func TestExpertDeskHire(t *testing.T) {
 		collab.WithExpertCount(2))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"freight-east-01", "hazmat-maker-south-01", "hazmat-seller-north-01", "platform-east-01"}, to)
-	require.NoError(t, desk.Offer(ctx, offer(10, req, "hazmat-maker-south-01", 1, april, day(2))))
-	require.NoError(t, desk.Offer(ctx, offer(11, req, "hazmat-seller-north-01", 2, schema.Window{From: day(5), To: day(9)}, day(2))))
+	require.NoError(t, desk.Offer(ctx, offer(10, req, "hazmat-maker-south-01", 1, april, aprilDay(2))))
+	require.NoError(t, desk.Offer(ctx, offer(11, req, "hazmat-seller-north-01", 2, schema.Window{From: aprilDay(5), To: aprilDay(9)}, aprilDay(2))))
 	as, err := desk.Assign(ctx, req.ID)
 	require.NoError(t, err)
 	require.Len(t, as, 2)
@@ -763,7 +763,7 @@ func TestExpertDeskRefusals(t *testing.T) {
 	j := newEntryLog()
 	desk := newDesk(t, j, nil)
 	_, _, err := desk.Request(ctx, "central-bank", specTask(), schema.ExpertDomainFinance, schema.ExpertSecondment, april)
-	assert.ErrorIs(t, err, collab.ErrWrongTier)
+	assert.ErrorIs(t, err, collab.ErrWrongParty)
 	_, _, err = desk.Request(ctx, "public-security", specTask(), schema.ExpertDomainServices, schema.ExpertSecondment, april)
 	assert.ErrorIs(t, err, collab.ErrNoAddressee)
 	req, _, err := desk.Request(ctx, "public-security", specTask(), schema.ExpertDomainFinance, schema.ExpertSecondment, april)
@@ -771,7 +771,7 @@ func TestExpertDeskRefusals(t *testing.T) {
 	_, _, err = desk.Request(ctx, "public-security", specTask(), schema.ExpertDomainFinance, schema.ExpertSecondment, april, collab.WithExpertRequestID(req.ID))
 	assert.ErrorIs(t, err, collab.ErrExpertRequest, "an id already open")
 
-	bad := offer(10, req, "central-bank", 1, april, day(2))
+	bad := offer(10, req, "central-bank", 1, april, aprilDay(2))
 	bad.Qualifications = nil
 	err = desk.Offer(ctx, bad)
 	assert.ErrorIs(t, err, collab.ErrOfferRefused)
@@ -779,7 +779,7 @@ func TestExpertDeskRefusals(t *testing.T) {
 	assert.ErrorAs(t, err, &ve)
 	assert.Contains(t, err.Error(), "qualifications")
 
-	err = desk.Offer(ctx, offer(11, schema.ExpertRequest{ID: testID(77)}, "central-bank", 1, april, day(2)))
+	err = desk.Offer(ctx, offer(11, schema.ExpertRequest{ID: testID(77)}, "central-bank", 1, april, aprilDay(2)))
 	assert.ErrorIs(t, err, collab.ErrUnknownExpertRequest)
 	_, err = desk.Assign(ctx, testID(77))
 	assert.ErrorIs(t, err, collab.ErrUnknownExpertRequest)
@@ -798,8 +798,8 @@ func TestExpertDeskLimits(t *testing.T) {
 	assert.ErrorIs(t, err, collab.ErrExpertDeskFull)
 	assert.Contains(t, err.Error(), "MaxOpen")
 
-	require.NoError(t, desk.Offer(ctx, offer(10, req, "bank-north-01", 1, april, day(2))))
-	err = desk.Offer(ctx, offer(11, req, "bank-south-02", 2, april, day(2)))
+	require.NoError(t, desk.Offer(ctx, offer(10, req, "bank-north-01", 1, april, aprilDay(2))))
+	err = desk.Offer(ctx, offer(11, req, "bank-south-02", 2, april, aprilDay(2)))
 	assert.ErrorIs(t, err, collab.ErrExpertDeskFull)
 	assert.Contains(t, err.Error(), "MaxOffers")
 
@@ -827,12 +827,12 @@ func TestExpertDeskJournalFailure(t *testing.T) {
 
 	// An offer that cannot be recorded is not taken in.
 	j.failAfter = 1
-	assert.ErrorIs(t, desk.Offer(ctx, offer(10, req, "bank-north-01", 1, april, day(2))), boom)
+	assert.ErrorIs(t, desk.Offer(ctx, offer(10, req, "bank-north-01", 1, april, aprilDay(2))), boom)
 	offers, _ := desk.Offers(req.ID)
 	assert.Empty(t, offers)
 	j.failAfter = -1
-	require.NoError(t, desk.Offer(ctx, offer(10, req, "bank-north-01", 1, april, day(2))))
-	require.NoError(t, desk.Offer(ctx, offer(11, req, "bank-south-02", 2, april, day(2))))
+	require.NoError(t, desk.Offer(ctx, offer(10, req, "bank-north-01", 1, april, aprilDay(2))))
+	require.NoError(t, desk.Offer(ctx, offer(11, req, "bank-south-02", 2, april, aprilDay(2))))
 
 	// The first assignment is recorded, the second is not: the request
 	// stays open with its outcome decided, and takes no more offers.
@@ -840,7 +840,7 @@ func TestExpertDeskJournalFailure(t *testing.T) {
 	_, err = desk.Assign(ctx, req.ID)
 	assert.ErrorIs(t, err, boom)
 	assert.Len(t, desk.Open(), 1)
-	assert.ErrorIs(t, desk.Offer(ctx, offer(12, req, "payment-east-01", 3, april, day(2))), collab.ErrOfferRefused)
+	assert.ErrorIs(t, desk.Offer(ctx, offer(12, req, "payment-east-01", 3, april, aprilDay(2))), collab.ErrOfferRefused)
 
 	j.failAfter = -1
 	as, err := desk.Assign(ctx, req.ID)
@@ -861,7 +861,7 @@ func TestExpertDeskJournalFailure(t *testing.T) {
 func TestExpertDeskConcurrent(t *testing.T) {
 	ctx := context.Background()
 	j := newEntryLog()
-	desk := newDesk(t, j, func(c *collab.ExpertDeskConfig) { c.Now = func() time.Time { return day(1) } })
+	desk := newDesk(t, j, func(c *collab.ExpertDeskConfig) { c.Now = func() time.Time { return aprilDay(1) } })
 	const n = 8
 	reqs := make([]schema.ExpertRequest, n)
 	for i := range reqs {
@@ -873,7 +873,7 @@ func TestExpertDeskConcurrent(t *testing.T) {
 	for i, req := range reqs {
 		for k, org := range []string{"bank-north-01", "bank-south-02", "payment-east-01"} {
 			wg.Go(func() {
-				assert.NoError(t, desk.Offer(ctx, offer(1000+10*i+k, req, org, k, april, day(2))))
+				assert.NoError(t, desk.Offer(ctx, offer(1000+10*i+k, req, org, k, april, aprilDay(2))))
 			})
 		}
 	}
@@ -909,7 +909,7 @@ func TestExpertDeskConfigValidate(t *testing.T) {
 
 func TestExpertRequestWithMoreAddresseesThanTheSchemaLists(t *testing.T) {
 	doc := &schema.Directory{
-		Version: 1, UpdatedAt: day(1),
+		Version: 1, UpdatedAt: aprilDay(1),
 		Orgs: []schema.DirectoryOrg{
 			{ID: "leading-group", Name: "LG", Tier: "leading_group", Sectors: []string{"security"}, Region: "CN-BJ"},
 			{ID: "public-security", Name: "PS", Tier: "specialized_department", Sectors: []string{"security"}, Region: "CN-BJ",
@@ -928,11 +928,11 @@ func TestExpertRequestWithMoreAddresseesThanTheSchemaLists(t *testing.T) {
 	validate(t, schema.KindExpertRequest, req)
 	assert.Len(t, to, 300)
 	assert.Nil(t, req.Addressees, "the directory chooses")
-	assert.NoError(t, collab.CheckOffer(dir, req, offer(10, req, "bank-299", 1, april, day(2))))
+	assert.NoError(t, collab.CheckOffer(dir, req, offer(10, req, "bank-299", 1, april, aprilDay(2))))
 
 	desk, err := collab.NewExpertDesk(collab.ExpertDeskConfig{Directory: dir, Journal: newEntryLog()})
 	require.NoError(t, err)
 	req, _, err = desk.Request(context.Background(), "public-security", specTask(), schema.ExpertDomainFinance, schema.ExpertHire, april)
 	require.NoError(t, err)
-	assert.NoError(t, desk.Offer(context.Background(), offer(10, req, "bank-299", 1, april, day(2))))
+	assert.NoError(t, desk.Offer(context.Background(), offer(10, req, "bank-299", 1, april, aprilDay(2))))
 }
