@@ -409,6 +409,9 @@ func NewExpertRequest(dir *Directory, requester string, task schema.Task, domain
 	if _, err := orgOfTier(dir, requester, SpecializedDepartment, "request experts"); err != nil {
 		return schema.ExpertRequest{}, nil, err
 	}
+	if err := dir.Authorize(requester, schema.KindExpertRequest); err != nil {
+		return schema.ExpertRequest{}, nil, err
+	}
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrExpertRequest, fmt.Sprintf(format, args...))
 	}
@@ -538,6 +541,8 @@ func checkOffer(dir *Directory, req schema.ExpertRequest, addressees []string, o
 		problems = append(problems, fmt.Sprintf("%q is a %s; a request by %s is answered by a %s", o.ID, o.Tier, req.Channel, tier))
 	} else if !slices.Contains(addressees, o.ID) {
 		problems = append(problems, fmt.Sprintf("%q was not asked (asked: %s)", o.ID, listNames(addressees, 5)))
+	} else if !o.CanSubmit(schema.KindExpertOffer) {
+		problems = append(problems, fmt.Sprintf("%q may not submit %s under the directory", o.ID, schema.KindExpertOffer))
 	}
 	if offer.Domain != req.Domain {
 		problems = append(problems, fmt.Sprintf("it offers a %s expert; %s is asked for", offer.Domain, req.Domain))

@@ -913,20 +913,27 @@ func TestExpertRequestWithMoreAddresseesThanTheSchemaLists(t *testing.T) {
 		Orgs: []schema.DirectoryOrg{
 			{ID: "leading-group", Name: "LG", Tier: "leading_group", Sectors: []string{"security"}, Region: "CN-BJ"},
 			{ID: "public-security", Name: "PS", Tier: "specialized_department", Sectors: []string{"security"}, Region: "CN-BJ",
-				Receives: []string{schema.KindFinanceTransaction}},
+				Submits:  []string{schema.KindExpertRequest},
+				Receives: []string{schema.KindFinanceTransaction, schema.KindExpertOffer}},
 		},
 	}
 	for i := range 300 {
 		doc.Orgs = append(doc.Orgs, schema.DirectoryOrg{ID: fmt.Sprintf("bank-%03d", i), Name: "Bank", Tier: "social_force",
-			Sectors: []string{"finance"}, Region: "CN-BJ", Submits: []string{schema.KindFinanceTransaction}})
+			Sectors: []string{"finance"}, Region: "CN-BJ", Submits: []string{schema.KindFinanceTransaction, schema.KindExpertOffer},
+			Receives: []string{schema.KindExpertRequest}})
 	}
+	// One more bank the directory does not let offer experts.
+	doc.Orgs = append(doc.Orgs, schema.DirectoryOrg{ID: "bank-mute", Name: "Bank", Tier: "social_force",
+		Sectors: []string{"finance"}, Region: "CN-BJ", Submits: []string{schema.KindFinanceTransaction}})
 	dir, err := collab.ParseDirectory(encode(t, doc))
 	require.NoError(t, err)
 
 	req, to, err := collab.NewExpertRequest(dir, "public-security", specTask(), schema.ExpertDomainFinance, schema.ExpertHire, april)
 	require.NoError(t, err)
 	validate(t, schema.KindExpertRequest, req)
-	assert.Len(t, to, 300)
+	assert.Len(t, to, 301)
+	assert.ErrorContains(t, collab.CheckOffer(dir, req, offer(11, req, "bank-mute", 1, april, aprilDay(2))),
+		`"bank-mute" may not submit collab.expert_offer`)
 	assert.Nil(t, req.Addressees, "the directory chooses")
 	assert.NoError(t, collab.CheckOffer(dir, req, offer(10, req, "bank-299", 1, april, aprilDay(2))))
 
