@@ -153,9 +153,9 @@ var plantedPrecursors = [3][]int{{0, 8}, {1, 5, 10}, {2, 3, 4}}
 type goods struct {
 	desc    string
 	hs      string
-	unit    string     // quantity unit
-	kgPer   [2]int     // gross kg per unit
-	qty     [2]int     // quantity range
+	unit    string   // quantity unit
+	kgPer   [2]int   // gross kg per unit
+	qty     [2]int   // quantity range
 	dg      *dgGoods // dangerous goods, or nil
 	finding finding  // what an inspection of it may find
 	origin  []string // countries of origin for imports
