@@ -383,14 +383,16 @@ func (s *stream) plantPrecursor() ([]timed, Truth, error) {
 		return nil, Truth{}, err
 	}
 	buyer := g.pop.newActor(func(q *person) { q.nat = "CN" })
-	rt := s.startFor(20 * 24 * time.Hour)
+	span := time.Duration(min(g.cfg.Days-1, 20)) * 24 * time.Hour
+	step := int((span/3 - 24*time.Hour) / time.Second)
+	rt := s.startFor(span)
 	recs := []timed{{rt, s.accountReport(rt, buyer, nil)}}
 	sellers := g.sources[schema.KindCommerceHazmat]
 	var names []string
 	t := rt
 	for _, group := range plantedPrecursors {
 		sub := &substances[group[s.r.IntN(len(group))]]
-		t = t.Add(time.Duration(86400+s.r.IntN(5*86400)) * time.Second)
+		t = t.Add(time.Duration(86400+s.r.IntN(step)) * time.Second)
 		src := sellers[s.r.IntN(len(sellers))]
 		ch := src.traits.channels[s.r.IntN(len(src.traits.channels))]
 		if ch == schema.HazmatInStore && len(src.traits.channels) > 1 {
