@@ -183,7 +183,7 @@ func (d *detector) findings() []synth.Finding {
 	for who, cs := range d.crossings {
 		slices.SortFunc(cs, func(a, b crossingX) int { return a.t.Compare(b.t) })
 		type short struct {
-			t      time.Time
+			t       time.Time
 			switch_ bool
 		}
 		var shorts []short
