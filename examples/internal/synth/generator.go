@@ -173,6 +173,7 @@ func New(cfg Config) (*Generator, error) {
 	}
 	g.buildTimetable()
 	g.master = g.newStream(g.r)
+	g.master.free = true
 	return g, nil
 }
 
@@ -315,6 +316,9 @@ type stream struct {
 	// hit marks people who already share a trip with a flagged planted
 	// subject.
 	hit map[int]bool
+	// free streams (Generate's) make records at random times, out of
+	// order: they keep no state, and promise nothing about the patterns.
+	free bool
 }
 
 type crossState struct {

@@ -163,6 +163,8 @@ func (s *stream) donation(t time.Time, src *org) schema.Envelope {
 // above the threshold (declared large cash).
 func (s *stream) cashDeposit(idx int, t time.Time) int64 {
 	switch r := s.r.Float64(); {
+	case r < 0.03 && s.free:
+		return int64(s.between(StructuringFloor/10, StructuringThreshold/10-1)) * 1000
 	case r < 0.03:
 		last, seen := s.band[idx]
 		now := t.Unix()
@@ -723,6 +725,12 @@ var visaCategories = []schema.CustomsVisaCategory{
 }
 
 func (s *stream) entryExit(t time.Time) schema.Envelope {
+	if s.free {
+		p := s.person()
+		dir := pickOf(s, schema.CustomsExit, schema.CustomsEntry)
+		port := &borderPorts[s.r.IntN(len(borderPorts))]
+		return s.crossingRecord(t, crossing{p: &p, port: port, mode: port.modes[s.r.IntN(len(port.modes))], dir: dir}, nil)
+	}
 	p, ok := s.crosser(t)
 	if !ok {
 		// Everyone crossed too recently (a tiny population and a dense
