@@ -25,7 +25,7 @@ const (
 	// DefaultKeyID is the id of the synthetic pseudonymization key.
 	DefaultKeyID = "synth-2026"
 	// MaxPopulation bounds Config.Population: pseudonyms are cached per
-	// person (about 600 bytes each once all are used).
+	// person (up to about 700 bytes each, once all eight are used).
 	MaxPopulation = 1_000_000
 	// MaxDays bounds Config.Days (about ten years).
 	MaxDays = 3660
@@ -120,10 +120,12 @@ type Config struct {
 	// stage collection, payload digest). It costs a canonicalization and a
 	// SHA-256 per record.
 	Provenance bool
-	// KeyID and Key make the Pseudonymizer; default DefaultKeyID and
-	// DefaultKey(). Set both or neither.
+	// KeyID names the pseudonymization key in every subject; default
+	// DefaultKeyID. Set it together with Key, or neither.
 	KeyID string
-	Key   []byte
+	// Key is the pseudonymization key (at least schema.MinKeyBytes);
+	// default DefaultKey().
+	Key []byte
 }
 
 // ErrInvalidConfig is wrapped by the errors of Config.Validate and New.

@@ -5,21 +5,30 @@ import "slices"
 // Finding is what a detector reports: a pattern and the pseudonyms of the
 // people it concerns.
 type Finding struct {
-	Pattern  Pattern
-	Subjects []string
+	// Pattern is the pattern found.
+	Pattern Pattern `json:"pattern"`
+	// Subjects are the pseudonyms of the people concerned; for
+	// co-travel, the traveller and the flagged subject.
+	Subjects []string `json:"subjects"`
 }
 
 // Score compares a detector's findings for one pattern with the truth.
 type Score struct {
-	Pattern Pattern
-	// Planted counts the planted instances, Found those a finding names.
-	Planted, Found int
-	// Findings counts the findings, Correct those that name a planted
-	// instance's key subject.
-	Findings, Correct int
-	// Recall is Found/Planted, Precision Correct/Findings; each is 1 when
-	// its denominator is 0.
-	Recall, Precision float64
+	// Pattern is the pattern scored.
+	Pattern Pattern `json:"pattern"`
+	// Planted counts the planted instances.
+	Planted int `json:"planted"`
+	// Found counts the planted instances some finding names.
+	Found int `json:"found"`
+	// Findings counts the findings of the pattern.
+	Findings int `json:"findings"`
+	// Correct counts the findings that name a planted instance's key
+	// subject.
+	Correct int `json:"correct"`
+	// Recall is Found/Planted, 1 when nothing was planted.
+	Recall float64 `json:"recall"`
+	// Precision is Correct/Findings, 1 when nothing was found.
+	Precision float64 `json:"precision"`
 }
 
 // Evaluate scores findings against the truth, per pattern, in the order

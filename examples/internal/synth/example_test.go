@@ -44,15 +44,15 @@ func Example() {
 	fmt.Printf("planted %s: %d records\n", truth[0].Pattern, len(truth[0].Records))
 	fmt.Println(truth[0].Description)
 	// Output:
-	// commerce.hazmat_purchase    64
-	// customs.entry_exit         212
-	// customs.inspection          84
-	// finance.transaction        608
-	// health.infectious_source    30
-	// services.lodging           285
-	// telecom.account_report      74
-	// transport.freight          107
-	// transport.passenger        545
+	// commerce.hazmat_purchase    69
+	// customs.entry_exit         210
+	// customs.inspection          92
+	// finance.transaction        588
+	// health.infectious_source    31
+	// services.lodging           287
+	// telecom.account_report      72
+	// transport.freight          109
+	// transport.passenger        551
 	// planted structuring: 9 records
 	// 9 cash deposits totalling 429960.00 CNY, each 45000-49990 CNY, at 2 banks within 3 days
 }

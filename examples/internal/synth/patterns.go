@@ -41,17 +41,21 @@ func Patterns() []Pattern {
 // construction.
 const (
 	// StructuringThreshold is the large-cash reporting threshold in CNY
-	// (the PBoC large-value threshold for cash); StructuringFloor is the
-	// bottom of the band just under it.
+	// (the PBoC large-value threshold for cash).
 	StructuringThreshold = 50000
-	StructuringFloor     = 45000
-	// StructuringWindow, StructuringMinDeposits, StructuringMinInstitutions:
-	// at least this many band deposits by one person within the window, at
-	// at least this many institutions. Planted: 6 to 9 deposits within 5
-	// days at 2 or more. Background: at most 2 band deposits per person in
-	// any window.
-	StructuringWindow          = 7 * 24 * time.Hour
-	StructuringMinDeposits     = 4
+	// StructuringFloor is the bottom of the band of amounts just under the
+	// threshold: a band deposit is in [StructuringFloor,
+	// StructuringThreshold).
+	StructuringFloor = 45000
+	// StructuringWindow is the span in which the band deposits of one
+	// person are counted.
+	StructuringWindow = 7 * 24 * time.Hour
+	// StructuringMinDeposits is how many band deposits within
+	// StructuringWindow make the pattern. Planted: 6 to 9 within 5 days.
+	// Background: at most 2 per person in any window.
+	StructuringMinDeposits = 4
+	// StructuringMinInstitutions is how many institutions the deposits
+	// must be spread over. Planted: 2 or 3.
 	StructuringMinInstitutions = 2
 
 	// CoTravelMinRuns is how many distinct runs (service number and
@@ -63,18 +67,24 @@ const (
 	// a flagged subject must buy within PrecursorWindow. Planted: 3 within
 	// 20 days. Background: flagged subjects buy none.
 	PrecursorMinSubstances = 2
-	PrecursorWindow        = 30 * 24 * time.Hour
+	// PrecursorWindow is the span in which a flagged subject's purchases
+	// are counted.
+	PrecursorWindow = 30 * 24 * time.Hour
 
-	// EntryExitShortTrip is the longest stay abroad of a short trip (an
-	// exit followed by the traveller's next crossing, an entry);
-	// EntryExitMinShortTrips short trips starting within EntryExitWindow,
-	// of which EntryExitMinPortSwitches return through another port than
-	// the exit's, make the pattern. Planted: 4 short trips within 12
-	// days, every one switching ports. Background: at most 1 short trip in
-	// any 15 days.
-	EntryExitShortTrip       = 48 * time.Hour
-	EntryExitWindow          = 14 * 24 * time.Hour
-	EntryExitMinShortTrips   = 3
+	// EntryExitShortTrip is the longest stay abroad of a short trip: an
+	// exit followed, within it, by the traveller's next crossing, an
+	// entry.
+	EntryExitShortTrip = 48 * time.Hour
+	// EntryExitWindow is the span in which the starts of short trips are
+	// counted.
+	EntryExitWindow = 14 * 24 * time.Hour
+	// EntryExitMinShortTrips is how many short trips within
+	// EntryExitWindow make the pattern. Planted: 4 within 12 days.
+	// Background: at most 1 in any 15 days.
+	EntryExitMinShortTrips = 3
+	// EntryExitMinPortSwitches is how many of those short trips must
+	// return through another port (locode) than the exit's. Planted:
+	// every one.
 	EntryExitMinPortSwitches = 2
 )
 
@@ -102,18 +112,20 @@ var ErrWindowTooShort = errors.New("synth: window too short for the pattern")
 // aside from the records.
 type Truth struct {
 	// Pattern is what was planted.
-	Pattern Pattern
+	Pattern Pattern `json:"pattern"`
 	// Subjects are the people involved, as the records carry them.
 	// Subjects[0] is the key subject a detector must name: the depositor,
 	// the co-traveller (Subjects[1] is the flagged subject they travel
 	// with), the buyer, the traveller.
-	Subjects []schema.Subject
+	Subjects []schema.Subject `json:"subjects"`
 	// Records are the ids of the planted records, in time order.
-	Records []string
-	// From and To are the first and last event times of the instance.
-	From, To time.Time
+	Records []string `json:"records"`
+	// From is the first event time of the instance.
+	From time.Time `json:"from"`
+	// To is the last event time of the instance.
+	To time.Time `json:"to"`
 	// Description says what was planted, for a summary.
-	Description string
+	Description string `json:"description"`
 }
 
 // timed is a record with its event time, for merging by time.

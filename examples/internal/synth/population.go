@@ -96,8 +96,9 @@ type population struct {
 	actors []person
 	perms  [numIDKinds]perm
 	pseudo *schema.Pseudonymizer
-	// cache holds each person's subjects once made; nil until first use.
-	cache     []*[numIDKinds]schema.Subject
+	// cache holds each person's pseudonyms once made (hex, 64 bytes
+	// each); nil until first use.
+	cache     []*[numIDKinds]string
 	identity  bool
 	acctOrgs  []string // institutions accounts are held at (org ids)
 	acctCodes []int    // their 2-digit codes
@@ -112,7 +113,7 @@ func newPopulation(seed uint64, size int, ps *schema.Pseudonymizer, identity boo
 	for i := range acctOrgs {
 		p.acctCodes = append(p.acctCodes, 10+i)
 	}
-	p.cache = make([]*[numIDKinds]schema.Subject, size)
+	p.cache = make([]*[numIDKinds]string, size)
 	return p
 }
 
@@ -201,27 +202,27 @@ func pad(v uint64, width int) string {
 func (p *population) subject(q *person, k idKind) schema.Subject {
 	c := p.cache[q.idx]
 	if c == nil {
-		c = new([numIDKinds]schema.Subject)
+		c = new([numIDKinds]string)
 		p.cache[q.idx] = c
 	}
-	if c[k].Pseudonym == "" {
-		raw := p.identifier(q, k)
-		s, err := p.pseudo.Pseudonym(idTypes[k], raw)
+	if c[k] == "" {
+		s, err := p.pseudo.Pseudonym(idTypes[k], p.identifier(q, k))
 		if err != nil {
 			panic(fmt.Sprintf("synth: bug: generated identifier refused: %v", err))
 		}
-		if p.identity {
-			norm, _ := schema.Normalize(idTypes[k], raw)
-			s.Identity = &schema.Identity{
-				Name:        givenNames[(q.h>>8)%uint64(len(givenNames))] + " " + familyNames[(q.h>>13)%uint64(len(familyNames))],
-				Identifier:  norm,
-				BirthDate:   fmt.Sprintf("%04d-%02d-%02d", q.birth[0], q.birth[1], q.birth[2]),
-				Nationality: q.nat,
-			}
-		}
-		c[k] = s
+		c[k] = s.Pseudonym
 	}
-	return c[k]
+	s := schema.Subject{Pseudonym: c[k], IDType: idTypes[k], KeyID: p.pseudo.KeyID()}
+	if p.identity {
+		norm, _ := schema.Normalize(idTypes[k], p.identifier(q, k))
+		s.Identity = &schema.Identity{
+			Name:        givenNames[(q.h>>8)%uint64(len(givenNames))] + " " + familyNames[(q.h>>13)%uint64(len(familyNames))],
+			Identifier:  norm,
+			BirthDate:   fmt.Sprintf("%04d-%02d-%02d", q.birth[0], q.birth[1], q.birth[2]),
+			Nationality: q.nat,
+		}
+	}
+	return s
 }
 
 // account returns the j-th account of q: its subject and the institution.

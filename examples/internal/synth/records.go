@@ -2,6 +2,7 @@ package synth
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -386,11 +387,17 @@ func (s *stream) freight(t time.Time) schema.Envelope {
 	w.Route = schema.TransportRoute{Origin: origin, Destination: dest}
 	w.Shipper = s.party(origin)
 	w.Consignee = s.party(dest)
-	for range 1 + s.r.IntN(3) {
-		gd := &goodsTable[s.r.IntN(len(goodsTable))]
-		if gd.dg != nil && s.chance(0.5) {
-			gd = &goodsTable[s.r.IntN(9)] // fewer dangerous goods
+	var lines [3]int
+	for n := range 1 + s.r.IntN(3) {
+		i := s.r.IntN(len(goodsTable))
+		if goodsTable[i].dg != nil && s.chance(0.5) {
+			i = s.r.IntN(9) // fewer dangerous goods
 		}
+		if slices.Contains(lines[:n], i+1) {
+			continue
+		}
+		lines[n] = i + 1
+		gd := &goodsTable[i]
 		q := s.between(gd.qty[0], gd.qty[1])
 		it := schema.FreightItem{
 			Description: gd.desc,
