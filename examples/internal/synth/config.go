@@ -96,6 +96,11 @@ type Config struct {
 	// departments that submit it without supervising a social force that
 	// does (customs collects entry-exit records itself).
 	Directory *collab.Directory
+	// Sources, if set, restricts records to these organizations (ids of
+	// the directory): an example program of one bank makes that bank's
+	// records only. Kinds none of them submits drop out of the mix; people
+	// still hold accounts at every institution of the directory.
+	Sources []string
 	// Weights is the mix of kinds (relative, any positive scale); default
 	// DefaultWeights(). A kind with weight 0 or absent is not generated
 	// by Records and Scenario; Generate and Plant still make it.
@@ -199,7 +204,21 @@ func (c Config) Validate() error {
 		}
 		checkPurpose(fmt.Sprintf("Purposes[%q]", k), c.Purposes[k])
 	}
-	total := 0
+	for _, id := range c.Sources {
+		o, ok := c.Directory.Org(id)
+		if !ok {
+			bad("Sources has %q, which is not in the directory", id)
+			continue
+		}
+		makes := false
+		for _, k := range Kinds() {
+			makes = makes || slices.ContainsFunc(sourcesOf(c.Directory, k), func(s collab.Org) bool { return s.ID == o.ID })
+		}
+		if !makes {
+			bad("Sources has %q, which collects no record kind the generator makes (it may submit %v)", id, o.Submits)
+		}
+	}
+	total, usable := 0, 0
 	for _, k := range slices.Sorted(maps.Keys(c.Weights)) {
 		w := c.Weights[k]
 		switch {
@@ -209,13 +228,22 @@ func (c Config) Validate() error {
 			bad("Weights[%q] must be 0 to 1000000, got %d", k, w)
 		case w > 0:
 			total += w
-			if len(sourcesOf(c.Directory, k)) == 0 {
+			srcs := sourcesOf(c.Directory, k)
+			if len(srcs) == 0 {
 				bad("Weights[%q] is %d but no organization of the directory may submit %s", k, w, k)
+			}
+			for _, s := range srcs {
+				if len(c.Sources) == 0 || slices.Contains(c.Sources, s.ID) {
+					usable++
+					break
+				}
 			}
 		}
 	}
 	if total == 0 {
 		bad("Weights must give at least one kind a positive weight")
+	} else if usable == 0 && len(c.Sources) > 0 {
+		bad("Sources %v collect no kind with a positive weight", c.Sources)
 	}
 	switch c.Handling {
 	case schema.HandlingClear, schema.HandlingGreen, schema.HandlingAmber, schema.HandlingAmberStrict, schema.HandlingRed:

@@ -126,23 +126,22 @@ type substance struct {
 	unit     string
 	price    [2]int // price range per unit in yuan
 	qty      [2]int // usual quantity range in units for a private buyer
-	hs       string
-	business bool // mostly bought by businesses
+	business bool   // mostly bought by businesses
 }
 
 var substances = []substance{
-	{"Hydrogen peroxide solution", "7722-84-1", "UN2014", "5.1", [2]int{12, 35}, "l", [2]int{8, 25}, [2]int{1, 10}, "284700", false},
-	{"Acetone, technical grade", "67-64-1", "UN1090", "3", [2]int{99, 99}, "l", [2]int{6, 15}, [2]int{1, 20}, "291411", false},
-	{"Ammonium nitrate", "6484-52-2", "UN1942", "5.1", [2]int{0, 0}, "kg", [2]int{4, 9}, [2]int{5, 50}, "310230", true},
-	{"Potassium nitrate", "7757-79-1", "UN1486", "5.1", [2]int{0, 0}, "kg", [2]int{10, 30}, [2]int{1, 10}, "283421", false},
-	{"Sodium nitrate", "7631-99-4", "UN1498", "5.1", [2]int{0, 0}, "kg", [2]int{6, 18}, [2]int{1, 10}, "310250", false},
-	{"Nitromethane", "75-52-5", "UN1261", "3", [2]int{0, 0}, "l", [2]int{60, 140}, [2]int{1, 4}, "290420", false},
-	{"Nitric acid", "7697-37-2", "UN2031", "8", [2]int{60, 68}, "l", [2]int{12, 30}, [2]int{1, 5}, "280800", true},
-	{"Sulphuric acid", "7664-93-9", "UN1830", "8", [2]int{90, 98}, "l", [2]int{5, 14}, [2]int{1, 10}, "280700", true},
-	{"Potassium chlorate", "3811-04-9", "UN1485", "5.1", [2]int{0, 0}, "kg", [2]int{20, 45}, [2]int{1, 3}, "282919", false},
-	{"Hexamine", "100-97-0", "UN1328", "4.1", [2]int{0, 0}, "kg", [2]int{15, 40}, [2]int{1, 5}, "292129", false},
-	{"Aluminium powder", "7429-90-5", "UN1396", "4.3", [2]int{0, 0}, "kg", [2]int{30, 80}, [2]int{1, 5}, "760310", false},
-	{"Magnesium powder", "7439-95-4", "UN1418", "4.3", [2]int{0, 0}, "kg", [2]int{40, 90}, [2]int{1, 3}, "810430", false},
+	{"Hydrogen peroxide solution", "7722-84-1", "UN2014", "5.1", [2]int{20, 35}, "l", [2]int{8, 25}, [2]int{1, 10}, false},
+	{"Acetone, technical grade", "67-64-1", "UN1090", "3", [2]int{99, 99}, "l", [2]int{6, 15}, [2]int{1, 20}, false},
+	{"Ammonium nitrate", "6484-52-2", "UN1942", "5.1", [2]int{0, 0}, "kg", [2]int{4, 9}, [2]int{5, 50}, true},
+	{"Potassium nitrate", "7757-79-1", "UN1486", "5.1", [2]int{0, 0}, "kg", [2]int{10, 30}, [2]int{1, 10}, false},
+	{"Sodium nitrate", "7631-99-4", "UN1498", "5.1", [2]int{0, 0}, "kg", [2]int{6, 18}, [2]int{1, 10}, false},
+	{"Nitromethane", "75-52-5", "UN1261", "3", [2]int{0, 0}, "l", [2]int{60, 140}, [2]int{1, 4}, false},
+	{"Nitric acid", "7697-37-2", "UN2031", "8", [2]int{60, 68}, "l", [2]int{12, 30}, [2]int{1, 5}, true},
+	{"Sulphuric acid", "7664-93-9", "UN1830", "8", [2]int{90, 98}, "l", [2]int{5, 14}, [2]int{1, 10}, true},
+	{"Potassium chlorate", "3811-04-9", "UN1485", "5.1", [2]int{0, 0}, "kg", [2]int{20, 45}, [2]int{1, 3}, false},
+	{"Hexamine", "100-97-0", "UN1328", "4.1", [2]int{0, 0}, "kg", [2]int{15, 40}, [2]int{1, 5}, false},
+	{"Aluminium powder", "7429-90-5", "UN1396", "4.3", [2]int{0, 0}, "kg", [2]int{30, 80}, [2]int{1, 5}, false},
+	{"Magnesium powder", "7439-95-4", "UN1418", "4.3", [2]int{0, 0}, "kg", [2]int{40, 90}, [2]int{1, 3}, false},
 }
 
 // plantedPrecursors are the substances of the precursor pattern: an
@@ -186,7 +185,7 @@ var goodsTable = []goods{
 	{desc: "Fresh citrus fruit", hs: "080510", unit: "package", kgPer: [2]int{10, 20}, qty: [2]int{50, 1200}, finding: findPest, origin: []string{"TH", "VN", "AE"}},
 	{desc: "Motor vehicle parts", hs: "870899", unit: "package", kgPer: [2]int{10, 90}, qty: [2]int{10, 400}, origin: []string{"DE", "JP", "KR"}},
 	{desc: "Plastic toys", hs: "950300", unit: "package", kgPer: [2]int{5, 12}, qty: [2]int{20, 600}, origin: []string{"CN", "VN"}},
-	{desc: "Lithium-ion batteries", hs: "850760", unit: "package", kgPer: [2]int{10, 30}, qty: [2]int{5, 200}, dg: &dgGoods{"UN3480", "9", schema.FreightPackingGroupII}, origin: []string{"CN", "KR", "JP"}},
+	{desc: "Lithium-ion batteries", hs: "850760", unit: "package", kgPer: [2]int{10, 30}, qty: [2]int{5, 200}, dg: &dgGoods{"UN3480", "9", ""}, origin: []string{"CN", "KR", "JP"}},
 	{desc: "Paint, flammable", hs: "320810", unit: "package", kgPer: [2]int{20, 25}, qty: [2]int{10, 300}, dg: &dgGoods{"UN1263", "3", schema.FreightPackingGroupIII}, origin: []string{"CN", "DE"}},
 	{desc: "Ammonium nitrate based fertilizer", hs: "310230", unit: "package", kgPer: [2]int{500, 1000}, qty: [2]int{5, 40}, dg: &dgGoods{"UN2067", "5.1", schema.FreightPackingGroupIII}, finding: findPrecursor, origin: []string{"RU", "KZ"}},
 	{desc: "Sulphuric acid in drums", hs: "280700", unit: "package", kgPer: [2]int{200, 250}, qty: [2]int{4, 80}, dg: &dgGoods{"UN1830", "8", schema.FreightPackingGroupII}, finding: findPrecursor, origin: []string{"CN", "KR"}},

@@ -44,14 +44,14 @@ func Example() {
 	fmt.Printf("planted %s: %d records\n", truth[0].Pattern, len(truth[0].Records))
 	fmt.Println(truth[0].Description)
 	// Output:
-	// commerce.hazmat_purchase    69
-	// customs.entry_exit         210
-	// customs.inspection          92
-	// finance.transaction        588
-	// health.infectious_source    31
-	// services.lodging           287
-	// telecom.account_report      72
-	// transport.freight          109
+	// commerce.hazmat_purchase    63
+	// customs.entry_exit         204
+	// customs.inspection          91
+	// finance.transaction        599
+	// health.infectious_source    32
+	// services.lodging           288
+	// telecom.account_report      76
+	// transport.freight          105
 	// transport.passenger        551
 	// planted structuring: 9 records
 	// 9 cash deposits totalling 429960.00 CNY, each 45000-49990 CNY, at 2 banks within 3 days

@@ -41,6 +41,9 @@ type Generator struct {
 	purposes  map[string]schema.Purpose
 	cashBanks []int // indices in pop.acctOrgs of institutions taking cash
 
+	// cashBanks may include institutions outside Config.Sources: people
+	// keep their accounts wherever they are.
+
 	// Trips of planted people: background travellers share at most one
 	// trip with a flagged planted subject, and plants never share trips.
 	flaggedTrips map[tripKey]bool
@@ -123,6 +126,7 @@ func New(cfg Config) (*Generator, error) {
 		usedTrips:    map[tripKey]bool{},
 	}
 	byID := map[string]*org{}
+	var finance []*org // every financial institution, Sources or not
 	for _, kind := range Kinds() {
 		for _, o := range sourcesOf(cfg.Directory, kind) {
 			x := byID[o.ID]
@@ -131,7 +135,12 @@ func New(cfg Config) (*Generator, error) {
 				byID[o.ID] = x
 				g.orgs = append(g.orgs, x)
 			}
-			g.sources[kind] = append(g.sources[kind], x)
+			if kind == schema.KindFinanceTransaction {
+				finance = append(finance, x)
+			}
+			if len(cfg.Sources) == 0 || slices.Contains(cfg.Sources, o.ID) {
+				g.sources[kind] = append(g.sources[kind], x)
+			}
 		}
 		g.legal[kind] = defaultLegal[kind]
 		if cfg.LegalBasis != "" {
@@ -144,9 +153,9 @@ func New(cfg Config) (*Generator, error) {
 	}
 	slices.SortFunc(g.orgs, func(a, b *org) int { return strings.Compare(a.ID, b.ID) })
 
-	// Accounts are held at the financial institutions among the sources.
+	// Accounts are held at the financial institutions of the directory.
 	var acctOrgs []string
-	for _, o := range g.sources[schema.KindFinanceTransaction] {
+	for _, o := range finance {
 		if slices.Contains(o.Sectors, collab.SectorFinance) {
 			o.acct = len(acctOrgs)
 			if !o.traits.payments {
@@ -166,7 +175,7 @@ func New(cfg Config) (*Generator, error) {
 	}
 
 	for _, k := range Kinds() {
-		if w := cfg.Weights[k]; w > 0 {
+		if w := cfg.Weights[k]; w > 0 && len(g.sources[k]) > 0 {
 			g.kinds = append(g.kinds, k)
 			g.cum = append(g.cum, w+sumLast(g.cum))
 		}

@@ -250,11 +250,16 @@ func (s *stream) plantStructuring() ([]timed, Truth, error) {
 	if err := g.needSources(PatternStructuring, schema.KindFinanceTransaction); err != nil {
 		return nil, Truth{}, err
 	}
-	if len(g.cashBanks) < StructuringMinInstitutions {
-		return nil, Truth{}, fmt.Errorf("%w: pattern %s needs %d institutions that take cash among the finance sources, have %d",
-			ErrNoSource, PatternStructuring, StructuringMinInstitutions, len(g.cashBanks))
+	var banks []int
+	for _, b := range g.cashBanks {
+		if slices.Contains(g.sources[schema.KindFinanceTransaction], g.acctOrg(b)) {
+			banks = append(banks, b)
+		}
 	}
-	banks := slices.Clone(g.cashBanks)
+	if len(banks) < StructuringMinInstitutions {
+		return nil, Truth{}, fmt.Errorf("%w: pattern %s needs %d institutions that take cash among the finance sources, have %d",
+			ErrNoSource, PatternStructuring, StructuringMinInstitutions, len(banks))
+	}
 	s.r.Shuffle(len(banks), func(i, j int) { banks[i], banks[j] = banks[j], banks[i] })
 	banks = banks[:min(len(banks), maxAccounts, 2+s.r.IntN(2))]
 	p := g.pop.newActor(func(q *person) {

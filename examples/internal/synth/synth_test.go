@@ -413,6 +413,10 @@ func TestConfigValidate(t *testing.T) {
 		{"key", synth.Config{Purpose: testPurpose, KeyID: "k", Key: []byte("short")}, []string{"KeyID and Key", "at least 32 bytes"}},
 		{"purposes", synth.Config{Purpose: testPurpose, Purposes: map[string]schema.Purpose{schema.KindServicesLodging: {}}}, []string{`Purposes["services.lodging"] needs`}},
 		{"retention", synth.Config{Purpose: testPurpose, Retention: time.Minute}, []string{"Retention must be at least an hour, got 1m0s"}},
+		{"sources", synth.Config{Purpose: testPurpose, Sources: []string{"nobody", "leading-group"}},
+			[]string{`Sources has "nobody", which is not in the directory`, `Sources has "leading-group", which collects no record kind`}},
+		{"sources and weights", synth.Config{Purpose: testPurpose, Sources: []string{"bank-north-01"}, Weights: map[string]int{schema.KindServicesLodging: 1}},
+			[]string{"Sources [bank-north-01] collect no kind with a positive weight"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.cfg.Validate()
@@ -468,6 +472,46 @@ func TestSources(t *testing.T) {
 				t.Fatalf("%s from %s does not name %q: %s", e.Kind, e.Source, n, e.Payload)
 			}
 		}
+	}
+}
+
+// TestRestrictedSources: with Config.Sources, every record, planted ones
+// included, comes from those organizations.
+func TestRestrictedSources(t *testing.T) {
+	for _, tc := range []struct {
+		sources  []string
+		kinds    []string
+		patterns []synth.Pattern
+	}{
+		{[]string{"bank-north-01"}, []string{schema.KindFinanceTransaction}, nil},
+		{[]string{"bank-north-01", "bank-south-02"}, []string{schema.KindFinanceTransaction}, []synth.Pattern{synth.PatternStructuring}},
+		{[]string{"air-east-01", "telecom-north-01"}, []string{schema.KindTransportPassenger, schema.KindCustomsEntryExit, schema.KindTelecomAccountReport},
+			[]synth.Pattern{synth.PatternCoTravel, synth.PatternEntryExit}},
+	} {
+		t.Run(strings.Join(tc.sources, "+"), func(t *testing.T) {
+			g := newGen(t, synth.Config{Seed: 4, Sources: tc.sources})
+			seq, _, err := g.Scenario(3000, tc.patterns...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			kinds := map[string]bool{}
+			for e := range seq {
+				if !slices.Contains(tc.sources, e.Source) {
+					t.Fatalf("record of %s from %s", e.Kind, e.Source)
+				}
+				kinds[e.Kind] = true
+			}
+			if got := slices.Sorted(maps.Keys(kinds)); !slices.Equal(got, slices.Sorted(slices.Values(tc.kinds))) {
+				t.Errorf("kinds %v, want %v", got, tc.kinds)
+			}
+		})
+	}
+	g := newGen(t, synth.Config{Seed: 4, Sources: []string{"bank-north-01"}})
+	if _, _, err := g.Plant(synth.PatternStructuring); !errors.Is(err, synth.ErrNoSource) {
+		t.Errorf("structuring at one bank: %v, want ErrNoSource", err)
+	}
+	if _, err := g.Generate(schema.KindServicesLodging); !errors.Is(err, synth.ErrNoSource) {
+		t.Errorf("Generate lodging at a bank: %v, want ErrNoSource", err)
 	}
 }
 

@@ -36,11 +36,12 @@ func (g *Generator) departure(svc int, day int32) time.Time {
 const servicesPerCarrier = 24
 
 // buildTimetable gives every passenger carrier its daily services, from a
-// stream of its own so that the timetable depends on the seed alone.
+// stream of each carrier's own so that its timetable depends on the seed
+// and its id alone.
 func (g *Generator) buildTimetable() {
-	r := rand.New(rand.NewPCG(g.cfg.Seed, 0x74696d65))
 	used := map[string]bool{}
 	for _, c := range g.sources[schema.KindTransportPassenger] {
+		r := rand.New(rand.NewPCG(g.cfg.Seed, 0x74696d65^splitmix64(fnv64(c.ID))))
 		mode := c.traits.mode
 		if mode == "" {
 			mode = schema.TransportRail
@@ -104,4 +105,14 @@ func stop(mode schema.TransportMode, i int) schema.Place {
 		return schema.Place{Country: "CN", Region: c.region, Locode: c.locode, Name: c.name + " long-distance coach station"}
 	}
 	return schema.Place{Country: "CN", Region: c.region, Locode: c.locode, Name: c.station}
+}
+
+// fnv64 is the FNV-1a hash of s.
+func fnv64(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
 }
