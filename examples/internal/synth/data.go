@@ -1,6 +1,10 @@
 package synth
 
-import "github.com/sicollab/sicollab/schema"
+import (
+	"math"
+
+	"github.com/sicollab/sicollab/schema"
+)
 
 // Static tables the generator draws from. Places are real public place
 // codes (ISO 3166, UN/LOCODE, IATA) of big cities, ports and airports;
@@ -15,21 +19,23 @@ type city struct {
 	iata    string // main airport
 	airport string
 	station string
+	lat     float64 // approximate, for distances
+	lon     float64
 }
 
 var cities = []city{
-	{"Beijing", "CN-BJ", "CNBJS", "PEK", "Beijing Capital International Airport", "Beijing South Railway Station"},
-	{"Shanghai", "CN-SH", "CNSHA", "PVG", "Shanghai Pudong International Airport", "Shanghai Hongqiao Railway Station"},
-	{"Guangzhou", "CN-GD", "CNCAN", "CAN", "Guangzhou Baiyun International Airport", "Guangzhou South Railway Station"},
-	{"Shenzhen", "CN-GD", "CNSZX", "SZX", "Shenzhen Bao'an International Airport", "Shenzhen North Railway Station"},
-	{"Hangzhou", "CN-ZJ", "CNHGH", "HGH", "Hangzhou Xiaoshan International Airport", "Hangzhou East Railway Station"},
-	{"Tianjin", "CN-TJ", "CNTSN", "TSN", "Tianjin Binhai International Airport", "Tianjin West Railway Station"},
-	{"Nanjing", "CN-JS", "CNNKG", "NKG", "Nanjing Lukou International Airport", "Nanjing South Railway Station"},
-	{"Wuhan", "CN-HB", "CNWUH", "WUH", "Wuhan Tianhe International Airport", "Wuhan Railway Station"},
-	{"Chengdu", "CN-SC", "CNCTU", "CTU", "Chengdu Shuangliu International Airport", "Chengdu East Railway Station"},
-	{"Xiamen", "CN-FJ", "CNXMN", "XMN", "Xiamen Gaoqi International Airport", "Xiamen North Railway Station"},
-	{"Qingdao", "CN-SD", "CNTAO", "TAO", "Qingdao Jiaodong International Airport", "Qingdao North Railway Station"},
-	{"Chongqing", "CN-CQ", "CNCKG", "CKG", "Chongqing Jiangbei International Airport", "Chongqing North Railway Station"},
+	{"Beijing", "CN-BJ", "CNBJS", "PEK", "Beijing Capital International Airport", "Beijing South Railway Station", 39.90, 116.41},
+	{"Shanghai", "CN-SH", "CNSHA", "PVG", "Shanghai Pudong International Airport", "Shanghai Hongqiao Railway Station", 31.23, 121.47},
+	{"Guangzhou", "CN-GD", "CNCAN", "CAN", "Guangzhou Baiyun International Airport", "Guangzhou South Railway Station", 23.13, 113.26},
+	{"Shenzhen", "CN-GD", "CNSZX", "SZX", "Shenzhen Bao'an International Airport", "Shenzhen North Railway Station", 22.54, 114.06},
+	{"Hangzhou", "CN-ZJ", "CNHGH", "HGH", "Hangzhou Xiaoshan International Airport", "Hangzhou East Railway Station", 30.27, 120.16},
+	{"Tianjin", "CN-TJ", "CNTSN", "TSN", "Tianjin Binhai International Airport", "Tianjin West Railway Station", 39.08, 117.20},
+	{"Nanjing", "CN-JS", "CNNKG", "NKG", "Nanjing Lukou International Airport", "Nanjing South Railway Station", 32.06, 118.80},
+	{"Wuhan", "CN-HB", "CNWUH", "WUH", "Wuhan Tianhe International Airport", "Wuhan Railway Station", 30.59, 114.31},
+	{"Chengdu", "CN-SC", "CNCTU", "CTU", "Chengdu Shuangliu International Airport", "Chengdu East Railway Station", 30.66, 104.07},
+	{"Xiamen", "CN-FJ", "CNXMN", "XMN", "Xiamen Gaoqi International Airport", "Xiamen North Railway Station", 24.48, 118.09},
+	{"Qingdao", "CN-SD", "CNTAO", "TAO", "Qingdao Jiaodong International Airport", "Qingdao North Railway Station", 36.07, 120.38},
+	{"Chongqing", "CN-CQ", "CNCKG", "CKG", "Chongqing Jiangbei International Airport", "Chongqing North Railway Station", 29.56, 106.55},
 }
 
 // cityOfRegion returns the index of the first city in region, or 0.
@@ -49,21 +55,23 @@ type abroad struct {
 	locode  string
 	iata    string
 	name    string
+	lat     float64
+	lon     float64
 }
 
 var destinations = []abroad{
-	{"HK", "HKHKG", "HKG", "Hong Kong"},
-	{"MO", "MOMFM", "MFM", "Macao"},
-	{"SG", "SGSIN", "SIN", "Singapore"},
-	{"KR", "KRSEL", "ICN", "Seoul"},
-	{"JP", "JPTYO", "NRT", "Tokyo"},
-	{"TH", "THBKK", "BKK", "Bangkok"},
-	{"AE", "AEDXB", "DXB", "Dubai"},
-	{"DE", "DEFRA", "FRA", "Frankfurt am Main"},
-	{"KZ", "KZALA", "ALA", "Almaty"},
-	{"MY", "MYKUL", "KUL", "Kuala Lumpur"},
-	{"VN", "VNSGN", "SGN", "Ho Chi Minh City"},
-	{"TR", "TRIST", "IST", "Istanbul"},
+	{"HK", "HKHKG", "HKG", "Hong Kong", 22.32, 114.17},
+	{"MO", "MOMFM", "MFM", "Macao", 22.20, 113.54},
+	{"SG", "SGSIN", "SIN", "Singapore", 1.35, 103.82},
+	{"KR", "KRSEL", "ICN", "Seoul", 37.57, 126.98},
+	{"JP", "JPTYO", "NRT", "Tokyo", 35.68, 139.69},
+	{"TH", "THBKK", "BKK", "Bangkok", 13.76, 100.50},
+	{"AE", "AEDXB", "DXB", "Dubai", 25.20, 55.27},
+	{"DE", "DEFRA", "FRA", "Frankfurt am Main", 50.11, 8.68},
+	{"KZ", "KZALA", "ALA", "Almaty", 43.24, 76.89},
+	{"MY", "MYKUL", "KUL", "Kuala Lumpur", 3.14, 101.69},
+	{"VN", "VNSGN", "SGN", "Ho Chi Minh City", 10.82, 106.63},
+	{"TR", "TRIST", "IST", "Istanbul", 41.01, 28.98},
 }
 
 // nationalities of the foreign tenth of the population.
@@ -287,3 +295,12 @@ var (
 	familyNames = []string{"Aurel", "Belan", "Corvi", "Dastra", "Elvon", "Farrow", "Gessa", "Halden", "Ivaro", "Jessen", "Korrin", "Lomax", "Marrek", "Norvell", "Ostra", "Pellan"}
 	givenNames  = []string{"Ari", "Bex", "Cael", "Dova", "Eris", "Fen", "Galen", "Hale", "Isel", "Jory", "Kestra", "Lio", "Mira", "Noor", "Oren", "Pell", "Quill", "Rhea", "Sorin", "Tamsin"}
 )
+
+// distanceKm is the great-circle distance between two points.
+func distanceKm(lat1, lon1, lat2, lon2 float64) float64 {
+	const r = 6371
+	rad := math.Pi / 180
+	dlat, dlon := (lat2-lat1)*rad, (lon2-lon1)*rad
+	a := math.Sin(dlat/2)*math.Sin(dlat/2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dlon/2)*math.Sin(dlon/2)
+	return 2 * r * math.Asin(math.Sqrt(a))
+}

@@ -47,28 +47,41 @@ func (g *Generator) buildTimetable() {
 			mode = schema.TransportRail
 		}
 		home := c.city
+		// Coaches run to cities within reach of a day's drive.
+		var reach []int
+		for i, c := range cities {
+			if i != home && (mode != schema.TransportRoad || distanceKm(cities[home].lat, cities[home].lon, c.lat, c.lon) < 900) {
+				reach = append(reach, i)
+			}
+		}
+		if len(reach) == 0 {
+			reach = []int{(home + 1) % len(cities)}
+		}
+		h := cities[home]
 		for i := 0; i < servicesPerCarrier; i += 2 {
-			other := r.IntN(len(cities) - 1)
-			if other >= home {
-				other++
-			}
+			other := reach[r.IntN(len(reach))]
 			intl := mode == schema.TransportAir && r.IntN(4) == 0
-			dur := 0
-			switch mode {
-			case schema.TransportAir:
-				dur = 90 + r.IntN(150)
-			case schema.TransportRoad:
-				dur = 120 + r.IntN(300)
-			default:
-				dur = 150 + r.IntN(330)
-			}
 			var a, b schema.Place
 			a = stop(mode, home)
+			km := 0.0
 			if intl {
 				d := destinations[r.IntN(len(destinations))]
 				b = schema.Place{Country: d.country, IATA: d.iata, Name: d.name}
+				km = distanceKm(h.lat, h.lon, d.lat, d.lon)
 			} else {
 				b = stop(mode, other)
+				km = distanceKm(h.lat, h.lon, cities[other].lat, cities[other].lon)
+			}
+			// Rail and road follow the land, about a fifth longer than
+			// the great circle.
+			var dur int
+			switch mode {
+			case schema.TransportAir:
+				dur = 45 + int(km/12) + r.IntN(20) // 720 km/h, taxi and climb
+			case schema.TransportRoad:
+				dur = 20 + int(km) + r.IntN(30) // 1.2 km of road per km, at 72 km/h
+			default:
+				dur = 15 + int(km*1.2/4.2) + r.IntN(40) // 250 km/h, stops
 			}
 			for leg := range 2 {
 				var num string
