@@ -16,7 +16,9 @@
 //	// later: synth.Evaluate(truth, findings)
 //
 // Records(n) gives background records only, Generate(kind) one record of a
-// kind, Plant(pattern) the records of one planted instance.
+// kind, Plant(pattern) the records of one planted instance. Directory,
+// SchemeJSON and Token give the synthetic directory of the scheme and its
+// fixture tokens, for a demo that runs hubs and clients.
 //
 // # Determinism
 //
@@ -35,7 +37,9 @@
 // without supervising a social force that does (customs, for inspections
 // and land-border crossings). Payload fields naming an organization
 // (seller, premises, facility, platform, carrier, institution) name the
-// source. Every envelope carries the Config's purpose, a per-kind legal
+// source. Config.Sources restricts records to some organizations, for an
+// example program that plays one of them. Every envelope carries the
+// Config's purpose (or Config.Purposes' for its kind), a per-kind legal
 // basis, the handling label (AMBER by default), collected_at a minute to
 // an hour and a half after the event, and retain_until a year later.
 //
@@ -52,8 +56,9 @@
 //	health.infectious_source    10   outbreak reports (counts only, never a patient)
 //
 // Places are real public codes of big Chinese cities, ports and airports
-// (UN/LOCODE, IATA, ISO 3166-2); organizations, services, references,
-// amounts and people are made up.
+// (UN/LOCODE, IATA, ISO 3166-2), with service durations from their
+// distances; organizations, services, references, amounts and people are
+// made up.
 //
 // # People and privacy
 //
@@ -102,7 +107,7 @@
 // domestic services within three weeks, plus 1 or 2 runs alone; both buy
 // by mobile app, so both are known by phone, as the contact is. Background:
 // other travellers share at most 1 run with a planted flagged subject;
-// flagged background people never travel on a ticket bought by phone.
+// flagged background people never travel.
 //
 // Precursors (PatternPrecursor). Report a flagged subject (as above)
 // who, as buyer of commerce.hazmat_purchase records, buys at least
