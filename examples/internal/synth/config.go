@@ -70,9 +70,12 @@ func DefaultWeights() map[string]int {
 	}
 }
 
+// recordKinds lists the kinds the generator makes, sorted.
+var recordKinds = slices.Sorted(maps.Keys(DefaultWeights()))
+
 // Kinds returns the record kinds the generator produces, sorted.
 func Kinds() []string {
-	return slices.Sorted(maps.Keys(DefaultWeights()))
+	return slices.Clone(recordKinds)
 }
 
 // Config configures a Generator. The zero value of every field but

@@ -269,7 +269,7 @@ func (g *Generator) Pseudonym(t schema.IDType, raw string) (schema.Subject, erro
 // Generate are not checked against the planted patterns: only Scenario
 // keeps the background clear of them.
 func (g *Generator) Generate(kind string) (schema.Envelope, error) {
-	if !slices.Contains(Kinds(), kind) {
+	if !slices.Contains(recordKinds, kind) {
 		return schema.Envelope{}, fmt.Errorf("%w: %q (it makes %v)", ErrUnknownKind, kind, Kinds())
 	}
 	if len(g.sources[kind]) == 0 {
