@@ -42,9 +42,10 @@ func (p Policy) String() string {
 // Defaults of a Config.
 const (
 	// DefaultBuffer is the capacity of the channel after each step, in
-	// records. Each step holds at most Buffer + 2×Concurrency records in
-	// flight (queued, being processed, or waiting to be put in order), so
-	// memory stays bounded however fast the collector is.
+	// records. Each step holds at most Buffer records queued after it and
+	// Concurrency records being processed (in Ordered mode, 2×Concurrency+1
+	// being processed or waiting to be put in order), so memory stays
+	// bounded however fast the collector is.
 	DefaultBuffer = 64
 	// DefaultConcurrency is the number of goroutines of a step, and of the
 	// sink, when the Config leaves it 0.

@@ -303,7 +303,6 @@ func (r *runner) start() {
 func (r *runner) work(ordered bool) {
 	ctx := r.p.ctx
 	em := &emitter{p: r.p}
-	em.fn = em.emit
 	for {
 		if ordered {
 			select {
@@ -459,9 +458,11 @@ func (r *runner) handle(ctx context.Context, env schema.Envelope, em *emitter) {
 	if r.sink != nil {
 		err = r.sink.Submit(ctx, env)
 	} else {
-		em.open.Store(true)
-		err = r.proc.Process(ctx, env, em.fn)
-		em.open.Store(false)
+		clear(em.outs)
+		em.outs = em.outs[:0]
+		g := em.gen.Add(1)
+		err = r.proc.Process(ctx, env, func(e schema.Envelope) { em.emit(g, e) })
+		em.gen.Add(1)
 	}
 	r.c.observe(time.Since(start))
 	if err == nil {
@@ -505,16 +506,17 @@ func (r *runner) handle(ctx context.Context, env schema.Envelope, em *emitter) {
 	}
 }
 
-// emitter collects what a processor emits during one Process call.
+// emitter collects what a processor emits during one Process call. Each
+// call gets an emit function of its own generation, so that an emit
+// function kept past its call is caught, even during a later call.
 type emitter struct {
 	p    *Pipeline
 	outs []schema.Envelope
-	open atomic.Bool
-	fn   func(schema.Envelope)
+	gen  atomic.Uint64 // odd while a call is running
 }
 
-func (e *emitter) emit(env schema.Envelope) {
-	if !e.open.Load() {
+func (e *emitter) emit(gen uint64, env schema.Envelope) {
+	if e.gen.Load() != gen {
 		e.p.fail(fmt.Errorf("%w: processor called emit after Process returned (record %s)", ErrContract, env.ID))
 		return
 	}
