@@ -35,7 +35,9 @@ type synth struct {
 	r *rand.Rand
 }
 
-func newSynth(seed uint64) *synth { return &synth{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))} }
+func newSynth(seed uint64) *synth {
+	return &synth{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+}
 
 // id returns a fresh UUID v7 (random bits from the seed).
 func (s *synth) id() string {
