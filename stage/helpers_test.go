@@ -95,8 +95,9 @@ func (s *synth) finance(source string, subj int, at time.Time, indicators ...sch
 		Reference: fmt.Sprintf("TX-%08d", s.r.IntN(1e8)), ExecutedAt: at,
 		Amount: schema.Money{Amount: fmt.Sprintf("%d.00", 100+s.r.IntN(10000)), Currency: "EUR"},
 		Type:   schema.FinanceTxTransfer, Channel: schema.FinanceChannelOnline,
-		Originator: &schema.FinanceAccount{Account: accountSubject(subj), Holder: new(subject(subj))},
-		Indicators: indicators,
+		Originator:  &schema.FinanceAccount{Account: accountSubject(subj), Holder: new(subject(subj))},
+		Beneficiary: &schema.FinanceAccount{Account: accountSubject(100000 + subj)},
+		Indicators:  indicators,
 	}
 	return s.envelope(schema.KindFinanceTransaction, source, at, tx)
 }

@@ -81,11 +81,13 @@ func (c *IntegrateConfig) Validate() error {
 // The key: records with the same event key (EventKey by default: the same
 // trip of the same traveller, the same waybill, ...) form a group,
 // whoever sent them. The window: a group opens with its first record and
-// closes when the newest collected_at Integrate has seen is Window or more
-// past the first record's collected_at, when it reaches MaxGroup records,
-// when MaxOpen groups are open and it is the oldest, or on Flush. A record
-// arriving after its group closed opens a new one, and if it is already
-// too old for the window it passes at once.
+// stays open while the newest collected_at Integrate has seen is less than
+// Window past the first record's collected_at; groups close in the order
+// they opened, so a group opened by a late record may close after its
+// window, never before. A group also closes when it reaches MaxGroup
+// records, when MaxOpen groups are open and it is the oldest, and on
+// Flush. A record arriving after its group closed opens a new one; one
+// already Window older than the newest collected_at passes at once.
 //
 // The merge: the first record is kept whole (id, payload, source,
 // purpose); the others are dropped under ReasonMerged as they arrive and
@@ -154,8 +156,8 @@ func (g *Integrate) Process(ctx context.Context, env schema.Envelope, emit func(
 	}
 	var res error
 	switch gr := g.groups[key]; {
-	case !ok || g.cfg.MaxGroup == 1:
-		emit(env)
+	case !ok || g.cfg.MaxGroup == 1 || (gr == nil && g.watermark.Sub(env.CollectedAt) >= g.cfg.Window):
+		emit(env) // no key, no merging, or too late for any group
 	case gr == nil:
 		if len(g.groups) >= g.cfg.MaxOpen {
 			g.closeOldest(emit)
