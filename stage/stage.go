@@ -46,7 +46,9 @@ type PlanOutput struct {
 // Collect is called once per pipeline run, and returns when its source is
 // exhausted (nil), when ctx is cancelled (ctx.Err(), possibly wrapped) or
 // when emit fails (the error emit returned, possibly wrapped). It must not
-// call emit after Collect returns or after emit has returned an error.
+// call emit after Collect returns, and stops calling it once emit has
+// returned an error (a collector emitting from several goroutines may
+// have one call in flight in each).
 //
 // emit blocks while the pipeline is full: that is the backpressure, and a
 // collector reading from a queue should simply not read ahead. emit is
