@@ -1,9 +1,7 @@
 package stage
 
 import (
-	"maps"
 	"math/bits"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -175,14 +173,4 @@ func (c *stepCounters) snapshot() StepStats {
 		s.Latency.Buckets[i] = c.buckets[i].Load()
 	}
 	return s
-}
-
-// sortedReasons returns the reasons of m in order, for stable output.
-func sortedReasons(m map[string]uint64) []string {
-	keys := make([]string, 0, len(m))
-	for k := range maps.Keys(m) {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
