@@ -77,6 +77,7 @@ func Drop(reason string) error { return &DropError{Reason: reason} }
 // as the cause (logged, and found by errors.Is and errors.As).
 func DropWith(reason string, err error) error { return &DropError{Reason: reason, Err: err} }
 
+// Error says the record was dropped, why, and the cause if any.
 func (e *DropError) Error() string {
 	if e.Err != nil {
 		return fmt.Sprintf("stage: record dropped (%s): %v", e.Reason, e.Err)

@@ -36,7 +36,9 @@ type PlanInput struct {
 // PlanOutput is a Planner's answer: the plan (a new revision when
 // PlanInput.Current was set) and the tasks to assign (interaction 1).
 type PlanOutput struct {
-	Plan  schema.Plan
+	// Plan is the plan, or its new revision.
+	Plan schema.Plan
+	// Tasks are the tasks to assign under it.
 	Tasks []schema.Task
 }
 

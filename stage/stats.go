@@ -12,11 +12,12 @@ const LatencyBuckets = 40
 
 // Latency summarizes how long a step took per record.
 type Latency struct {
-	// Count is the number of calls measured; Sum their total; Max the
-	// longest.
+	// Count is the number of calls measured.
 	Count uint64
-	Sum   time.Duration
-	Max   time.Duration
+	// Sum is their total duration.
+	Sum time.Duration
+	// Max is the longest.
+	Max time.Duration
 	// Buckets is a histogram by powers of two: Buckets[0] counts calls
 	// under 1ns, Buckets[i] calls of at least 2^(i-1) and under 2^i
 	// nanoseconds; the last bucket takes everything longer.
@@ -40,9 +41,12 @@ func (l Latency) Mean() time.Duration {
 // one-to-one processor, fewer for one that holds records back, and 0 for
 // the sink.
 type StepStats struct {
+	// Name is the step's name, or SinkStepName.
 	Name string
-	In   uint64
-	Out  uint64
+	// In counts records taken in.
+	In uint64
+	// Out counts records passed on to the next step.
+	Out uint64
 	// Passed counts records the processor returned nil for (for the sink:
 	// records it took).
 	Passed uint64

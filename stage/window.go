@@ -72,15 +72,20 @@ func (c *WindowConfig) Validate() error {
 // Record is what a window's fold function sees: one record, one of its
 // subjects, and the event time.
 type Record struct {
-	Env     schema.Envelope
+	// Env is the record; the fold function must not modify it.
+	Env schema.Envelope
+	// Subject is the subject whose window this is.
 	Subject schema.Subject
-	Time    time.Time
+	// Time is the record's event time.
+	Time time.Time
 }
 
 // WindowResult is a closed window of one subject.
 type WindowResult[A any] struct {
+	// Subject is the subject, without clear identity.
 	Subject schema.Subject
-	Window  schema.Window
+	// Window is the window's span.
+	Window schema.Window
 	// Value is what the fold function made of the window's records.
 	Value A
 	// Count is the number of records in the window.
