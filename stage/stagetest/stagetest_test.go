@@ -119,20 +119,19 @@ func TestKitFailsOnBrokenCollectors(t *testing.T) {
 			"cancelled midway: emit called 19 times after it returned an error",
 			"cancelled before the start: emit called 39 times after it returned an error",
 		}},
-		{"loses records under backpressure", func() stage.Collector {
+		{"loses records", func() stage.Collector {
 			return stage.CollectorFunc(func(ctx context.Context, emit func(schema.Envelope) error) error {
 				for i := 0; i < 40; i++ {
-					start := time.Now()
+					if i%8 == 7 {
+						continue // "catches up" by skipping a record
+					}
 					if err := emit(record(i)); err != nil {
 						return err
-					}
-					if time.Since(start) > time.Millisecond {
-						i++ // "catch up" by skipping a record
 					}
 				}
 				return nil
 			})
-		}, []string{"slow consumer: emitted 35 records, want 40"}},
+		}, []string{"emitted 35 records, want 40"}},
 		{"changes a record after emit", func() stage.Collector {
 			return stage.CollectorFunc(func(ctx context.Context, emit func(schema.Envelope) error) error {
 				env := record(0)
@@ -156,20 +155,20 @@ func TestKitFailsOnBrokenCollectors(t *testing.T) {
 			return stage.CollectorFunc(func(ctx context.Context, emit func(schema.Envelope) error) error {
 				for i := range 10 {
 					if err := emit(record(i)); err != nil {
-						time.Sleep(500 * time.Millisecond) // stuck in its source
+						time.Sleep(3 * time.Second) // stuck in its source
 						return err
 					}
 				}
 				return nil
 			})
-		}, []string{"cancelled midway: Collect did not return within 100ms of the cancellation"}},
+		}, []string{"cancelled midway: Collect did not return within 1s of the cancellation"}},
 		{"emits nothing", func() stage.Collector {
 			return stage.CollectorFunc(func(ctx context.Context, emit func(schema.Envelope) error) error { return nil })
 		}, []string{"complete run: emitted no record"}},
 	}
 	for _, b := range broken {
 		t.Run(b.name, func(t *testing.T) {
-			err := CheckCollector(b.c, CollectorOptions{Want: want(b.name), Timeout: 100 * time.Millisecond})
+			err := CheckCollector(b.c, CollectorOptions{Want: want(b.name), Timeout: time.Second})
 			require.Error(t, err, "the kit must fail")
 			for _, w := range b.want {
 				assert.Contains(t, err.Error(), w)
@@ -183,7 +182,7 @@ func TestKitFailsOnBrokenCollectors(t *testing.T) {
 }
 
 func want(name string) int {
-	if name == "loses records under backpressure" || name == "ignores cancellation" {
+	if name == "loses records" || name == "ignores cancellation" {
 		return 40
 	}
 	return 0
