@@ -95,10 +95,10 @@ func ExampleMonthlyReport() {
 	}
 	record(march(1), schema.KindTask, "leading-group", "central-bank", task)
 	// Public security journals what it made of the bank's submissions.
-	record(march(5), collab.EntryRecordsOutcome, "public-security", "central-bank", collab.RecordsOutcome{Submitted: 40, Accepted: 33, Rejected: 6, Duplicate: 1})
-	record(march(25), collab.EntryRecordsOutcome, "public-security", "central-bank", collab.RecordsOutcome{Submitted: 10, Accepted: 10})
+	record(march(5), collab.EntryRecordsOutcome, "central-bank", "public-security", collab.RecordsOutcome{Submitted: 40, Accepted: 33, Rejected: 6, Duplicate: 1})
+	record(march(25), collab.EntryRecordsOutcome, "central-bank", "public-security", collab.RecordsOutcome{Submitted: 10, Accepted: 10})
 	// February's submissions are not March's.
-	record(time.Date(2026, 2, 27, 0, 0, 0, 0, time.UTC), collab.EntryRecordsOutcome, "public-security", "central-bank", collab.RecordsOutcome{Submitted: 99, Accepted: 99})
+	record(time.Date(2026, 2, 27, 0, 0, 0, 0, time.UTC), collab.EntryRecordsOutcome, "central-bank", "public-security", collab.RecordsOutcome{Submitted: 99, Accepted: 99})
 
 	now := time.Date(2026, 4, 1, 8, 0, 0, 0, time.UTC)
 	report, err := collab.MonthlyReport(ctx, j, "central-bank", march(1), now)

@@ -59,10 +59,11 @@ func AnnualReport(ctx context.Context, j Journal, reporter string, year, now tim
 // its At falls in it (From inclusive, To exclusive). The counts are:
 //
 //   - records_submitted, _accepted, _rejected, _duplicate: the sums of the
-//     EntryRecordsOutcome entries whose Counterpart is the reporter. A hub
-//     journals the outcome of a submission it received with Org the hub
-//     and Counterpart the sender, so a report counts what the reporter
-//     submitted and how its receivers judged it, not what it received.
+//     EntryRecordsOutcome entries whose Org is the reporter. A hub
+//     journals the outcome of a submission it received with Org the
+//     sender (who acted: it submitted) and Counterpart the hub, so a
+//     report counts what the reporter submitted and how its receivers
+//     judged it, not what it received.
 //     A task report counts the records submitted while the task ran,
 //     since an outcome does not name the task.
 //   - products: collab.product entries whose Org is the reporter (in a
@@ -270,7 +271,7 @@ func (s *reportScan) count(e Entry) error {
 	}
 	switch e.Kind {
 	case EntryRecordsOutcome:
-		if e.Counterpart != s.reporter {
+		if e.Org != s.reporter {
 			return nil
 		}
 		var o RecordsOutcome

@@ -33,7 +33,7 @@ func knownJournal(t testing.TB) collab.Journal {
 		require.NoError(t, err)
 	}
 	outcome := func(at time.Time, hub, sender string, s, a, r, d int) {
-		add(at, collab.EntryRecordsOutcome, collab.InteractionSubmission, hub, sender, collab.RecordsOutcome{Submitted: s, Accepted: a, Rejected: r, Duplicate: d})
+		add(at, collab.EntryRecordsOutcome, collab.InteractionSubmission, sender, hub, collab.RecordsOutcome{Submitted: s, Accepted: a, Rejected: r, Duplicate: d})
 	}
 	task := func(n int, assignee string, issued, deadline time.Time, p schema.Priority) {
 		add(issued, schema.KindTask, collab.InteractionTask, "leading-group", assignee, schema.Task{
@@ -332,14 +332,14 @@ func TestFeedbackReportErrors(t *testing.T) {
 
 	// A journal that fails or holds unreadable data fails the report, naming the entry.
 	bad := collab.NewMemJournal()
-	_, err = bad.Append(ctx, collab.Entry{At: day(time.March, 2), Kind: collab.EntryRecordsOutcome, Org: "public-security", Counterpart: "central-bank", Data: json.RawMessage(`{"submitted":"many"}`)})
+	_, err = bad.Append(ctx, collab.Entry{At: day(time.March, 2), Kind: collab.EntryRecordsOutcome, Org: "central-bank", Counterpart: "public-security", Data: json.RawMessage(`{"submitted":"many"}`)})
 	require.NoError(t, err)
 	_, err = collab.MonthlyReport(ctx, bad, "central-bank", day(time.March, 1), reportNow)
 	assert.ErrorContains(t, err, "journal entry 1 (journal.records_outcome)")
 	negative := collab.NewMemJournal()
 	_, err = negative.Append(ctx, collab.Entry{At: day(time.March, 2), Kind: schema.KindProduct, Org: "central-bank", Data: json.RawMessage(`{}`)})
 	require.NoError(t, err)
-	_, err = negative.Append(ctx, collab.Entry{At: day(time.March, 2), Kind: collab.EntryRecordsOutcome, Org: "public-security", Counterpart: "central-bank", Data: json.RawMessage(`{"submitted":-1}`)})
+	_, err = negative.Append(ctx, collab.Entry{At: day(time.March, 2), Kind: collab.EntryRecordsOutcome, Org: "central-bank", Counterpart: "public-security", Data: json.RawMessage(`{"submitted":-1}`)})
 	require.NoError(t, err)
 	_, err = collab.MonthlyReport(ctx, negative, "central-bank", day(time.March, 1), reportNow)
 	assert.ErrorContains(t, err, `journal entry 2 (journal.records_outcome): negative count in {"submitted":-1}`)
@@ -366,7 +366,7 @@ func TestFeedbackRecommendationsCapped(t *testing.T) {
 			IssuedAt: day(time.March, 1), Deadline: day(time.March, 2).Add(time.Duration(n) * time.Minute),
 		})
 	}
-	add(day(time.March, 3), collab.EntryRecordsOutcome, "public-security", "central-bank", collab.RecordsOutcome{Submitted: 10, Accepted: 5, Rejected: 5})
+	add(day(time.March, 3), collab.EntryRecordsOutcome, "central-bank", "public-security", collab.RecordsOutcome{Submitted: 10, Accepted: 5, Rejected: 5})
 	r, err := collab.MonthlyReport(ctx, j, "central-bank", day(time.March, 1), reportNow)
 	require.NoError(t, err)
 	assert.Equal(t, 120, r.Counts.TasksLate)

@@ -25,8 +25,9 @@ const (
 // Outcome kinds that the journal records beside the schema's message
 // kinds: what happened to submitted records, and actions taken.
 const (
-	// EntryRecordsOutcome records the result of one submission at a hub;
-	// Data is a RecordsOutcome.
+	// EntryRecordsOutcome records the result of one submission at a hub
+	// (interaction 2): Org is the sender, Counterpart the hub that judged
+	// it; Data is a RecordsOutcome.
 	EntryRecordsOutcome = "journal.records_outcome"
 	// EntryAction records an action applied (freeze recommended, blacklist
 	// entry, inspection list entry); Data is the schema.Escalation or
