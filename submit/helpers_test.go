@@ -115,12 +115,12 @@ func newFixture(t testing.TB, mutate func(*fixture, *HandlerConfig)) *fixture {
 	t.Helper()
 	f := &fixture{t: t, dir: testDirectory(t), clock: &fakeClock{now: testNow}, data: t.TempDir(), valid: map[string]bool{}}
 	f.open()
+	t.Cleanup(f.close) // before mutate's cleanups, so that it runs after them
 	f.cfg = HandlerConfig{Org: testHub, Directory: f.dir, Sink: f.store, Ledger: f.ledger, Clock: f.clock.Now}
 	if mutate != nil {
 		mutate(f, &f.cfg)
 	}
 	f.start()
-	t.Cleanup(f.close)
 	f.seedPurposes()
 	return f
 }
