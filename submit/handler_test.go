@@ -298,7 +298,7 @@ func TestJournalGetsOutcomes(t *testing.T) {
 	key := newID(t)
 	rc := f.send(post{key: key, body: ndjson(l1, []byte("x"))}).receipt(t)
 	f.send(post{key: key, body: ndjson(l1, []byte("x"))}) // a replay is not journalled
-	require.Len(t, j.entries, 2)                         // the seed and this one
+	require.Len(t, j.entries, 2)                          // the seed and this one
 	e := j.entries[1]
 	require.Equal(t, collab.EntryRecordsOutcome, e.Kind)
 	require.Equal(t, collab.InteractionSubmission, e.Interaction)
