@@ -105,6 +105,8 @@ type fixture struct {
 	expiredID string // a requirement whose valid_until has passed
 	taskID    string // a task under reqID for bank-north-01
 
+	seedLines [][]byte // the requirement, expired requirement and task
+
 	mu    sync.Mutex
 	valid map[string]bool // ids of records the test made valid
 }
@@ -374,6 +376,7 @@ func (f *fixture) seedPurposes() {
 		f.valid[env.ID] = true
 		lines = append(lines, line(f.t, env))
 	}
+	f.seedLines = lines
 	rc := f.send(post{org: testLeader, body: ndjson(lines...)}).receipt(f.t)
 	require.Equal(f.t, 3, rc.Counts.Accepted, "seed: %+v", rc.Results)
 }

@@ -45,8 +45,8 @@ type Learner interface {
 // Of two messages about the same requirement or task id, the one with the
 // later collected_at (then the greater envelope id) wins, whatever the
 // order they arrive in: a status change is sent as a new message with the
-// same requirement id. A requirement that another, active one supersedes
-// is no longer active.
+// same requirement id. A requirement that another names in supersedes is
+// no longer active, whatever becomes of the one that replaced it.
 //
 // The rules of Check, for records (collaboration messages, kind
 // "collab.*", carry no purpose to check: they are how purposes travel,
@@ -145,7 +145,7 @@ func loadLearnt[T any](b *bolt.Bucket, into map[string]*learnt[T]) error {
 func (p *PurposeRegistry) resupersede() {
 	clear(p.superseded)
 	for _, r := range p.reqs {
-		if r.v.Supersedes != "" && r.v.Status == schema.RequirementActive {
+		if r.v.Supersedes != "" {
 			p.superseded[r.v.Supersedes] = true
 		}
 	}
