@@ -1,6 +1,9 @@
 package submit
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
+	"strings"
 	"time"
 
 	"github.com/sicollab/sicollab/schema"
@@ -139,3 +142,49 @@ const (
 	ProblemRateLimited      = problemBase + "rate-limited"      // 429, with Retry-After
 	ProblemOverloaded       = problemBase + "overloaded"        // 503, with Retry-After
 )
+
+// Problem types added with the receiving side.
+const (
+	// ProblemUnavailable: 503, with Retry-After: the hub could not store,
+	// forward or commit the submission; nothing of it was acknowledged.
+	// Retry the same batch with the same Idempotency-Key.
+	ProblemUnavailable = problemBase + "unavailable"
+	// ProblemMethodNotAllowed: 405, with Allow.
+	ProblemMethodNotAllowed = problemBase + "method-not-allowed"
+)
+
+// ContentDigest returns the Content-Digest field value (RFC 9530) of
+// body: "sha-256=:<base64 of its SHA-256>:". Compute it over the body as
+// sent, after gzip.
+func ContentDigest(body []byte) string {
+	sum := sha256.Sum256(body)
+	return "sha-256=:" + base64.StdEncoding.EncodeToString(sum[:]) + ":"
+}
+
+// parseContentDigest finds the sha-256 member of Content-Digest field
+// values (an RFC 8941 dictionary; other algorithms are ignored).
+func parseContentDigest(values []string) (sum [sha256.Size]byte, ok bool) {
+	for _, v := range values {
+		for m := range strings.SplitSeq(v, ",") {
+			k, val, found := strings.Cut(strings.TrimSpace(m), "=")
+			if !found || k != "sha-256" {
+				continue
+			}
+			if p := strings.IndexByte(val, ';'); p >= 0 { // parameters
+				val = val[:p]
+			}
+			b64, ok1 := strings.CutPrefix(val, ":")
+			b64, ok2 := strings.CutSuffix(b64, ":")
+			if !ok1 || !ok2 {
+				return sum, false
+			}
+			raw, err := base64.StdEncoding.DecodeString(b64)
+			if err != nil || len(raw) != sha256.Size {
+				return sum, false
+			}
+			copy(sum[:], raw)
+			return sum, true
+		}
+	}
+	return sum, false
+}

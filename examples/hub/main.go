@@ -1,0 +1,142 @@
+// Command hub is a standalone receiving hub: the submission protocol
+// (docs/protocol.md) over an embedded store, for one organization of the
+// scheme.
+//
+//	hub -directory scheme.json -data /var/lib/hub -org central-bank
+//
+// It serves on loopback (127.0.0.1:8480) unless -listen says otherwise,
+// prints "listening on <address>" on stdout once it accepts connections,
+// logs to stderr, and shuts down gracefully on SIGINT or SIGTERM: it
+// stops accepting, lets requests in progress finish (up to
+// -shutdown-timeout), then closes its files.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/sicollab/sicollab/collab"
+	"github.com/sicollab/sicollab/submit"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is the program; it returns the exit code: 0 after a clean
+// shutdown, 1 on a runtime failure, 2 on bad usage.
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("hub", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:8480", "address to serve on")
+	dirFile := fs.String("directory", "", "collab.directory file (required)")
+	data := fs.String("data", "", "data directory: store.db and ledger.db live here (required)")
+	org := fs.String("org", "", "the hub's own organization id in the directory (required)")
+	upstream := fs.String("upstream", "", "URL of the hub to relay accepted records to (optional)")
+	tokenFile := fs.String("token-file", "", "file holding this hub's bearer token for -upstream")
+	shutdown := fs.Duration("shutdown-timeout", 10*time.Second, "how long requests in progress may take to finish on shutdown")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	usage := func(msg string) int {
+		fmt.Fprintln(stderr, "hub:", msg)
+		fs.Usage()
+		return 2
+	}
+	switch {
+	case fs.NArg() > 0:
+		return usage(fmt.Sprintf("unexpected arguments %q", fs.Args()))
+	case *dirFile == "":
+		return usage("-directory is required")
+	case *data == "":
+		return usage("-data is required")
+	case *org == "":
+		return usage("-org is required")
+	case *upstream != "" || *tokenFile != "":
+		fmt.Fprintln(stderr, "hub: relay needs submit.Client (issue #5 client slice); run without -upstream until it lands")
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	if err := serve(*listen, *dirFile, *data, *org, *shutdown, stdout, log); err != nil {
+		log.Error("hub stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func serve(listen, dirFile, data, org string, shutdownTimeout time.Duration, stdout io.Writer, log *slog.Logger) (err error) {
+	f, err := os.Open(dirFile)
+	if err != nil {
+		return err
+	}
+	dir, err := collab.LoadDirectory(f)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		return err
+	}
+	store, err := submit.OpenStore(filepath.Join(data, "store.db"))
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, store.Close()) }()
+	ledger, err := submit.OpenLedger(filepath.Join(data, "ledger.db"))
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, ledger.Close()) }()
+	h, err := submit.NewHandler(submit.HandlerConfig{Org: org, Directory: dir, Sink: store, Ledger: ledger, Logger: log})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("hub started", "org", org, "addr", ln.Addr().String(), "data", data, "directory_version", dir.Version())
+	fmt.Fprintf(stdout, "listening on %s\n", ln.Addr())
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("hub stopped cleanly")
+	return nil
+}

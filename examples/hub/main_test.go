@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sicollab/sicollab/schema"
+	"github.com/sicollab/sicollab/submit"
+)
+
+const scheme = "../../collab/testdata/scheme.json"
+
+func TestUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "-directory is required"},
+		{[]string{"-directory", scheme}, "-data is required"},
+		{[]string{"-directory", scheme, "-data", t.TempDir()}, "-org is required"},
+		{[]string{"-directory", scheme, "-data", t.TempDir(), "-org", "central-bank", "-upstream", "http://127.0.0.1:1"},
+			"relay needs submit.Client (issue #5 client slice)"},
+		{[]string{"-nope"}, "flag provided but not defined"},
+	} {
+		var out, errOut bytes.Buffer
+		require.Equal(t, 2, run(tc.args, &out, &errOut), "%v", tc.args)
+		require.Contains(t, errOut.String(), tc.want)
+	}
+	var out, errOut bytes.Buffer
+	require.Equal(t, 1, run([]string{"-directory", scheme, "-data", t.TempDir(), "-org", "nobody", "-listen", "127.0.0.1:0"}, &out, &errOut))
+	require.Contains(t, errOut.String(), `Org \"nobody\"`)
+}
+
+// envLine returns one NDJSON line of kind from source with payload.
+func envLine(t *testing.T, kind, source, purpose string, payload any) []byte {
+	now := time.Now().UTC().Truncate(time.Second)
+	env := schema.Envelope{
+		ID: uuid.Must(uuid.NewV7()).String(), Kind: kind, SchemaVersion: 1, Source: source,
+		CollectedAt: now.Add(-time.Minute), Purpose: schema.Purpose{RequirementID: purpose},
+		LegalBasis: "Synthetic Counter-Terrorism Act, art. 43", Handling: schema.HandlingAmber,
+		RetainUntil: now.AddDate(1, 0, 0),
+	}
+	switch p := payload.(type) {
+	case []byte:
+		var buf bytes.Buffer
+		require.NoError(t, json.Compact(&buf, p))
+		env.Payload = buf.Bytes()
+	default:
+		require.NoError(t, env.SetPayload(p))
+	}
+	b, err := json.Marshal(env)
+	require.NoError(t, err)
+	return append(b, '\n')
+}
+
+func postNDJSON(t *testing.T, url, org string, body []byte) submit.Receipt {
+	r, err := http.NewRequest(http.MethodPost, url+submit.PathSubmissions, bytes.NewReader(body))
+	require.NoError(t, err)
+	r.Header.Set("Authorization", "Bearer token-"+org)
+	r.Header.Set("Content-Type", submit.MediaNDJSON)
+	r.Header.Set(submit.HeaderIdempotencyKey, uuid.Must(uuid.NewV7()).String())
+	r.Header.Set(submit.HeaderContentDigest, submit.ContentDigest(body))
+	resp, err := http.DefaultClient.Do(r)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", raw)
+	var rc submit.Receipt
+	require.NoError(t, json.Unmarshal(raw, &rc))
+	return rc
+}
+
+// TestBinary builds the program, runs it on a loopback port, submits a
+// requirement and a record over HTTP, stops it with SIGTERM and finds
+// the record in its store.
+func TestBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a binary")
+	}
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command")
+	}
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "hub")
+	build := exec.Command(gobin, "build", "-o", bin, ".")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+
+	data := filepath.Join(tmp, "data")
+	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-directory", scheme, "-data", data, "-org", "central-bank")
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	require.NoError(t, cmd.Start())
+	done := make(chan error, 1)
+	exited := false
+	t.Cleanup(func() {
+		if !exited {
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	lines := bufio.NewScanner(stdout)
+	go func() { done <- cmd.Wait() }()
+	require.True(t, lines.Scan(), "no address printed; stderr: %s", stderr.String())
+	addr, ok := strings.CutPrefix(lines.Text(), "listening on ")
+	require.True(t, ok, lines.Text())
+	url := "http://" + addr
+
+	reqID := uuid.Must(uuid.NewV7()).String()
+	now := time.Now().UTC().Truncate(time.Second)
+	req := schema.Requirement{
+		ID: reqID, Type: schema.RequirementEarlyWarning, Title: "Corridor watch", Description: "Report corridor transactions.",
+		Issuer: "leading-group", IssuedAt: now, Priority: schema.PriorityHigh, LegalBasis: "Synthetic Counter-Terrorism Act, art. 43",
+		Status: schema.RequirementActive, Scope: schema.Scope{Kinds: []string{schema.KindFinanceTransaction},
+			Sectors: []string{"finance"}, Regions: []string{"CN-BJ"}, Window: schema.Window{From: now.Add(-time.Hour), To: now.AddDate(0, 1, 0)}},
+	}
+	rc := postNDJSON(t, url, "leading-group", envLine(t, schema.KindRequirement, "leading-group", reqID, req))
+	require.Equal(t, 1, rc.Counts.Accepted, "%+v", rc.Results)
+
+	payload, err := os.ReadFile("../../schema/testdata/finance.transaction/v1/valid/card_payment_merchant.json")
+	require.NoError(t, err)
+	rec := envLine(t, schema.KindFinanceTransaction, "bank-north-01", reqID, payload)
+	rc = postNDJSON(t, url, "bank-north-01", rec)
+	require.Equal(t, 1, rc.Counts.Accepted, "%+v", rc.Results)
+	recID := rc.Results[0].ID
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-done:
+		exited = true
+		require.NoError(t, err, "stderr: %s", stderr.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("hub did not stop; stderr: %s", stderr.String())
+	}
+	require.Contains(t, stderr.String(), "hub stopped cleanly")
+
+	store, err := submit.OpenStore(filepath.Join(data, "store.db"))
+	require.NoError(t, err)
+	defer store.Close()
+	got, err := store.Get(t.Context(), recID)
+	require.NoError(t, err)
+	require.Equal(t, "bank-north-01", got.Source)
+}
+
+// syncBuffer is a bytes.Buffer safe for the command's writer and the
+// test's reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

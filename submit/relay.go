@@ -1,0 +1,105 @@
+package submit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/sicollab/sicollab/schema"
+)
+
+// Forwarder sends one record upward. Submit returns nil only when the
+// record is durably queued (submit.Client keeps it in its outbox), so a
+// record that was forwarded is never lost; an error means it was not
+// queued.
+type Forwarder interface {
+	Submit(ctx context.Context, env schema.Envelope) error
+}
+
+// Relay is the Sink of a hub that passes records on: a general business
+// department runs a Handler whose Sink is a Relay over its Store, with
+// the Forwarder a client of its specialized department's hub.
+//
+// Put stores every envelope in the inner Sink first (durable), then
+// forwards, in order, each one that goes upward, stamped with a
+// provenance hop (the hub's org, stage processing, the clock's time). Not
+// forwarded:
+//
+//   - RED records: they stay with the hub that received them;
+//   - requirements, plans and tasks (collab.requirement, collab.plan,
+//     collab.task): they travel down the scheme, not up.
+//
+// If forwarding fails, Put returns the error: the Handler answers 503,
+// nothing is acknowledged, and the sender retries the batch. The retry
+// puts the same records into the inner Sink (idempotent by id) and
+// forwards them again; those forwarded the first time reach the upstream
+// hub twice and are reported there as duplicates. Nothing is lost and
+// nothing is stored twice.
+//
+// A Relay is safe for concurrent use if its inner Sink and Forwarder are.
+type Relay struct {
+	inner Sink
+	fwd   Forwarder
+	org   string
+	clock func() time.Time
+}
+
+// NewRelay returns a Relay that keeps records in inner and forwards them
+// through fwd, stamped by hubOrg. clock gives the hop's time (nil:
+// time.Now).
+func NewRelay(inner Sink, fwd Forwarder, hubOrg string, clock func() time.Time) (*Relay, error) {
+	var errs []error
+	if inner == nil {
+		errs = append(errs, errors.New("submit: NewRelay: inner Sink is nil"))
+	}
+	if fwd == nil {
+		errs = append(errs, errors.New("submit: NewRelay: Forwarder is nil"))
+	}
+	if hubOrg == "" {
+		errs = append(errs, errors.New("submit: NewRelay: hubOrg is empty"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if clock == nil {
+		clock = time.Now
+	}
+	return &Relay{inner: inner, fwd: fwd, org: hubOrg, clock: clock}, nil
+}
+
+// Relayed reports whether a Relay forwards env.
+func Relayed(env *schema.Envelope) bool {
+	if env.Handling == schema.HandlingRed {
+		return false
+	}
+	switch env.Kind {
+	case schema.KindRequirement, schema.KindPlan, schema.KindTask:
+		return false
+	}
+	return true
+}
+
+// Put keeps envs in the inner Sink, then forwards those that go upward.
+// envs is not changed: the forwarded copies carry the new hop.
+func (r *Relay) Put(ctx context.Context, envs []schema.Envelope) error {
+	if err := r.inner.Put(ctx, envs); err != nil {
+		return err
+	}
+	now := r.clock()
+	for i := range envs {
+		if !Relayed(&envs[i]) {
+			continue
+		}
+		e := envs[i]
+		e.Provenance = slices.Clip(slices.Clone(e.Provenance))
+		if err := e.Stamp(r.org, schema.StageProcessing, now); err != nil {
+			return fmt.Errorf("submit: relay %s: %w", e.ID, err)
+		}
+		if err := r.fwd.Submit(ctx, e); err != nil {
+			return fmt.Errorf("submit: relay %s: %w", e.ID, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,185 @@
+package submit
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+
+	"github.com/google/uuid"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/sicollab/sicollab/schema"
+)
+
+// recForwarder records what it is given, failing while fail is set.
+type recForwarder struct {
+	mu   sync.Mutex
+	got  []schema.Envelope
+	fail error
+}
+
+func (r *recForwarder) Submit(_ context.Context, env schema.Envelope) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fail != nil {
+		return r.fail
+	}
+	r.got = append(r.got, env)
+	return nil
+}
+
+// memSink is an in-memory Sink, idempotent by id.
+type memSink struct {
+	mu   sync.Mutex
+	byID map[string]schema.Envelope
+	puts int
+}
+
+func (m *memSink) Put(_ context.Context, envs []schema.Envelope) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.byID == nil {
+		m.byID = map[string]schema.Envelope{}
+	}
+	m.puts++
+	for _, e := range envs {
+		if _, ok := m.byID[e.ID]; !ok {
+			m.byID[e.ID] = e
+		}
+	}
+	return nil
+}
+
+func TestRelay(t *testing.T) {
+	f := newFixture(t, nil)
+	inner, fwd := &memSink{}, &recForwarder{}
+	at := testNow.Add(time.Minute)
+	r, err := NewRelay(inner, fwd, testHub, func() time.Time { return at })
+	require.NoError(t, err)
+
+	plain := f.envelope(testBank, schema.KindFinanceTransaction)
+	require.NoError(t, plain.Stamp(testBank, schema.StageCollection, testNow))
+	red := f.envelope(testBank, schema.KindFinanceTransaction)
+	red.Handling = schema.HandlingRed
+	down := f.envelope(testLeader, schema.KindFinanceTransaction)
+	down.Kind = schema.KindTask
+	envs := []schema.Envelope{plain, red, down}
+	require.NoError(t, r.Put(t.Context(), envs))
+
+	require.Len(t, inner.byID, 3, "everything is kept locally")
+	require.Len(t, fwd.got, 1, "only the plain record goes up")
+	got := fwd.got[0]
+	require.Equal(t, plain.ID, got.ID)
+	require.Len(t, got.Provenance, 2)
+	hop := got.Provenance[1]
+	require.Equal(t, testHub, hop.Org)
+	require.Equal(t, schema.StageProcessing, hop.Stage)
+	require.Equal(t, at, hop.At)
+	d, err := plain.Digest()
+	require.NoError(t, err)
+	require.Equal(t, d, hop.Digest)
+	require.Len(t, envs[0].Provenance, 1, "the caller's envelope is not changed")
+
+	// A forwarding error fails the Put; the retry is safe.
+	fwd.fail = errors.New("outbox full")
+	require.ErrorContains(t, r.Put(t.Context(), envs), "outbox full")
+	fwd.fail = nil
+	require.NoError(t, r.Put(t.Context(), envs))
+	require.Len(t, inner.byID, 3)
+
+	_, err = NewRelay(nil, nil, "", nil)
+	require.ErrorContains(t, err, "inner Sink is nil")
+	require.ErrorContains(t, err, "Forwarder is nil")
+	require.ErrorContains(t, err, "hubOrg is empty")
+}
+
+// httpForwarder posts each record alone to a hub: enough for tests, not
+// the client (no outbox, no batching).
+type httpForwarder struct {
+	url, token string
+	client     *http.Client
+}
+
+func (h *httpForwarder) Submit(ctx context.Context, env schema.Envelope) error {
+	id, err := newKey()
+	if err != nil {
+		return err
+	}
+	b := ndjson(mustJSON(env))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.url+PathSubmissions, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+h.token)
+	req.Header.Set("Content-Type", MediaNDJSON)
+	req.Header.Set(HeaderIdempotencyKey, id)
+	req.Header.Set(HeaderContentDigest, ContentDigest(b))
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("upstream: %d %s", resp.StatusCode, body)
+	}
+	return nil
+}
+
+// TestRelayBetweenHubs runs a general business department's hub
+// relaying to a specialized department's hub, both on loopback.
+func TestRelayBetweenHubs(t *testing.T) {
+	up := newFixture(t, func(_ *fixture, c *HandlerConfig) { c.Org = "public-security" })
+	down := newFixture(t, func(f *fixture, c *HandlerConfig) {
+		r, err := NewRelay(f.store, &httpForwarder{url: up.srv.URL, token: token(testHub), client: up.srv.Client()}, testHub, f.clock.Now)
+		require.NoError(t, err)
+		c.Sink = r
+	})
+	// The leading group sends the same requirements to both hubs.
+	require.Equal(t, 200, up.send(post{org: testLeader, body: ndjson(down.seedLines...)}).status)
+
+	plain, plainID := down.validLine(testBank)
+	red := envLine(down, testBank, schema.KindFinanceTransaction, func(e *schema.Envelope) { e.Handling = schema.HandlingRed })
+	rc := down.send(post{body: ndjson(plain, red)}).receipt(t)
+	require.Equal(t, 2, rc.Counts.Accepted)
+
+	got, err := up.store.Get(t.Context(), plainID)
+	require.NoError(t, err)
+	require.Equal(t, testBank, got.Source)
+	require.Len(t, got.Provenance, 1)
+	require.Equal(t, testHub, got.Provenance[0].Org)
+	n, err := up.store.Count()
+	require.NoError(t, err)
+	require.Equal(t, 3+3+1, n, "up's own seed, down's seed, the plain record; not the RED one, not down's requirements")
+	_, err = up.store.Get(t.Context(), rc.Results[1].ID)
+	require.ErrorIs(t, err, ErrRecordNotFound)
+
+	// When the upstream cannot take a record, the downstream answers 503
+	// and acknowledges nothing: the sender retries.
+	up.close()
+	l, _ := down.validLine(testBank)
+	r := down.send(post{body: ndjson(l)})
+	require.Equal(t, 503, r.status)
+	require.Equal(t, ProblemUnavailable, r.problem(t).Type)
+}
+
+func newKey() (string, error) {
+	id, err := uuid.NewV7()
+	return id.String(), err
+}
+
+func mustJSON(env schema.Envelope) []byte {
+	b, err := json.Marshal(env)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
