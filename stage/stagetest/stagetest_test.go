@@ -150,7 +150,7 @@ func TestKitFailsOnBrokenCollectors(t *testing.T) {
 				go func() { time.Sleep(3 * time.Second) }()
 				return good(5).Collect(ctx, emit)
 			})
-		}, []string{"complete run: 1 goroutines still running after Collect returned"}},
+		}, []string{"goroutines still running after Collect returned"}},
 		{"never returns when cancelled", func() stage.Collector {
 			return stage.CollectorFunc(func(ctx context.Context, emit func(schema.Envelope) error) error {
 				for i := range 10 {
