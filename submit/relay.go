@@ -18,6 +18,15 @@ type Forwarder interface {
 	Submit(ctx context.Context, env schema.Envelope) error
 }
 
+// BatchForwarder is a Forwarder that can also queue many records at once,
+// in one durable write (submit.Client's SubmitMany). Relay uses it when
+// its Forwarder has it, so relaying a batch costs one disk commit rather
+// than one per record.
+type BatchForwarder interface {
+	Forwarder
+	SubmitMany(ctx context.Context, envs []schema.Envelope) error
+}
+
 // Relay is the Sink of a hub that passes records on: a general business
 // department runs a Handler whose Sink is a Relay over its Store, with
 // the Forwarder a client of its specialized department's hub.
@@ -88,6 +97,7 @@ func (r *Relay) Put(ctx context.Context, envs []schema.Envelope) error {
 		return err
 	}
 	now := r.clock()
+	up := make([]schema.Envelope, 0, len(envs))
 	for i := range envs {
 		if !Relayed(&envs[i]) {
 			continue
@@ -97,6 +107,15 @@ func (r *Relay) Put(ctx context.Context, envs []schema.Envelope) error {
 		if err := e.Stamp(r.org, schema.StageProcessing, now); err != nil {
 			return fmt.Errorf("submit: relay %s: %w", e.ID, err)
 		}
+		up = append(up, e)
+	}
+	if bf, ok := r.fwd.(BatchForwarder); ok && len(up) > 0 {
+		if err := bf.SubmitMany(ctx, up); err != nil {
+			return fmt.Errorf("submit: relay %d records: %w", len(up), err)
+		}
+		return nil
+	}
+	for _, e := range up {
 		if err := r.fwd.Submit(ctx, e); err != nil {
 			return fmt.Errorf("submit: relay %s: %w", e.ID, err)
 		}

@@ -101,6 +101,45 @@ func TestRelay(t *testing.T) {
 	require.ErrorContains(t, err, "hubOrg is empty")
 }
 
+// batchForwarder is a recForwarder that also takes batches, counting them.
+type batchForwarder struct {
+	recForwarder
+	batches int
+}
+
+func (b *batchForwarder) SubmitMany(ctx context.Context, envs []schema.Envelope) error {
+	b.mu.Lock()
+	b.batches++
+	b.mu.Unlock()
+	for _, e := range envs {
+		if err := b.Submit(ctx, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestRelayForwardsABatchAtOnce: with a BatchForwarder, one Put is one
+// SubmitMany of what goes up, and nothing else.
+func TestRelayForwardsABatchAtOnce(t *testing.T) {
+	f := newFixture(t, nil)
+	inner, fwd := &memSink{}, &batchForwarder{}
+	r, err := NewRelay(inner, fwd, testHub, func() time.Time { return testNow })
+	require.NoError(t, err)
+	var envs []schema.Envelope
+	for range 5 {
+		envs = append(envs, f.envelope(testBank, schema.KindFinanceTransaction))
+	}
+	red := f.envelope(testBank, schema.KindFinanceTransaction)
+	red.Handling = schema.HandlingRed
+	require.NoError(t, r.Put(t.Context(), append(envs, red)))
+	require.Equal(t, 1, fwd.batches)
+	require.Len(t, fwd.got, 5, "the RED record stays")
+	require.Equal(t, testHub, fwd.got[4].Provenance[len(fwd.got[4].Provenance)-1].Org)
+	require.NoError(t, r.Put(t.Context(), []schema.Envelope{red}))
+	require.Equal(t, 1, fwd.batches, "nothing to forward, no call")
+}
+
 // httpForwarder posts each record alone to a hub: enough for tests, not
 // the client (no outbox, no batching).
 type httpForwarder struct {
