@@ -1,9 +1,51 @@
 // Package submit is the path every record travels: social force ->
-// general business department -> specialized department. It holds the
-// wire protocol, the client that submits with a durable outbox, the
-// receiving handler a department embeds, its sinks, and the relay that
-// forwards upward.
+// general business department -> specialized department. It holds the wire
+// protocol, the Client that submits through a durable outbox, the Handler a
+// department embeds to receive, its sinks (Store, Relay), and the ledger
+// that makes redelivery exactly-once at the hub. docs/protocol.md is the
+// protocol's reference; docs/operations.md says how to run it.
 //
-// (The client, handler and sinks arrive with issue #5; this file and
-// protocol.go fix the protocol types they share. See docs/protocol.md.)
+// # The protocol
+//
+// POST /v1/submissions takes a batch of envelopes as NDJSON (optionally
+// gzip), with an Idempotency-Key (a UUID per batch) and a Content-Digest
+// (RFC 9530, sha-256 of the body as sent), from an organization
+// authenticated by its bearer token. The answer is a Receipt: counts and a
+// RecordResult per line, each accepted, duplicate (a success that changed
+// nothing) or rejected with a stable Reason and JSON-pointer errors. The
+// same key and body always get the same receipt; the same key with another
+// body is refused (409). Whole-request errors are RFC 9457 problem
+// documents whose Type is one of the Problem* constants. GET
+// /v1/submissions/{id} returns a receipt to its sender; GET /v1/limits
+// declares the hub's Limits.
+//
+// # Sending
+//
+// A Client validates each envelope locally (an invalid one is refused at
+// once and never queued), stamps its provenance hop and returns only once
+// the record is durable in its bbolt outbox; concurrent Submits share one
+// disk commit, and SubmitMany queues a slice in one. A sender goroutine
+// batches by records, bytes and linger time within the hub's declared
+// limits, rate-limits in records and bytes per second, retries with
+// exponential backoff and full jitter (never sooner than a Retry-After),
+// splits a batch the hub finds too large, and deletes records only once a
+// receipt covers them. Rejected records and batches given up on go to the
+// dead letters, which can be listed, resubmitted or discarded. A crash
+// loses nothing: the next Client over the same outbox resends the batch in
+// flight under the same key. Close stops retrying first, drains what it
+// can until its context ends, and leaves the rest durable.
+//
+// # Receiving
+//
+// A Handler authenticates, rate-limits per organization, bounds the body
+// and its decompressed size, verifies the digest, decodes NDJSON with line,
+// depth and duplicate-key limits, and for each record validates it, checks
+// its source against the authenticated organization (or the relay route),
+// authorizes its kind by the directory, deduplicates it by id, and checks
+// its purpose is active and covers it (PurposeRegistry learns purposes from
+// the requirements and tasks the hub receives). Accepted records go to a
+// Sink, durable before the receipt, which is stored in the Ledger before
+// it is returned. Store is the embedded database a department's analysis
+// scans; Relay keeps records and forwards them upward through a Client
+// (RED records never leave). submittest starts a hub in-process for tests.
 package submit
