@@ -208,6 +208,9 @@ func (s *sender) nextBatch(draining bool) (b *batch, done bool) {
 		c.st.deadLettered.Add(1)
 		c.log.Warn("submit: record moved to dead letters", "dead_letter", dl.ID, "record", dl.RecordID, "cause", dl.Cause, "detail", dl.Detail)
 	}
+	if len(dead) > 0 {
+		c.ob.released()
+	}
 	return b, false
 }
 
@@ -268,6 +271,7 @@ func (s *sender) deliver(b *batch, draining bool) error {
 				return s.sleep(c.cfg.Retry.MaxInterval, true)
 			}
 			s.pop()
+			c.ob.released()
 			return nil
 		}
 	}
@@ -347,7 +351,7 @@ func (s *sender) settleAll(b *batch, cause DeadCause, se *sendError) error {
 	for i := range b.seqs {
 		dead[i] = s.deadLetter(b, i, cause, se)
 	}
-	return s.settle(b, dead, nil)
+	return s.settle(b, dead, nil, 0, 0, 0)
 }
 
 // settleRejected applies a 422: the problem's results say why each
@@ -367,8 +371,7 @@ func (s *sender) settleRejected(b *batch, se *sendError) error {
 		}
 		dead[i] = dl
 	}
-	s.c.st.rejected.Add(uint64(len(dead)))
-	return s.settle(b, dead, nil)
+	return s.settle(b, dead, nil, 0, 0, uint64(len(dead)))
 }
 
 func resultsByLine(results []RecordResult, n int) map[int]RecordResult {
@@ -428,21 +431,14 @@ func (s *sender) settleReceipt(b *batch, rc *Receipt) error {
 			dead[i] = dl
 		}
 	}
-	c := s.c
-	if err := s.settle(b, dead, rc); err != nil {
-		return err
-	}
-	c.st.delivered.Add(acc)
-	c.st.duplicate.Add(dup)
-	c.st.rejected.Add(rej)
-	return nil
+	return s.settle(b, dead, rc, acc, dup, rej)
 }
 
 // settle removes b from the outbox (dead letters moved) and the queue,
 // then hands the receipt to OnReceipt. A storage failure keeps b at the
 // head: it is sent again under the same key and the hub answers with
 // the same receipt.
-func (s *sender) settle(b *batch, dead []*DeadLetter, rc *Receipt) error {
+func (s *sender) settle(b *batch, dead []*DeadLetter, rc *Receipt, acc, dup, rej uint64) error {
 	c := s.c
 	if err := c.ob.complete(b, dead); err != nil {
 		c.st.setErr(err, c.cfg.Clock())
@@ -450,6 +446,9 @@ func (s *sender) settle(b *batch, dead []*DeadLetter, rc *Receipt) error {
 		return s.sleep(c.cfg.Retry.MaxInterval, true)
 	}
 	s.pop()
+	c.st.delivered.Add(acc)
+	c.st.duplicate.Add(dup)
+	c.st.rejected.Add(rej)
 	for _, dl := range dead {
 		if dl != nil {
 			c.st.deadLettered.Add(1)
@@ -464,6 +463,7 @@ func (s *sender) settle(b *batch, dead []*DeadLetter, rc *Receipt) error {
 			c.cfg.OnReceipt(*rc)
 		}
 	}
+	c.ob.released() // after the counters and OnReceipt: Flush returns with both done
 	return nil
 }
 

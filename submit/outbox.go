@@ -82,6 +82,8 @@ type outbox struct {
 	progress chan struct{}
 
 	resumed []*batch // batches in flight at open, oldest first; taken by the sender
+
+	testBeforeCommit func(requests int) // tests: called before each group commit
 }
 
 func seqKey(seq uint64) []byte {
@@ -285,8 +287,12 @@ func (o *outbox) progressSignal() <-chan struct{} {
 	return o.progress
 }
 
-// released wakes everyone waiting for records to leave; o.mu is held.
-func (o *outbox) releasedLocked() {
+// released wakes everyone waiting for records to leave (Flush, a
+// blocked Submit). claim and complete leave it to their caller, so that
+// the client's counters are up to date before anyone wakes.
+func (o *outbox) released() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	close(o.space)
 	o.space = make(chan struct{})
 	close(o.progress)
@@ -334,6 +340,9 @@ func (o *outbox) runCommitter() {
 			default:
 				break gather
 			}
+		}
+		if o.testBeforeCommit != nil {
+			o.testBeforeCommit(len(group))
 		}
 		o.commit(group)
 		for _, r := range group {
@@ -417,7 +426,8 @@ type claimLimits struct {
 }
 
 // claim forms a batch from the oldest records not in a batch and
-// persists its key and members before it is sent. Records that can never
+// persists its key and members before it is sent. The caller calls
+// released if records were dead-lettered. Records that can never
 // be sent (over the hub's line or body limit) are moved to the dead
 // letters in the same transaction; they are returned for the log.
 // It returns a nil batch if nothing is pending.
@@ -490,7 +500,6 @@ func (o *outbox) claim(lim claimLimits, now time.Time, gz bool) (*batch, []DeadL
 	if len(dead) > 0 {
 		o.n.records, o.n.bytes, o.n.dead = n.records, n.bytes, n.dead
 		o.deadSeq, o.low = deadSeq, low
-		o.releasedLocked()
 	}
 	o.n.inflight += int64(len(b.seqs))
 	o.mu.Unlock()
@@ -534,7 +543,8 @@ func (o *outbox) load(b *batch) (missing int, err error) {
 // complete removes a batch once a receipt (or a permanent failure)
 // covers it: records with no dead letter are deleted, the others move to
 // the dead letters, in one transaction with the batch entry.
-// dead is indexed like b.seqs; nil entries were delivered.
+// dead is indexed like b.seqs; nil entries were delivered. The caller
+// calls released once its counters are updated.
 func (o *outbox) complete(b *batch, dead []*DeadLetter) error {
 	o.wmu.Lock()
 	defer o.wmu.Unlock()
@@ -575,7 +585,6 @@ func (o *outbox) complete(b *batch, dead []*DeadLetter) error {
 	}
 	o.mu.Lock()
 	o.n, o.deadSeq, o.low = n, deadSeq, low
-	o.releasedLocked()
 	o.mu.Unlock()
 	return nil
 }
