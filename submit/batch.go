@@ -199,7 +199,7 @@ func (s *sender) nextBatch(draining bool) (b *batch, done bool) {
 	}
 	b, dead, err := c.ob.claim(lim, c.cfg.Clock(), c.gzip)
 	if err != nil {
-		c.st.setErr(err, c.cfg.Clock())
+		c.noteErr(err)
 		c.log.Error("submit: outbox", "err", err)
 		s.sleep(c.cfg.Retry.MaxInterval, true)
 		return nil, false
@@ -260,7 +260,7 @@ func (s *sender) deliver(b *batch, draining bool) error {
 	if !b.loaded {
 		missing, err := c.ob.load(b)
 		if err != nil {
-			c.st.setErr(err, c.cfg.Clock())
+			c.noteErr(err)
 			return s.sleep(c.cfg.Retry.MaxInterval, true)
 		}
 		if missing > 0 {
@@ -295,7 +295,7 @@ func (s *sender) deliver(b *batch, draining bool) error {
 			return c.runCtx.Err()
 		}
 		now := c.cfg.Clock()
-		c.st.setErr(err, now)
+		c.noteErr(err)
 		var se *sendError
 		errors.As(err, &se)
 		switch se.class {
@@ -337,7 +337,7 @@ func (s *sender) splitHead(b *batch, why string) error {
 	c := s.c
 	x, y, err := c.ob.split(b, c.cfg.Clock())
 	if err != nil {
-		c.st.setErr(err, c.cfg.Clock())
+		c.noteErr(err)
 		return s.sleep(c.cfg.Retry.MaxInterval, true)
 	}
 	c.log.Info("submit: batch split", "key", b.key, "records", len(b.seqs), "why", why, "keys", []uuid.UUID{x.key, y.key})
@@ -441,7 +441,7 @@ func (s *sender) settleReceipt(b *batch, rc *Receipt) error {
 func (s *sender) settle(b *batch, dead []*DeadLetter, rc *Receipt, acc, dup, rej uint64) error {
 	c := s.c
 	if err := c.ob.complete(b, dead); err != nil {
-		c.st.setErr(err, c.cfg.Clock())
+		c.noteErr(err)
 		c.log.Error("submit: outbox", "err", err)
 		return s.sleep(c.cfg.Retry.MaxInterval, true)
 	}
@@ -523,7 +523,7 @@ func (s *sender) fetchLimits() error {
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
 		err = &sendError{class: classRetry, err: fmt.Errorf("submit: GET %s: %w", PathLimits, err)}
-		c.st.setErr(err, c.cfg.Clock())
+		c.noteErr(err)
 		return err
 	}
 	defer resp.Body.Close()
@@ -533,7 +533,7 @@ func (s *sender) fetchLimits() error {
 	case resp.StatusCode == http.StatusOK:
 		if err := json.Unmarshal(body, &l); err != nil {
 			err = &sendError{class: classRetry, status: resp.StatusCode, err: fmt.Errorf("submit: GET %s: %w", PathLimits, err)}
-			c.st.setErr(err, c.cfg.Clock())
+			c.noteErr(err)
 			return err
 		}
 	case resp.StatusCode == http.StatusNotFound:
@@ -541,7 +541,7 @@ func (s *sender) fetchLimits() error {
 		c.log.Warn("submit: hub declares no limits; assuming the defaults", "status", resp.StatusCode)
 	default:
 		err := classify(resp, body, c.cfg.Clock())
-		c.st.setErr(err, c.cfg.Clock())
+		c.noteErr(err)
 		return err
 	}
 	s.limits, s.haveLimits = l, true

@@ -386,15 +386,10 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	ob, err := openOutbox(cfg.OutboxPath, cfg.MaxOutboxRecords, cfg.MaxOutboxBytes)
-	if err != nil {
-		return nil, err
-	}
 	u, _ := url.Parse(cfg.Endpoint)
 	c := &Client{
 		cfg:        cfg,
 		log:        cfg.Logger.With("org", cfg.Org),
-		ob:         ob,
 		endpoint:   strings.TrimRight(cfg.Endpoint, "/"),
 		gzip:       cfg.Gzip == GzipAlways || (cfg.Gzip == GzipAuto && !isLoopback(u.Hostname())),
 		closing:    make(chan struct{}),
@@ -408,9 +403,12 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if cfg.BytesPerSecond > 0 {
 		c.byteLim = rate.NewLimiter(rate.Limit(cfg.BytesPerSecond), cfg.BytesBurst)
 	}
+	ob, err := openOutbox(cfg.OutboxPath, cfg.MaxOutboxRecords, cfg.MaxOutboxBytes, c.signal)
+	if err != nil {
+		return nil, err
+	}
+	c.ob = ob
 	c.runCtx, c.cancelRun = context.WithCancel(context.Background())
-	ob.onQueued = c.signal
-	go ob.runCommitter()
 	s := &sender{c: c, queue: ob.resumed}
 	ob.resumed = nil
 	if n := len(s.queue); n > 0 {
@@ -688,6 +686,14 @@ func (s *clientStats) clearCredentials() {
 	s.mu.Lock()
 	s.credentials = nil
 	s.mu.Unlock()
+}
+
+// noteErr records a send error; a credentials error also wakes Flush.
+func (c *Client) noteErr(err error) {
+	c.st.setErr(err, c.cfg.Clock())
+	if errors.Is(err, ErrCredentials) {
+		c.ob.released()
+	}
 }
 
 // Stats returns a snapshot of the client's state and counters.

@@ -99,7 +99,8 @@ type clientHub struct {
 	// AfterStore, if set, runs after a new receipt is stored and before
 	// it is answered (with the hub's lock released).
 	AfterStore func(n int)
-	bodies     [][]byte // NDJSON of every new submission
+	bodies     [][]byte // NDJSON of every new submission, unless DropBodies
+	DropBodies bool
 }
 
 type clientHubEntry struct {
@@ -267,7 +268,9 @@ func (h *clientHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rc.Results = append(rc.Results, res)
 	}
 	h.receipts[key] = clientHubEntry{digest: digest, receipt: rc}
-	h.bodies = append(h.bodies, body)
+	if !h.DropBodies {
+		h.bodies = append(h.bodies, body)
+	}
 	post.Status = 200
 	after := h.AfterStore
 	h.mu.Unlock()

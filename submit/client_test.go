@@ -204,9 +204,8 @@ func TestCrashResume(t *testing.T) {
 		hub := newClientHub(t)
 		cfg := clientConfig(t, hub.srv.URL, dir)
 		// Queue and claim a batch as the sender would, then "crash".
-		ob, err := openOutbox(cfg.OutboxPath, 1000, 1<<30)
+		ob, err := openOutbox(cfg.OutboxPath, 1000, 1<<30, func() {})
 		require.NoError(t, err)
-		go ob.runCommitter()
 		require.NoError(t, ob.enqueue(context.Background(), clientRecords(t, 7), clientT0))
 		b, _, err := ob.claim(claimLimits{records: 100, bytes: 1 << 20}, clientT0, false)
 		require.NoError(t, err)

@@ -95,7 +95,9 @@ func seqKey(seq uint64) []byte {
 // openOutbox opens or creates the outbox file and recovers its state:
 // counters, the batches in flight, and any record that a damaged batch
 // entry left outside every batch.
-func openOutbox(path string, maxRecords, maxBytes int64) (*outbox, error) {
+// It starts the group committer; onQueued is called after each commit
+// that queued records.
+func openOutbox(path string, maxRecords, maxBytes int64, onQueued func()) (*outbox, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:        time.Second,
 		NoFreelistSync: true,
@@ -109,7 +111,7 @@ func openOutbox(path string, maxRecords, maxBytes int64) (*outbox, error) {
 		reqs:          make(chan *enqueueReq, maxGroupReqs),
 		quit:          make(chan struct{}),
 		committerDone: make(chan struct{}),
-		onQueued:      func() {},
+		onQueued:      onQueued,
 		space:         make(chan struct{}),
 		progress:      make(chan struct{}),
 	}
@@ -117,6 +119,7 @@ func openOutbox(path string, maxRecords, maxBytes int64) (*outbox, error) {
 		db.Close()
 		return nil, fmt.Errorf("submit: open outbox %s: %w", path, err)
 	}
+	go o.runCommitter()
 	return o, nil
 }
 
@@ -145,21 +148,14 @@ func (o *outbox) recover(tx *bolt.Tx) error {
 	if k, _ := dead.Cursor().Last(); k != nil {
 		o.deadSeq = binary.BigEndian.Uint64(k)
 	}
+	damaged := true // counters missing or damaged: count them
 	if c := meta.Get(metaCounts); len(c) == 40 {
 		o.n.records = int64(binary.BigEndian.Uint64(c[0:]))
 		o.n.bytes = int64(binary.BigEndian.Uint64(c[8:]))
 		o.n.dead = int64(binary.BigEndian.Uint64(c[16:]))
 		o.seq = max(o.seq, binary.BigEndian.Uint64(c[24:]))
 		o.deadSeq = max(o.deadSeq, binary.BigEndian.Uint64(c[32:]))
-	} else {
-		// Missing or damaged counters: count once (the only full scan).
-		o.n = outboxCounts{}
-		items.ForEach(func(_, v []byte) error {
-			o.n.records++
-			o.n.bytes += int64(len(v) - 8)
-			return nil
-		})
-		o.n.dead = int64(dead.Stats().KeyN)
+		damaged = o.n.records < 0 || o.n.bytes < 0 || o.n.dead < 0 || (o.low == 0) != (o.n.records == 0)
 	}
 
 	// Batches in flight, oldest first (UUIDv7 keys sort by time).
@@ -180,6 +176,7 @@ func (o *outbox) recover(tx *bolt.Tx) error {
 		return nil
 	})
 	for _, k := range broken {
+		damaged = true
 		if err := in.Delete(k); err != nil {
 			return err
 		}
@@ -199,6 +196,7 @@ func (o *outbox) recover(tx *bolt.Tx) error {
 		}
 	}
 	if len(orphans) > 0 {
+		damaged = true
 		b := &batch{key: newKey(), seqs: orphans, created: time.Now()}
 		if err := in.Put(b.key[:], b.encode()); err != nil {
 			return err
@@ -206,16 +204,24 @@ func (o *outbox) recover(tx *bolt.Tx) error {
 		o.resumed = append(o.resumed, b)
 	}
 	for _, b := range o.resumed {
-		o.n.inflight += int64(len(b.seqs))
-	}
-	// Drop members whose items are gone from the in-flight count: they
-	// are no longer in the outbox.
-	for _, b := range o.resumed {
 		for _, s := range b.seqs {
-			if items.Get(seqKey(s)) == nil {
-				o.n.inflight--
+			if items.Get(seqKey(s)) != nil {
+				o.n.inflight++
+			} else {
+				damaged = true // a member gone while its batch stayed: not done by this code
 			}
 		}
+	}
+	if damaged {
+		// Something outside this code changed the file (or the counters
+		// are lost): count once. The only full scan, and only then.
+		o.n.records, o.n.bytes = 0, 0
+		items.ForEach(func(_, v []byte) error {
+			o.n.records++
+			o.n.bytes += int64(len(v) - 8)
+			return nil
+		})
+		o.n.dead = int64(dead.Stats().KeyN)
 	}
 	if k, v := items.Cursor().Seek(seqKey(o.claimed + 1)); k != nil && len(v) >= 8 {
 		o.nextAt = int64(binary.BigEndian.Uint64(v))
@@ -258,7 +264,7 @@ func (o *outbox) lastSeq() uint64 {
 func (o *outbox) coveredUpTo(seq uint64) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.n.records == 0 || o.low > seq
+	return o.low == 0 || o.low > seq
 }
 
 // pending returns the records not yet in a batch and when the oldest of
