@@ -360,7 +360,8 @@ type Client struct {
 	mu        sync.Mutex
 	closed    bool
 	submits   sync.WaitGroup
-	closing   chan struct{} // closed by Close: stop accepting, stop retrying, drain
+	shut      chan struct{} // closed first by Close: Submit waiting for room gives up
+	closing   chan struct{} // closed by Close once no Submit runs: stop retrying, drain
 	runCtx    context.Context
 	cancelRun context.CancelFunc
 	wake      chan struct{} // records were queued
@@ -392,6 +393,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		log:        cfg.Logger.With("org", cfg.Org),
 		endpoint:   strings.TrimRight(cfg.Endpoint, "/"),
 		gzip:       cfg.Gzip == GzipAlways || (cfg.Gzip == GzipAuto && !isLoopback(u.Hostname())),
+		shut:       make(chan struct{}),
 		closing:    make(chan struct{}),
 		wake:       make(chan struct{}, 1),
 		resume:     make(chan struct{}, 1),
@@ -535,7 +537,7 @@ func (c *Client) queue(ctx context.Context, recs [][]byte) error {
 		}
 		select {
 		case <-space:
-		case <-c.closing:
+		case <-c.shut:
 			return ErrClientClosed
 		case <-ctx.Done():
 			return errors.Join(err, ctx.Err())
@@ -550,10 +552,12 @@ func (c *Client) queue(ctx context.Context, recs [][]byte) error {
 // ctx; Flush returns an error wrapping ErrCredentials if the hub refuses
 // the client's credentials, and ErrClientClosed after Close.
 func (c *Client) Flush(ctx context.Context) error {
-	if err := c.enter(); err != nil {
-		return err
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		return ErrClientClosed
 	}
-	defer c.submits.Done()
 	target := c.ob.lastSeq()
 	c.flushing.Add(1)
 	defer c.flushing.Add(-1)
@@ -569,6 +573,9 @@ func (c *Client) Flush(ctx context.Context) error {
 		select {
 		case <-progress:
 		case <-c.senderDone:
+			if c.ob.coveredUpTo(target) {
+				return nil
+			}
 			return ErrClientClosed
 		case <-ctx.Done():
 			return ctx.Err()
@@ -590,7 +597,8 @@ func (c *Client) Resume() {
 // Close shuts the client down, in this order:
 //
 //  1. Submit, SubmitMany, Flush and Resubmit return ErrClientClosed from
-//     now on; calls already queueing finish.
+//     now on; calls already queueing finish (one waiting for room in a
+//     full outbox returns ErrClientClosed).
 //  2. Retrying stops, first, as in OpenTelemetry's exporterhelper: a
 //     backoff in progress ends at once, so a hub that is down does not
 //     hold Close for its retry policy.
@@ -614,6 +622,7 @@ func (c *Client) Close(ctx context.Context) error {
 	}
 	c.closed = true
 	c.mu.Unlock()
+	close(c.shut)
 	c.submits.Wait()
 	close(c.closing)
 	var cause error

@@ -345,3 +345,17 @@ func TestErrorsMentionPackage(t *testing.T) {
 	assert.True(t, errors.Is(ie, ErrForeignSource))
 	assert.Equal(t, "submit: envelope 2: submit: envelope source is not the client's organization", ie.Error())
 }
+
+func TestRelayStampsProcessing(t *testing.T) {
+	hub := newClientHub(t)
+	cfg := clientConfig(t, hub.srv.URL, t.TempDir())
+	cfg.Org, cfg.Relay = "central-bank", true
+	c := clientNew(t, cfg)
+	env := clientEnv(t, clientTestOrg, 0)
+	require.NoError(t, env.Stamp(clientTestOrg, schema.StageCollection, clientT0))
+	require.NoError(t, c.Submit(context.Background(), env), "a relay queues other organizations' records")
+	clientFlush(t, c)
+	got := clientSent(t, hub)[env.ID]
+	require.Len(t, got.Provenance, 2)
+	assert.Equal(t, schema.Hop{Org: "central-bank", Stage: schema.StageProcessing, At: got.Provenance[1].At, Digest: got.Provenance[0].Digest}, got.Provenance[1])
+}
