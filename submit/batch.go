@@ -24,10 +24,10 @@ const gzipLevel = gzip.BestSpeed
 // for 5,000 records each with a few violations fits well inside it.
 const maxReceiptBytes = 64 << 20
 
-// batch is one request's worth of records: their outbox seqs, and the
+// outBatch is one request's worth of records: their outbox seqs, and the
 // NDJSON body built from them, identical on every attempt so the hub
 // sees the same body under the same key.
-type batch struct {
+type outBatch struct {
 	key     uuid.UUID
 	seqs    []uint64
 	offs    []int  // start of each record in body
@@ -41,7 +41,7 @@ type batch struct {
 	digest   string // Content-Digest of wire
 }
 
-func (b *batch) add(seq uint64, rec []byte) {
+func (b *outBatch) add(seq uint64, rec []byte) {
 	b.seqs = append(b.seqs, seq)
 	b.offs = append(b.offs, len(b.body))
 	b.body = append(b.body, rec...)
@@ -50,7 +50,7 @@ func (b *batch) add(seq uint64, rec []byte) {
 }
 
 // record returns the i-th record, without its newline.
-func (b *batch) record(i int) []byte {
+func (b *outBatch) record(i int) []byte {
 	end := len(b.body)
 	if i+1 < len(b.offs) {
 		end = b.offs[i+1]
@@ -59,8 +59,8 @@ func (b *batch) record(i int) []byte {
 }
 
 // slice returns a new batch, with a new key, of records i to j.
-func (b *batch) slice(i, j int, _ time.Time) *batch {
-	nb := &batch{key: newKey(), created: b.created, gzip: b.gzip}
+func (b *outBatch) slice(i, j int, _ time.Time) *outBatch {
+	nb := &outBatch{key: newKey(), created: b.created, gzip: b.gzip}
 	for k := i; k < j; k++ {
 		nb.add(b.seqs[k], b.record(k))
 	}
@@ -69,7 +69,7 @@ func (b *batch) slice(i, j int, _ time.Time) *batch {
 
 // encodeWire compresses the body if the batch says so and computes its
 // Content-Digest (RFC 9530), once per batch.
-func (b *batch) encodeWire(gw *gzip.Writer) {
+func (b *outBatch) encodeWire(gw *gzip.Writer) {
 	if b.wire != nil {
 		return
 	}
@@ -89,7 +89,7 @@ func (b *batch) encodeWire(gw *gzip.Writer) {
 // sender is the one goroutine that forms, sends and settles batches.
 type sender struct {
 	c          *Client
-	queue      []*batch // batches persisted in flight, oldest first
+	queue      []*outBatch // batches persisted in flight, oldest first
 	limits     Limits
 	haveLimits bool
 	limitTries int
@@ -165,7 +165,7 @@ func isClosed(ch <-chan struct{}) bool {
 
 // nextBatch waits for records and claims a batch. It returns nil to have
 // the loop look again, and done once a drain has emptied the outbox.
-func (s *sender) nextBatch(draining bool) (b *batch, done bool) {
+func (s *sender) nextBatch(draining bool) (b *outBatch, done bool) {
 	c := s.c
 	pend, pendBytes, oldest := c.ob.pending()
 	if pend == 0 {
@@ -255,7 +255,7 @@ func (s *sender) pop() {
 // deliver sends the head batch until a receipt or a permanent answer
 // settles it. It returns nil when the loop should go on, and an error
 // when retrying was stopped (Close) or the client is stopping.
-func (s *sender) deliver(b *batch, draining bool) error {
+func (s *sender) deliver(b *outBatch, draining bool) error {
 	c := s.c
 	if !b.loaded {
 		missing, err := c.ob.load(b)
@@ -333,7 +333,7 @@ func (s *sender) deliver(b *batch, draining bool) error {
 }
 
 // splitHead replaces the head batch by its halves.
-func (s *sender) splitHead(b *batch, why string) error {
+func (s *sender) splitHead(b *outBatch, why string) error {
 	c := s.c
 	x, y, err := c.ob.split(b, c.cfg.Clock())
 	if err != nil {
@@ -341,12 +341,12 @@ func (s *sender) splitHead(b *batch, why string) error {
 		return s.sleep(c.cfg.Retry.MaxInterval, true)
 	}
 	c.log.Info("submit: batch split", "key", b.key, "records", len(b.seqs), "why", why, "keys", []uuid.UUID{x.key, y.key})
-	s.queue = append([]*batch{x, y}, s.queue[1:]...)
+	s.queue = append([]*outBatch{x, y}, s.queue[1:]...)
 	return nil
 }
 
 // settleAll moves every record of b to the dead letters.
-func (s *sender) settleAll(b *batch, cause DeadCause, se *sendError) error {
+func (s *sender) settleAll(b *outBatch, cause DeadCause, se *sendError) error {
 	dead := make([]*DeadLetter, len(b.seqs))
 	for i := range b.seqs {
 		dead[i] = s.deadLetter(b, i, cause, se)
@@ -357,7 +357,7 @@ func (s *sender) settleAll(b *batch, cause DeadCause, se *sendError) error {
 // settleRejected applies a 422: the problem's results say why each
 // record was refused; records it does not mention are dead-lettered
 // with its detail.
-func (s *sender) settleRejected(b *batch, se *sendError) error {
+func (s *sender) settleRejected(b *outBatch, se *sendError) error {
 	var results []RecordResult
 	if se.problem != nil {
 		results = se.problem.Results
@@ -384,7 +384,7 @@ func resultsByLine(results []RecordResult, n int) map[int]RecordResult {
 	return m
 }
 
-func (s *sender) deadLetter(b *batch, i int, cause DeadCause, se *sendError) *DeadLetter {
+func (s *sender) deadLetter(b *outBatch, i int, cause DeadCause, se *sendError) *DeadLetter {
 	dl := &DeadLetter{
 		Record: bytes.Clone(b.record(i)), Cause: cause, At: s.c.cfg.Clock().UTC(),
 		IdempotencyKey: b.key.String(),
@@ -402,7 +402,7 @@ func (s *sender) deadLetter(b *batch, i int, cause DeadCause, se *sendError) *De
 
 // settleReceipt applies the hub's receipt: accepted and duplicate
 // records are deleted, rejected ones move to the dead letters.
-func (s *sender) settleReceipt(b *batch, rc *Receipt) error {
+func (s *sender) settleReceipt(b *outBatch, rc *Receipt) error {
 	if rc.IdempotencyKey != "" && rc.IdempotencyKey != b.key.String() {
 		return s.settleAll(b, CauseBadReceipt, &sendError{detail: fmt.Sprintf(
 			"receipt %s names idempotency key %s, not %s", rc.SubmissionID, rc.IdempotencyKey, b.key)})
@@ -438,7 +438,7 @@ func (s *sender) settleReceipt(b *batch, rc *Receipt) error {
 // then hands the receipt to OnReceipt. A storage failure keeps b at the
 // head: it is sent again under the same key and the hub answers with
 // the same receipt.
-func (s *sender) settle(b *batch, dead []*DeadLetter, rc *Receipt, acc, dup, rej uint64) error {
+func (s *sender) settle(b *outBatch, dead []*DeadLetter, rc *Receipt, acc, dup, rej uint64) error {
 	c := s.c
 	if err := c.ob.complete(b, dead); err != nil {
 		c.noteErr(err)
@@ -473,7 +473,7 @@ func (s *sender) setAuth(req *http.Request) {
 }
 
 // post sends b once.
-func (s *sender) post(b *batch) (*Receipt, error) {
+func (s *sender) post(b *outBatch) (*Receipt, error) {
 	c := s.c
 	ctx, cancel := context.WithTimeout(c.runCtx, c.cfg.RequestTimeout)
 	defer cancel()

@@ -81,7 +81,7 @@ type outbox struct {
 	space    chan struct{}
 	progress chan struct{}
 
-	resumed []*batch // batches in flight at open, oldest first; taken by the sender
+	resumed []*outBatch // batches in flight at open, oldest first; taken by the sender
 
 	testBeforeCommit func(requests int) // tests: called before each group commit
 }
@@ -163,7 +163,7 @@ func (o *outbox) recover(tx *bolt.Tx) error {
 	members := map[uint64]bool{}
 	var broken [][]byte
 	in.ForEach(func(k, v []byte) error {
-		b, err := decodeBatch(k, v)
+		b, err := decodeOutBatch(k, v)
 		if err != nil {
 			broken = append(broken, slices.Clone(k))
 			return nil
@@ -197,7 +197,7 @@ func (o *outbox) recover(tx *bolt.Tx) error {
 	}
 	if len(orphans) > 0 {
 		damaged = true
-		b := &batch{key: newKey(), seqs: orphans, created: time.Now()}
+		b := &outBatch{key: newKey(), seqs: orphans, created: time.Now()}
 		if err := in.Put(b.key[:], b.encode()); err != nil {
 			return err
 		}
@@ -437,13 +437,13 @@ type claimLimits struct {
 // be sent (over the hub's line or body limit) are moved to the dead
 // letters in the same transaction; they are returned for the log.
 // It returns a nil batch if nothing is pending.
-func (o *outbox) claim(lim claimLimits, now time.Time, gz bool) (*batch, []DeadLetter, error) {
+func (o *outbox) claim(lim claimLimits, now time.Time, gz bool) (*outBatch, []DeadLetter, error) {
 	o.wmu.Lock()
 	defer o.wmu.Unlock()
 	o.mu.Lock()
 	n, claimed, deadSeq := o.n, o.claimed, o.deadSeq
 	o.mu.Unlock()
-	b := &batch{key: newKey(), created: now, gzip: gz}
+	b := &outBatch{key: newKey(), created: now, gzip: gz}
 	var dead []DeadLetter
 	var deadBytes int64
 	var low uint64
@@ -524,7 +524,7 @@ func firstSeq(items *bolt.Bucket) uint64 {
 }
 
 // load reads the records of a batch that was in flight at open.
-func (o *outbox) load(b *batch) (missing int, err error) {
+func (o *outbox) load(b *outBatch) (missing int, err error) {
 	seqs := b.seqs
 	b.seqs, b.offs, b.body = nil, nil, nil
 	err = o.db.View(func(tx *bolt.Tx) error {
@@ -551,7 +551,7 @@ func (o *outbox) load(b *batch) (missing int, err error) {
 // the dead letters, in one transaction with the batch entry.
 // dead is indexed like b.seqs; nil entries were delivered. The caller
 // calls released once its counters are updated.
-func (o *outbox) complete(b *batch, dead []*DeadLetter) error {
+func (o *outbox) complete(b *outBatch, dead []*DeadLetter) error {
 	o.wmu.Lock()
 	defer o.wmu.Unlock()
 	o.mu.Lock()
@@ -598,7 +598,7 @@ func (o *outbox) complete(b *batch, dead []*DeadLetter) error {
 // split replaces b by two batches of its halves, with new keys, in one
 // transaction: the halves are other bodies, and the hub refuses a key
 // reused with another body.
-func (o *outbox) split(b *batch, now time.Time) (*batch, *batch, error) {
+func (o *outbox) split(b *outBatch, now time.Time) (*outBatch, *outBatch, error) {
 	h := len(b.seqs) / 2
 	x, y := b.slice(0, h, now), b.slice(h, len(b.seqs), now)
 	o.wmu.Lock()
@@ -646,7 +646,7 @@ var errBatchFormat = errors.New("submit: outbox: damaged batch entry")
 
 // encode writes the batch entry: format, flags, formed-at, and the
 // member seqs as deltas.
-func (b *batch) encode() []byte {
+func (b *outBatch) encode() []byte {
 	buf := make([]byte, 0, 2+2*binary.MaxVarintLen64+2*len(b.seqs))
 	flags := byte(0)
 	if b.gzip {
@@ -663,11 +663,11 @@ func (b *batch) encode() []byte {
 	return buf
 }
 
-func decodeBatch(k, v []byte) (*batch, error) {
+func decodeOutBatch(k, v []byte) (*outBatch, error) {
 	if len(k) != 16 || len(v) < 2 || v[0] != 1 {
 		return nil, errBatchFormat
 	}
-	b := &batch{gzip: v[1]&1 != 0}
+	b := &outBatch{gzip: v[1]&1 != 0}
 	copy(b.key[:], k)
 	r := bytes.NewReader(v[2:])
 	created, err := binary.ReadVarint(r)

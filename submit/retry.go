@@ -154,7 +154,7 @@ func (s *sender) sleep(d time.Duration, retry bool) error {
 }
 
 // takeRate waits for the records and the bytes of b on the limiters.
-func (s *sender) takeRate(b *batch) error {
+func (s *sender) takeRate(b *outBatch) error {
 	if err := s.take(s.c.recLim, len(b.seqs)); err != nil {
 		return err
 	}

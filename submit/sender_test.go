@@ -647,14 +647,14 @@ func TestOutboxRecovery(t *testing.T) {
 		require.Error(t, err)
 	})
 	t.Run("batch encoding round trip", func(t *testing.T) {
-		b := &batch{key: newKey(), seqs: []uint64{3, 4, 9, 1 << 40}, created: clientT0, gzip: true}
-		got, err := decodeBatch(b.key[:], b.encode())
+		b := &outBatch{key: newKey(), seqs: []uint64{3, 4, 9, 1 << 40}, created: clientT0, gzip: true}
+		got, err := decodeOutBatch(b.key[:], b.encode())
 		require.NoError(t, err)
 		assert.Equal(t, b.seqs, got.seqs)
 		assert.True(t, got.gzip)
 		assert.True(t, got.created.Equal(clientT0))
 		for _, bad := range [][]byte{nil, {2, 0}, {1, 0, 0}, append(b.encode(), 0)} {
-			_, err := decodeBatch(b.key[:], bad)
+			_, err := decodeOutBatch(b.key[:], bad)
 			assert.ErrorIs(t, err, errBatchFormat)
 		}
 	})
