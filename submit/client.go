@@ -70,9 +70,10 @@ func (e *IndexError) Unwrap() error { return e.Err }
 // GzipMode says when batches are compressed.
 type GzipMode int
 
-// Gzip modes. The level is gzip.BestSpeed: on the records of this SDK it
-// compresses about as well as the default level at about two thirds of
-// the cost (see BenchmarkGzipLevel and docs/decisions.md).
+// Gzip modes. The level is gzip.BestSpeed: on finance.transaction
+// records it compresses 6.3x where the default level does 7.2x, at 4.2
+// instead of 7.3 µs a record (BenchmarkGzipLevel): compression is paid
+// on the sender's one goroutine, bandwidth is rarely the limit.
 const (
 	// GzipAuto compresses unless the endpoint's host is a loopback
 	// address or "localhost", where compressing costs more than it saves.
