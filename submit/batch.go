@@ -1,0 +1,550 @@
+package submit
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// gzipLevel is the level batches are compressed at; see GzipMode.
+const gzipLevel = gzip.BestSpeed
+
+// maxReceiptBytes bounds a response body the client reads: a receipt
+// for 5,000 records each with a few violations fits well inside it.
+const maxReceiptBytes = 64 << 20
+
+// outBatch is one request's worth of records: their outbox seqs, and the
+// NDJSON body built from them, identical on every attempt so the hub
+// sees the same body under the same key.
+type outBatch struct {
+	key     uuid.UUID
+	seqs    []uint64
+	offs    []int  // start of each record in body
+	body    []byte // NDJSON, one record and "\n" per seq
+	created time.Time
+	gzip    bool // persisted: a resumed batch is encoded as it first was
+	loaded  bool
+
+	attempts int    // failed attempts in this process
+	wire     []byte // body as sent
+	digest   string // Content-Digest of wire
+}
+
+func (b *outBatch) add(seq uint64, rec []byte) {
+	b.seqs = append(b.seqs, seq)
+	b.offs = append(b.offs, len(b.body))
+	b.body = append(b.body, rec...)
+	b.body = append(b.body, '\n')
+	b.loaded = true
+}
+
+// record returns the i-th record, without its newline.
+func (b *outBatch) record(i int) []byte {
+	end := len(b.body)
+	if i+1 < len(b.offs) {
+		end = b.offs[i+1]
+	}
+	return b.body[b.offs[i] : end-1]
+}
+
+// slice returns a new batch, with a new key, of records i to j.
+func (b *outBatch) slice(i, j int, _ time.Time) *outBatch {
+	nb := &outBatch{key: newKey(), created: b.created, gzip: b.gzip}
+	for k := i; k < j; k++ {
+		nb.add(b.seqs[k], b.record(k))
+	}
+	return nb
+}
+
+// encodeWire compresses the body if the batch says so and computes its
+// Content-Digest (RFC 9530), once per batch.
+func (b *outBatch) encodeWire(gw *gzip.Writer) {
+	if b.wire != nil {
+		return
+	}
+	b.wire = b.body
+	if b.gzip {
+		var buf bytes.Buffer
+		buf.Grow(len(b.body) / 4)
+		gw.Reset(&buf)
+		gw.Write(b.body) // a bytes.Buffer does not fail
+		gw.Close()
+		b.wire = buf.Bytes()
+	}
+	sum := sha256.Sum256(b.wire)
+	b.digest = "sha-256=:" + base64.StdEncoding.EncodeToString(sum[:]) + ":"
+}
+
+// sender is the one goroutine that forms, sends and settles batches.
+type sender struct {
+	c          *Client
+	queue      []*outBatch // batches persisted in flight, oldest first
+	limits     Limits
+	haveLimits bool
+	limitTries int
+	gw         *gzip.Writer
+	rnd        *rand.Rand
+}
+
+func (s *sender) run() {
+	c := s.c
+	defer close(c.senderDone)
+	gw, _ := gzip.NewWriterLevel(io.Discard, gzipLevel)
+	s.gw = gw
+	s.rnd = rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x5eed))
+	for {
+		if c.runCtx.Err() != nil {
+			return
+		}
+		draining := isClosed(c.closing)
+		if err := c.st.credentialsErr(); err != nil {
+			if draining {
+				c.drainErr = err
+				return
+			}
+			select {
+			case <-c.resume:
+			case <-c.closing:
+			case <-c.runCtx.Done():
+			}
+			continue
+		}
+		if !s.haveLimits {
+			if err := s.fetchLimits(); err != nil {
+				if draining {
+					c.drainErr = err
+					return
+				}
+				s.limitTries++
+				if errors.Is(err, ErrCredentials) {
+					continue
+				}
+				s.sleep(s.backoff(s.limitTries, err), true)
+				continue
+			}
+			s.limitTries = 0
+		}
+		if len(s.queue) == 0 {
+			b, done := s.nextBatch(draining)
+			if done {
+				return
+			}
+			if b == nil {
+				continue
+			}
+			s.queue = append(s.queue, b)
+		}
+		if err := s.deliver(s.queue[0], draining); err != nil {
+			if draining || isClosed(c.closing) {
+				c.drainErr = err
+				return
+			}
+		}
+	}
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// nextBatch waits for records and claims a batch. It returns nil to have
+// the loop look again, and done once a drain has emptied the outbox.
+func (s *sender) nextBatch(draining bool) (b *outBatch, done bool) {
+	c := s.c
+	pend, pendBytes, oldest := c.ob.pending()
+	if pend == 0 {
+		if draining {
+			return nil, true
+		}
+		select {
+		case <-c.wake:
+		case <-c.closing:
+		case <-c.runCtx.Done():
+		}
+		return nil, false
+	}
+	lim := s.claimLimits()
+	full := pend >= int64(lim.records) || pendBytes+pend >= int64(lim.bytes)
+	now := c.cfg.Clock()
+	if !full && !draining && c.flushing.Load() == 0 && !oldest.IsZero() {
+		if wait := oldest.Add(c.cfg.Linger).Sub(now); wait > 0 {
+			ch, stop := c.cfg.NewTimer(wait)
+			select {
+			case <-ch:
+			case <-c.wake:
+			case <-c.closing:
+			case <-c.runCtx.Done():
+			}
+			stop()
+			if !isClosed(c.closing) && c.flushing.Load() == 0 && c.cfg.Clock().Before(oldest.Add(c.cfg.Linger)) {
+				return nil, false // woken early: look again
+			}
+		}
+	}
+	b, dead, err := c.ob.claim(lim, c.cfg.Clock(), c.gzip)
+	if err != nil {
+		c.noteErr(err)
+		c.log.Error("submit: outbox", "err", err)
+		s.sleep(c.cfg.Retry.MaxInterval, true)
+		return nil, false
+	}
+	for _, dl := range dead {
+		c.st.deadLettered.Add(1)
+		c.log.Warn("submit: record moved to dead letters", "dead_letter", dl.ID, "record", dl.RecordID, "cause", dl.Cause, "detail", dl.Detail)
+	}
+	if len(dead) > 0 {
+		c.ob.released()
+	}
+	return b, false
+}
+
+// claimLimits are the smallest of the config's, the hub's and the rate
+// limiters' bounds.
+func (s *sender) claimLimits() claimLimits {
+	c := s.c
+	l := claimLimits{records: c.cfg.MaxBatchRecords, bytes: c.cfg.MaxBatchBytes}
+	h := s.limits
+	if h.MaxRecords > 0 {
+		l.records = min(l.records, h.MaxRecords)
+	}
+	hard := int64(0)
+	for _, v := range []int64{h.MaxBodyBytes, h.MaxDecompressedBytes} {
+		if v > 0 && (hard == 0 || v < hard) {
+			hard = v
+		}
+	}
+	if hard > 0 {
+		l.hard = int(min(hard, 1<<40))
+		l.bytes = min(l.bytes, l.hard)
+	}
+	if h.MaxLineBytes > 0 {
+		l.line = h.MaxLineBytes
+	}
+	if c.recLim != nil {
+		l.records = min(l.records, c.recLim.Burst())
+	}
+	if c.byteLim != nil {
+		l.bytes = min(l.bytes, c.byteLim.Burst())
+	}
+	l.records = max(1, l.records)
+	return l
+}
+
+// pop removes the head batch of the queue.
+func (s *sender) pop() {
+	s.queue[0] = nil
+	s.queue = s.queue[1:]
+}
+
+// deliver sends the head batch until a receipt or a permanent answer
+// settles it. It returns nil when the loop should go on, and an error
+// when retrying was stopped (Close) or the client is stopping.
+func (s *sender) deliver(b *outBatch, draining bool) error {
+	c := s.c
+	if !b.loaded {
+		missing, err := c.ob.load(b)
+		if err != nil {
+			c.noteErr(err)
+			return s.sleep(c.cfg.Retry.MaxInterval, true)
+		}
+		if missing > 0 {
+			c.log.Warn("submit: batch resumed without records already gone", "key", b.key, "missing", missing)
+		}
+		if len(b.seqs) == 0 {
+			if err := c.ob.complete(b, nil); err != nil {
+				return s.sleep(c.cfg.Retry.MaxInterval, true)
+			}
+			s.pop()
+			c.ob.released()
+			return nil
+		}
+	}
+	lim := s.claimLimits()
+	if len(b.seqs) > lim.records || (lim.hard > 0 && len(b.body) > lim.hard) {
+		// Formed under larger limits (an earlier start, or the hub's
+		// changed): split before sending, never send above the limits.
+		return s.splitHead(b, "batch over the hub's declared limits")
+	}
+	for {
+		b.encodeWire(s.gw)
+		if err := s.takeRate(b); err != nil {
+			return err
+		}
+		c.st.batches.Add(1)
+		rc, err := s.post(b)
+		if err == nil {
+			return s.settleReceipt(b, rc)
+		}
+		if c.runCtx.Err() != nil {
+			return c.runCtx.Err()
+		}
+		now := c.cfg.Clock()
+		c.noteErr(err)
+		var se *sendError
+		errors.As(err, &se)
+		switch se.class {
+		case classTooLarge:
+			s.haveLimits = false // the hub may have lowered them: ask again
+			if len(b.seqs) == 1 {
+				return s.settleAll(b, CauseTooLarge, se)
+			}
+			return s.splitHead(b, "hub answered 413")
+		case classCredentials:
+			c.log.Error("submit: hub refused the credentials; sending stopped, records kept", "status", se.status, "err", err)
+			return nil
+		case classPermanent:
+			return s.settleAll(b, se.cause, se)
+		case classRejected:
+			return s.settleRejected(b, se)
+		}
+		// Retryable: transport, timeout, 5xx, 429.
+		b.attempts++
+		if draining {
+			return err
+		}
+		p := c.cfg.Retry
+		if (p.MaxAttempts > 0 && b.attempts >= p.MaxAttempts) || (p.MaxElapsed > 0 && now.Sub(b.created) >= p.MaxElapsed) {
+			se.detail = fmt.Sprintf("gave up after %d attempts over %v: %v", b.attempts, now.Sub(b.created).Round(time.Millisecond), err)
+			return s.settleAll(b, CauseGaveUp, se)
+		}
+		wait := s.backoff(b.attempts, err)
+		c.log.Info("submit: batch not delivered, retrying", "key", b.key, "records", len(b.seqs), "attempt", b.attempts, "wait", wait, "err", err)
+		if err := s.sleep(wait, true); err != nil {
+			return fmt.Errorf("%w (retry stopped: %w)", se, err)
+		}
+		c.st.retries.Add(1)
+	}
+}
+
+// splitHead replaces the head batch by its halves.
+func (s *sender) splitHead(b *outBatch, why string) error {
+	c := s.c
+	x, y, err := c.ob.split(b, c.cfg.Clock())
+	if err != nil {
+		c.noteErr(err)
+		return s.sleep(c.cfg.Retry.MaxInterval, true)
+	}
+	c.log.Info("submit: batch split", "key", b.key, "records", len(b.seqs), "why", why, "keys", []uuid.UUID{x.key, y.key})
+	s.queue = append([]*outBatch{x, y}, s.queue[1:]...)
+	return nil
+}
+
+// settleAll moves every record of b to the dead letters.
+func (s *sender) settleAll(b *outBatch, cause DeadCause, se *sendError) error {
+	dead := make([]*DeadLetter, len(b.seqs))
+	for i := range b.seqs {
+		dead[i] = s.deadLetter(b, i, cause, se)
+	}
+	return s.settle(b, dead, nil, 0, 0, 0)
+}
+
+// settleRejected applies a 422: the problem's results say why each
+// record was refused; records it does not mention are dead-lettered
+// with its detail.
+func (s *sender) settleRejected(b *outBatch, se *sendError) error {
+	var results []RecordResult
+	if se.problem != nil {
+		results = se.problem.Results
+	}
+	byLine := resultsByLine(results, len(b.seqs))
+	dead := make([]*DeadLetter, len(b.seqs))
+	for i := range b.seqs {
+		dl := s.deadLetter(b, i, CauseRejected, se)
+		if r, ok := byLine[i+1]; ok {
+			dl.Reason, dl.Errors = r.Reason, r.Errors
+		}
+		dead[i] = dl
+	}
+	return s.settle(b, dead, nil, 0, 0, uint64(len(dead)))
+}
+
+func resultsByLine(results []RecordResult, n int) map[int]RecordResult {
+	m := make(map[int]RecordResult, len(results))
+	for _, r := range results {
+		if r.Line >= 1 && r.Line <= n {
+			m[r.Line] = r
+		}
+	}
+	return m
+}
+
+func (s *sender) deadLetter(b *outBatch, i int, cause DeadCause, se *sendError) *DeadLetter {
+	dl := &DeadLetter{
+		Record: bytes.Clone(b.record(i)), Cause: cause, At: s.c.cfg.Clock().UTC(),
+		IdempotencyKey: b.key.String(),
+	}
+	if se != nil {
+		dl.Status = se.status
+		dl.Detail = se.detail
+		if dl.Detail == "" && se.err != nil {
+			dl.Detail = se.err.Error()
+		}
+	}
+	dl.fillFromRecord()
+	return dl
+}
+
+// settleReceipt applies the hub's receipt: accepted and duplicate
+// records are deleted, rejected ones move to the dead letters.
+func (s *sender) settleReceipt(b *outBatch, rc *Receipt) error {
+	if rc.IdempotencyKey != "" && rc.IdempotencyKey != b.key.String() {
+		return s.settleAll(b, CauseBadReceipt, &sendError{detail: fmt.Sprintf(
+			"receipt %s names idempotency key %s, not %s", rc.SubmissionID, rc.IdempotencyKey, b.key)})
+	}
+	byLine := resultsByLine(rc.Results, len(b.seqs))
+	dead := make([]*DeadLetter, len(b.seqs))
+	var acc, dup, rej uint64
+	for i := range b.seqs {
+		r, ok := byLine[i+1]
+		switch {
+		case !ok && len(rc.Results) == 0 && rc.Counts.Rejected == 0 && rc.Counts.Records == len(b.seqs):
+			acc++ // a receipt with counts only, all good
+		case ok && r.Status == StatusAccepted:
+			acc++
+		case ok && r.Status == StatusDuplicate:
+			dup++
+		case ok && r.Status == StatusRejected:
+			rej++
+			dl := s.deadLetter(b, i, CauseRejected, &sendError{status: http.StatusOK})
+			dl.Reason, dl.Errors, dl.SubmissionID = r.Reason, r.Errors, rc.SubmissionID
+			dead[i] = dl
+		default:
+			dl := s.deadLetter(b, i, CauseBadReceipt, &sendError{status: http.StatusOK,
+				detail: fmt.Sprintf("receipt %s has no valid result for line %d", rc.SubmissionID, i+1)})
+			dl.SubmissionID = rc.SubmissionID
+			dead[i] = dl
+		}
+	}
+	return s.settle(b, dead, rc, acc, dup, rej)
+}
+
+// settle removes b from the outbox (dead letters moved) and the queue,
+// then hands the receipt to OnReceipt. A storage failure keeps b at the
+// head: it is sent again under the same key and the hub answers with
+// the same receipt.
+func (s *sender) settle(b *outBatch, dead []*DeadLetter, rc *Receipt, acc, dup, rej uint64) error {
+	c := s.c
+	if err := c.ob.complete(b, dead); err != nil {
+		c.noteErr(err)
+		c.log.Error("submit: outbox", "err", err)
+		return s.sleep(c.cfg.Retry.MaxInterval, true)
+	}
+	s.pop()
+	c.st.delivered.Add(acc)
+	c.st.duplicate.Add(dup)
+	c.st.rejected.Add(rej)
+	for _, dl := range dead {
+		if dl != nil {
+			c.st.deadLettered.Add(1)
+			c.log.Warn("submit: record moved to dead letters", "dead_letter", dl.ID, "record", dl.RecordID,
+				"cause", dl.Cause, "reason", dl.Reason, "status", dl.Status, "detail", dl.Detail)
+		}
+	}
+	if rc != nil {
+		c.log.Debug("submit: receipt", "submission", rc.SubmissionID, "key", b.key, "accepted", rc.Counts.Accepted,
+			"duplicate", rc.Counts.Duplicate, "rejected", rc.Counts.Rejected)
+		if c.cfg.OnReceipt != nil {
+			c.cfg.OnReceipt(*rc)
+		}
+	}
+	c.ob.released() // after the counters and OnReceipt: Flush returns with both done
+	return nil
+}
+
+func (s *sender) setAuth(req *http.Request) {
+	req.Header.Set("Authorization", "Bearer "+s.c.cfg.Token)
+	req.Header.Set("User-Agent", "sicollab-submit/1")
+}
+
+// post sends b once.
+func (s *sender) post(b *outBatch) (*Receipt, error) {
+	c := s.c
+	ctx, cancel := context.WithTimeout(c.runCtx, c.cfg.RequestTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint+PathSubmissions, bytes.NewReader(b.wire))
+	if err != nil {
+		return nil, &sendError{class: classPermanent, cause: CauseBadRequest, err: err}
+	}
+	s.setAuth(req)
+	req.Header.Set("Content-Type", MediaNDJSON)
+	req.Header.Set("Accept", MediaJSON)
+	req.Header.Set(HeaderIdempotencyKey, b.key.String())
+	req.Header.Set(HeaderContentDigest, b.digest)
+	if b.gzip {
+		req.Header.Set("Content-Encoding", "gzip")
+	}
+	resp, err := c.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return nil, &sendError{class: classRetry, err: fmt.Errorf("submit: POST %s: %w", PathSubmissions, err)}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReceiptBytes))
+	if err != nil {
+		return nil, &sendError{class: classRetry, status: resp.StatusCode, err: fmt.Errorf("submit: read answer to POST %s: %w", PathSubmissions, err)}
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		var rc Receipt
+		if err := json.Unmarshal(body, &rc); err != nil {
+			return nil, &sendError{class: classRetry, status: resp.StatusCode, err: fmt.Errorf("submit: receipt for %s: %w", b.key, err)}
+		}
+		return &rc, nil
+	}
+	return nil, classify(resp, body, c.cfg.Clock())
+}
+
+// fetchLimits asks the hub for its declared limits. A hub without the
+// endpoint (404) is taken to have DefaultLimits.
+func (s *sender) fetchLimits() error {
+	c := s.c
+	ctx, cancel := context.WithTimeout(c.runCtx, c.cfg.RequestTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint+PathLimits, nil)
+	if err != nil {
+		return err
+	}
+	s.setAuth(req)
+	req.Header.Set("Accept", MediaJSON)
+	resp, err := c.cfg.HTTPClient.Do(req)
+	if err != nil {
+		err = &sendError{class: classRetry, err: fmt.Errorf("submit: GET %s: %w", PathLimits, err)}
+		c.noteErr(err)
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	var l Limits
+	switch {
+	case resp.StatusCode == http.StatusOK:
+		if err := json.Unmarshal(body, &l); err != nil {
+			err = &sendError{class: classRetry, status: resp.StatusCode, err: fmt.Errorf("submit: GET %s: %w", PathLimits, err)}
+			c.noteErr(err)
+			return err
+		}
+	case resp.StatusCode == http.StatusNotFound:
+		l = DefaultLimits()
+		c.log.Warn("submit: hub declares no limits; assuming the defaults", "status", resp.StatusCode)
+	default:
+		err := classify(resp, body, c.cfg.Clock())
+		c.noteErr(err)
+		return err
+	}
+	s.limits, s.haveLimits = l, true
+	c.log.Debug("submit: hub limits", "max_records", l.MaxRecords, "max_body_bytes", l.MaxBodyBytes, "max_line_bytes", l.MaxLineBytes)
+	return nil
+}

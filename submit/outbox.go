@@ -1,0 +1,695 @@
+package submit
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+)
+
+// The outbox is one bbolt file with four buckets:
+//
+//	items    seq (8 bytes, big-endian) -> queued-at (8 bytes, unix ns) + record
+//	inflight idempotency key (16 bytes) -> encoded batch (member seqs, ...)
+//	dead     dead-letter id (8 bytes)   -> JSON DeadLetter
+//	meta     counters and the format version
+//
+// Sequence numbers only grow, so the oldest records come first in key
+// order and a batch is read by cursor. A batch's key and members are
+// written in one transaction before its first send; its records are
+// deleted (or moved to dead) in one transaction with the batch once a
+// receipt covers them. Every write transaction also writes the counters,
+// so they never disagree with the items.
+var (
+	bucketItems    = []byte("items")
+	bucketInflight = []byte("inflight")
+	bucketDead     = []byte("dead")
+	bucketMeta     = []byte("meta")
+
+	metaVersion = []byte("version")
+	metaCounts  = []byte("counts")
+)
+
+const (
+	outboxFormat    = 1
+	maxGroupReqs    = 1024   // Submit calls per group commit
+	maxGroupRecords = 50_000 // records per group commit, beyond one SubmitMany
+)
+
+type outboxCounts struct {
+	records  int64 // items in the outbox, in flight included
+	bytes    int64 // their record bytes
+	inflight int64 // items in batches
+	dead     int64 // dead letters
+}
+
+type enqueueReq struct {
+	recs [][]byte
+	at   time.Time
+	err  error
+	done chan struct{}
+}
+
+type outbox struct {
+	db                   *bolt.DB
+	maxRecords, maxBytes int64
+	reqs                 chan *enqueueReq
+	quit                 chan struct{}
+	committerDone        chan struct{}
+	onQueued             func()
+	commits              atomic.Uint64
+	closeOnce            sync.Once
+
+	wmu sync.Mutex // serializes write transactions and the update of the fields below
+
+	mu       sync.Mutex // guards the fields below for readers
+	n        outboxCounts
+	seq      uint64 // last sequence number assigned
+	deadSeq  uint64 // last dead-letter id assigned
+	low      uint64 // lowest seq in items; 0 if empty
+	claimed  uint64 // highest seq taken into a batch (or dead-lettered while claiming)
+	nextAt   int64  // queued-at of the oldest item not in a batch; 0 if none
+	space    chan struct{}
+	progress chan struct{}
+
+	resumed []*outBatch // batches in flight at open, oldest first; taken by the sender
+
+	testBeforeCommit func(requests int) // tests: called before each group commit
+}
+
+func seqKey(seq uint64) []byte {
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], seq)
+	return k[:]
+}
+
+// openOutbox opens or creates the outbox file and recovers its state:
+// counters, the batches in flight, and any record that a damaged batch
+// entry left outside every batch.
+// It starts the group committer; onQueued is called after each commit
+// that queued records.
+func openOutbox(path string, maxRecords, maxBytes int64, onQueued func()) (*outbox, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:        time.Second,
+		NoFreelistSync: true,
+		FreelistType:   bolt.FreelistMapType,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("submit: open outbox %s: %w", path, err)
+	}
+	o := &outbox{
+		db: db, maxRecords: maxRecords, maxBytes: maxBytes,
+		reqs:          make(chan *enqueueReq, maxGroupReqs),
+		quit:          make(chan struct{}),
+		committerDone: make(chan struct{}),
+		onQueued:      onQueued,
+		space:         make(chan struct{}),
+		progress:      make(chan struct{}),
+	}
+	if err := db.Update(o.recover); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("submit: open outbox %s: %w", path, err)
+	}
+	go o.runCommitter()
+	return o, nil
+}
+
+func (o *outbox) recover(tx *bolt.Tx) error {
+	for _, name := range [][]byte{bucketItems, bucketInflight, bucketDead, bucketMeta} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return err
+		}
+	}
+	meta := tx.Bucket(bucketMeta)
+	switch v := meta.Get(metaVersion); {
+	case v == nil:
+		if err := meta.Put(metaVersion, []byte{outboxFormat}); err != nil {
+			return err
+		}
+	case len(v) != 1 || v[0] != outboxFormat:
+		return fmt.Errorf("outbox format %v is not %d: written by another version of the SDK", v, outboxFormat)
+	}
+	items, dead := tx.Bucket(bucketItems), tx.Bucket(bucketDead)
+	if k, _ := items.Cursor().Last(); k != nil {
+		o.seq = binary.BigEndian.Uint64(k)
+	}
+	if k, _ := items.Cursor().First(); k != nil {
+		o.low = binary.BigEndian.Uint64(k)
+	}
+	if k, _ := dead.Cursor().Last(); k != nil {
+		o.deadSeq = binary.BigEndian.Uint64(k)
+	}
+	damaged := true // counters missing or damaged: count them
+	if c := meta.Get(metaCounts); len(c) == 40 {
+		o.n.records = int64(binary.BigEndian.Uint64(c[0:]))
+		o.n.bytes = int64(binary.BigEndian.Uint64(c[8:]))
+		o.n.dead = int64(binary.BigEndian.Uint64(c[16:]))
+		o.seq = max(o.seq, binary.BigEndian.Uint64(c[24:]))
+		o.deadSeq = max(o.deadSeq, binary.BigEndian.Uint64(c[32:]))
+		damaged = o.n.records < 0 || o.n.bytes < 0 || o.n.dead < 0 || (o.low == 0) != (o.n.records == 0)
+	}
+
+	// Batches in flight, oldest first (UUIDv7 keys sort by time).
+	in := tx.Bucket(bucketInflight)
+	members := map[uint64]bool{}
+	var broken [][]byte
+	in.ForEach(func(k, v []byte) error {
+		b, err := decodeOutBatch(k, v)
+		if err != nil {
+			broken = append(broken, slices.Clone(k))
+			return nil
+		}
+		for _, s := range b.seqs {
+			members[s] = true
+			o.claimed = max(o.claimed, s)
+		}
+		o.resumed = append(o.resumed, b)
+		return nil
+	})
+	for _, k := range broken {
+		damaged = true
+		if err := in.Delete(k); err != nil {
+			return err
+		}
+	}
+	// Records at or below the claim line that no batch holds (a damaged
+	// batch entry): send them again in a batch of their own. The hub
+	// deduplicates by record id, so at worst they come back "duplicate".
+	var orphans []uint64
+	c := items.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		s := binary.BigEndian.Uint64(k)
+		if s > o.claimed {
+			break
+		}
+		if !members[s] {
+			orphans = append(orphans, s)
+		}
+	}
+	if len(orphans) > 0 {
+		damaged = true
+		b := &outBatch{key: newKey(), seqs: orphans, created: time.Now()}
+		if err := in.Put(b.key[:], b.encode()); err != nil {
+			return err
+		}
+		o.resumed = append(o.resumed, b)
+	}
+	for _, b := range o.resumed {
+		for _, s := range b.seqs {
+			if items.Get(seqKey(s)) != nil {
+				o.n.inflight++
+			} else {
+				damaged = true // a member gone while its batch stayed: not done by this code
+			}
+		}
+	}
+	if damaged {
+		// Something outside this code changed the file (or the counters
+		// are lost): count once. The only full scan, and only then.
+		o.n.records, o.n.bytes = 0, 0
+		items.ForEach(func(_, v []byte) error {
+			o.n.records++
+			o.n.bytes += int64(len(v) - 8)
+			return nil
+		})
+		o.n.dead = int64(dead.Stats().KeyN)
+	}
+	if k, v := items.Cursor().Seek(seqKey(o.claimed + 1)); k != nil && len(v) >= 8 {
+		o.nextAt = int64(binary.BigEndian.Uint64(v))
+	}
+	return o.putCounts(tx, o.n, o.seq, o.deadSeq)
+}
+
+func (o *outbox) putCounts(tx *bolt.Tx, n outboxCounts, seq, deadSeq uint64) error {
+	var c [40]byte
+	binary.BigEndian.PutUint64(c[0:], uint64(n.records))
+	binary.BigEndian.PutUint64(c[8:], uint64(n.bytes))
+	binary.BigEndian.PutUint64(c[16:], uint64(n.dead))
+	binary.BigEndian.PutUint64(c[24:], seq)
+	binary.BigEndian.PutUint64(c[32:], deadSeq)
+	return tx.Bucket(bucketMeta).Put(metaCounts, c[:])
+}
+
+func newKey() uuid.UUID {
+	k, err := uuid.NewV7()
+	if err != nil { // only if the system's randomness fails
+		return uuid.New()
+	}
+	return k
+}
+
+// count returns the counters.
+func (o *outbox) count() outboxCounts {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.n
+}
+
+func (o *outbox) lastSeq() uint64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.seq
+}
+
+// coveredUpTo reports whether every record up to seq has left the outbox.
+func (o *outbox) coveredUpTo(seq uint64) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.low == 0 || o.low > seq
+}
+
+// pending returns the records not yet in a batch and when the oldest of
+// them was queued.
+func (o *outbox) pending() (records int64, bytes int64, oldest time.Time) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	records = o.n.records - o.n.inflight
+	if o.nextAt != 0 {
+		oldest = time.Unix(0, o.nextAt)
+	}
+	return records, o.n.bytes, oldest
+}
+
+// spaceSignal returns a channel closed the next time records leave.
+func (o *outbox) spaceSignal() <-chan struct{} {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.space
+}
+
+// progressSignal returns a channel closed the next time records leave.
+func (o *outbox) progressSignal() <-chan struct{} {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.progress
+}
+
+// released wakes everyone waiting for records to leave (Flush, a
+// blocked Submit). claim and complete leave it to their caller, so that
+// the client's counters are up to date before anyone wakes.
+func (o *outbox) released() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	close(o.space)
+	o.space = make(chan struct{})
+	close(o.progress)
+	o.progress = make(chan struct{})
+}
+
+// enqueue hands recs to the committer and waits for their transaction.
+func (o *outbox) enqueue(ctx context.Context, recs [][]byte, at time.Time) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	r := &enqueueReq{recs: recs, at: at, done: make(chan struct{})}
+	select {
+	case o.reqs <- r:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-o.quit:
+		return ErrClientClosed
+	}
+	<-r.done // a transaction cannot be cancelled halfway: wait for its outcome
+	return r.err
+}
+
+// runCommitter is the group committer: it takes the first waiting
+// request, gathers every other one already waiting, and commits them all
+// in one transaction, so one fsync covers many Submit calls. While a
+// commit is in progress the next group gathers.
+func (o *outbox) runCommitter() {
+	defer close(o.committerDone)
+	group := make([]*enqueueReq, 0, 64)
+	for {
+		select {
+		case r := <-o.reqs:
+			group = append(group[:0], r)
+		case <-o.quit:
+			return
+		}
+		n := len(group[0].recs)
+	gather:
+		for len(group) < maxGroupReqs && n < maxGroupRecords {
+			select {
+			case r := <-o.reqs:
+				group = append(group, r)
+				n += len(r.recs)
+			default:
+				break gather
+			}
+		}
+		if o.testBeforeCommit != nil {
+			o.testBeforeCommit(len(group))
+		}
+		o.commit(group)
+		for _, r := range group {
+			close(r.done)
+		}
+		clear(group)
+	}
+}
+
+func (o *outbox) commit(group []*enqueueReq) {
+	o.wmu.Lock()
+	defer o.wmu.Unlock()
+	o.mu.Lock()
+	n, seq, wasPending := o.n, o.seq, o.n.records > o.n.inflight
+	o.mu.Unlock()
+	first, firstAt := uint64(0), int64(0)
+	err := o.db.Update(func(tx *bolt.Tx) error {
+		items := tx.Bucket(bucketItems)
+		items.FillPercent = 1 // keys only grow: pack pages full
+		for _, r := range group {
+			var add int64
+			for _, rec := range r.recs {
+				add += int64(len(rec))
+			}
+			if n.records+int64(len(r.recs)) > o.maxRecords || n.bytes+add > o.maxBytes {
+				r.err = fmt.Errorf("%w: %d records, %d bytes queued; bounds %d records, %d bytes; this call adds %d records, %d bytes",
+					ErrOutboxFull, n.records, n.bytes, o.maxRecords, o.maxBytes, len(r.recs), add)
+				continue
+			}
+			at := r.at.UnixNano()
+			for _, rec := range r.recs {
+				seq++
+				if first == 0 {
+					first, firstAt = seq, at
+				}
+				v := make([]byte, 8+len(rec))
+				binary.BigEndian.PutUint64(v, uint64(at))
+				copy(v[8:], rec)
+				if err := items.Put(seqKey(seq), v); err != nil {
+					return err
+				}
+			}
+			n.records += int64(len(r.recs))
+			n.bytes += add
+		}
+		if first == 0 {
+			return nil
+		}
+		return o.putCounts(tx, n, seq, o.deadSeq)
+	})
+	if err != nil {
+		for _, r := range group {
+			if r.err == nil {
+				r.err = fmt.Errorf("submit: outbox: %w", err)
+			}
+		}
+		return
+	}
+	if first == 0 {
+		return
+	}
+	o.commits.Add(1)
+	o.mu.Lock()
+	o.n, o.seq = n, seq
+	if o.low == 0 {
+		o.low = first
+	}
+	if !wasPending {
+		o.nextAt = firstAt
+	}
+	o.mu.Unlock()
+	o.onQueued()
+}
+
+// claimLimits bound one batch.
+type claimLimits struct {
+	records int // most records
+	bytes   int // most NDJSON bytes, newlines included; the first record may exceed it up to hard
+	hard    int // the hub's body limit: a record whose line exceeds it can never be sent
+	line    int // the hub's MaxLineBytes (0: none)
+}
+
+// claim forms a batch from the oldest records not in a batch and
+// persists its key and members before it is sent. The caller calls
+// released if records were dead-lettered. Records that can never
+// be sent (over the hub's line or body limit) are moved to the dead
+// letters in the same transaction; they are returned for the log.
+// It returns a nil batch if nothing is pending.
+func (o *outbox) claim(lim claimLimits, now time.Time, gz bool) (*outBatch, []DeadLetter, error) {
+	o.wmu.Lock()
+	defer o.wmu.Unlock()
+	o.mu.Lock()
+	n, claimed, deadSeq := o.n, o.claimed, o.deadSeq
+	o.mu.Unlock()
+	b := &outBatch{key: newKey(), created: now, gzip: gz}
+	var dead []DeadLetter
+	var deadBytes int64
+	var low uint64
+	nextAt := int64(0)
+	err := o.db.Update(func(tx *bolt.Tx) error {
+		items, deadB := tx.Bucket(bucketItems), tx.Bucket(bucketDead)
+		var drop [][]byte
+		c := items.Cursor()
+		for k, v := c.Seek(seqKey(claimed + 1)); k != nil; k, v = c.Next() {
+			seq, rec := binary.BigEndian.Uint64(k), v[8:]
+			size := len(rec) + 1
+			if (lim.line > 0 && len(rec) > lim.line) || (lim.hard > 0 && size > lim.hard) {
+				dl := DeadLetter{
+					Record: slices.Clone(rec), Cause: CauseTooLarge, At: now,
+					Detail: fmt.Sprintf("record of %d bytes is over the hub's limits (line %d, body %d bytes)", len(rec), lim.line, lim.hard),
+				}
+				dl.fillFromRecord()
+				deadSeq++
+				if err := putDead(deadB, deadSeq, &dl); err != nil {
+					return err
+				}
+				dead = append(dead, dl)
+				deadBytes += int64(len(rec))
+				drop = append(drop, slices.Clone(k))
+				claimed = seq
+				continue
+			}
+			if len(b.seqs) >= lim.records || (len(b.seqs) > 0 && len(b.body)+size > lim.bytes) {
+				nextAt = int64(binary.BigEndian.Uint64(v))
+				break
+			}
+			b.add(seq, rec)
+			claimed = seq
+		}
+		for _, k := range drop {
+			if err := items.Delete(k); err != nil {
+				return err
+			}
+		}
+		if len(b.seqs) > 0 {
+			if err := tx.Bucket(bucketInflight).Put(b.key[:], b.encode()); err != nil {
+				return err
+			}
+		}
+		if len(dead) == 0 {
+			return nil
+		}
+		low = firstSeq(items)
+		n.records -= int64(len(dead))
+		n.bytes -= deadBytes
+		n.dead += int64(len(dead))
+		return o.putCounts(tx, n, o.seq, deadSeq)
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("submit: outbox: claim a batch: %w", err)
+	}
+	o.mu.Lock()
+	o.claimed = claimed
+	o.nextAt = nextAt
+	if len(dead) > 0 {
+		o.n.records, o.n.bytes, o.n.dead = n.records, n.bytes, n.dead
+		o.deadSeq, o.low = deadSeq, low
+	}
+	o.n.inflight += int64(len(b.seqs))
+	o.mu.Unlock()
+	if len(b.seqs) == 0 {
+		b = nil
+	}
+	return b, dead, nil
+}
+
+// firstSeq returns the lowest seq in items, 0 if empty.
+func firstSeq(items *bolt.Bucket) uint64 {
+	if k, _ := items.Cursor().First(); k != nil {
+		return binary.BigEndian.Uint64(k)
+	}
+	return 0
+}
+
+// load reads the records of a batch that was in flight at open.
+func (o *outbox) load(b *outBatch) (missing int, err error) {
+	seqs := b.seqs
+	b.seqs, b.offs, b.body = nil, nil, nil
+	err = o.db.View(func(tx *bolt.Tx) error {
+		items := tx.Bucket(bucketItems)
+		for _, s := range seqs {
+			v := items.Get(seqKey(s))
+			if len(v) < 8 {
+				missing++
+				continue
+			}
+			b.add(s, v[8:])
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("submit: outbox: load batch %s: %w", b.key, err)
+	}
+	b.loaded = true
+	return missing, nil
+}
+
+// complete removes a batch once a receipt (or a permanent failure)
+// covers it: records with no dead letter are deleted, the others move to
+// the dead letters, in one transaction with the batch entry.
+// dead is indexed like b.seqs; nil entries were delivered. The caller
+// calls released once its counters are updated.
+func (o *outbox) complete(b *outBatch, dead []*DeadLetter) error {
+	o.wmu.Lock()
+	defer o.wmu.Unlock()
+	o.mu.Lock()
+	n, deadSeq := o.n, o.deadSeq
+	o.mu.Unlock()
+	var low uint64
+	err := o.db.Update(func(tx *bolt.Tx) error {
+		items, deadB := tx.Bucket(bucketItems), tx.Bucket(bucketDead)
+		for i, s := range b.seqs {
+			k := seqKey(s)
+			v := items.Get(k)
+			if v == nil {
+				continue
+			}
+			if i < len(dead) && dead[i] != nil {
+				deadSeq++
+				if err := putDead(deadB, deadSeq, dead[i]); err != nil {
+					return err
+				}
+				n.dead++
+			}
+			n.records--
+			n.bytes -= int64(len(v) - 8)
+			n.inflight--
+			if err := items.Delete(k); err != nil {
+				return err
+			}
+		}
+		if err := tx.Bucket(bucketInflight).Delete(b.key[:]); err != nil {
+			return err
+		}
+		low = firstSeq(items)
+		return o.putCounts(tx, n, o.seq, deadSeq)
+	})
+	if err != nil {
+		return fmt.Errorf("submit: outbox: complete batch %s: %w", b.key, err)
+	}
+	o.mu.Lock()
+	o.n, o.deadSeq, o.low = n, deadSeq, low
+	o.mu.Unlock()
+	return nil
+}
+
+// split replaces b by two batches of its halves, with new keys, in one
+// transaction: the halves are other bodies, and the hub refuses a key
+// reused with another body.
+func (o *outbox) split(b *outBatch, now time.Time) (*outBatch, *outBatch, error) {
+	h := len(b.seqs) / 2
+	x, y := b.slice(0, h, now), b.slice(h, len(b.seqs), now)
+	o.wmu.Lock()
+	defer o.wmu.Unlock()
+	err := o.db.Update(func(tx *bolt.Tx) error {
+		in := tx.Bucket(bucketInflight)
+		if err := in.Delete(b.key[:]); err != nil {
+			return err
+		}
+		if err := in.Put(x.key[:], x.encode()); err != nil {
+			return err
+		}
+		return in.Put(y.key[:], y.encode())
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("submit: outbox: split batch %s: %w", b.key, err)
+	}
+	return x, y, nil
+}
+
+func putDead(b *bolt.Bucket, id uint64, dl *DeadLetter) error {
+	dl.ID = id
+	v, err := json.Marshal(dl)
+	if err != nil {
+		return err
+	}
+	return b.Put(seqKey(id), v)
+}
+
+// close stops the committer and closes the file. The caller has made
+// sure no enqueue is waiting.
+func (o *outbox) close() error {
+	var err error
+	o.closeOnce.Do(func() {
+		close(o.quit)
+		<-o.committerDone
+		o.wmu.Lock()
+		defer o.wmu.Unlock()
+		err = o.db.Close()
+	})
+	return err
+}
+
+var errBatchFormat = errors.New("submit: outbox: damaged batch entry")
+
+// encode writes the batch entry: format, flags, formed-at, and the
+// member seqs as deltas.
+func (b *outBatch) encode() []byte {
+	buf := make([]byte, 0, 2+2*binary.MaxVarintLen64+2*len(b.seqs))
+	flags := byte(0)
+	if b.gzip {
+		flags |= 1
+	}
+	buf = append(buf, 1, flags)
+	buf = binary.AppendVarint(buf, b.created.UnixNano())
+	buf = binary.AppendUvarint(buf, uint64(len(b.seqs)))
+	prev := uint64(0)
+	for _, s := range b.seqs {
+		buf = binary.AppendUvarint(buf, s-prev)
+		prev = s
+	}
+	return buf
+}
+
+func decodeOutBatch(k, v []byte) (*outBatch, error) {
+	if len(k) != 16 || len(v) < 2 || v[0] != 1 {
+		return nil, errBatchFormat
+	}
+	b := &outBatch{gzip: v[1]&1 != 0}
+	copy(b.key[:], k)
+	r := bytes.NewReader(v[2:])
+	created, err := binary.ReadVarint(r)
+	if err != nil {
+		return nil, errBatchFormat
+	}
+	b.created = time.Unix(0, created)
+	n, err := binary.ReadUvarint(r)
+	if err != nil || n == 0 || n > uint64(len(v)) {
+		return nil, errBatchFormat
+	}
+	prev := uint64(0)
+	for range n {
+		d, err := binary.ReadUvarint(r)
+		if err != nil || d == 0 {
+			return nil, errBatchFormat
+		}
+		prev += d
+		b.seqs = append(b.seqs, prev)
+	}
+	if r.Len() != 0 {
+		return nil, errBatchFormat
+	}
+	return b, nil
+}
