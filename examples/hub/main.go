@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -63,19 +64,26 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return usage("-data is required")
 	case *org == "":
 		return usage("-org is required")
-	case *upstream != "" || *tokenFile != "":
-		fmt.Fprintln(stderr, "hub: relay needs submit.Client (issue #5 client slice); run without -upstream until it lands")
-		return 2
+	case (*upstream == "") != (*tokenFile == ""):
+		return usage("-upstream and -token-file go together")
+	}
+	token := ""
+	if *tokenFile != "" {
+		b, err := os.ReadFile(*tokenFile)
+		if err != nil {
+			return usage(err.Error())
+		}
+		token = strings.TrimSpace(string(b))
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	if err := serve(*listen, *dirFile, *data, *org, *shutdown, stdout, log); err != nil {
+	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *shutdown, stdout, log); err != nil {
 		log.Error("hub stopped", "err", err)
 		return 1
 	}
 	return 0
 }
 
-func serve(listen, dirFile, data, org string, shutdownTimeout time.Duration, stdout io.Writer, log *slog.Logger) (err error) {
+func serve(listen, dirFile, data, org, upstream, token string, shutdownTimeout time.Duration, stdout io.Writer, log *slog.Logger) (err error) {
 	f, err := os.Open(dirFile)
 	if err != nil {
 		return err
@@ -98,7 +106,30 @@ func serve(listen, dirFile, data, org string, shutdownTimeout time.Duration, std
 		return err
 	}
 	defer func() { err = errors.Join(err, ledger.Close()) }()
-	h, err := submit.NewHandler(submit.HandlerConfig{Org: org, Directory: dir, Sink: store, Ledger: ledger, Logger: log})
+	var sink submit.Sink = store
+	if upstream != "" {
+		// Relay: keep every record here, forward it upward through a
+		// client whose outbox lives beside the store. Close, deferred
+		// after the server stops, sends what it can; the rest stays.
+		client, err := submit.NewClient(submit.ClientConfig{
+			Endpoint: upstream, Org: org, Token: token, Relay: true,
+			OutboxPath: filepath.Join(data, "outbox.db"), Logger: log,
+		})
+		if err != nil {
+			return err
+		}
+		defer func() {
+			cctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+			defer cancel()
+			if cerr := client.Close(cctx); cerr != nil {
+				log.Warn("upstream outbox not drained; it is sent at next start", "err", cerr)
+			}
+		}()
+		if sink, err = submit.NewRelay(store, client, org, nil); err != nil {
+			return err
+		}
+	}
+	h, err := submit.NewHandler(submit.HandlerConfig{Org: org, Directory: dir, Sink: sink, Ledger: ledger, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/sicollab/sicollab/schema"
 	"github.com/sicollab/sicollab/submit"
+	"github.com/sicollab/sicollab/submit/submittest"
 )
 
 const scheme = "../../collab/testdata/scheme.json"
@@ -33,7 +34,9 @@ func TestUsage(t *testing.T) {
 		{[]string{"-directory", scheme}, "-data is required"},
 		{[]string{"-directory", scheme, "-data", t.TempDir()}, "-org is required"},
 		{[]string{"-directory", scheme, "-data", t.TempDir(), "-org", "central-bank", "-upstream", "http://127.0.0.1:1"},
-			"relay needs submit.Client (issue #5 client slice)"},
+			"-upstream and -token-file go together"},
+		{[]string{"-directory", scheme, "-data", t.TempDir(), "-org", "central-bank", "-upstream", "http://127.0.0.1:1", "-token-file", "/nonexistent/token"},
+			"no such file"},
 		{[]string{"-nope"}, "flag provided but not defined"},
 	} {
 		var out, errOut bytes.Buffer
@@ -102,8 +105,14 @@ func TestBinary(t *testing.T) {
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 
+	// The hub relays to public security, a hub of its own in this test.
+	up := submittest.NewHub(t, submittest.WithDirectoryFile(scheme), submittest.WithOrg("public-security"))
+	tokenFile := filepath.Join(tmp, "token")
+	require.NoError(t, os.WriteFile(tokenFile, []byte(submittest.Token("central-bank")+"\n"), 0o600))
+
 	data := filepath.Join(tmp, "data")
-	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-directory", scheme, "-data", data, "-org", "central-bank")
+	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-directory", scheme, "-data", data, "-org", "central-bank",
+		"-upstream", up.URL, "-token-file", tokenFile)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	stderr := &syncBuffer{}
@@ -134,6 +143,8 @@ func TestBinary(t *testing.T) {
 	}
 	rc := postNDJSON(t, url, "leading-group", envLine(t, schema.KindRequirement, "leading-group", reqID, req))
 	require.Equal(t, 1, rc.Counts.Accepted, "%+v", rc.Results)
+	rc = postNDJSON(t, up.URL, "leading-group", envLine(t, schema.KindRequirement, "leading-group", reqID, req))
+	require.Equal(t, 1, rc.Counts.Accepted, "%+v", rc.Results)
 
 	payload, err := os.ReadFile("../../schema/testdata/finance.transaction/v1/valid/card_payment_merchant.json")
 	require.NoError(t, err)
@@ -158,6 +169,11 @@ func TestBinary(t *testing.T) {
 	got, err := store.Get(t.Context(), recID)
 	require.NoError(t, err)
 	require.Equal(t, "bank-north-01", got.Source)
+
+	// Relayed on the way: kept upstream with the hub's hop as the newest.
+	relayed, err := up.Store.Get(t.Context(), recID)
+	require.NoError(t, err, "stderr: %s", stderr.String())
+	require.Equal(t, "central-bank", relayed.Provenance[len(relayed.Provenance)-1].Org)
 }
 
 // syncBuffer is a bytes.Buffer safe for the command's writer and the

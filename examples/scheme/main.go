@@ -1,0 +1,232 @@
+// Command scheme runs the whole collaboration scheme in one process, on
+// loopback, with embedded stores in a temporary folder: the leading group
+// plans and assigns, social forces collect and submit through rate-limited
+// clients, ministries process, list, escalate and relay, public security
+// analyses, seconds an expert and applies, and feedback revises the plan
+// for a second round. It ends with a summary and the planted patterns
+// found against the ground truth.
+//
+//	go run ./examples/scheme [-records N] [-seed S] [-out DIR]
+package main
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/sicollab/sicollab/collab"
+	"github.com/sicollab/sicollab/schema"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("scheme", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	records := fs.Int("records", 20000, "synthetic records in the first round (the second has half)")
+	seed := fs.Uint64("seed", 1, "seed of the synthetic data")
+	days := fs.Int("days", 30, "days of data per round")
+	rate := fs.Float64("rate", 50000, "records per second each client may send")
+	out := fs.String("out", "", "keep the stores here and write report.json and report.html (default: a temporary folder, removed)")
+	verbose := fs.Bool("v", false, "log what the hubs and clients do")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *records < 1000 || *days < 21 {
+		fmt.Fprintln(stderr, "scheme: -records must be at least 1000 and -days at least 21 (the patterns need room)")
+		return 2
+	}
+	data := *out
+	if data == "" {
+		tmp, err := os.MkdirTemp("", "sicollab-scheme-")
+		if err != nil {
+			fmt.Fprintln(stderr, "scheme:", err)
+			return 1
+		}
+		defer os.RemoveAll(tmp)
+		data = tmp
+	} else if err := os.MkdirAll(data, 0o755); err != nil {
+		fmt.Fprintln(stderr, "scheme:", err)
+		return 1
+	}
+	log := slog.New(slog.DiscardHandler)
+	if *verbose {
+		log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	say := func(format string, a ...any) { fmt.Fprintf(stdout, "  "+format+"\n", a...) }
+	rep, err := demo(ctx, options{records: *records, seed: *seed, days: *days, rate: *rate, data: data, say: say}, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "scheme:", err)
+		return 1
+	}
+	summary(stdout, rep)
+	if *out != "" {
+		if err := writeReport(*out, rep); err != nil {
+			fmt.Fprintln(stderr, "scheme:", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "\nreport: %s, %s; stores kept in %s\n",
+			filepath.Join(*out, "report.json"), filepath.Join(*out, "report.html"), *out)
+	}
+	for _, r := range rep.Rounds {
+		for _, s := range r.Scores {
+			if s.Recall < 1 {
+				return 3 // a planted pattern was missed: CI fails on this
+			}
+		}
+	}
+	return 0
+}
+
+// report is everything the demo did, as summary and JSON.
+type report struct {
+	Started  time.Time             `json:"started"`
+	Took     string                `json:"took"`
+	Seed     uint64                `json:"seed"`
+	Orgs     map[string]string     `json:"orgs"` // id -> tier
+	Rounds   []*roundResult        `json:"rounds"`
+	Feedback schema.FeedbackReport `json:"feedback_report"`
+	Revision schema.Plan           `json:"plan_revision"`
+	Journal  map[string]int        `json:"journal"` // kind -> entries
+	Edges    []edge                `json:"interactions"`
+}
+
+// edge is how often one organization dealt with another in one
+// interaction of the scheme, as the journal recorded it.
+type edge struct {
+	From        string `json:"from"`
+	To          string `json:"to"`
+	Interaction int    `json:"interaction"`
+	Count       int    `json:"count"`
+}
+
+func demo(ctx context.Context, o options, log *slog.Logger) (*report, error) {
+	began := time.Now()
+	w, err := newWorld(o.data, o.rate, log)
+	if err != nil {
+		return nil, err
+	}
+	defer w.close(context.Background())
+	rep := &report{Started: began.UTC(), Seed: o.seed, Orgs: map[string]string{}, Journal: map[string]int{}}
+	for _, org := range w.dir.Orgs() {
+		rep.Orgs[org.ID] = org.Tier.String()
+	}
+	fmt.Fprintf(os.Stdout, "sicollab: the scheme in one process (%d organizations, %d hubs on loopback)\n", len(rep.Orgs), len(w.hubs))
+
+	start := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -o.days)
+	o.say("planning: requirement, macro plan, department plans, task to public security")
+	p, err := w.plan(ctx, start.AddDate(0, 0, -o.days), o.days)
+	if err != nil {
+		return nil, fmt.Errorf("planning: %w", err)
+	}
+	if err := w.moveTask(ctx, p, "issued", "accepted"); err != nil {
+		return nil, err
+	}
+	if err := w.moveTask(ctx, p, "accepted", "in_progress"); err != nil {
+		return nil, err
+	}
+	r1, err := w.round(ctx, o.records, 1, o.seed, start, o.days, p, nil, o.say)
+	if err != nil {
+		return nil, fmt.Errorf("round 1: %w", err)
+	}
+	rep.Rounds = append(rep.Rounds, r1)
+
+	o.say("feedback: monthly report and plan revision")
+	fb, revised, err := w.report(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("feedback: %w", err)
+	}
+	rep.Feedback, rep.Revision = fb, revised
+
+	r2, err := w.round(ctx, max(o.records/2, 1000), 2, o.seed+1, start.AddDate(0, 0, -o.days), o.days, p, r1.Truth, o.say)
+	if err != nil {
+		return nil, fmt.Errorf("round 2 under plan revision %d: %w", revised.Revision, err)
+	}
+	rep.Rounds = append(rep.Rounds, r2)
+	if err := w.moveTask(ctx, p, "in_progress", "done"); err != nil {
+		return nil, err
+	}
+	edges := map[edge]int{}
+	for e, err := range w.journal.Entries(ctx, 0) {
+		if err != nil {
+			return nil, err
+		}
+		rep.Journal[e.Kind]++
+		if e.Counterpart != "" && e.Interaction != collab.InteractionNone {
+			edges[edge{From: e.Org, To: e.Counterpart, Interaction: int(e.Interaction)}]++
+		}
+	}
+	for e, n := range edges {
+		e.Count = n
+		rep.Edges = append(rep.Edges, e)
+	}
+	slices.SortFunc(rep.Edges, func(a, b edge) int {
+		return cmp.Or(cmp.Compare(a.Interaction, b.Interaction), cmp.Compare(a.From, b.From), cmp.Compare(a.To, b.To))
+	})
+	rep.Took = time.Since(began).Round(time.Millisecond).String()
+	return rep, nil
+}
+
+func writeReport(dir string, rep *report) error {
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "report.json"), b, 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "report.html"), []byte(renderHTML(rep)), 0o644)
+}
+
+func summary(w io.Writer, rep *report) {
+	fmt.Fprintf(w, "\nsummary (took %s)\n", rep.Took)
+	for _, r := range rep.Rounds {
+		fmt.Fprintf(w, "\nround %d: %d records collected\n", r.Round, r.Records)
+		for name, c := range r.Pipeline {
+			fmt.Fprintf(w, "  %-14s collected %d, submitted %d, dropped %v\n", name, c.Collected, c.Delivered, c.Dropped)
+		}
+		fmt.Fprintln(w, "  submissions by organization (accepted / duplicate / rejected / retries):")
+		for _, org := range slices.Sorted(mapsKeys(r.Clients)) {
+			s := r.Clients[org]
+			fmt.Fprintf(w, "    %-24s %7d / %d / %d / %d\n", org, s.Delivered, s.Duplicate, s.Rejected, s.Retries)
+		}
+		fmt.Fprintln(w, "  records held by each hub:")
+		for _, org := range slices.Sorted(mapsKeys(r.Stored)) {
+			fmt.Fprintf(w, "    %-24s %7d\n", org, r.Stored[org])
+		}
+		fmt.Fprintln(w, "  products:")
+		for _, p := range r.Products {
+			fmt.Fprintf(w, "    %-24s %-28s %d entries\n", p.Producer, p.ListType, p.Entries)
+		}
+		fmt.Fprintf(w, "  escalations: %v\n", r.Escalations)
+		fmt.Fprintf(w, "  experts: %v\n", r.Experts)
+		fmt.Fprintln(w, "  planted patterns found (recall, precision):")
+		for _, s := range r.Scores {
+			fmt.Fprintf(w, "    %-22s planted %d, found %d, findings %d: recall %.2f, precision %.2f\n",
+				s.Pattern, s.Planted, s.Found, s.Findings, s.Recall, s.Precision)
+		}
+	}
+	fb := rep.Feedback
+	fmt.Fprintf(w, "\nfeedback: %s report of %s, %s to %s\n", fb.Type, fb.Reporter, fb.Period.From.Format(time.DateOnly), fb.Period.To.Format(time.DateOnly))
+	c := fb.Counts
+	fmt.Fprintf(w, "  records submitted %d (accepted %d, rejected %d, duplicate %d); products %d; escalations %d; actions %d; tasks done %d, late %d, failed %d; expert assignments %d\n",
+		c.RecordsSubmitted, c.RecordsAccepted, c.RecordsRejected, c.RecordsDuplicate, c.Products, c.Escalations, c.Actions, c.TasksDone, c.TasksLate, c.TasksFailed, c.ExpertAssignments)
+	for _, f := range fb.Findings {
+		fmt.Fprintf(w, "  finding: %s\n", f)
+	}
+	fmt.Fprintf(w, "  plan %s of %s revised to revision %d: %s\n", rep.Revision.Level, rep.Revision.Owner, rep.Revision.Revision, rep.Revision.RevisionReason)
+	fmt.Fprintf(w, "\njournal: %v\n", rep.Journal)
+}

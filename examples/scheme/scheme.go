@@ -1,0 +1,630 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/sicollab/sicollab/collab"
+	"github.com/sicollab/sicollab/examples/internal/synth"
+	"github.com/sicollab/sicollab/schema"
+	"github.com/sicollab/sicollab/stage"
+	"github.com/sicollab/sicollab/submit"
+)
+
+// options are the demo's flags.
+type options struct {
+	records int
+	seed    uint64
+	days    int
+	rate    float64
+	data    string
+	say     func(format string, args ...any)
+}
+
+// planning is what the leading group and the departments set up before
+// collection: the requirement, the macro plan, each department's plan and
+// the analysis task.
+type planning struct {
+	req   schema.Requirement
+	macro schema.Plan
+	plans map[string]schema.Plan // department -> its plan
+	task  schema.Task
+}
+
+// plan is the planning stage (study 4.2.1): the leading group issues an
+// early-warning requirement and a macro plan, each department derives its
+// plan, and the leading group assigns public security the analysis task.
+// Requirement and task travel down to every hub, which learns from them
+// which purposes are active.
+func (w *world) plan(ctx context.Context, start time.Time, days int) (*planning, error) {
+	lg := w.dir.LeadingGroup().ID
+	now := w.now().UTC().Truncate(time.Second)
+	var kinds, regions []string
+	sectors := map[string]bool{}
+	for _, o := range w.dir.Orgs() {
+		for _, k := range o.Submits {
+			if !collab.IsMessageKind(k) && !slices.Contains(kinds, k) {
+				kinds = append(kinds, k)
+			}
+		}
+		if !slices.Contains(regions, o.Region) {
+			regions = append(regions, o.Region)
+		}
+		for _, s := range o.Sectors {
+			sectors[string(s)] = true
+		}
+	}
+	slices.Sort(kinds)
+	slices.Sort(regions)
+	scope := schema.Scope{
+		Kinds: kinds, Sectors: slices.Sorted(mapsKeys(sectors)), Regions: regions,
+		Window: schema.Window{From: start, To: now.AddDate(0, 0, 60)},
+	}
+	p := &planning{plans: map[string]schema.Plan{}}
+	p.req = schema.Requirement{
+		ID: newID(), Type: schema.RequirementEarlyWarning, Title: "Early warning across sectors",
+		Description: "Standing early-warning collection from every sector of the scheme (synthetic demonstration).",
+		Issuer:      lg, IssuedAt: now, Scope: scope, Priority: schema.PriorityHigh,
+		LegalBasis: "synthetic demonstration basis", Status: schema.RequirementActive,
+	}
+	if err := collab.CheckRequirement(w.dir, p.req); err != nil {
+		return nil, err
+	}
+	p.macro = schema.Plan{
+		ID: newID(), Level: schema.PlanMacro, RequirementID: p.req.ID, Owner: lg, Revision: 1, RevisedAt: now,
+		Scope: scope, Objectives: []string{"Collect and link early-warning data from every sector"},
+	}
+	for _, k := range kinds {
+		p.macro.Collection = append(p.macro.Collection, schema.PlanCollectionItem{Kind: k, Frequency: schema.FrequencyRealTime})
+	}
+	if err := collab.CheckMacroPlan(w.dir, p.req, p.macro); err != nil {
+		return nil, err
+	}
+	entries := []func() (collab.Entry, error){
+		func() (collab.Entry, error) { return collab.RequirementEntry(p.req) },
+		func() (collab.Entry, error) { return collab.PlanEntry(p.macro) },
+	}
+	for _, d := range departments(w.dir) {
+		var dk []string
+		for _, k := range kinds {
+			if d.CanReceive(k) {
+				dk = append(dk, k)
+			}
+		}
+		child := p.macro
+		child.ID, child.Level, child.ParentID, child.Owner = newID(), schema.PlanDepartment, p.macro.ID, d.ID
+		child.Scope.Kinds = dk
+		child.Objectives = []string{"Process and analyse " + d.Name + "'s domain data"}
+		child.Collection = nil
+		for _, k := range dk {
+			child.Collection = append(child.Collection, schema.PlanCollectionItem{Kind: k, Frequency: schema.FrequencyDaily})
+		}
+		if err := collab.Derive(w.dir, p.macro, child); err != nil {
+			return nil, fmt.Errorf("derive the plan of %s: %w", d.ID, err)
+		}
+		p.plans[d.ID] = child
+		entries = append(entries, func() (collab.Entry, error) { return collab.PlanEntry(child) })
+	}
+	p.task = schema.Task{
+		ID: newID(), PlanID: p.macro.ID, RequirementID: p.req.ID, Issuer: lg, Assignee: []string{"public-security"},
+		Title: "Link cross-sector indicators", Instructions: "Link fund flows, travel, flagged accounts, precursor purchases and border crossings by subject; list what you find.",
+		Kinds:    []string{schema.KindFinanceTransaction, schema.KindTransportPassenger, schema.KindTelecomAccountReport, schema.KindCommerceHazmat, schema.KindCustomsEntryExit},
+		Priority: schema.PriorityHigh, IssuedAt: now, Deadline: now.AddDate(0, 0, 30),
+	}
+	if err := collab.AssignTask(w.dir, p.macro, p.task); err != nil {
+		return nil, err
+	}
+	entries = append(entries, func() (collab.Entry, error) { return collab.TaskEntry(p.task) })
+	for _, e := range entries {
+		if err := w.record(ctx, e); err != nil {
+			return nil, err
+		}
+	}
+	// Interaction 1: requirement and task down to every hub.
+	var hubs []string
+	for _, d := range departments(w.dir) {
+		hubs = append(hubs, d.ID)
+	}
+	for kind, payload := range map[string]any{schema.KindRequirement: p.req, schema.KindTask: p.task} {
+		env, err := w.message(lg, kind, schema.Purpose{RequirementID: p.req.ID}, payload)
+		if err != nil {
+			return nil, err
+		}
+		if err := w.send(ctx, lg, env, hubs...); err != nil {
+			return nil, err
+		}
+	}
+	if err := w.flush(ctx, func(o collab.Org) bool { return o.Tier == collab.LeadingGroup }); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (w *world) record(ctx context.Context, entry func() (collab.Entry, error)) error {
+	e, err := entry()
+	if err != nil {
+		return err
+	}
+	_, err = w.journal.Append(ctx, e)
+	return err
+}
+
+// roundResult is what one cycle of collection, processing, analysis and
+// application produced.
+type roundResult struct {
+	Round       int                           `json:"round"`
+	Records     int                           `json:"records"`
+	Pipeline    map[string]pipelineCounts     `json:"pipeline"` // by social force
+	Products    []productSummary              `json:"products"`
+	Escalations map[string]int                `json:"escalations"` // decision -> count
+	Experts     []string                      `json:"experts"`
+	Scores      []synth.Score                 `json:"scores"`
+	Truth       []synth.Truth                 `json:"-"`
+	Stored      map[string]int                `json:"stored"` // hub -> records in its store
+	Clients     map[string]submit.ClientStats `json:"clients"`
+}
+
+type pipelineCounts struct {
+	Collected uint64            `json:"collected"`
+	Delivered uint64            `json:"delivered"`
+	Dropped   map[string]uint64 `json:"dropped,omitempty"`
+}
+
+type productSummary struct {
+	Producer string          `json:"producer"`
+	ListType schema.ListType `json:"list_type"`
+	Entries  int             `json:"entries"`
+}
+
+// round runs one cycle over n synthetic records.
+// Analysis reads everything the hubs hold, so findings are scored
+// against the truth of this round and the rounds before (earlier).
+func (w *world) round(ctx context.Context, n, number int, seed uint64, start time.Time, days int, p *planning, earlier []synth.Truth, say func(string, ...any)) (*roundResult, error) {
+	res := &roundResult{Round: number, Pipeline: map[string]pipelineCounts{}, Escalations: map[string]int{}, Stored: map[string]int{}}
+	g, err := synth.New(synth.Config{Seed: seed, Start: start, Days: days, Purpose: schema.Purpose{RequirementID: p.req.ID}})
+	if err != nil {
+		return nil, err
+	}
+	records, truth, err := g.Scenario(n, synth.Patterns()...)
+	if err != nil {
+		return nil, err
+	}
+	res.Truth = truth
+
+	// Collection and processing at the social forces (4.2.2, 4.2.3), then
+	// submission upward (interaction 2).
+	say("round %d: collecting and submitting %d records (%d planted patterns)", number, n, len(truth))
+	st, err := w.collect(ctx, records)
+	if err != nil {
+		return nil, err
+	}
+	res.Records = int(st.Collected)
+	res.Pipeline["social forces"] = pipelineCounts{Collected: st.Collected, Delivered: st.Delivered, Dropped: st.Dropped()}
+	if err := w.flush(ctx, func(o collab.Org) bool { return o.Tier == collab.SocialForce }); err != nil {
+		return nil, err
+	}
+	say("round %d: ministries relaying upward", number)
+	if err := w.flush(ctx, func(o collab.Org) bool { return o.Tier == collab.GeneralBusinessDepartment }); err != nil {
+		return nil, err
+	}
+
+	// Analysis and application at the general business departments: domain
+	// lists, then handle here or escalate (4.2.4, 4.2.5; interaction 5).
+	gbdPatterns := map[string]synth.Pattern{
+		"central-bank": synth.PatternStructuring, "miit": synth.PatternPrecursor, "customs": synth.PatternEntryExit,
+	}
+	for _, org := range slices.Sorted(mapsKeys(gbdPatterns)) {
+		products, err := w.analyse(ctx, org, []synth.Pattern{gbdPatterns[org]}, p, start, days)
+		if err != nil {
+			return nil, err
+		}
+		for _, prod := range products {
+			res.Products = append(res.Products, productSummary{org, prod.ListType, len(prod.Entries)})
+			if err := w.escalate(ctx, org, prod, p, res); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := w.flush(ctx, func(o collab.Org) bool { return o.Tier == collab.GeneralBusinessDepartment }); err != nil {
+		return nil, err
+	}
+
+	// Analysis at public security: an expert first if the task needs one,
+	// then every pattern over every source.
+	say("round %d: public security analysing", number)
+	if err := w.second(ctx, p, res); err != nil {
+		return nil, err
+	}
+	products, err := w.analyse(ctx, "public-security", synth.Patterns(), p, start, days)
+	if err != nil {
+		return nil, err
+	}
+	var findings []synth.Finding
+	for _, prod := range products {
+		res.Products = append(res.Products, productSummary{"public-security", prod.ListType, len(prod.Entries)})
+		pattern := map[schema.ListType]synth.Pattern{
+			schema.ListAbnormalFinancialActivity: synth.PatternStructuring, schema.ListPassengerTrajectory: synth.PatternCoTravel,
+			schema.ListHazmatPurchases: synth.PatternPrecursor, schema.ListAbnormalEntryExit: synth.PatternEntryExit,
+		}[prod.ListType]
+		for _, e := range prod.Entries {
+			findings = append(findings, synth.Finding{Pattern: pattern, Subjects: []string{e.Subject.Pseudonym}})
+		}
+	}
+	res.Scores = synth.Evaluate(append(slices.Clone(earlier), truth...), findings)
+
+	// Application (4.2.5): public security first queries the products that
+	// exist, then acts on each entry.
+	if err := w.apply(ctx, p, res); err != nil {
+		return nil, err
+	}
+	for id, h := range w.hubs {
+		if n, err := h.store.Count(); err == nil {
+			res.Stored[id] = n
+		}
+	}
+	res.Clients = w.stats()
+	return res, nil
+}
+
+// collect is the collection and first processing of every collecting
+// organization, each in a pipeline of its own as in its own systems:
+// validate, drop duplicates, and submit to where the directory routes each
+// record (a ministry's own records enter its own hub). The synthetic
+// source is read once and dealt to the organizations through bounded
+// channels, so a slow one holds the others back rather than memory grow.
+func (w *world) collect(ctx context.Context, records iter.Seq[schema.Envelope]) (stage.Stats, error) {
+	v, err := schema.NewValidator()
+	if err != nil {
+		return stage.Stats{}, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	feeds := map[string]chan schema.Envelope{}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var total stage.Stats
+	var errs []error
+	start := func(org string) chan schema.Envelope {
+		ch := make(chan schema.Envelope, 256)
+		feeds[org] = ch
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, err := w.collectAt(ctx, org, v, ch)
+			mu.Lock()
+			defer mu.Unlock()
+			total.Collected += st.Collected
+			total.Delivered += st.Delivered
+			if total.Steps == nil {
+				total.Steps = st.Steps
+			} else {
+				for i := range st.Steps {
+					for r, n := range st.Steps[i].Dropped {
+						if total.Steps[i].Dropped == nil {
+							total.Steps[i].Dropped = map[string]uint64{}
+						}
+						total.Steps[i].Dropped[r] += n
+					}
+				}
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", org, err))
+				cancel()
+				for range ch { // let the dealer go on
+				}
+			}
+		}()
+		return ch
+	}
+	for env := range records {
+		ch, ok := feeds[env.Source]
+		if !ok {
+			ch = start(env.Source)
+		}
+		select {
+		case ch <- env:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	for _, ch := range feeds {
+		close(ch)
+	}
+	wg.Wait()
+	return total, errors.Join(append(errs, context.Cause(ctx))...)
+}
+
+// collectAt is one organization's pipeline.
+func (w *world) collectAt(ctx context.Context, org string, v *schema.Validator, in <-chan schema.Envelope) (stage.Stats, error) {
+	dedupe, err := stage.NewDedupe(stage.DedupeConfig{})
+	if err != nil {
+		return stage.Stats{}, err
+	}
+	gbd := isGBD(w.dir, org)
+	return stage.Run(ctx, stage.Config{
+		Collector: stage.CollectorFunc(func(ctx context.Context, emit func(schema.Envelope) error) error {
+			for env := range in {
+				if err := emit(env); err != nil {
+					return err
+				}
+			}
+			return nil
+		}),
+		Steps: []stage.Step{
+			{Name: "validate", Processor: stage.Validate(v), OnError: stage.PolicyDrop},
+			{Name: "dedupe", Processor: dedupe, Concurrency: 1},
+		},
+		Sink: stage.SinkFunc(func(ctx context.Context, env schema.Envelope) error {
+			next := []string{org} // a ministry's own records enter its own hub
+			if !gbd {
+				var err error
+				if next, err = w.dir.Route(org, env.Kind); err != nil {
+					return err
+				}
+			}
+			for _, to := range next {
+				c, err := w.client(org, to, gbd)
+				if err != nil {
+					return err
+				}
+				if err := c.Submit(ctx, env); err != nil {
+					return err
+				}
+			}
+			return nil
+		}),
+		// Concurrent Submits to one client share one outbox commit.
+		SinkConcurrency: 32,
+	})
+}
+
+func isGBD(dir *collab.Directory, org string) bool {
+	o, ok := dir.Org(org)
+	return ok && o.Tier == collab.GeneralBusinessDepartment
+}
+
+// analyse reads what org's hub holds through analysts for patterns, keeps
+// the products in org's catalog and, from a general business department,
+// sends them up to public security.
+func (w *world) analyse(ctx context.Context, org string, patterns []synth.Pattern, p *planning, start time.Time, days int) ([]schema.Product, error) {
+	h := w.hubs[org]
+	period := schema.Window{From: start, To: start.AddDate(0, 0, days+1)}
+	var analyzers []stage.Analyzer
+	for _, pat := range patterns {
+		analyzers = append(analyzers, newAnalyst(pat, org, schema.Purpose{RequirementID: p.req.ID}, period, w.now))
+	}
+	var mu sync.Mutex
+	var out []schema.Product
+	_, err := stage.Run(ctx, stage.Config{
+		Collector: stage.CollectorFunc(func(ctx context.Context, emit func(schema.Envelope) error) error {
+			return w.scan(ctx, h, emit)
+		}),
+		Sink:      stage.SinkFunc(func(context.Context, schema.Envelope) error { return nil }),
+		Analyzers: analyzers,
+		Products: stage.ProductSinkFunc(func(ctx context.Context, prod schema.Product) error {
+			if err := h.catalog.Put(ctx, prod); err != nil {
+				return err
+			}
+			if err := w.record(ctx, func() (collab.Entry, error) {
+				data, err := json.Marshal(prod)
+				return collab.Entry{At: prod.ProducedAt, Kind: schema.KindProduct, Org: org, Ref: prod.ID, Data: data}, err
+			}); err != nil {
+				return err
+			}
+			mu.Lock()
+			out = append(out, prod)
+			mu.Unlock()
+			if isGBD(w.dir, org) {
+				env, err := w.message(org, schema.KindProduct, schema.Purpose{RequirementID: p.req.ID}, prod)
+				if err != nil {
+					return err
+				}
+				return w.send(ctx, org, env, "public-security")
+			}
+			return nil
+		}),
+	})
+	slices.SortFunc(out, func(a, b schema.Product) int { return compareStrings(string(a.ListType), string(b.ListType)) })
+	return out, err
+}
+
+// scan emits every record a hub holds, kind by kind, a page at a time.
+func (w *world) scan(ctx context.Context, h *hub, emit func(schema.Envelope) error) error {
+	for _, k := range synth.Kinds() {
+		cursor := ""
+		for {
+			page, err := h.store.Scan(ctx, submit.ScanQuery{Kind: k, Limit: 1000, Cursor: cursor})
+			if err != nil {
+				return err
+			}
+			for _, env := range page.Records {
+				if err := emit(env); err != nil {
+					return err
+				}
+			}
+			if page.Next == "" {
+				break
+			}
+			cursor = page.Next
+		}
+	}
+	return nil
+}
+
+// escalate puts each entry of a general business department's list to the
+// department's escalation policy: handle here, or escalate to a
+// specialized department (interaction 5), which the escalation is sent to.
+func (w *world) escalate(ctx context.Context, org string, prod schema.Product, p *planning, res *roundResult) error {
+	esc, err := collab.NewEscalator(collab.EscalatorConfig{Directory: w.dir, Journal: w.journal, Now: w.now})
+	if err != nil {
+		return err
+	}
+	kinds := map[schema.ListType][]string{
+		schema.ListAbnormalFinancialActivity: {schema.KindFinanceTransaction},
+		schema.ListHazmatPurchases:           {schema.KindCommerceHazmat, schema.KindTelecomAccountReport},
+		schema.ListAbnormalEntryExit:         {schema.KindCustomsEntryExit},
+	}[prod.ListType]
+	for _, e := range prod.Entries {
+		d, err := esc.Decide(ctx, org, collab.Case{
+			Subjects: []schema.Subject{e.Subject}, EvidenceIDs: append([]string{prod.ID}, e.EvidenceIDs[:min(len(e.EvidenceIDs), 50)]...),
+			EvidenceKinds: append(kinds, schema.KindProduct), Score: e.Score, Reasons: e.Reasons, RequirementID: p.req.ID,
+		})
+		if err != nil {
+			return fmt.Errorf("%s decides on %s: %w", org, e.Subject.Pseudonym[:12], err)
+		}
+		res.Escalations[string(d.Decision)]++
+		env, err := w.message(org, schema.KindEscalation, schema.Purpose{RequirementID: p.req.ID}, d)
+		if err != nil {
+			return err
+		}
+		if err := w.send(ctx, org, env, d.To); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// second decides whether the analysis task needs an expert public security
+// lacks; if so it asks the general business departments (interaction 3),
+// takes their offers and assigns one.
+func (w *world) second(ctx context.Context, p *planning, res *roundResult) error {
+	need, err := collab.DefaultExpertPolicy().NeedsExpert(ctx, p.task, []schema.ExpertDomain{schema.ExpertDomainTransport, schema.ExpertDomainCustoms})
+	if err != nil || !need.Need {
+		return err
+	}
+	desk, err := collab.NewExpertDesk(collab.ExpertDeskConfig{Directory: w.dir, Journal: w.journal, Now: w.now})
+	if err != nil {
+		return err
+	}
+	now := w.now().UTC().Truncate(time.Second)
+	period := schema.Window{From: now, To: now.AddDate(0, 0, 14)}
+	req, to, err := desk.Request(ctx, "public-security", p.task, need.Domain, schema.ExpertSecondment, period)
+	if err != nil {
+		return err
+	}
+	for i, org := range to {
+		expert, err := expertSubject(org, i)
+		if err != nil {
+			return err
+		}
+		if err := desk.Offer(ctx, schema.ExpertOffer{
+			ID: newID(), RequestID: req.ID, OfferedBy: org, Domain: req.Domain, Expert: expert,
+			Available: period, Qualifications: []string{string(req.Domain) + " analysis"}, OfferedAt: now,
+		}); err != nil {
+			return err
+		}
+	}
+	assigned, err := desk.Assign(ctx, req.ID)
+	if err != nil {
+		return err
+	}
+	for _, a := range assigned {
+		res.Experts = append(res.Experts, fmt.Sprintf("%s expert from %s: %s", req.Domain, orDash(a.FromOrg), a.Outcome))
+	}
+	return nil
+}
+
+// expertSubject is the synthetic pseudonym of an organization's expert.
+func expertSubject(org string, i int) (schema.Subject, error) {
+	ps, err := schema.NewPseudonymizer(synth.DefaultKeyID, synth.DefaultKey())
+	if err != nil {
+		return schema.Subject{}, err
+	}
+	return ps.Pseudonym(schema.IDNationalID, fmt.Sprintf("SNEXPERT%04d", i))
+}
+
+// apply is public security's application stage: it queries the catalog
+// for existing products first, acts on every entry (an action in the
+// journal), and reports the task done.
+func (w *world) apply(ctx context.Context, p *planning, res *roundResult) error {
+	cat := w.hubs["public-security"].catalog
+	cursor := ""
+	for {
+		page, err := cat.Query(ctx, collab.ProductQuery{Producer: "public-security", Limit: 100, Cursor: cursor})
+		if err != nil {
+			return err
+		}
+		for _, prod := range page.Products {
+			for _, e := range prod.Entries {
+				data := fmt.Sprintf(`{"product":%q,"subject":%q,"action":"open_case"}`, prod.ID, e.Subject.Pseudonym)
+				if _, err := w.journal.Append(ctx, collab.Entry{
+					At: w.now().UTC(), Kind: collab.EntryAction, Org: "public-security", Ref: prod.ID, Data: []byte(data),
+				}); err != nil {
+					return err
+				}
+			}
+		}
+		if page.Next == "" {
+			break
+		}
+		cursor = page.Next
+	}
+	return nil
+}
+
+// report is the feedback stage (4.2.6): monthly reports from the journal,
+// and the plan revision they prompt.
+func (w *world) report(ctx context.Context, p *planning) (schema.FeedbackReport, schema.Plan, error) {
+	now := w.now().UTC()
+	rep, err := collab.MonthlyReport(ctx, w.journal, "public-security", now, now)
+	if err != nil {
+		return schema.FeedbackReport{}, schema.Plan{}, err
+	}
+	plan := p.plans["public-security"]
+	next, err := collab.ReviseFromFeedback(rep, plan, now.Add(time.Second))
+	revised := next.Plan
+	if errors.Is(err, collab.ErrNoRecommendation) {
+		revised, err = collab.Revise(w.dir, plan, p.macro.Scope, collab.PlanRevision{
+			At: now.Add(time.Second), Reason: "monthly review: " + firstOr(rep.Findings, "no finding"), FeedbackReportID: rep.ID,
+		})
+	}
+	if err != nil {
+		return rep, schema.Plan{}, err
+	}
+	if err := w.record(ctx, func() (collab.Entry, error) { return collab.PlanEntry(revised) }); err != nil {
+		return rep, schema.Plan{}, err
+	}
+	p.plans["public-security"] = revised
+	return rep, revised, nil
+}
+
+func firstOr(s []string, d string) string {
+	if len(s) > 0 {
+		return s[0]
+	}
+	return d
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// moveTask records public security moving its task on (interaction 1).
+func (w *world) moveTask(ctx context.Context, p *planning, from, to schema.TaskState) error {
+	s := schema.TaskStatus{TaskID: p.task.ID, State: to, PreviousState: from, By: "public-security", At: w.now().UTC()}
+	if err := collab.Transition(p.task, from, s); err != nil {
+		return err
+	}
+	return w.record(ctx, func() (collab.Entry, error) { return collab.TaskStatusEntry(s) })
+}
