@@ -1,0 +1,5 @@
+package submit
+
+// RaceEnabled tells the external test package's proofs whether the race
+// detector is on (it slows validation and the outbox tenfold).
+const RaceEnabled = clientRace

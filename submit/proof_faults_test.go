@@ -1,0 +1,228 @@
+package submit_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	mrand "math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sicollab/sicollab/submit"
+	"github.com/sicollab/sicollab/submit/submittest"
+)
+
+// Fault classes of faultHub.
+const (
+	faultNone  = "passed"
+	fault500   = "500"
+	fault503   = "503+Retry-After"
+	fault429   = "429+Retry-After"
+	faultStall = "stall"
+)
+
+// faultArrival is one POST as faultHub saw it.
+type faultArrival struct {
+	at       time.Time // arrival, body read
+	answered time.Time // the fault's answer flushed (or the stall ended)
+	records  int
+	key      string
+	class    string
+}
+
+// faultHub answers a share of the POSTs it gets itself, with a fault drawn
+// from a seeded generator, and passes the rest to the real hub. It keeps
+// every arrival. GET requests (limits, receipts) pass untouched.
+type faultHub struct {
+	next  http.Handler
+	share float64
+
+	mu       sync.Mutex
+	rng      *mrand.Rand
+	arrivals []faultArrival
+}
+
+func (h *faultHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || r.URL.Path != submit.PathSubmissions {
+		h.next.ServeHTTP(w, r)
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return
+	}
+	a := faultArrival{at: time.Now(), records: bytes.Count(body, []byte("\n")),
+		key: r.Header.Get(submit.HeaderIdempotencyKey), class: faultNone}
+	h.mu.Lock()
+	if h.rng.Float64() < h.share {
+		a.class = []string{fault500, fault503, fault429, faultStall}[h.rng.IntN(4)]
+	}
+	h.mu.Unlock()
+	problem := func(status int, typ string, retryAfter bool) {
+		if retryAfter {
+			w.Header().Set(submit.HeaderRetryAfter, "1")
+		}
+		w.Header().Set("Content-Type", submit.MediaProblem)
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(submit.Problem{Type: typ, Title: http.StatusText(status), Status: status, Detail: "injected fault"})
+		w.(http.Flusher).Flush()
+	}
+	switch a.class {
+	case fault500:
+		problem(http.StatusInternalServerError, "about:blank", false)
+	case fault503:
+		problem(http.StatusServiceUnavailable, submit.ProblemOverloaded, true)
+	case fault429:
+		problem(http.StatusTooManyRequests, submit.ProblemRateLimited, true)
+	case faultStall:
+		// Hold the request until the client gives up on it.
+		select {
+		case <-r.Context().Done():
+		case <-time.After(time.Minute):
+		}
+	default:
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		h.next.ServeHTTP(w, r)
+	}
+	a.answered = time.Now()
+	h.mu.Lock()
+	h.arrivals = append(h.arrivals, a)
+	h.mu.Unlock()
+}
+
+// Arrivals returns the POSTs in the order they arrived.
+func (h *faultHub) Arrivals() []faultArrival {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := append([]faultArrival(nil), h.arrivals...)
+	// Appended when answered; a stall is answered after the next request
+	// arrived. Sort by arrival.
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].at.Before(out[j-1].at); j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+// TestFaultsProof: a hub that answers 30% of submissions with 500, 503 or
+// 429 with Retry-After: 1, or a stall past the client's RequestTimeout,
+// and passes the rest to the real Handler. On real time, a client limited
+// to 2,000 records/s (burst 200) submits 3,000 records:
+//
+//   - everything is delivered: the store holds the 3,000 ids, each
+//     accepted once, and there are no dead letters;
+//   - the records arriving at the hub, faulted attempts included, never
+//     exceed the limit: in every interval between two arrivals, at most
+//     burst + rate x interval (plus 25 ms of rate for scheduling jitter
+//     between the client's limiter and the hub), and so in every sliding
+//     1 s window at most burst + rate;
+//   - after every 429 or 503 with Retry-After: 1, the client's next
+//     request arrives at least 1 s after the answer was sent.
+func TestFaultsProof(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short: runs on real time")
+	}
+	const (
+		m       = 3000
+		rate    = 2000
+		burst   = 200
+		timeout = 300 * time.Millisecond
+		jitter  = 25 * time.Millisecond
+	)
+	hub, req := proofHub(t)
+	fh := &faultHub{next: hub.Handler, share: 0.30, rng: mrand.New(mrand.NewPCG(5, 0xfa17))}
+	srv := httptest.NewServer(fh)
+	t.Cleanup(srv.Close)
+	c, err := submit.NewClient(submit.ClientConfig{
+		Endpoint: srv.URL, Org: submittest.Partner, Token: hub.Token(submittest.Partner),
+		OutboxPath:       t.TempDir() + "/outbox.db",
+		RecordsPerSecond: rate, RecordsBurst: burst, MaxBatchRecords: 50,
+		Linger: 5 * time.Millisecond, RequestTimeout: timeout,
+		Retry: submit.RetryPolicy{InitialInterval: 20 * time.Millisecond, MaxInterval: 200 * time.Millisecond},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(context.Background()) })
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	start := time.Now()
+	for i := 0; i < m; i += 500 {
+		if err := c.SubmitMany(ctx, proofEnvs(i, 500, submittest.Partner, req)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Flush(ctx); err != nil {
+		t.Fatalf("Flush: %v", err)
+	}
+	elapsed := time.Since(start)
+	st := c.Stats()
+	total := proofCheckStore(t, hub, submittest.Partner, m)
+	if st.DeadLetters != 0 || st.DeadLettered != 0 || st.Rejected != 0 {
+		t.Errorf("dead letters: %+v", st)
+	}
+	if got := st.Delivered + st.Duplicate; got != m {
+		t.Errorf("client counted %d delivered + %d duplicate, want %d", st.Delivered, st.Duplicate, m)
+	}
+
+	arr := fh.Arrivals()
+	classes := map[string]int{}
+	records := 0
+	for _, a := range arr {
+		classes[a.class]++
+		records += a.records
+	}
+	for _, cl := range []string{fault500, fault503, fault429, faultStall} {
+		if classes[cl] == 0 {
+			t.Errorf("no %s fault was injected: %v", cl, classes)
+		}
+	}
+
+	// Rate: every interval between two arrivals.
+	worst, worstWindow := 0.0, 0
+	for i := range arr {
+		sum, window := 0, 0
+		for j := i; j < len(arr); j++ {
+			sum += arr[j].records
+			d := arr[j].at.Sub(arr[i].at)
+			allowed := burst + rate*(d+jitter).Seconds()
+			if over := float64(sum) - allowed; over > 0 {
+				t.Errorf("arrivals %d..%d: %d records in %v, allowed %.0f", i, j, sum, d, allowed)
+			}
+			worst = max(worst, float64(sum)-(burst+rate*d.Seconds()))
+			if d < time.Second {
+				window = sum
+			}
+		}
+		worstWindow = max(worstWindow, window)
+	}
+	if worstWindow > burst+rate {
+		t.Errorf("%d records in a 1 s window, limit %d + burst %d", worstWindow, rate, burst)
+	}
+
+	// Retry-After: the next request after a 429 or 503.
+	minGap := time.Duration(1<<63 - 1)
+	throttled := 0
+	for i, a := range arr[:len(arr)-1] {
+		if a.class != fault429 && a.class != fault503 {
+			continue
+		}
+		throttled++
+		gap := arr[i+1].at.Sub(a.answered)
+		minGap = min(minGap, gap)
+		if gap < time.Second {
+			t.Errorf("arrival %d (%s) answered at %v; next request %v later, before Retry-After: 1",
+				i, a.class, a.answered.Sub(start), gap)
+		}
+	}
+	t.Logf("%d records delivered in %v through %d POSTs carrying %d records: %v; receipts %d accepted, %d duplicate; client retries %d",
+		m, elapsed.Round(time.Millisecond), len(arr), records, classes, total.Accepted, total.Duplicate, st.Retries)
+	t.Logf("rate: at most %d records in any 1 s window (limit %d/s, burst %d); worst excess over burst+rate*interval %.1f records; achieved %.0f records/s overall",
+		worstWindow, rate, burst, worst, float64(records)/arr[len(arr)-1].at.Sub(arr[0].at).Seconds())
+	t.Logf("Retry-After: %d throttling answers, the shortest wait before the next request %v", throttled, minGap.Round(time.Millisecond))
+}
