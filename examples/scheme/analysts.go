@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sicollab/sicollab/examples/internal/sector"
 	"github.com/sicollab/sicollab/examples/internal/synth"
 	"github.com/sicollab/sicollab/schema"
 	"github.com/sicollab/sicollab/stage"
@@ -158,7 +159,7 @@ func (a *analyst) Flush(_ context.Context, emit func(schema.Product) error) erro
 		return nil
 	}
 	p := schema.Product{
-		ID: newID(), ListType: a.listType, Frequency: schema.FrequencyDaily, Producer: a.producer,
+		ID: sector.NewID(), ListType: a.listType, Frequency: schema.FrequencyDaily, Producer: a.producer,
 		RequirementID: a.purpose.RequirementID, Period: a.period, ProducedAt: a.now().UTC(),
 		Entries: entries, Summary: fmt.Sprintf("%d subjects: %s", len(entries), a.pattern),
 	}

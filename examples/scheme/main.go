@@ -121,10 +121,10 @@ func demo(ctx context.Context, o options, log *slog.Logger) (*report, error) {
 	}
 	defer w.close(context.Background())
 	rep := &report{Started: began.UTC(), Seed: o.seed, Orgs: map[string]string{}, Journal: map[string]int{}}
-	for _, org := range w.dir.Orgs() {
+	for _, org := range w.Dir.Orgs() {
 		rep.Orgs[org.ID] = org.Tier.String()
 	}
-	fmt.Fprintf(os.Stdout, "sicollab: the scheme in one process (%d organizations, %d hubs on loopback)\n", len(rep.Orgs), len(w.hubs))
+	fmt.Fprintf(os.Stdout, "sicollab: the scheme in one process (%d organizations, %d hubs on loopback)\n", len(rep.Orgs), len(departments(w.Dir)))
 
 	start := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -o.days)
 	o.say("planning: requirement, macro plan, department plans, task to public security")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sicollab/sicollab/collab"
+	"github.com/sicollab/sicollab/examples/internal/sector"
 	"github.com/sicollab/sicollab/examples/internal/synth"
 	"github.com/sicollab/sicollab/schema"
 	"github.com/sicollab/sicollab/stage"
@@ -43,11 +44,11 @@ type planning struct {
 // Requirement and task travel down to every hub, which learns from them
 // which purposes are active.
 func (w *world) plan(ctx context.Context, start time.Time, days int) (*planning, error) {
-	lg := w.dir.LeadingGroup().ID
+	lg := w.Dir.LeadingGroup().ID
 	now := w.now().UTC().Truncate(time.Second)
 	var kinds, regions []string
 	sectors := map[string]bool{}
-	for _, o := range w.dir.Orgs() {
+	for _, o := range w.Dir.Orgs() {
 		for _, k := range o.Submits {
 			if !collab.IsMessageKind(k) && !slices.Contains(kinds, k) {
 				kinds = append(kinds, k)
@@ -68,29 +69,29 @@ func (w *world) plan(ctx context.Context, start time.Time, days int) (*planning,
 	}
 	p := &planning{plans: map[string]schema.Plan{}}
 	p.req = schema.Requirement{
-		ID: newID(), Type: schema.RequirementEarlyWarning, Title: "Early warning across sectors",
+		ID: sector.NewID(), Type: schema.RequirementEarlyWarning, Title: "Early warning across sectors",
 		Description: "Standing early-warning collection from every sector of the scheme (synthetic demonstration).",
 		Issuer:      lg, IssuedAt: now, Scope: scope, Priority: schema.PriorityHigh,
 		LegalBasis: "synthetic demonstration basis", Status: schema.RequirementActive,
 	}
-	if err := collab.CheckRequirement(w.dir, p.req); err != nil {
+	if err := collab.CheckRequirement(w.Dir, p.req); err != nil {
 		return nil, err
 	}
 	p.macro = schema.Plan{
-		ID: newID(), Level: schema.PlanMacro, RequirementID: p.req.ID, Owner: lg, Revision: 1, RevisedAt: now,
+		ID: sector.NewID(), Level: schema.PlanMacro, RequirementID: p.req.ID, Owner: lg, Revision: 1, RevisedAt: now,
 		Scope: scope, Objectives: []string{"Collect and link early-warning data from every sector"},
 	}
 	for _, k := range kinds {
 		p.macro.Collection = append(p.macro.Collection, schema.PlanCollectionItem{Kind: k, Frequency: schema.FrequencyRealTime})
 	}
-	if err := collab.CheckMacroPlan(w.dir, p.req, p.macro); err != nil {
+	if err := collab.CheckMacroPlan(w.Dir, p.req, p.macro); err != nil {
 		return nil, err
 	}
 	entries := []func() (collab.Entry, error){
 		func() (collab.Entry, error) { return collab.RequirementEntry(p.req) },
 		func() (collab.Entry, error) { return collab.PlanEntry(p.macro) },
 	}
-	for _, d := range departments(w.dir) {
+	for _, d := range departments(w.Dir) {
 		var dk []string
 		for _, k := range kinds {
 			if d.CanReceive(k) {
@@ -98,26 +99,26 @@ func (w *world) plan(ctx context.Context, start time.Time, days int) (*planning,
 			}
 		}
 		child := p.macro
-		child.ID, child.Level, child.ParentID, child.Owner = newID(), schema.PlanDepartment, p.macro.ID, d.ID
+		child.ID, child.Level, child.ParentID, child.Owner = sector.NewID(), schema.PlanDepartment, p.macro.ID, d.ID
 		child.Scope.Kinds = dk
 		child.Objectives = []string{"Process and analyse " + d.Name + "'s domain data"}
 		child.Collection = nil
 		for _, k := range dk {
 			child.Collection = append(child.Collection, schema.PlanCollectionItem{Kind: k, Frequency: schema.FrequencyDaily})
 		}
-		if err := collab.Derive(w.dir, p.macro, child); err != nil {
+		if err := collab.Derive(w.Dir, p.macro, child); err != nil {
 			return nil, fmt.Errorf("derive the plan of %s: %w", d.ID, err)
 		}
 		p.plans[d.ID] = child
 		entries = append(entries, func() (collab.Entry, error) { return collab.PlanEntry(child) })
 	}
 	p.task = schema.Task{
-		ID: newID(), PlanID: p.macro.ID, RequirementID: p.req.ID, Issuer: lg, Assignee: []string{"public-security"},
+		ID: sector.NewID(), PlanID: p.macro.ID, RequirementID: p.req.ID, Issuer: lg, Assignee: []string{"public-security"},
 		Title: "Link cross-sector indicators", Instructions: "Link fund flows, travel, flagged accounts, precursor purchases and border crossings by subject; list what you find.",
 		Kinds:    []string{schema.KindFinanceTransaction, schema.KindTransportPassenger, schema.KindTelecomAccountReport, schema.KindCommerceHazmat, schema.KindCustomsEntryExit},
 		Priority: schema.PriorityHigh, IssuedAt: now, Deadline: now.AddDate(0, 0, 30),
 	}
-	if err := collab.AssignTask(w.dir, p.macro, p.task); err != nil {
+	if err := collab.AssignTask(w.Dir, p.macro, p.task); err != nil {
 		return nil, err
 	}
 	entries = append(entries, func() (collab.Entry, error) { return collab.TaskEntry(p.task) })
@@ -128,19 +129,15 @@ func (w *world) plan(ctx context.Context, start time.Time, days int) (*planning,
 	}
 	// Interaction 1: requirement and task down to every hub.
 	var hubs []string
-	for _, d := range departments(w.dir) {
+	for _, d := range departments(w.Dir) {
 		hubs = append(hubs, d.ID)
 	}
 	for kind, payload := range map[string]any{schema.KindRequirement: p.req, schema.KindTask: p.task} {
-		env, err := w.message(lg, kind, schema.Purpose{RequirementID: p.req.ID}, payload)
-		if err != nil {
-			return nil, err
-		}
-		if err := w.send(ctx, lg, env, hubs...); err != nil {
+		if err := w.Post(ctx, lg, kind, schema.Purpose{RequirementID: p.req.ID}, payload, hubs...); err != nil {
 			return nil, err
 		}
 	}
-	if err := w.flush(ctx, func(o collab.Org) bool { return o.Tier == collab.LeadingGroup }); err != nil {
+	if err := w.flush(ctx, collab.LeadingGroup); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -206,11 +203,11 @@ func (w *world) round(ctx context.Context, n, number int, seed uint64, start tim
 	}
 	res.Records = int(st.Collected)
 	res.Pipeline["social forces"] = pipelineCounts{Collected: st.Collected, Delivered: st.Delivered, Dropped: st.Dropped()}
-	if err := w.flush(ctx, func(o collab.Org) bool { return o.Tier == collab.SocialForce }); err != nil {
+	if err := w.flush(ctx, collab.SocialForce); err != nil {
 		return nil, err
 	}
 	say("round %d: ministries relaying upward", number)
-	if err := w.flush(ctx, func(o collab.Org) bool { return o.Tier == collab.GeneralBusinessDepartment }); err != nil {
+	if err := w.flush(ctx, collab.GeneralBusinessDepartment); err != nil {
 		return nil, err
 	}
 
@@ -231,7 +228,7 @@ func (w *world) round(ctx context.Context, n, number int, seed uint64, start tim
 			}
 		}
 	}
-	if err := w.flush(ctx, func(o collab.Org) bool { return o.Tier == collab.GeneralBusinessDepartment }); err != nil {
+	if err := w.flush(ctx, collab.GeneralBusinessDepartment); err != nil {
 		return nil, err
 	}
 
@@ -263,9 +260,9 @@ func (w *world) round(ctx context.Context, n, number int, seed uint64, start tim
 	if err := w.apply(ctx, p, res); err != nil {
 		return nil, err
 	}
-	for id, h := range w.hubs {
-		if n, err := h.store.Count(); err == nil {
-			res.Stored[id] = n
+	for _, d := range departments(w.Dir) {
+		if n, err := w.hub(d.ID).Store.Count(); err == nil {
+			res.Stored[d.ID] = n
 		}
 	}
 	res.Clients = w.stats()
@@ -348,7 +345,7 @@ func (w *world) collectAt(ctx context.Context, org string, v *schema.Validator, 
 	if err != nil {
 		return stage.Stats{}, err
 	}
-	gbd := isGBD(w.dir, org)
+	gbd := isGBD(w.Dir, org)
 	return stage.Run(ctx, stage.Config{
 		Collector: stage.CollectorFunc(func(ctx context.Context, emit func(schema.Envelope) error) error {
 			for env := range in {
@@ -366,12 +363,12 @@ func (w *world) collectAt(ctx context.Context, org string, v *schema.Validator, 
 			next := []string{org} // a ministry's own records enter its own hub
 			if !gbd {
 				var err error
-				if next, err = w.dir.Route(org, env.Kind); err != nil {
+				if next, err = w.Dir.Route(org, env.Kind); err != nil {
 					return err
 				}
 			}
 			for _, to := range next {
-				c, err := w.client(org, to, gbd)
+				c, err := w.Client(org, to, gbd)
 				if err != nil {
 					return err
 				}
@@ -395,7 +392,7 @@ func isGBD(dir *collab.Directory, org string) bool {
 // the products in org's catalog and, from a general business department,
 // sends them up to public security.
 func (w *world) analyse(ctx context.Context, org string, patterns []synth.Pattern, p *planning, start time.Time, days int) ([]schema.Product, error) {
-	h := w.hubs[org]
+	h := w.hub(org)
 	period := schema.Window{From: start, To: start.AddDate(0, 0, days+1)}
 	var analyzers []stage.Analyzer
 	for _, pat := range patterns {
@@ -410,7 +407,7 @@ func (w *world) analyse(ctx context.Context, org string, patterns []synth.Patter
 		Sink:      stage.SinkFunc(func(context.Context, schema.Envelope) error { return nil }),
 		Analyzers: analyzers,
 		Products: stage.ProductSinkFunc(func(ctx context.Context, prod schema.Product) error {
-			if err := h.catalog.Put(ctx, prod); err != nil {
+			if err := h.Catalog.Put(ctx, prod); err != nil {
 				return err
 			}
 			if err := w.record(ctx, func() (collab.Entry, error) {
@@ -422,12 +419,8 @@ func (w *world) analyse(ctx context.Context, org string, patterns []synth.Patter
 			mu.Lock()
 			out = append(out, prod)
 			mu.Unlock()
-			if isGBD(w.dir, org) {
-				env, err := w.message(org, schema.KindProduct, schema.Purpose{RequirementID: p.req.ID}, prod)
-				if err != nil {
-					return err
-				}
-				return w.send(ctx, org, env, "public-security")
+			if isGBD(w.Dir, org) {
+				return w.Post(ctx, org, schema.KindProduct, schema.Purpose{RequirementID: p.req.ID}, prod, "public-security")
 			}
 			return nil
 		}),
@@ -437,23 +430,10 @@ func (w *world) analyse(ctx context.Context, org string, patterns []synth.Patter
 }
 
 // scan emits every record a hub holds, kind by kind, a page at a time.
-func (w *world) scan(ctx context.Context, h *hub, emit func(schema.Envelope) error) error {
+func (w *world) scan(ctx context.Context, h *sector.Hub, emit func(schema.Envelope) error) error {
 	for _, k := range synth.Kinds() {
-		cursor := ""
-		for {
-			page, err := h.store.Scan(ctx, submit.ScanQuery{Kind: k, Limit: 1000, Cursor: cursor})
-			if err != nil {
-				return err
-			}
-			for _, env := range page.Records {
-				if err := emit(env); err != nil {
-					return err
-				}
-			}
-			if page.Next == "" {
-				break
-			}
-			cursor = page.Next
+		if err := h.Scan(ctx, k, emit); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -463,7 +443,7 @@ func (w *world) scan(ctx context.Context, h *hub, emit func(schema.Envelope) err
 // department's escalation policy: handle here, or escalate to a
 // specialized department (interaction 5), which the escalation is sent to.
 func (w *world) escalate(ctx context.Context, org string, prod schema.Product, p *planning, res *roundResult) error {
-	esc, err := collab.NewEscalator(collab.EscalatorConfig{Directory: w.dir, Journal: w.journal, Now: w.now})
+	esc, err := collab.NewEscalator(collab.EscalatorConfig{Directory: w.Dir, Journal: w.journal, Now: w.now})
 	if err != nil {
 		return err
 	}
@@ -481,11 +461,7 @@ func (w *world) escalate(ctx context.Context, org string, prod schema.Product, p
 			return fmt.Errorf("%s decides on %s: %w", org, e.Subject.Pseudonym[:12], err)
 		}
 		res.Escalations[string(d.Decision)]++
-		env, err := w.message(org, schema.KindEscalation, schema.Purpose{RequirementID: p.req.ID}, d)
-		if err != nil {
-			return err
-		}
-		if err := w.send(ctx, org, env, d.To); err != nil {
+		if err := w.Post(ctx, org, schema.KindEscalation, schema.Purpose{RequirementID: p.req.ID}, d, d.To); err != nil {
 			return err
 		}
 	}
@@ -500,7 +476,7 @@ func (w *world) second(ctx context.Context, p *planning, res *roundResult) error
 	if err != nil || !need.Need {
 		return err
 	}
-	desk, err := collab.NewExpertDesk(collab.ExpertDeskConfig{Directory: w.dir, Journal: w.journal, Now: w.now})
+	desk, err := collab.NewExpertDesk(collab.ExpertDeskConfig{Directory: w.Dir, Journal: w.journal, Now: w.now})
 	if err != nil {
 		return err
 	}
@@ -516,7 +492,7 @@ func (w *world) second(ctx context.Context, p *planning, res *roundResult) error
 			return err
 		}
 		if err := desk.Offer(ctx, schema.ExpertOffer{
-			ID: newID(), RequestID: req.ID, OfferedBy: org, Domain: req.Domain, Expert: expert,
+			ID: sector.NewID(), RequestID: req.ID, OfferedBy: org, Domain: req.Domain, Expert: expert,
 			Available: period, Qualifications: []string{string(req.Domain) + " analysis"}, OfferedAt: now,
 		}); err != nil {
 			return err
@@ -545,7 +521,7 @@ func expertSubject(org string, i int) (schema.Subject, error) {
 // for existing products first, acts on every entry (an action in the
 // journal), and reports the task done.
 func (w *world) apply(ctx context.Context, p *planning, res *roundResult) error {
-	cat := w.hubs["public-security"].catalog
+	cat := w.hub("public-security").Catalog
 	cursor := ""
 	for {
 		page, err := cat.Query(ctx, collab.ProductQuery{Producer: "public-security", Limit: 100, Cursor: cursor})
@@ -582,7 +558,7 @@ func (w *world) report(ctx context.Context, p *planning) (schema.FeedbackReport,
 	next, err := collab.ReviseFromFeedback(rep, plan, now.Add(time.Second))
 	revised := next.Plan
 	if errors.Is(err, collab.ErrNoRecommendation) {
-		revised, err = collab.Revise(w.dir, plan, p.macro.Scope, collab.PlanRevision{
+		revised, err = collab.Revise(w.Dir, plan, p.macro.Scope, collab.PlanRevision{
 			At: now.Add(time.Second), Reason: "monthly review: " + firstOr(rep.Findings, "no finding"), FeedbackReportID: rep.ID,
 		})
 	}

@@ -1,0 +1,27 @@
+// Command carrier is a rail carrier's integration with the scheme: it
+// collects its passenger and freight manifests, processes them
+// (normalize, validate, drop the records its export repeats) and submits
+// them to the transport ministry through a rate-limited client with a
+// durable outbox.
+//
+//	go run ./examples/carrier [-hub URL -requirement ID] [-records N] [-seed S] [-data DIR]
+//
+// Without -hub it starts the transport ministry's hub in-process.
+package main
+
+import (
+	"github.com/sicollab/sicollab/examples/internal/sector"
+	"github.com/sicollab/sicollab/schema"
+)
+
+// carrier is a rail operator that carries both passengers and freight.
+// Its manifests are reported whole (no rules): the carrier does not judge
+// which trips matter; the transport ministry and the departments do.
+var carrier = sector.Force{
+	Org:   "rail-north-01",
+	Kinds: []string{schema.KindTransportPassenger, schema.KindTransportFreight},
+}
+
+var run = carrier.Main
+
+func main() { sector.Exit(run) }

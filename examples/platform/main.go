@@ -1,0 +1,48 @@
+// Command platform is a telecom platform's integration with the scheme:
+// it collects the accounts its moderation flagged and the hazardous
+// goods sold on its marketplace, processes them (normalize, validate,
+// drop repeated exports, assess) and submits them to the industry & IT
+// ministry through a rate-limited client with a durable outbox.
+// Flagged accounts travel with content digests, never the content.
+//
+//	go run ./examples/platform [-hub URL -requirement ID] [-records N] [-seed S] [-data DIR]
+//
+// Without -hub it starts the ministry's hub in-process on loopback.
+package main
+
+import (
+	"context"
+
+	"github.com/sicollab/sicollab/examples/internal/sector"
+	"github.com/sicollab/sicollab/schema"
+	"github.com/sicollab/sicollab/stage"
+)
+
+// platform reports every flagged account whose content concerns
+// terrorism, and every marketplace sale with a suspicion indicator;
+// moderation of other content and ordinary sales stay with the platform.
+var platform = sector.Force{
+	Org:       "platform-east-01",
+	Kinds:     []string{schema.KindTelecomAccountReport, schema.KindCommerceHazmat},
+	Rules:     []stage.Rule{stage.IndicatorRule(0.5), stage.RuleFunc(terroristContent)},
+	Threshold: 0.5,
+}
+
+var run = platform.Main
+
+func main() { sector.Exit(run) }
+
+// terroristContent scores a flagged account by what it was flagged for.
+func terroristContent(_ context.Context, env schema.Envelope) (float64, string, error) {
+	if env.Kind != schema.KindTelecomAccountReport {
+		return 0, "", nil
+	}
+	var r schema.AccountReport
+	if err := env.DecodePayload(&r); err != nil {
+		return 0, "", err
+	}
+	if r.Category == schema.AccountOtherCategory {
+		return 0, "", nil
+	}
+	return 0.9, "flagged for " + string(r.Category), nil
+}
