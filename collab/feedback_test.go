@@ -542,3 +542,21 @@ func TestReviseNeverWidens(t *testing.T) {
 	_, err = collab.ReviseFromFeedback(schema.FeedbackReport{Recommendations: recs[:1]}, plan, plan.RevisedAt)
 	assert.ErrorContains(t, err, "is not after its revision 3")
 }
+
+// TestProductEntryCounts: a product journaled with ProductEntry counts in
+// its producer's report.
+func TestProductEntryCounts(t *testing.T) {
+	j := collab.NewMemJournal()
+	p := schema.Product{ID: catID(0x700001), ListType: schema.ListHazmatPurchases, Frequency: schema.FrequencyDaily,
+		Producer: "miit", RequirementID: catID(1), Period: schema.Window{From: day(time.March, 1), To: day(time.March, 2)},
+		ProducedAt: day(time.March, 3)}
+	e, err := collab.ProductEntry(p)
+	require.NoError(t, err)
+	assert.Equal(t, schema.KindProduct, e.Kind)
+	assert.Equal(t, "miit", e.Org)
+	_, err = j.Append(t.Context(), e)
+	require.NoError(t, err)
+	rep, err := collab.MonthlyReport(t.Context(), j, "miit", day(time.March, 10), day(time.April, 10))
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Counts.Products)
+}

@@ -16,7 +16,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -278,12 +277,12 @@ func analyse(ctx context.Context, s *sector.Scheme, hub *sector.Hub, task schema
 			if err := hub.Catalog.Put(ctx, p); err != nil {
 				return err
 			}
-			data, err := json.Marshal(p)
+			entry, err := collab.ProductEntry(p)
 			if err != nil {
 				return err
 			}
 			products = append(products, p)
-			_, err = s.Journal.Append(ctx, collab.Entry{At: p.ProducedAt, Kind: schema.KindProduct, Org: hub.Org, Ref: p.ID, Data: data})
+			_, err = s.Journal.Append(ctx, entry)
 			return err
 		}),
 	})

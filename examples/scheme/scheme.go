@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -410,10 +409,7 @@ func (w *world) analyse(ctx context.Context, org string, patterns []synth.Patter
 			if err := h.Catalog.Put(ctx, prod); err != nil {
 				return err
 			}
-			if err := w.record(ctx, func() (collab.Entry, error) {
-				data, err := json.Marshal(prod)
-				return collab.Entry{At: prod.ProducedAt, Kind: schema.KindProduct, Org: org, Ref: prod.ID, Data: data}, err
-			}); err != nil {
+			if err := w.record(ctx, func() (collab.Entry, error) { return collab.ProductEntry(prod) }); err != nil {
 				return err
 			}
 			mu.Lock()

@@ -2,7 +2,6 @@ package sector
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -289,11 +288,11 @@ func (m *Ministry) publish(ctx context.Context, p schema.Product) error {
 	if err := m.Hub.Catalog.Put(ctx, p); err != nil {
 		return err
 	}
-	data, err := json.Marshal(p)
+	entry, err := collab.ProductEntry(p)
 	if err != nil {
 		return err
 	}
-	if _, err := m.s.Journal.Append(ctx, collab.Entry{At: p.ProducedAt, Kind: schema.KindProduct, Org: m.Org, Ref: p.ID, Data: data}); err != nil {
+	if _, err := m.s.Journal.Append(ctx, entry); err != nil {
 		return err
 	}
 	purpose := schema.Purpose{RequirementID: m.req.ID}
