@@ -113,6 +113,12 @@ func inlineNode(n any, local, common map[string]any, depth int) (any, error) {
 			out["format"] = integerFormat
 		}
 		for k, c := range t {
+			if k == "anyOf" {
+				if sets, ok := anyRequiredSets(c); ok {
+					out[anyRequiredKeyword] = sets // see anyrequired.go
+					continue
+				}
+			}
 			if k == "const" || k == "enum" || k == "examples" || k == "default" {
 				out[k] = c // values, not schemas
 				continue

@@ -90,6 +90,9 @@ func compileAll(inline bool) (*registry, error) {
 	c.Draft = jsonschema.Draft2020
 	c.AssertFormat = true
 	c.Formats[integerFormat] = isPlainInteger
+	if inline {
+		registerAnyRequired(c)
+	}
 	c.LoadURL = func(s string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("schema: refusing to load %q: only embedded schemas are used", s)
 	}
