@@ -68,6 +68,7 @@ func inlineFile(raw []byte, dir string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	gatherAllLeaves(out) // see leaves.go
 	return json.Marshal(out)
 }
 

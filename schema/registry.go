@@ -92,6 +92,7 @@ func compileAll(inline bool) (*registry, error) {
 	c.Formats[integerFormat] = isPlainInteger
 	if inline {
 		registerAnyRequired(c)
+		registerLeaves(c)
 	}
 	c.LoadURL = func(s string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("schema: refusing to load %q: only embedded schemas are used", s)

@@ -94,33 +94,44 @@ func (v *Validator) Validate(raw []byte) (Envelope, error) {
 		}
 	}
 	m := doc.(map[string]any) // the envelope schema requires an object
-	kind := m["kind"].(string)
-	version := intOf(m["schema_version"])
-	s, err := v.payloadSchema(kind, version)
-	if err != nil {
+	if err := v.checkPayload(m); err != nil {
 		return Envelope{}, err
 	}
-	payload := m["payload"]
-	if err := s.Validate(payload); err != nil {
-		return Envelope{}, schemaError(err, payload, "/payload", kind, version)
+	env, err := envelopeFrom(m, raw[p.payloadStart:p.payloadEnd])
+	if err != nil {
+		return Envelope{}, &ValidationError{Kind: env.Kind, Version: env.SchemaVersion, Offset: -1, cause: ErrInvalid, Violations: []Violation{{
+			Keyword: "format", Message: err.Error(),
+		}}}
 	}
-	handling := Handling(m["handling"].(string))
+	return env, nil
+}
+
+// checkPayload validates the payload of m, an envelope the envelope
+// schema accepted, against the schema of its kind and version, and its
+// handling label against the clear identities it holds.
+func (v *Validator) checkPayload(m map[string]any) error {
+	return v.checkPayloadOf(m["kind"].(string), intOf(m["schema_version"]), Handling(m["handling"].(string)), m["payload"])
+}
+
+// checkPayloadOf is checkPayload on the envelope's values.
+func (v *Validator) checkPayloadOf(kind string, version int, handling Handling, payload any) error {
+	s, err := v.payloadSchema(kind, version)
+	if err != nil {
+		return err
+	}
+	if err := s.Validate(payload); err != nil {
+		return schemaError(err, payload, "/payload", kind, version)
+	}
 	if !handling.AllowsIdentity() {
 		var vs []Violation
 		var path [16]string
 		findIdentity(payload, append(path[:0], "payload"), handling, &vs)
 		if len(vs) > 0 {
 			sort.Slice(vs, func(i, j int) bool { return vs[i].Pointer < vs[j].Pointer })
-			return Envelope{}, &ValidationError{Kind: kind, Version: version, Violations: vs, Offset: -1, cause: ErrInvalid}
+			return &ValidationError{Kind: kind, Version: version, Violations: vs, Offset: -1, cause: ErrInvalid}
 		}
 	}
-	env, err := envelopeFrom(m, raw[p.payloadStart:p.payloadEnd])
-	if err != nil {
-		return Envelope{}, &ValidationError{Kind: kind, Version: version, Offset: -1, cause: ErrInvalid, Violations: []Violation{{
-			Keyword: "format", Message: err.Error(),
-		}}}
-	}
-	return env, nil
+	return nil
 }
 
 // ValidatePayload checks payload, the JSON of one record of kind at

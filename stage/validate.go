@@ -2,7 +2,6 @@ package stage
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -30,11 +29,7 @@ func Validate(v *schema.Validator) Processor {
 				return fmt.Errorf("stage: validate: %w", err)
 			}
 		}
-		raw, err := json.Marshal(env)
-		if err != nil {
-			return fmt.Errorf("%w: %s %s: encode: %w", ErrInvalid, env.Kind, env.ID, err)
-		}
-		if _, err := val.Validate(raw); err != nil {
+		if err := val.ValidateEnvelope(env); err != nil {
 			return fmt.Errorf("%w: %s %s: %w", ErrInvalid, env.Kind, env.ID, err)
 		}
 		emit(env)

@@ -1,0 +1,170 @@
+package schema
+
+import (
+	"encoding/json"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// ValidateEnvelope checks env as Validate checks its JSON encoding
+// (json.Marshal(env)) and reports the same violations, without encoding
+// the envelope: only the payload is parsed, and the envelope's fields are
+// checked as the values they are. Use it where envelopes are already Go
+// values (a processing pipeline); use Validate on bytes from outside.
+//
+// Two things differ from Validate on the encoding: the size limit applies
+// to the payload alone, and a syntax error in the payload has its offset
+// counted from the start of the payload. A payload that is not valid JSON
+// fails with ErrSyntax where json.Marshal would have failed.
+func (v *Validator) ValidateEnvelope(env Envelope) error {
+	if !validUTF8(env) {
+		// json.Marshal replaces invalid bytes; let it, and check what
+		// it wrote, rather than imitate it.
+		raw, err := json.Marshal(env)
+		if err != nil {
+			return &ValidationError{Kind: env.Kind, Version: env.SchemaVersion, Offset: -1, cause: ErrSyntax, Violations: []Violation{{
+				Pointer: "/payload", Keyword: "syntax", Message: err.Error(),
+			}}}
+		}
+		_, err = v.Validate(raw)
+		return err
+	}
+	var payload any
+	if len(env.Payload) > 0 {
+		// The payload sits one level inside the envelope.
+		vv := *v
+		vv.maxDepth = max(v.maxDepth-1, 0)
+		doc, _, verr := vv.parse(env.Payload)
+		if verr != nil {
+			for i := range verr.Violations {
+				verr.Violations[i].Pointer = "/payload" + verr.Violations[i].Pointer
+			}
+			return verr
+		}
+		payload = doc
+	}
+	if _, isObject := payload.(map[string]any); isObject && envelopeStructOK(&env) {
+		return v.checkPayloadOf(env.Kind, env.SchemaVersion, env.Handling, payload)
+	}
+	m, terr := envelopeMap(env, payload)
+	if terr != nil {
+		return &ValidationError{Kind: env.Kind, Version: env.SchemaVersion, Offset: -1, cause: ErrInvalid, Violations: []Violation{{
+			Pointer: terr.pointer, Keyword: "format", Message: terr.msg,
+		}}}
+	}
+	if !envelopeOK(m) {
+		if err := v.reg.envelope.Validate(m); err != nil {
+			return schemaError(err, m, "", "", 0)
+		}
+	}
+	return v.checkPayload(m)
+}
+
+func validUTF8(env Envelope) bool {
+	ok := utf8.ValidString(env.ID) && utf8.ValidString(env.Kind) && utf8.ValidString(env.Source) &&
+		utf8.ValidString(env.LegalBasis) && utf8.ValidString(string(env.Handling)) &&
+		utf8.ValidString(env.Purpose.RequirementID) && utf8.ValidString(env.Purpose.TaskID)
+	for _, h := range env.Provenance {
+		ok = ok && utf8.ValidString(h.Org) && utf8.ValidString(string(h.Stage)) && utf8.ValidString(h.Digest)
+	}
+	return ok
+}
+
+// envelopeStructOK is envelopeOK on the Go envelope: true only when its
+// encoding certainly satisfies the envelope schema (the payload aside).
+// Building the document for the schema costs more than the rest of the
+// check, so the common case does without it.
+func envelopeStructOK(env *Envelope) bool {
+	if !isUUID7(env.ID) || !isKind(env.Kind) || env.SchemaVersion < 1 || env.SchemaVersion > 1000 ||
+		!isOrgID(env.Source) || !plainUTC(env.CollectedAt) || !plainUTC(env.RetainUntil) {
+		return false
+	}
+	if p := env.Purpose; p.RequirementID == "" && p.TaskID == "" ||
+		p.RequirementID != "" && !isUUID7(p.RequirementID) || p.TaskID != "" && !isUUID7(p.TaskID) {
+		return false
+	}
+	if env.LegalBasis == "" || utf8.RuneCountInString(env.LegalBasis) > 256 {
+		return false
+	}
+	switch env.Handling {
+	case HandlingClear, HandlingGreen, HandlingAmber, HandlingAmberStrict, HandlingRed:
+	default:
+		return false
+	}
+	if len(env.Provenance) > 32 {
+		return false
+	}
+	for _, h := range env.Provenance {
+		if !isOrgID(h.Org) || !plainUTC(h.At) {
+			return false
+		}
+		switch h.Stage {
+		case StagePlanning, StageCollection, StageProcessing, StageAnalysis, StageApplication, StageFeedback:
+		default:
+			return false
+		}
+		if d := h.Digest; len(d) != len("sha-256:")+64 || d[:8] != "sha-256:" || !isLowerHex(d[8:]) {
+			return false
+		}
+	}
+	return true
+}
+
+// plainUTC tells whether t encodes as YYYY-MM-DDTHH:MM:SSZ, the form
+// isUTCTime accepts.
+func plainUTC(t time.Time) bool {
+	_, off := t.Zone()
+	y := t.Year()
+	return off == 0 && t.Nanosecond() == 0 && y >= 0 && y <= 9999
+}
+
+// timeError is a time json.Marshal refuses to encode.
+type timeError struct{ pointer, msg string }
+
+// envelopeMap returns the document json.Marshal(env) would encode, with
+// payload as its payload, in the form the parser produces.
+func envelopeMap(env Envelope, payload any) (map[string]any, *timeError) {
+	var terr *timeError
+	tm := func(ptr string, t time.Time) any {
+		// time.Time.MarshalJSON: RFC 3339 with nanoseconds, in t's own
+		// offset, and an error outside years 0-9999.
+		if y := t.Year(); y < 0 || y > 9999 {
+			if terr == nil {
+				terr = &timeError{ptr, "year " + strconv.Itoa(y) + " is outside 0-9999 and has no RFC 3339 form"}
+			}
+			return ""
+		}
+		return t.Format(time.RFC3339Nano)
+	}
+	purpose := make(map[string]any, 2)
+	if env.Purpose.RequirementID != "" {
+		purpose["requirement_id"] = env.Purpose.RequirementID
+	}
+	if env.Purpose.TaskID != "" {
+		purpose["task_id"] = env.Purpose.TaskID
+	}
+	m := map[string]any{
+		"id":             env.ID,
+		"kind":           env.Kind,
+		"schema_version": json.Number(strconv.Itoa(env.SchemaVersion)),
+		"source":         env.Source,
+		"collected_at":   tm("/collected_at", env.CollectedAt),
+		"purpose":        purpose,
+		"legal_basis":    env.LegalBasis,
+		"handling":       string(env.Handling),
+		"retain_until":   tm("/retain_until", env.RetainUntil),
+		"payload":        payload,
+	}
+	if len(env.Provenance) > 0 {
+		hops := make([]any, len(env.Provenance))
+		for i, h := range env.Provenance {
+			hops[i] = map[string]any{
+				"org": h.Org, "stage": string(h.Stage),
+				"at": tm("/provenance/"+strconv.Itoa(i)+"/at", h.At), "digest": h.Digest,
+			}
+		}
+		m["provenance"] = hops
+	}
+	return m, terr
+}
