@@ -12,6 +12,8 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptrace"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -86,7 +88,9 @@ func (b *outBatch) encodeWire(gw *gzip.Writer) {
 	b.digest = "sha-256=:" + base64.StdEncoding.EncodeToString(sum[:]) + ":"
 }
 
-// sender is the one goroutine that forms, sends and settles batches.
+// sender is a goroutine that forms, sends and settles batches, one at a
+// time; the client runs MaxInFlightBatches of them over the same outbox, whose
+// claims are disjoint.
 type sender struct {
 	c          *Client
 	queue      []*outBatch // batches persisted in flight, oldest first
@@ -99,7 +103,6 @@ type sender struct {
 
 func (s *sender) run() {
 	c := s.c
-	defer close(c.senderDone)
 	gw, _ := gzip.NewWriterLevel(io.Discard, gzipLevel)
 	s.gw = gw
 	s.rnd = rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x5eed))
@@ -110,11 +113,11 @@ func (s *sender) run() {
 		draining := isClosed(c.closing)
 		if err := c.st.credentialsErr(); err != nil {
 			if draining {
-				c.drainErr = err
+				c.stopDraining(err)
 				return
 			}
 			select {
-			case <-c.resume:
+			case <-c.resumed():
 			case <-c.closing:
 			case <-c.runCtx.Done():
 			}
@@ -123,7 +126,7 @@ func (s *sender) run() {
 		if !s.haveLimits {
 			if err := s.fetchLimits(); err != nil {
 				if draining {
-					c.drainErr = err
+					c.stopDraining(err)
 					return
 				}
 				s.limitTries++
@@ -147,7 +150,7 @@ func (s *sender) run() {
 		}
 		if err := s.deliver(s.queue[0], draining); err != nil {
 			if draining || isClosed(c.closing) {
-				c.drainErr = err
+				c.stopDraining(err)
 				return
 			}
 		}
@@ -210,6 +213,9 @@ func (s *sender) nextBatch(draining bool) (b *outBatch, done bool) {
 	}
 	if len(dead) > 0 {
 		c.ob.released()
+	}
+	if more, _, _ := c.ob.pending(); more > 0 {
+		c.signal() // another sender may take the next batch
 	}
 	return b, false
 }
@@ -283,11 +289,12 @@ func (s *sender) deliver(b *outBatch, draining bool) error {
 	}
 	for {
 		b.encodeWire(s.gw)
-		if err := s.takeRate(b); err != nil {
+		release, err := s.admit(b)
+		if err != nil {
 			return err
 		}
 		c.st.batches.Add(1)
-		rc, err := s.post(b)
+		rc, err := s.post(b, release)
 		if err == nil {
 			return s.settleReceipt(b, rc)
 		}
@@ -314,6 +321,9 @@ func (s *sender) deliver(b *outBatch, draining bool) error {
 			return s.settleRejected(b, se)
 		}
 		// Retryable: transport, timeout, 5xx, 429.
+		if se.retryAfter > 0 {
+			c.holdFor(now.Add(se.retryAfter))
+		}
 		b.attempts++
 		if draining {
 			return err
@@ -473,10 +483,16 @@ func (s *sender) setAuth(req *http.Request) {
 }
 
 // post sends b once.
-func (s *sender) post(b *outBatch) (*Receipt, error) {
+func (s *sender) post(b *outBatch, release func()) (*Receipt, error) {
 	c := s.c
+	// release (admit's gate) once the request is under way: its headers
+	// written, or it failed before.
+	var once sync.Once
+	done := func() { once.Do(release) }
+	defer done()
 	ctx, cancel := context.WithTimeout(c.runCtx, c.cfg.RequestTimeout)
 	defer cancel()
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteHeaders: done})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint+PathSubmissions, bytes.NewReader(b.wire))
 	if err != nil {
 		return nil, &sendError{class: classPermanent, cause: CauseBadRequest, err: err}

@@ -146,6 +146,13 @@ type ClientConfig struct {
 	// compression (1 MiB); the hub's declared MaxBodyBytes and
 	// MaxDecompressedBytes and the bytes burst cap it further.
 	MaxBatchBytes int
+	// MaxInFlightBatches is how many batches may be sent at once (2). While the
+	// hub validates and stores one batch, the next is on its way, so
+	// neither side waits for the other's disk. Batches may then be
+	// delivered out of the order their records were queued in; 1 keeps
+	// that order. Each batch still has its own durable key, and the rate
+	// limits count all of them together.
+	MaxInFlightBatches int
 	// Linger is how long a batch that is not full waits for more records
 	// (200ms). Flush and Close do not wait it.
 	Linger time.Duration
@@ -193,17 +200,21 @@ type ClientConfig struct {
 	NewTimer func(d time.Duration) (<-chan time.Time, func() bool)
 }
 
+// MaxInFlightBatchesLimit is the largest ClientConfig.MaxInFlight.
+const MaxInFlightBatchesLimit = 64
+
 // Defaults of ClientConfig.
 const (
-	DefaultMaxBatchRecords  = 500
-	DefaultMaxBatchBytes    = 1 << 20
-	DefaultLinger           = 200 * time.Millisecond
-	DefaultRequestTimeout   = 30 * time.Second
-	DefaultMaxOutboxRecords = 4_000_000
-	DefaultMaxOutboxBytes   = 4 << 30
-	DefaultInitialInterval  = 500 * time.Millisecond
-	DefaultMaxInterval      = 30 * time.Second
-	DefaultMultiplier       = 2.0
+	DefaultMaxBatchRecords    = 500
+	DefaultMaxBatchBytes      = 1 << 20
+	DefaultLinger             = 200 * time.Millisecond
+	DefaultMaxInFlightBatches = 2
+	DefaultRequestTimeout     = 30 * time.Second
+	DefaultMaxOutboxRecords   = 4_000_000
+	DefaultMaxOutboxBytes     = 4 << 30
+	DefaultInitialInterval    = 500 * time.Millisecond
+	DefaultMaxInterval        = 30 * time.Second
+	DefaultMultiplier         = 2.0
 )
 
 // withDefaults returns c with every zero field set to its default.
@@ -230,6 +241,7 @@ func (c ClientConfig) withDefaults() (ClientConfig, error) {
 	setDefault(&c.MaxBatchRecords, DefaultMaxBatchRecords)
 	setDefault(&c.MaxBatchBytes, DefaultMaxBatchBytes)
 	setDefault(&c.Linger, DefaultLinger)
+	setDefault(&c.MaxInFlightBatches, DefaultMaxInFlightBatches)
 	setDefault(&c.RequestTimeout, DefaultRequestTimeout)
 	setDefault(&c.MaxOutboxRecords, DefaultMaxOutboxRecords)
 	setDefault(&c.MaxOutboxBytes, DefaultMaxOutboxBytes)
@@ -311,6 +323,9 @@ func (c ClientConfig) Validate() error {
 	nonNeg("MaxBatchRecords", float64(c.MaxBatchRecords))
 	nonNeg("MaxBatchBytes", float64(c.MaxBatchBytes))
 	nonNeg("Linger", float64(c.Linger))
+	if c.MaxInFlightBatches < 0 || c.MaxInFlightBatches > MaxInFlightBatchesLimit {
+		bad("MaxInFlightBatches", c.MaxInFlightBatches, fmt.Sprintf("must be 0 (default) to %d", MaxInFlightBatchesLimit))
+	}
 	nonNeg("RecordsPerSecond", c.RecordsPerSecond)
 	nonNeg("RecordsBurst", float64(c.RecordsBurst))
 	nonNeg("BytesPerSecond", c.BytesPerSecond)
@@ -367,10 +382,16 @@ type Client struct {
 	cancelRun context.CancelFunc
 	wake      chan struct{} // records were queued
 	flushing  atomic.Int32  // Flush calls waiting: skip linger
-	resume    chan struct{} // Resume after ErrCredentials
+	resumeMu  sync.Mutex
+	resume    chan struct{} // closed and replaced by Resume after ErrCredentials
 
-	senderDone chan struct{}
-	drainErr   error // set by the sender before senderDone closes
+	gate      sync.Mutex // held by one sender from its rate reservation to the start of its request
+	holdMu    sync.Mutex
+	holdUntil time.Time // no request starts before it: the hub's latest Retry-After
+
+	senderDone chan struct{} // closed once every sender has returned
+	drainMu    sync.Mutex
+	drainErr   error // the first error a sender stopped draining with
 
 	st clientStats
 }
@@ -397,7 +418,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		shut:       make(chan struct{}),
 		closing:    make(chan struct{}),
 		wake:       make(chan struct{}, 1),
-		resume:     make(chan struct{}, 1),
+		resume:     make(chan struct{}),
 		senderDone: make(chan struct{}),
 	}
 	if cfg.RecordsPerSecond > 0 {
@@ -412,13 +433,60 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}
 	c.ob = ob
 	c.runCtx, c.cancelRun = context.WithCancel(context.Background())
-	s := &sender{c: c, queue: ob.resumed}
-	ob.resumed = nil
-	if n := len(s.queue); n > 0 {
+	senders := make([]*sender, cfg.MaxInFlightBatches)
+	for i := range senders {
+		senders[i] = &sender{c: c}
+	}
+	if n := len(ob.resumed); n > 0 {
 		c.log.Info("submit: resuming batches in flight before the last stop", "batches", n)
 	}
-	go s.run()
+	for i, b := range ob.resumed { // oldest first, spread over the senders
+		s := senders[i%len(senders)]
+		s.queue = append(s.queue, b)
+	}
+	ob.resumed = nil
+	var wg sync.WaitGroup
+	for _, s := range senders {
+		wg.Go(s.run)
+	}
+	go func() {
+		wg.Wait()
+		close(c.senderDone)
+	}()
 	return c, nil
+}
+
+// stopDraining records why a sender stopped draining; Close reports the
+// first.
+func (c *Client) stopDraining(err error) {
+	c.drainMu.Lock()
+	defer c.drainMu.Unlock()
+	if c.drainErr == nil {
+		c.drainErr = err
+	}
+}
+
+// holdFor keeps every sender from starting a request before until: a
+// Retry-After is the hub's answer to the client, not to one batch.
+func (c *Client) holdFor(until time.Time) {
+	c.holdMu.Lock()
+	defer c.holdMu.Unlock()
+	if until.After(c.holdUntil) {
+		c.holdUntil = until
+	}
+}
+
+func (c *Client) heldUntil() time.Time {
+	c.holdMu.Lock()
+	defer c.holdMu.Unlock()
+	return c.holdUntil
+}
+
+// resumed returns a channel closed by the next Resume.
+func (c *Client) resumed() <-chan struct{} {
+	c.resumeMu.Lock()
+	defer c.resumeMu.Unlock()
+	return c.resume
 }
 
 func isLoopback(host string) bool {
@@ -589,10 +657,10 @@ func (c *Client) Flush(ctx context.Context) error {
 // does nothing otherwise.
 func (c *Client) Resume() {
 	c.st.clearCredentials()
-	select {
-	case c.resume <- struct{}{}:
-	default:
-	}
+	c.resumeMu.Lock()
+	close(c.resume) // every sender waiting on credentials looks again
+	c.resume = make(chan struct{})
+	c.resumeMu.Unlock()
 }
 
 // Close shuts the client down, in this order:
@@ -629,7 +697,9 @@ func (c *Client) Close(ctx context.Context) error {
 	var cause error
 	select {
 	case <-c.senderDone:
+		c.drainMu.Lock()
 		cause = c.drainErr
+		c.drainMu.Unlock()
 	case <-ctx.Done():
 		cause = ctx.Err()
 	}

@@ -14,10 +14,12 @@ import (
 	"math"
 	"mime"
 	"net/http"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -771,9 +773,22 @@ func (b *batch) reject(i int, reason Reason, vs ...schema.Violation) {
 // decodeBatch reads the records of src and runs the checks each record
 // has on its own: schemas, source, directory. Every non-blank line gets
 // exactly one result.
+//
+// The lines are read first and checked afterwards, on up to GOMAXPROCS
+// goroutines: validation is most of a hub's work, and one client sending
+// one batch at a time should not leave all but one core idle. Reading
+// first costs no more memory than MaxDecompressedBytes, and a body that
+// breaks a limit is refused before any record is validated.
 func (h *Handler) decodeBatch(src io.Reader, sender collab.Org, now time.Time) (*batch, *failure) {
 	b := &batch{sender: sender.ID}
 	maxRec := h.cfg.Limits.MaxRecords
+	type rawLine struct {
+		n          int
+		start, end int // in buf
+		tooLong    bool
+	}
+	var lines []rawLine
+	var buf []byte
 	err := eachLine(src, h.cfg.Limits.MaxLineBytes, func(n int, line []byte, tooLong bool) error {
 		if !tooLong && len(bytes.TrimSpace(line)) == 0 {
 			return nil
@@ -782,12 +797,22 @@ func (h *Handler) decodeBatch(src io.Reader, sender collab.Org, now time.Time) (
 			return errTooManyRecords
 		}
 		b.records++
-		res, env, srcOrg := h.checkRecord(n, line, tooLong, sender)
-		b.results = append(b.results, res)
-		b.envs = append(b.envs, env)
-		b.srcs = append(b.srcs, srcOrg)
+		start := len(buf)
+		if !tooLong {
+			buf = append(buf, line...)
+		}
+		lines = append(lines, rawLine{n: n, start: start, end: len(buf), tooLong: tooLong})
 		return nil
 	})
+	if err == nil {
+		b.results = make([]RecordResult, len(lines))
+		b.envs = make([]*schema.Envelope, len(lines))
+		b.srcs = make([]collab.Org, len(lines))
+		parallel(len(lines), func(i int) {
+			l := lines[i]
+			b.results[i], b.envs[i], b.srcs[i] = h.checkRecord(l.n, buf[l.start:l.end:l.end], l.tooLong, sender)
+		})
+	}
 	switch {
 	case err == nil:
 		return b, nil
@@ -798,6 +823,36 @@ func (h *Handler) decodeBatch(src io.Reader, sender collab.Org, now time.Time) (
 	default:
 		return b, fail(http.StatusBadRequest, ProblemMalformed, "reading the gzip stream failed: "+err.Error())
 	}
+}
+
+// parallel calls fn(0) to fn(n-1) on up to GOMAXPROCS goroutines, in
+// chunks big enough that handing them out costs little, and returns when
+// all have returned.
+func parallel(n int, fn func(i int)) {
+	const chunk = 16
+	workers := min(runtime.GOMAXPROCS(0), (n+chunk-1)/chunk)
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				start := int(next.Add(chunk)) - chunk
+				if start >= n {
+					return
+				}
+				for i := start; i < min(start+chunk, n); i++ {
+					fn(i)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // checkRecord runs the checks of one line that need nothing but the line,

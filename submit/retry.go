@@ -153,35 +153,87 @@ func (s *sender) sleep(d time.Duration, retry bool) error {
 	}
 }
 
-// takeRate waits for the records and the bytes of b on the limiters.
-func (s *sender) takeRate(b *outBatch) error {
-	if err := s.take(s.c.recLim, len(b.seqs)); err != nil {
-		return err
+// admit waits until b may be sent: past any Retry-After, and until the
+// rate limiters allow its records and bytes. One sender at a time goes
+// through it, up to the start of its request, so requests start in the
+// order their tokens were reserved: a sender that reserved tokens and
+// then waited for something else would otherwise start its request late,
+// beside the next one, and together they could exceed the limit. For the
+// same reason a Retry-After that arrives while tokens are being waited
+// for cancels them; they are reserved again once it has passed.
+func (s *sender) admit(b *outBatch) (release func(), err error) {
+	c := s.c
+	c.gate.Lock()
+	for {
+		if err := s.waitHold(); err != nil {
+			c.gate.Unlock()
+			return nil, err
+		}
+		now := c.cfg.Clock()
+		rs, err := reserve(nil, c.recLim, len(b.seqs), now)
+		if err == nil {
+			rs, err = reserve(rs, c.byteLim, len(b.wire), now)
+		}
+		if err != nil {
+			cancelAll(rs, now)
+			c.gate.Unlock()
+			return nil, err
+		}
+		var d time.Duration
+		for _, r := range rs {
+			d = max(d, r.DelayFrom(now))
+		}
+		if err := s.sleep(d, false); err != nil {
+			cancelAll(rs, c.cfg.Clock())
+			c.gate.Unlock()
+			return nil, err
+		}
+		if now := c.cfg.Clock(); c.heldUntil().After(now) {
+			cancelAll(rs, now)
+			continue
+		}
+		return c.gate.Unlock, nil
 	}
-	return s.take(s.c.byteLim, len(b.wire))
 }
 
-// take waits until lim allows n events. WaitN refuses n above Burst(),
-// so larger n is taken in chunks of at most Burst(); time comes from the
-// client's Clock and waits from its NewTimer, so tests run on fake time.
-func (s *sender) take(lim *rate.Limiter, n int) error {
+// waitHold waits out a Retry-After another sender (or this one) was
+// given. Close does not cut it short: the hub asked for the pause.
+func (s *sender) waitHold() error {
+	for {
+		d := s.c.heldUntil().Sub(s.c.cfg.Clock())
+		if d <= 0 {
+			return nil
+		}
+		if err := s.sleep(d, false); err != nil {
+			return err
+		}
+	}
+}
+
+// reserve appends to rs reservations on lim for n events at now. A
+// reservation cannot exceed Burst(), so larger n is reserved in chunks;
+// each chunk's delay counts the ones before. Time comes from the client's
+// Clock and waits from its NewTimer, so tests run on fake time.
+func reserve(rs []*rate.Reservation, lim *rate.Limiter, n int, now time.Time) ([]*rate.Reservation, error) {
 	if lim == nil {
-		return nil
+		return rs, nil
 	}
 	for n > 0 {
 		k := min(n, lim.Burst())
-		now := s.c.cfg.Clock()
 		r := lim.ReserveN(now, k)
 		if !r.OK() {
-			return fmt.Errorf("submit: rate limiter refused %d of burst %d", k, lim.Burst())
+			return rs, fmt.Errorf("submit: rate limiter refused %d of burst %d", k, lim.Burst())
 		}
-		if d := r.DelayFrom(now); d > 0 {
-			if err := s.sleep(d, false); err != nil {
-				r.CancelAt(s.c.cfg.Clock())
-				return err
-			}
-		}
+		rs = append(rs, r)
 		n -= k
 	}
-	return nil
+	return rs, nil
+}
+
+// cancelAll gives back the tokens of rs, newest first, as far as the
+// limiter can.
+func cancelAll(rs []*rate.Reservation, now time.Time) {
+	for i := len(rs) - 1; i >= 0; i-- {
+		rs[i].CancelAt(now)
+	}
 }

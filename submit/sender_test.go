@@ -314,7 +314,11 @@ func TestRetryableErrors(t *testing.T) {
 				}
 				return false
 			})
-			c := clientNew(t, clientConfig(t, hub.srv.URL, t.TempDir()))
+			cfg := clientConfig(t, hub.srv.URL, t.TempDir())
+			// One sender: with two, Go's transport may absorb both
+			// dropped connections by retrying on the other idle one.
+			cfg.MaxInFlightBatches = 1
+			c := clientNew(t, cfg)
 			require.NoError(t, c.SubmitMany(context.Background(), clientEnvs(t, 4)))
 			clientFlush(t, c)
 			st := c.Stats()
