@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // BenchmarkValidate measures Validate on the first valid vector of every
@@ -81,4 +82,45 @@ func BenchmarkValidate(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkAppendJSON compares AppendJSON with json.Marshal on an
+// envelope with a hop.
+//
+//	go test ./schema -run '^$' -bench AppendJSON -benchmem
+func BenchmarkAppendJSON(b *testing.B) {
+	files, _ := filepath.Glob(filepath.Join("testdata", KindFinanceTransaction, "v1", "valid", "*.json"))
+	payload, err := os.ReadFile(files[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, payload); err != nil {
+		b.Fatal(err)
+	}
+	var env Envelope
+	if err := json.Unmarshal(wrapForFuzz(KindFinanceTransaction, compact.Bytes()), &env); err != nil {
+		b.Fatal(err)
+	}
+	if err := env.Stamp("bank-north-01", StageCollection, time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("json.Marshal", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := json.Marshal(&env); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("AppendJSON", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf []byte
+		for b.Loop() {
+			var err error
+			if buf, err = env.AppendJSON(buf[:0]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -111,12 +111,14 @@ func envelopeStructOK(env *Envelope) bool {
 	return true
 }
 
-// plainUTC tells whether t encodes as YYYY-MM-DDTHH:MM:SSZ, the form
-// isUTCTime accepts.
+// plainUTC tells whether t encodes as a utc_time: time.Time writes RFC
+// 3339 with a fraction of at most nine digits and no trailing zeros, and
+// "Z" when the offset is zero; the pattern and the date-time format
+// accept that for every year of four digits.
 func plainUTC(t time.Time) bool {
 	_, off := t.Zone()
 	y := t.Year()
-	return off == 0 && t.Nanosecond() == 0 && y >= 0 && y <= 9999
+	return off == 0 && y >= 0 && y <= 9999
 }
 
 // timeError is a time json.Marshal refuses to encode.

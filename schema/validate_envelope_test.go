@@ -70,6 +70,10 @@ func TestValidateEnvelopeAgrees(t *testing.T) {
 	require.NoError(t, err)
 	ok := base(KindFinanceTransaction, payload)
 	require.NoError(t, v.ValidateEnvelope(ok))
+	withNanos := ok
+	withNanos.CollectedAt = withNanos.CollectedAt.Add(time.Nanosecond)
+	withNanos.Provenance = []Hop{{Org: "bank-north-01", Stage: StageCollection, At: time.Now().UTC(), Digest: "sha-256:" + strings.Repeat("0", 64)}}
+	require.True(t, envelopeStructOK(&withNanos), "times with fractions take the fast path")
 	hop := Hop{Org: "bank-north-01", Stage: StageCollection, At: time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC),
 		Digest: "sha-256:" + strings.Repeat("ab", 32)}
 	berlin := time.FixedZone("CET", 3600)
@@ -85,6 +89,11 @@ func TestValidateEnvelopeAgrees(t *testing.T) {
 		"version zero":           func(e *Envelope) { e.SchemaVersion = 0 },
 		"bad source":             func(e *Envelope) { e.Source = "Bank North" },
 		"zero collected_at":      func(e *Envelope) { e.CollectedAt = time.Time{} },
+		"nanoseconds":            func(e *Envelope) { e.CollectedAt = e.CollectedAt.Add(123456789) },
+		"tenth of a second":      func(e *Envelope) { e.CollectedAt = e.CollectedAt.Add(100 * time.Millisecond) },
+		"hop with nanoseconds":   func(e *Envelope) { h := hop; h.At = h.At.Add(1); e.Provenance = []Hop{h} },
+		"year 9999":              func(e *Envelope) { e.RetainUntil = time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC) },
+		"year 0":                 func(e *Envelope) { e.CollectedAt = time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC) },
 		"local collected_at":     func(e *Envelope) { e.CollectedAt = e.CollectedAt.In(berlin) },
 		"year 10000":             func(e *Envelope) { e.RetainUntil = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) },
 		"no purpose":             func(e *Envelope) { e.Purpose = Purpose{} },

@@ -2,7 +2,6 @@ package submit
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -578,20 +577,18 @@ func (c *Client) prepare(env schema.Envelope) ([]byte, error) {
 		env.Provenance = slices.Clip(env.Provenance) // never append into the caller's array
 		if err := env.Stamp(c.cfg.Org, c.cfg.Stage, c.cfg.Clock()); err != nil {
 			// The payload cannot be canonicalized: let the validator say why.
-			if raw, merr := json.Marshal(env); merr == nil {
-				if _, verr := c.cfg.Validator.Validate(raw); verr != nil {
-					return nil, verr
-				}
+			if verr := c.cfg.Validator.ValidateEnvelope(env); verr != nil {
+				return nil, verr
 			}
 			return nil, fmt.Errorf("submit: stamp provenance of %s: %w", env.ID, err)
 		}
 	}
-	raw, err := json.Marshal(env)
+	if err := c.cfg.Validator.ValidateEnvelope(env); err != nil {
+		return nil, err
+	}
+	raw, err := env.AppendJSON(nil)
 	if err != nil {
 		return nil, fmt.Errorf("submit: encode envelope %s: %w", env.ID, err)
-	}
-	if _, err := c.cfg.Validator.Validate(raw); err != nil {
-		return nil, err
 	}
 	return raw, nil
 }

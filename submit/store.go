@@ -128,7 +128,7 @@ func (s *Store) Put(ctx context.Context, envs []schema.Envelope) error {
 	}
 	vals := make([][]byte, len(envs))
 	for i := range envs {
-		b, err := json.Marshal(&envs[i])
+		b, err := envs[i].AppendJSON(nil)
 		if err != nil {
 			return fmt.Errorf("submit: store: encode %s: %w", envs[i].ID, err)
 		}
