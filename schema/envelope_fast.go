@@ -164,11 +164,12 @@ func isSmallPositive(v any, max int) bool {
 	return x <= max
 }
 
-// isUTCTime accepts the plain form YYYY-MM-DDTHH:MM:SSZ of a real date and
-// time; fractions and everything else go to the schema.
+// isUTCTime accepts what the utc_time definition does, for a real date
+// and time: YYYY-MM-DDTHH:MM:SS, a fraction of 1-9 digits not ending in
+// 0, and Z.
 func isUTCTime(v any) bool {
 	s, ok := v.(string)
-	if !ok || len(s) != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z' {
+	if !ok || len(s) < 20 || len(s) > 30 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[len(s)-1] != 'Z' {
 		return false
 	}
 	for _, i := range [...]int{0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18} {
@@ -179,6 +180,17 @@ func isUTCTime(v any) bool {
 	if s[17] > '5' {
 		return false
 	}
-	_, err := time.Parse(time.RFC3339, s)
+	if len(s) > 20 {
+		frac := s[19 : len(s)-1]
+		if len(frac) < 2 || frac[0] != '.' || frac[len(frac)-1] == '0' {
+			return false
+		}
+		for i := 1; i < len(frac); i++ {
+			if frac[i] < '0' || frac[i] > '9' {
+				return false
+			}
+		}
+	}
+	_, err := time.Parse(time.RFC3339Nano, s)
 	return err == nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"testing"
 )
 
@@ -163,9 +164,22 @@ func TestEnvelopeFastPath(t *testing.T) {
 			t.Errorf("isSmallPositive(%s) = true", s)
 		}
 	}
-	for _, s := range []string{"2026-02-30T00:00:00Z", "2026-01-01T24:00:00Z", "2026-01-01T00:00:60Z", "2026-01-01t00:00:00Z"} {
-		if isUTCTime(s) {
-			t.Errorf("isUTCTime(%q) = true", s)
+	utc := regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-5][0-9](\.[0-9]{0,8}[1-9])?Z$`)
+	for _, c := range []struct {
+		s  string
+		ok bool
+	}{
+		{"2026-02-30T00:00:00Z", false}, {"2026-01-01T24:00:00Z", false}, {"2026-01-01T00:00:60Z", false},
+		{"2026-01-01t00:00:00Z", false}, {"2026-01-01T00:00:00.Z", false}, {"2026-01-01T00:00:00.10Z", false},
+		{"2026-01-01T00:00:00.1234567891Z", false}, {"2026-01-01T00:00:00.1x3Z", false}, {"2026-01-01T00:00:00+00:00", false},
+		{"2026-01-01T00:00:00Z", true}, {"2026-01-01T00:00:00.5Z", true}, {"2026-01-01T23:59:59.123456789Z", true},
+		{"0000-01-01T00:00:00.000000001Z", true},
+	} {
+		if got := isUTCTime(c.s); got != c.ok {
+			t.Errorf("isUTCTime(%q) = %v, want %v", c.s, got, c.ok)
+		}
+		if c.ok && !utc.MatchString(c.s) {
+			t.Errorf("%q passes isUTCTime but not the utc_time pattern", c.s)
 		}
 	}
 }

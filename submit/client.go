@@ -547,22 +547,40 @@ func (c *Client) Submit(ctx context.Context, env schema.Envelope) error {
 // *schema.ValidationError or ErrForeignSource) with nothing queued. The
 // whole call must fit the outbox bounds, or nothing is queued
 // (ErrOutboxFull). For bulk loads; calls of a few thousand envelopes
-// keep the transaction's memory small.
+// keep the transaction's memory small. The envelopes are validated on up
+// to GOMAXPROCS goroutines: validation is most of the client's work.
 func (c *Client) SubmitMany(ctx context.Context, envs []schema.Envelope) error {
 	if err := c.enter(); err != nil {
 		return err
 	}
 	defer c.submits.Done()
 	recs := make([][]byte, len(envs))
-	for i := range envs {
-		if i%64 == 0 && ctx.Err() != nil {
-			return ctx.Err()
+	errs := make([]error, len(envs))
+	var firstBad atomic.Int64 // lowest index refused so far; later ones need no work
+	firstBad.Store(int64(len(envs)))
+	parallel(len(envs), func(i int) {
+		if int64(i) > firstBad.Load() {
+			return
 		}
-		rec, err := c.prepare(envs[i])
-		if err != nil {
-			return &IndexError{Index: i, Err: err}
+		if ctx.Err() != nil {
+			errs[i] = ctx.Err()
+		} else {
+			recs[i], errs[i] = c.prepare(envs[i])
 		}
-		recs[i] = rec
+		if errs[i] != nil {
+			for {
+				cur := firstBad.Load()
+				if int64(i) >= cur || firstBad.CompareAndSwap(cur, int64(i)) {
+					break
+				}
+			}
+		}
+	})
+	if i := firstBad.Load(); i < int64(len(envs)) {
+		if err := errs[i]; errors.Is(err, ctx.Err()) && ctx.Err() != nil {
+			return err
+		}
+		return &IndexError{Index: int(i), Err: errs[i]}
 	}
 	return c.queue(ctx, recs)
 }

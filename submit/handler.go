@@ -482,7 +482,7 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter) (int, 
 	if r.ContentLength > max {
 		return 0, nil, "", tooLarge("max_body_bytes", fmt.Sprintf("body is %d bytes, limit is %d", r.ContentLength, max))
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, max), r.ContentLength)
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return 0, nil, "", tooLarge("max_body_bytes", fmt.Sprintf("body is more than %d bytes", max))
@@ -523,7 +523,11 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter) (int, 
 		defer zr.Close()
 		src = &capReader{r: io.LimitedReader{R: zr, N: h.cfg.Limits.MaxDecompressedBytes + 1}}
 	}
-	b, f := h.decodeBatch(src, org, now)
+	sizeHint := len(body)
+	if gz {
+		sizeHint = int(min(int64(len(body))*8, h.cfg.Limits.MaxDecompressedBytes))
+	}
+	b, f := h.decodeBatch(src, org, now, sizeHint)
 	if b.records > 0 {
 		lim.ReserveN(now, b.records) // records <= MaxRecords <= Burst (Validate), so it succeeds; a debt delays the next request
 	}
@@ -779,7 +783,7 @@ func (b *batch) reject(i int, reason Reason, vs ...schema.Violation) {
 // one batch at a time should not leave all but one core idle. Reading
 // first costs no more memory than MaxDecompressedBytes, and a body that
 // breaks a limit is refused before any record is validated.
-func (h *Handler) decodeBatch(src io.Reader, sender collab.Org, now time.Time) (*batch, *failure) {
+func (h *Handler) decodeBatch(src io.Reader, sender collab.Org, now time.Time, sizeHint int) (*batch, *failure) {
 	b := &batch{sender: sender.ID}
 	maxRec := h.cfg.Limits.MaxRecords
 	type rawLine struct {
@@ -788,7 +792,7 @@ func (h *Handler) decodeBatch(src io.Reader, sender collab.Org, now time.Time) (
 		tooLong    bool
 	}
 	var lines []rawLine
-	var buf []byte
+	buf := make([]byte, 0, sizeHint) // the lines, back to back
 	err := eachLine(src, h.cfg.Limits.MaxLineBytes, func(n int, line []byte, tooLong bool) error {
 		if !tooLong && len(bytes.TrimSpace(line)) == 0 {
 			return nil
@@ -823,6 +827,17 @@ func (h *Handler) decodeBatch(src io.Reader, sender collab.Org, now time.Time) (
 	default:
 		return b, fail(http.StatusBadRequest, ProblemMalformed, "reading the gzip stream failed: "+err.Error())
 	}
+}
+
+// readBody reads r to its end into a buffer sized by the request's
+// Content-Length when it gives one (r bounds what is read).
+func readBody(r io.Reader, contentLength int64) ([]byte, error) {
+	if contentLength <= 0 {
+		return io.ReadAll(r)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, contentLength+bytes.MinRead))
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
 }
 
 // parallel calls fn(0) to fn(n-1) on up to GOMAXPROCS goroutines, in
