@@ -92,10 +92,8 @@ func (a anyRequired) Validate(ctx jsonschema.ValidationContext, v any) error {
 	if !ok {
 		return nil
 	}
-	for _, set := range a {
-		if hasAll(obj, set) {
-			return nil
-		}
+	if a.satisfied(obj) {
+		return nil
 	}
 	causes := make([]error, 0, len(a))
 	for i, set := range a {
@@ -109,6 +107,16 @@ func (a anyRequired) Validate(ctx jsonschema.ValidationContext, v any) error {
 	}
 	parent := ctx.Error("anyOf", "anyOf failed")
 	return parent.Group(parent, causes...)
+}
+
+// satisfied tells whether obj has every property of one of the sets.
+func (a anyRequired) satisfied(obj map[string]any) bool {
+	for _, set := range a {
+		if hasAll(obj, set) {
+			return true
+		}
+	}
+	return false
 }
 
 func hasAll(obj map[string]any, set []string) bool {

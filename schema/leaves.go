@@ -54,10 +54,104 @@ var leafKeys = map[string]bool{
 	"minLength": true, "maxLength": true, "format": true,
 }
 
-// simpleLeaf tells whether s is a schema the leaf check covers: a string
-// or a boolean with only the keywords above, enums and consts of strings,
-// and formats jsonschema knows.
+// simpleLeaf tells whether s is a schema the leaf check covers: a simple
+// scalar; an object whose properties are all simple leaves, with
+// required, "additionalProperties": false and required sets (see
+// anyrequired.go); or an array of simple leaves with item counts and
+// uniqueItems (on scalars).
 func simpleLeaf(s any) bool {
+	m, ok := s.(map[string]any)
+	if !ok {
+		return false
+	}
+	switch m["type"] {
+	case "object":
+		return simpleObject(m)
+	case "array":
+		return simpleArray(m)
+	}
+	return simpleScalar(s)
+}
+
+func simpleObject(m map[string]any) bool {
+	props, ok := m["properties"].(map[string]any)
+	if !ok {
+		return false
+	}
+	for k, v := range m {
+		switch {
+		case annotations[k], k == "type":
+		case k == "properties":
+		case k == "additionalProperties":
+			if v != false {
+				return false
+			}
+		case k == "required":
+			if !stringList(v) {
+				return false
+			}
+		case k == anyRequiredKeyword:
+			sets, ok := v.([]any)
+			if !ok || len(sets) == 0 {
+				return false
+			}
+			for _, set := range sets {
+				if !stringList(set) {
+					return false
+				}
+			}
+		default:
+			return false
+		}
+	}
+	for _, p := range props {
+		if !simpleLeaf(p) {
+			return false
+		}
+	}
+	return true
+}
+
+func simpleArray(m map[string]any) bool {
+	items, ok := m["items"].(map[string]any)
+	if !ok || !simpleLeaf(items) {
+		return false
+	}
+	for k, v := range m {
+		switch {
+		case annotations[k], k == "type", k == "items":
+		case k == "minItems" || k == "maxItems":
+			if _, ok := nonNegative(v); !ok {
+				return false
+			}
+		case k == "uniqueItems":
+			if b, ok := v.(bool); !ok || b && !simpleScalar(items) {
+				return false // uniqueness of objects is the schema's to judge
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func stringList(v any) bool {
+	list, ok := v.([]any)
+	if !ok {
+		return false
+	}
+	for _, e := range list {
+		if _, ok := e.(string); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// simpleScalar tells whether s is a string or a boolean with only the
+// keywords above, enums and consts of strings, and formats jsonschema
+// knows.
+func simpleScalar(s any) bool {
 	m, ok := s.(map[string]any)
 	if !ok || len(m) == 0 {
 		return false
@@ -182,12 +276,14 @@ var (
 )
 
 // gatherAllLeaves applies gatherLeaves to every schema node of doc,
-// innermost first.
+// outermost first: a leaf that is an object is judged as written, and
+// once moved it is compiled as written, for the violations it reports.
 func gatherAllLeaves(s any) {
 	m, ok := s.(map[string]any)
 	if !ok {
 		return
 	}
+	gatherLeaves(m)
 	for k, v := range m {
 		switch {
 		case schemaSingle[k]:
@@ -204,14 +300,15 @@ func gatherAllLeaves(s any) {
 			}
 		}
 	}
-	gatherLeaves(m)
 }
 
 // leaf is one simple leaf, compiled twice: for the quick check, and as a
 // schema that reports violations.
 type leaf struct {
-	schema   *jsonschema.Schema
-	path     string // keyword path of the schema, for its errors
+	schema *jsonschema.Schema // nil for the parts of a leaf
+	path   string             // keyword path of the schema, for its errors
+
+	// Scalars.
 	types    []string
 	enum     []string
 	constant *string
@@ -219,11 +316,72 @@ type leaf struct {
 	minLen   int // -1: none
 	maxLen   int
 	format   func(any) bool
+
+	// Objects.
+	object   bool
+	props    map[string]*leaf
+	required []string
+	closed   bool
+	anyOf    anyRequired
+
+	// Arrays.
+	array    bool
+	items    *leaf
+	minItems int // -1: none
+	maxItems int
+	unique   bool
 }
 
 // ok tells whether v certainly satisfies the leaf; false means "ask the
 // schema".
 func (l *leaf) ok(v any) bool {
+	switch {
+	case l.object:
+		obj, isObj := v.(map[string]any)
+		if !isObj {
+			return false
+		}
+		for _, r := range l.required {
+			if _, has := obj[r]; !has {
+				return false
+			}
+		}
+		if l.anyOf != nil && !l.anyOf.satisfied(obj) {
+			return false
+		}
+		for name, val := range obj {
+			p, known := l.props[name]
+			if !known {
+				if l.closed {
+					return false
+				}
+				continue
+			}
+			if !p.ok(val) {
+				return false
+			}
+		}
+		return true
+	case l.array:
+		arr, isArr := v.([]any)
+		if !isArr || l.minItems >= 0 && len(arr) < l.minItems || l.maxItems >= 0 && len(arr) > l.maxItems {
+			return false
+		}
+		for i, e := range arr {
+			if !l.items.ok(e) {
+				return false
+			}
+			if l.unique {
+				s, _ := e.(string)
+				for _, f := range arr[:i] {
+					if f == s || f == e {
+						return false
+					}
+				}
+			}
+		}
+		return true
+	}
 	s, isStr := v.(string)
 	if len(l.types) > 0 {
 		match := false
@@ -259,6 +417,71 @@ func (l *leaf) ok(v any) bool {
 	return l.pattern == nil || l.pattern.MatchString(s)
 }
 
+// newLeaf builds the quick check of s, which simpleLeaf accepted.
+func newLeaf(s map[string]any) *leaf {
+	l := &leaf{minLen: -1, maxLen: -1, minItems: -1, maxItems: -1}
+	switch s["type"] {
+	case "object":
+		l.object = true
+		l.props = map[string]*leaf{}
+		for name, p := range s["properties"].(map[string]any) {
+			l.props[name] = newLeaf(p.(map[string]any))
+		}
+		if req, ok := s["required"].([]any); ok {
+			for _, r := range req {
+				l.required = append(l.required, r.(string))
+			}
+		}
+		l.closed = s["additionalProperties"] == false
+		if sets, ok := s[anyRequiredKeyword].([]any); ok {
+			for _, set := range sets {
+				var names []string
+				for _, n := range set.([]any) {
+					names = append(names, n.(string))
+				}
+				l.anyOf = append(l.anyOf, names)
+			}
+		}
+		return l
+	case "array":
+		l.array = true
+		l.items = newLeaf(s["items"].(map[string]any))
+		l.minItems, _ = nonNegativeOr(s["minItems"], -1)
+		l.maxItems, _ = nonNegativeOr(s["maxItems"], -1)
+		l.unique = s["uniqueItems"] == true
+		return l
+	}
+	for k, v := range s {
+		switch k {
+		case "type":
+			l.types = []string{v.(string)}
+		case "enum":
+			for _, e := range v.([]any) {
+				l.enum = append(l.enum, e.(string))
+			}
+		case "const":
+			c := v.(string)
+			l.constant = &c
+		case "pattern":
+			l.pattern = regexp.MustCompile(v.(string)) // simpleScalar compiled it
+		case "minLength":
+			l.minLen, _ = nonNegative(v)
+		case "maxLength":
+			l.maxLen, _ = nonNegative(v)
+		case "format":
+			l.format = jsonschema.Formats[v.(string)]
+		}
+	}
+	return l
+}
+
+func nonNegativeOr(v any, def int) (int, bool) {
+	if v == nil {
+		return def, true
+	}
+	return nonNegative(v)
+}
+
 type leavesCompiler struct{}
 
 // Compile implements jsonschema.ExtCompiler.
@@ -277,28 +500,8 @@ func (leavesCompiler) Compile(ctx jsonschema.CompilerContext, m map[string]any) 
 		if err != nil {
 			return nil, err
 		}
-		l := &leaf{schema: sch, path: path, minLen: -1, maxLen: -1}
-		for k, v := range s.(map[string]any) {
-			switch k {
-			case "type":
-				l.types = []string{v.(string)}
-			case "enum":
-				for _, e := range v.([]any) {
-					l.enum = append(l.enum, e.(string))
-				}
-			case "const":
-				c := v.(string)
-				l.constant = &c
-			case "pattern":
-				l.pattern = regexp.MustCompile(v.(string)) // simpleLeaf compiled it
-			case "minLength":
-				l.minLen, _ = nonNegative(v)
-			case "maxLength":
-				l.maxLen, _ = nonNegative(v)
-			case "format":
-				l.format = jsonschema.Formats[v.(string)]
-			}
-		}
+		l := newLeaf(s.(map[string]any))
+		l.schema, l.path = sch, path
 		x.leaves[name] = l
 	}
 	return x, nil
