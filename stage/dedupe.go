@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"sync"
 
 	"github.com/sicollab/sicollab/schema"
@@ -93,11 +94,12 @@ func NewDedupe(cfg DedupeConfig) (*Dedupe, error) {
 func hash16(parts ...string) [16]byte {
 	h := sha256.New()
 	for _, p := range parts {
-		h.Write([]byte(p))
+		io.WriteString(h, p)
 		h.Write([]byte{0})
 	}
+	var sum [sha256.Size]byte
 	var out [16]byte
-	copy(out[:], h.Sum(nil))
+	copy(out[:], h.Sum(sum[:0]))
 	return out
 }
 

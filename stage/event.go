@@ -38,6 +38,12 @@ type Event struct {
 // Other kinds have no key, and their time is the envelope's collected_at.
 // Keys begin with the kind, so kinds never share a key.
 func EventOf(env schema.Envelope) (Event, error) {
+	return eventOf(env, true)
+}
+
+// eventOf is EventOf; without subjects it leaves Subjects empty, which
+// spares a walk of the whole payload where only the key is wanted.
+func eventOf(env schema.Envelope, withSubjects bool) (Event, error) {
 	p, err := decodePayload(&env)
 	if err != nil {
 		return Event{}, err
@@ -89,6 +95,9 @@ func EventOf(env schema.Envelope) (Event, error) {
 	if parts != nil {
 		ev.Key = env.Kind + "\x1f" + strings.Join(parts, "\x1f")
 	}
+	if !withSubjects {
+		return ev, nil
+	}
 	seen := map[[2]string]bool{}
 	_ = subjects(p, func(_ string, s *schema.Subject) error {
 		k := [2]string{s.KeyID, s.Pseudonym}
@@ -109,7 +118,7 @@ type KeyFunc func(env schema.Envelope) (key string, ok bool, err error)
 
 // EventKey is the default KeyFunc: the Key of EventOf.
 func EventKey(env schema.Envelope) (string, bool, error) {
-	ev, err := EventOf(env)
+	ev, err := eventOf(env, false)
 	if err != nil {
 		return "", false, err
 	}
