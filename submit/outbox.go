@@ -444,9 +444,12 @@ func (o *outbox) claim(lim claimLimits, now time.Time, gz bool) (*outBatch, []De
 	n, claimed, deadSeq := o.n, o.claimed, o.deadSeq
 	o.mu.Unlock()
 	b := &outBatch{key: newKey(), created: now, gzip: gz}
-	// Size the body for what is pending, up to the batch limit, rather
-	// than grow it record by record.
-	b.body = make([]byte, 0, min(int64(lim.bytes), max(0, n.bytes+n.records)))
+	// Size the body for a batch of records of the average size, within
+	// the batch limits, rather than grow it record by record.
+	if n.records > 0 {
+		avg := n.bytes/n.records + 1
+		b.body = make([]byte, 0, min(int64(lim.bytes), avg*int64(lim.records), n.bytes+n.records))
+	}
 	var dead []DeadLetter
 	var deadBytes int64
 	var low uint64
