@@ -470,7 +470,9 @@ func (s *sender) settle(b *outBatch, dead []*DeadLetter, rc *Receipt, acc, dup, 
 		c.log.Debug("submit: receipt", "submission", rc.SubmissionID, "key", b.key, "accepted", rc.Counts.Accepted,
 			"duplicate", rc.Counts.Duplicate, "rejected", rc.Counts.Rejected)
 		if c.cfg.OnReceipt != nil {
+			c.receiptMu.Lock()
 			c.cfg.OnReceipt(*rc)
+			c.receiptMu.Unlock()
 		}
 	}
 	c.ob.released() // after the counters and OnReceipt: Flush returns with both done

@@ -185,9 +185,10 @@ type ClientConfig struct {
 
 	// OnReceipt, if set, is called with every receipt the hub returns,
 	// after the outbox has applied it (delivered records deleted,
-	// rejected ones moved to the dead letters). It is called from the
-	// sender goroutine, one receipt at a time: it must return promptly
-	// and must not call Flush or Close. To consume receipts as a
+	// rejected ones moved to the dead letters). It is called from a
+	// sender goroutine, one receipt at a time (never concurrently, even
+	// with several batches in flight): it must return promptly, since the
+	// other senders wait for it, and must not call Flush or Close. To consume receipts as a
 	// channel, send to a buffered channel from it.
 	OnReceipt func(Receipt)
 
@@ -385,6 +386,7 @@ type Client struct {
 	resume    chan struct{} // closed and replaced by Resume after ErrCredentials
 
 	gate      sync.Mutex // held by one sender from its rate reservation to the start of its request
+	receiptMu sync.Mutex // one OnReceipt call at a time
 	holdMu    sync.Mutex
 	holdUntil time.Time // no request starts before it: the hub's latest Retry-After
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,6 +44,8 @@ func TestClientConfigValidate(t *testing.T) {
 			c.Retry.InitialInterval, c.Retry.MaxInterval = time.Second, time.Millisecond
 		}, []string{"ClientConfig.Retry.MaxInterval = 1ms"}},
 		{"bad gzip", func(c *ClientConfig) { c.Gzip = 9 }, []string{"ClientConfig.Gzip = 9"}},
+		{"negative in flight", func(c *ClientConfig) { c.MaxInFlightBatches = -1 }, []string{"ClientConfig.MaxInFlightBatches = -1"}},
+		{"too many in flight", func(c *ClientConfig) { c.MaxInFlightBatches = MaxInFlightBatchesLimit + 1 }, []string{"ClientConfig.MaxInFlightBatches = 65"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -358,4 +361,42 @@ func TestRelayStampsProcessing(t *testing.T) {
 	got := clientSent(t, hub)[env.ID]
 	require.Len(t, got.Provenance, 2)
 	assert.Equal(t, schema.Hop{Org: "central-bank", Stage: schema.StageProcessing, At: got.Provenance[1].At, Digest: got.Provenance[0].Digest}, got.Provenance[1])
+}
+
+// TestBatchesInFlight: with several senders, batches travel at once, every
+// record is delivered once, and OnReceipt is never called concurrently.
+func TestBatchesInFlight(t *testing.T) {
+	hub := newClientHub(t)
+	var inFlight, most atomic.Int32
+	hub.setFault(func(_ int, _ http.ResponseWriter, _ *http.Request, _ int) bool {
+		n := inFlight.Add(1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		time.Sleep(20 * time.Millisecond) // long enough for the other senders to arrive
+		inFlight.Add(-1)
+		return false
+	})
+	var calls, overlapping atomic.Int32
+	cfg := clientConfig(t, hub.srv.URL, t.TempDir())
+	cfg.MaxInFlightBatches = 3
+	cfg.MaxBatchRecords = 10
+	cfg.OnReceipt = func(Receipt) {
+		if calls.Add(1) > 1 {
+			overlapping.Add(1)
+		}
+		time.Sleep(time.Millisecond)
+		calls.Add(-1)
+	}
+	c := clientNew(t, cfg)
+	envs := clientEnvs(t, 120)
+	require.NoError(t, c.SubmitMany(context.Background(), envs))
+	clientFlush(t, c)
+	assert.EqualValues(t, 120, c.Stats().Delivered)
+	assert.Len(t, clientSent(t, hub), 120, "every record once")
+	assert.EqualValues(t, 3, most.Load(), "three batches in flight at once")
+	assert.Zero(t, overlapping.Load(), "OnReceipt calls overlapped")
 }

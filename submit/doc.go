@@ -24,15 +24,17 @@
 // A Client validates each envelope locally (an invalid one is refused at
 // once and never queued), stamps its provenance hop and returns only once
 // the record is durable in its bbolt outbox; concurrent Submits share one
-// disk commit, and SubmitMany queues a slice in one. A sender goroutine
-// batches by records, bytes and linger time within the hub's declared
-// limits, rate-limits in records and bytes per second, retries with
-// exponential backoff and full jitter (never sooner than a Retry-After),
-// splits a batch the hub finds too large, and deletes records only once a
+// disk commit, and SubmitMany validates a slice on every core and queues
+// it in one. Sender goroutines (MaxInFlightBatches, two by default, so
+// neither side waits for the other's disk) batch by records, bytes and
+// linger time within the hub's declared limits, rate-limit in records and
+// bytes per second together, retry with exponential backoff and full
+// jitter (no sender sooner than a Retry-After the hub sent any of them),
+// split a batch the hub finds too large, and delete records only once a
 // receipt covers them. Rejected records and batches given up on go to the
 // dead letters, which can be listed, resubmitted or discarded. A crash
-// loses nothing: the next Client over the same outbox resends the batch in
-// flight under the same key. Close stops retrying first, drains what it
+// loses nothing: the next Client over the same outbox resends the batches
+// in flight, each under its own key. Close stops retrying first, drains what it
 // can until its context ends, and leaves the rest durable.
 //
 // # Receiving
@@ -41,7 +43,8 @@
 // and its decompressed size, verifies the digest, decodes NDJSON with line,
 // depth and duplicate-key limits, and for each record validates it, checks
 // its source against the authenticated organization (or the relay route),
-// authorizes its kind by the directory, deduplicates it by id, and checks
+// authorizes its kind by the directory (a batch's records on every core),
+// deduplicates it by id, and checks
 // its purpose is active and covers it (PurposeRegistry learns purposes from
 // the requirements and tasks the hub receives). Accepted records go to a
 // Sink, durable before the receipt, which is stored in the Ledger before
