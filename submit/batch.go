@@ -512,6 +512,12 @@ func (s *sender) post(b *outBatch, release func()) (*Receipt, error) {
 		return nil, &sendError{class: classRetry, err: fmt.Errorf("submit: POST %s: %w", PathSubmissions, err)}
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		// Hold the other senders at once, before the body is read.
+		if d := parseRetryAfter(resp.Header.Get(HeaderRetryAfter), c.cfg.Clock()); d > 0 {
+			c.holdFor(c.cfg.Clock().Add(d))
+		}
+	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReceiptBytes))
 	if err != nil {
 		return nil, &sendError{class: classRetry, status: resp.StatusCode, err: fmt.Errorf("submit: read answer to POST %s: %w", PathSubmissions, err)}
