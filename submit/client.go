@@ -200,7 +200,7 @@ type ClientConfig struct {
 	NewTimer func(d time.Duration) (<-chan time.Time, func() bool)
 }
 
-// MaxInFlightBatchesLimit is the largest ClientConfig.MaxInFlight.
+// MaxInFlightBatchesLimit is the largest ClientConfig.MaxInFlightBatches.
 const MaxInFlightBatchesLimit = 64
 
 // Defaults of ClientConfig.
