@@ -25,21 +25,12 @@ func BenchmarkValidate(b *testing.B) {
 		b.Fatal(err)
 	}
 	for _, k := range Kinds() {
-		files, _ := filepath.Glob(filepath.Join("testdata", k.Kind, "v1", "valid", "*.json"))
-		if len(files) == 0 {
+		raw, ok := firstVector(b, k.Kind)
+		if !ok {
 			continue
 		}
-		payload, err := os.ReadFile(files[0])
-		if err != nil {
-			b.Fatal(err)
-		}
-		var compact bytes.Buffer
-		if err := json.Compact(&compact, payload); err != nil {
-			b.Fatal(err)
-		}
-		raw := wrapForFuzz(k.Kind, compact.Bytes())
 		if _, err := v.Validate(raw); err != nil {
-			b.Fatalf("%s: %v", files[0], err)
+			b.Fatalf("%s: %v", k.Kind, err)
 		}
 		b.Run(k.Kind+"/decode", func(b *testing.B) {
 			b.SetBytes(int64(len(raw)))
@@ -89,17 +80,9 @@ func BenchmarkValidate(b *testing.B) {
 //
 //	go test ./schema -run '^$' -bench AppendJSON -benchmem
 func BenchmarkAppendJSON(b *testing.B) {
-	files, _ := filepath.Glob(filepath.Join("testdata", KindFinanceTransaction, "v1", "valid", "*.json"))
-	payload, err := os.ReadFile(files[0])
-	if err != nil {
-		b.Fatal(err)
-	}
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, payload); err != nil {
-		b.Fatal(err)
-	}
+	raw, _ := firstVector(b, KindFinanceTransaction)
 	var env Envelope
-	if err := json.Unmarshal(wrapForFuzz(KindFinanceTransaction, compact.Bytes()), &env); err != nil {
+	if err := json.Unmarshal(raw, &env); err != nil {
 		b.Fatal(err)
 	}
 	if err := env.Stamp("bank-north-01", StageCollection, time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)); err != nil {
@@ -123,4 +106,22 @@ func BenchmarkAppendJSON(b *testing.B) {
 			}
 		}
 	})
+}
+
+// firstVector returns the first valid vector of kind, compacted and
+// wrapped in an envelope, and false if kind has none.
+func firstVector(tb testing.TB, kind string) ([]byte, bool) {
+	files, _ := filepath.Glob(filepath.Join("testdata", kind, "v1", "valid", "*.json"))
+	if len(files) == 0 {
+		return nil, false
+	}
+	payload, err := os.ReadFile(files[0])
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, payload); err != nil {
+		tb.Fatal(err)
+	}
+	return wrapForFuzz(kind, compact.Bytes()), true
 }
