@@ -2,6 +2,7 @@ package stage
 
 import (
 	"reflect"
+	"sync"
 
 	"github.com/sicollab/sicollab/schema"
 )
@@ -44,16 +45,38 @@ func walk(v reflect.Value, field string, visit func(field string, v reflect.Valu
 			walk(v.Index(i), field, visit)
 		}
 	case reflect.Struct:
-		t := v.Type()
-		if t.PkgPath() != schemaPkg {
-			return // time.Time and the like: nothing of ours inside
+		for _, f := range fieldsOf(v.Type()) {
+			walk(v.Field(f.index), f.name, visit)
 		}
+	}
+}
+
+// structField is an exported field of one of package schema's structs.
+type structField struct {
+	index int
+	name  string
+}
+
+// structFields caches fieldsOf: reflect.Type.Field copies a whole
+// StructField, and walk asks for every field of every record.
+var structFields sync.Map // reflect.Type -> []structField
+
+// fieldsOf returns t's exported fields, none for a struct of another
+// package (time.Time and the like: nothing of ours inside).
+func fieldsOf(t reflect.Type) []structField {
+	if fs, ok := structFields.Load(t); ok {
+		return fs.([]structField)
+	}
+	var fs []structField
+	if t.PkgPath() == schemaPkg {
 		for i := range t.NumField() {
 			if f := t.Field(i); f.IsExported() {
-				walk(v.Field(i), f.Name, visit)
+				fs = append(fs, structField{i, f.Name})
 			}
 		}
 	}
+	structFields.Store(t, fs)
+	return fs
 }
 
 // subjects calls fn for every Subject in the payload value p (a pointer),
