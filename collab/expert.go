@@ -1,6 +1,7 @@
 package collab
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -591,7 +592,7 @@ func rankOffers(req schema.ExpertRequest, offers []schema.ExpertOffer) (ranked [
 	}
 	slices.SortFunc(ranked, func(a, b rankedOffer) int {
 		if a.cover != b.cover {
-			return -cmpDuration(a.cover, b.cover) // more of the period first
+			return -cmp.Compare(a.cover, b.cover) // more of the period first
 		}
 		if c := a.offer.OfferedAt.Compare(b.offer.OfferedAt); c != 0 {
 			return c // earlier offer first
@@ -609,16 +610,6 @@ func rankOffers(req schema.ExpertRequest, offers []schema.ExpertOffer) (ranked [
 		return false
 	})
 	return ranked, otherRequest, otherDomain, outside
-}
-
-func cmpDuration(a, b time.Duration) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Match returns the best assignment for req among offers, decided at now

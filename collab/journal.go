@@ -37,10 +37,10 @@ const (
 
 // RecordsOutcome is the Data of an EntryRecordsOutcome entry.
 type RecordsOutcome struct {
-	Submitted int `json:"submitted"`
-	Accepted  int `json:"accepted"`
-	Rejected  int `json:"rejected"`
-	Duplicate int `json:"duplicate"`
+	Submitted int `json:"submitted"` // records in the submission
+	Accepted  int `json:"accepted"`  // stored
+	Rejected  int `json:"rejected"`  // refused
+	Duplicate int `json:"duplicate"` // already held
 }
 
 // Entry is one line of the journal: who did what, when, under which

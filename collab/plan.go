@@ -37,6 +37,7 @@ const (
 
 // Widening is one dimension in which a scope goes beyond its bound.
 type Widening struct {
+	// Dimension is the part of the scope that widens.
 	Dimension Dimension
 	// Values are the scope's values the bound does not have, in the
 	// scope's order; for a window dimension, the scope's bound (RFC 3339).
@@ -63,7 +64,7 @@ func (w Widening) String() string {
 // ScopeError lists every dimension in which a scope widens its bound. It
 // wraps ErrScopeWidened.
 type ScopeError struct {
-	Widenings []Widening
+	Widenings []Widening // every widening, in dimension order
 }
 
 // Error returns "collab: scope widened: " and each widening, separated by

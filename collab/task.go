@@ -187,8 +187,8 @@ func TaskTerminal(s schema.TaskState) bool {
 // TransitionError says why a task status was refused. It wraps Err,
 // ErrIllegalTransition or ErrWrongParty.
 type TransitionError struct {
-	TaskID   string
-	From, To schema.TaskState
+	TaskID   string           // the task
+	From, To schema.TaskState // the state it was in, and the one asked for
 	// By is the organization the status comes from.
 	By string
 	// Reason says why the change is refused and what is allowed instead.
@@ -280,13 +280,13 @@ func partyRule(task schema.Task, role taskRole) string {
 
 // TaskPart is one assignee's part of a task, and the state it is in.
 type TaskPart struct {
-	TaskID   string
-	Assignee string
-	State    schema.TaskState
+	TaskID   string           // the task
+	Assignee string           // the organization this part is for
+	State    schema.TaskState // where the part stands
 	// Since is when the part entered State: the at of the status that
 	// moved it, or the task's issued_at.
 	Since    time.Time
-	Deadline time.Time
+	Deadline time.Time // the task's deadline
 }
 
 // Tracker folds task statuses into the state of every task it tracks,

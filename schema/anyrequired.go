@@ -45,17 +45,12 @@ func anyRequiredSets(anyOf any) ([]any, bool) {
 		if !ok {
 			return nil, false
 		}
-		req, ok := m["required"].([]any)
-		if !ok || len(req) == 0 {
+		req, _ := m["required"].([]any)
+		if len(req) == 0 || !stringList(req) {
 			return nil, false
 		}
 		for k := range m {
 			if k != "required" && !annotations[k] {
-				return nil, false
-			}
-		}
-		for _, p := range req {
-			if _, ok := p.(string); !ok {
 				return nil, false
 			}
 		}
@@ -72,14 +67,26 @@ func (anyRequiredCompiler) Compile(_ jsonschema.CompilerContext, m map[string]an
 	if !ok {
 		return nil, nil
 	}
-	branches, _ := raw.([]any) // the meta-schema checked the shape
-	sets := make(anyRequired, len(branches))
-	for i, b := range branches {
-		for _, p := range b.([]any) {
-			sets[i] = append(sets[i], p.(string))
+	return anyRequiredFrom(raw), nil // the meta-schema checked the shape
+}
+
+// anyRequiredFrom reads the keyword's value, a list of lists of property
+// names; nil if it is anything else or empty.
+func anyRequiredFrom(v any) anyRequired {
+	sets, _ := v.([]any)
+	var out anyRequired
+	for _, set := range sets {
+		names, _ := set.([]any)
+		if len(names) == 0 || !stringList(names) {
+			return nil
 		}
+		var ss []string
+		for _, n := range names {
+			ss = append(ss, n.(string))
+		}
+		out = append(out, ss)
 	}
-	return sets, nil
+	return out
 }
 
 // anyRequired is satisfied by an object that has every property of at

@@ -36,10 +36,10 @@ func envelopeOK(doc any) bool {
 			ok = isPurpose(v)
 		case "legal_basis":
 			s, isStr := v.(string)
-			ok = isStr && s != "" && utf8.RuneCountInString(s) <= 256
+			ok = isStr && isLegalBasis(s)
 		case "handling":
-			s, _ := v.(string)
-			ok = s == "CLEAR" || s == "GREEN" || s == "AMBER" || s == "AMBER+STRICT" || s == "RED"
+			s, isStr := v.(string)
+			ok = isStr && isHandling(s)
 		case "provenance":
 			ok = isProvenance(v)
 		case "payload":
@@ -68,7 +68,7 @@ func isPurpose(v any) bool {
 
 func isProvenance(v any) bool {
 	hops, ok := v.([]any)
-	if !ok || len(hops) > 32 {
+	if !ok || len(hops) > maxHops {
 		return false
 	}
 	for _, h := range hops {
@@ -76,17 +76,39 @@ func isProvenance(v any) bool {
 		if !ok || len(m) != 4 || !isOrgID(m["org"]) || !isUTCTime(m["at"]) {
 			return false
 		}
-		switch s, _ := m["stage"].(string); Stage(s) {
-		case StagePlanning, StageCollection, StageProcessing, StageAnalysis, StageApplication, StageFeedback:
-		default:
-			return false
-		}
-		d, _ := m["digest"].(string)
-		if len(d) != len("sha-256:")+64 || d[:8] != "sha-256:" || !isLowerHex(d[8:]) {
+		stage, _ := m["stage"].(string)
+		digest, _ := m["digest"].(string)
+		if !isStage(stage) || !isDigest(digest) {
 			return false
 		}
 	}
 	return true
+}
+
+// maxHops is the envelope schema's maxItems of provenance.
+const maxHops = 32
+
+func isLegalBasis(s string) bool { return s != "" && utf8.RuneCountInString(s) <= 256 }
+
+func isHandling(s string) bool {
+	switch Handling(s) {
+	case HandlingClear, HandlingGreen, HandlingAmber, HandlingAmberStrict, HandlingRed:
+		return true
+	}
+	return false
+}
+
+func isStage(s string) bool {
+	switch Stage(s) {
+	case StagePlanning, StageCollection, StageProcessing, StageAnalysis, StageApplication, StageFeedback:
+		return true
+	}
+	return false
+}
+
+// isDigest matches "sha-256:" and 64 lower-case hex digits.
+func isDigest(d string) bool {
+	return len(d) == len("sha-256:")+64 && d[:8] == "sha-256:" && isLowerHex(d[8:])
 }
 
 // isUUID7 matches ^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$.

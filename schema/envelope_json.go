@@ -82,12 +82,9 @@ func (e *Envelope) AppendJSON(dst []byte) ([]byte, error) {
 
 // plainJSON tells whether AppendJSON may encode e by itself.
 func (e *Envelope) plainJSON() bool {
-	ok := plainString(e.ID) && plainString(e.Kind) && plainString(e.Source) &&
-		plainString(e.Purpose.RequirementID) && plainString(e.Purpose.TaskID) &&
-		plainString(e.LegalBasis) && plainString(string(e.Handling)) &&
-		plainTime(e.CollectedAt) && plainTime(e.RetainUntil)
+	ok := e.eachString(plainString) && plainTime(e.CollectedAt) && plainTime(e.RetainUntil)
 	for _, h := range e.Provenance {
-		ok = ok && plainString(h.Org) && plainString(string(h.Stage)) && plainString(h.Digest) && plainTime(h.At)
+		ok = ok && plainTime(h.At)
 	}
 	return ok && plainPayload(e.Payload)
 }

@@ -18,7 +18,7 @@ import (
 // counted from the start of the payload. A payload that is not valid JSON
 // fails with ErrSyntax where json.Marshal would have failed.
 func (v *Validator) ValidateEnvelope(env Envelope) error {
-	if !validUTF8(env) {
+	if !env.eachString(utf8.ValidString) {
 		// json.Marshal replaces invalid bytes; let it, and check what
 		// it wrote, rather than imitate it.
 		raw, err := json.Marshal(env)
@@ -61,14 +61,15 @@ func (v *Validator) ValidateEnvelope(env Envelope) error {
 	return v.checkPayload(m)
 }
 
-func validUTF8(env Envelope) bool {
-	ok := utf8.ValidString(env.ID) && utf8.ValidString(env.Kind) && utf8.ValidString(env.Source) &&
-		utf8.ValidString(env.LegalBasis) && utf8.ValidString(string(env.Handling)) &&
-		utf8.ValidString(env.Purpose.RequirementID) && utf8.ValidString(env.Purpose.TaskID)
-	for _, h := range env.Provenance {
-		ok = ok && utf8.ValidString(h.Org) && utf8.ValidString(string(h.Stage)) && utf8.ValidString(h.Digest)
+// eachString tells whether ok holds for every string field of e, its
+// hops' included (the payload aside).
+func (e *Envelope) eachString(ok func(string) bool) bool {
+	all := ok(e.ID) && ok(e.Kind) && ok(e.Source) && ok(e.LegalBasis) && ok(string(e.Handling)) &&
+		ok(e.Purpose.RequirementID) && ok(e.Purpose.TaskID)
+	for _, h := range e.Provenance {
+		all = all && ok(h.Org) && ok(string(h.Stage)) && ok(h.Digest)
 	}
-	return ok
+	return all
 }
 
 // envelopeStructOK is envelopeOK on the Go envelope: true only when its
@@ -84,27 +85,11 @@ func envelopeStructOK(env *Envelope) bool {
 		p.RequirementID != "" && !isUUID7(p.RequirementID) || p.TaskID != "" && !isUUID7(p.TaskID) {
 		return false
 	}
-	if env.LegalBasis == "" || utf8.RuneCountInString(env.LegalBasis) > 256 {
-		return false
-	}
-	switch env.Handling {
-	case HandlingClear, HandlingGreen, HandlingAmber, HandlingAmberStrict, HandlingRed:
-	default:
-		return false
-	}
-	if len(env.Provenance) > 32 {
+	if !isLegalBasis(env.LegalBasis) || !isHandling(string(env.Handling)) || len(env.Provenance) > maxHops {
 		return false
 	}
 	for _, h := range env.Provenance {
-		if !isOrgID(h.Org) || !plainUTC(h.At) {
-			return false
-		}
-		switch h.Stage {
-		case StagePlanning, StageCollection, StageProcessing, StageAnalysis, StageApplication, StageFeedback:
-		default:
-			return false
-		}
-		if d := h.Digest; len(d) != len("sha-256:")+64 || d[:8] != "sha-256:" || !isLowerHex(d[8:]) {
+		if !isOrgID(h.Org) || !plainUTC(h.At) || !isStage(string(h.Stage)) || !isDigest(h.Digest) {
 			return false
 		}
 	}
@@ -117,8 +102,7 @@ func envelopeStructOK(env *Envelope) bool {
 // accept that for every year of four digits.
 func plainUTC(t time.Time) bool {
 	_, off := t.Zone()
-	y := t.Year()
-	return off == 0 && y >= 0 && y <= 9999
+	return off == 0 && plainTime(t)
 }
 
 // timeError is a time json.Marshal refuses to encode.

@@ -105,6 +105,12 @@ func TestValidateEnvelopeAgrees(t *testing.T) {
 		"array payload":          func(e *Envelope) { e.Payload = json.RawMessage(`[1]`) },
 		"broken payload":         func(e *Envelope) { e.Payload = json.RawMessage(`{"a":`) },
 		"invalid UTF-8 in basis": func(e *Envelope) { e.LegalBasis = "basis \xff" },
+		"payload nested too deep": func(e *Envelope) {
+			e.Payload = json.RawMessage(`{"a":` + strings.Repeat("[", DefaultMaxDepth) + strings.Repeat("]", DefaultMaxDepth) + `}`)
+		},
+		"payload nested to the limit": func(e *Envelope) {
+			e.Payload = json.RawMessage(`{"a":` + strings.Repeat("[", DefaultMaxDepth-3) + strings.Repeat("]", DefaultMaxDepth-3) + `}`)
+		},
 		"duplicate key": func(e *Envelope) {
 			e.Payload = json.RawMessage(strings.Replace(string(e.Payload), "{", `{"type":"x",`, 1))
 		},
@@ -131,4 +137,19 @@ func FuzzValidateEnvelope(f *testing.F) {
 		}
 		sameOutcome(t, v, env, string(raw))
 	})
+}
+
+// TestValidateEnvelopeSize: the size limit applies to the payload, and
+// crossing it is ErrTooLarge.
+func TestValidateEnvelopeSize(t *testing.T) {
+	v, err := NewValidator(WithMaxBytes(2048))
+	require.NoError(t, err)
+	var env Envelope
+	require.NoError(t, json.Unmarshal(wrapForFuzz(KindFinanceTransaction, []byte(`{}`)), &env))
+	env.Payload = json.RawMessage(`{"reference":"` + strings.Repeat("x", 2048) + `"}`)
+	err = v.ValidateEnvelope(env)
+	require.ErrorIs(t, err, ErrTooLarge)
+	assert.Contains(t, err.Error(), "limit is 2048")
+	env.Payload = json.RawMessage(`{"reference":"` + strings.Repeat("x", 1900) + `"}`)
+	assert.NotErrorIs(t, v.ValidateEnvelope(env), ErrTooLarge, "under the limit")
 }

@@ -95,20 +95,9 @@ func eventOf(env schema.Envelope, withSubjects bool) (Event, error) {
 	if parts != nil {
 		ev.Key = env.Kind + "\x1f" + strings.Join(parts, "\x1f")
 	}
-	if !withSubjects {
-		return ev, nil
+	if withSubjects {
+		ev.Subjects = uniqueSubjects(p)
 	}
-	seen := map[[2]string]bool{}
-	_ = subjects(p, func(_ string, s *schema.Subject) error {
-		k := [2]string{s.KeyID, s.Pseudonym}
-		if s.Pseudonym != "" && !seen[k] {
-			seen[k] = true
-			c := *s
-			c.Identity = nil
-			ev.Subjects = append(ev.Subjects, c)
-		}
-		return nil
-	})
 	return ev, nil
 }
 

@@ -105,6 +105,12 @@ func Subjects(env schema.Envelope) ([]schema.Subject, error) {
 	if err != nil {
 		return nil, err
 	}
+	return uniqueSubjects(p), nil
+}
+
+// uniqueSubjects returns the subjects in the payload value p that have a
+// pseudonym, each (key id, pseudonym) once, without clear identity.
+func uniqueSubjects(p any) []schema.Subject {
 	var out []schema.Subject
 	seen := map[[2]string]bool{}
 	_ = subjects(p, func(_ string, s *schema.Subject) error {
@@ -117,5 +123,5 @@ func Subjects(env schema.Envelope) ([]schema.Subject, error) {
 		}
 		return nil
 	})
-	return out, nil
+	return out
 }

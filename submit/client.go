@@ -54,8 +54,8 @@ var (
 // IndexError says which envelope of a SubmitMany call was refused, and
 // why. Err is the *schema.ValidationError, or wraps ErrForeignSource.
 type IndexError struct {
-	Index int
-	Err   error
+	Index int   // position of the envelope in the SubmitMany call
+	Err   error // why it was refused
 }
 
 // Error implements error.
@@ -579,8 +579,8 @@ func (c *Client) SubmitMany(ctx context.Context, envs []schema.Envelope) error {
 		}
 	})
 	if i := firstBad.Load(); i < int64(len(envs)) {
-		if err := errs[i]; errors.Is(err, ctx.Err()) && ctx.Err() != nil {
-			return err
+		if err := errs[i]; err == ctx.Err() {
+			return err // the context ended, not the envelope
 		}
 		return &IndexError{Index: int(i), Err: errs[i]}
 	}

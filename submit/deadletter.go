@@ -52,7 +52,8 @@ type DeadLetter struct {
 	Kind     string `json:"kind,omitempty"`
 	// Record is the envelope as it was sent.
 	Record json.RawMessage `json:"record"`
-	Cause  DeadCause       `json:"cause"`
+	// Cause says why the record left the outbox.
+	Cause DeadCause `json:"cause"`
 	// Reason and Errors are the hub's, for CauseRejected.
 	Reason Reason             `json:"reason,omitempty"`
 	Errors []schema.Violation `json:"errors,omitempty"`
@@ -61,9 +62,10 @@ type DeadLetter struct {
 	// Status is the HTTP status of the answer, if there was one.
 	Status int `json:"status,omitempty"`
 	// IdempotencyKey and SubmissionID name the request and its receipt.
-	IdempotencyKey string    `json:"idempotency_key,omitempty"`
-	SubmissionID   string    `json:"submission_id,omitempty"`
-	At             time.Time `json:"at"`
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
+	SubmissionID   string `json:"submission_id,omitempty"`
+	// At is when the record was moved to the dead letters.
+	At time.Time `json:"at"`
 }
 
 func (dl *DeadLetter) fillFromRecord() {

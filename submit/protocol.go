@@ -56,7 +56,9 @@ type RecordResult struct {
 	// Line is the 1-based line of the record in the request body.
 	Line int `json:"line"`
 	// ID is the record's envelope id, when it could be read.
-	ID     string `json:"id,omitempty"`
+	ID string `json:"id,omitempty"`
+	// Status is accepted, duplicate (a success: the hub already holds the
+	// record) or rejected.
 	Status Status `json:"status"`
 	// Reason and Errors are set for rejected records. Errors carries JSON
 	// pointers relative to the record.
@@ -66,22 +68,22 @@ type RecordResult struct {
 
 // Counts sums the results of a submission.
 type Counts struct {
-	Records   int `json:"records"`
-	Accepted  int `json:"accepted"`
-	Duplicate int `json:"duplicate"`
-	Rejected  int `json:"rejected"`
+	Records   int `json:"records"`   // lines that held a record
+	Accepted  int `json:"accepted"`  // stored now
+	Duplicate int `json:"duplicate"` // stored before, by id
+	Rejected  int `json:"rejected"`  // refused; the results say why
 }
 
 // Receipt is the hub's answer to a submission, stored durably before it is
 // sent. The same Idempotency-Key and body always get the same receipt.
 type Receipt struct {
-	SubmissionID   string         `json:"submission_id"`
-	IdempotencyKey string         `json:"idempotency_key"`
-	Org            string         `json:"org"`
-	ReceivedAt     time.Time      `json:"received_at"`
-	BodyDigest     string         `json:"body_digest"`
-	Counts         Counts         `json:"counts"`
-	Results        []RecordResult `json:"results"`
+	SubmissionID   string         `json:"submission_id"`   // the hub's id: GET /v1/submissions/{id}
+	IdempotencyKey string         `json:"idempotency_key"` // the request's Idempotency-Key
+	Org            string         `json:"org"`             // the authenticated sender
+	ReceivedAt     time.Time      `json:"received_at"`     // when the hub took the request
+	BodyDigest     string         `json:"body_digest"`     // Content-Digest of the body as sent
+	Counts         Counts         `json:"counts"`          // the results, summed
+	Results        []RecordResult `json:"results"`         // one per record, in line order
 }
 
 // Limits are what a hub accepts; GET /v1/limits declares them so clients
@@ -115,11 +117,11 @@ func DefaultLimits() Limits {
 // Problem is an RFC 9457 problem document: the body of every error
 // response. Type is one of the Problem* constants and never changes.
 type Problem struct {
-	Type     string `json:"type"`
-	Title    string `json:"title"`
-	Status   int    `json:"status"`
-	Detail   string `json:"detail,omitempty"`
-	Instance string `json:"instance,omitempty"`
+	Type     string `json:"type"`               // a Problem* constant
+	Title    string `json:"title"`              // the type in words, the same for every instance
+	Status   int    `json:"status"`             // the HTTP status
+	Detail   string `json:"detail,omitempty"`   // this occurrence in words, with what to do
+	Instance string `json:"instance,omitempty"` // the submission it concerns, if one was made
 	// Limit names the limit crossed on 413 (e.g. "max_body_bytes").
 	Limit string `json:"limit,omitempty"`
 	// Results, on 422, says why each record was refused.

@@ -164,9 +164,13 @@ func (s *sender) sleep(d time.Duration, retry bool) error {
 func (s *sender) admit(b *outBatch) (release func(), err error) {
 	c := s.c
 	c.gate.Lock()
+	defer func() {
+		if err != nil {
+			c.gate.Unlock()
+		}
+	}()
 	for {
 		if err := s.waitHold(); err != nil {
-			c.gate.Unlock()
 			return nil, err
 		}
 		now := c.cfg.Clock()
@@ -176,7 +180,6 @@ func (s *sender) admit(b *outBatch) (release func(), err error) {
 		}
 		if err != nil {
 			cancelAll(rs, now)
-			c.gate.Unlock()
 			return nil, err
 		}
 		var d time.Duration
@@ -185,14 +188,12 @@ func (s *sender) admit(b *outBatch) (release func(), err error) {
 		}
 		if err := s.sleep(d, false); err != nil {
 			cancelAll(rs, c.cfg.Clock())
-			c.gate.Unlock()
 			return nil, err
 		}
-		if now := c.cfg.Clock(); c.heldUntil().After(now) {
-			cancelAll(rs, now)
-			continue
+		if now := c.cfg.Clock(); !c.heldUntil().After(now) {
+			return c.gate.Unlock, nil
 		}
-		return c.gate.Unlock, nil
+		cancelAll(rs, c.cfg.Clock())
 	}
 }
 

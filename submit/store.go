@@ -218,6 +218,7 @@ type ScanQuery struct {
 
 // ScanPage is one page of a scan, in collected_at order (then by id).
 type ScanPage struct {
+	// Records are the page's records, at most ScanQuery.Limit.
 	Records []schema.Envelope
 	// Next is the cursor of the following page; empty when the scan is
 	// complete.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -421,7 +422,7 @@ func (w *world) analyse(ctx context.Context, org string, patterns []synth.Patter
 			return nil
 		}),
 	})
-	slices.SortFunc(out, func(a, b schema.Product) int { return compareStrings(string(a.ListType), string(b.ListType)) })
+	slices.SortFunc(out, func(a, b schema.Product) int { return cmp.Compare(a.ListType, b.ListType) })
 	return out, err
 }
 
@@ -580,16 +581,6 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // moveTask records public security moving its task on (interaction 1).

@@ -177,12 +177,14 @@ type Hub struct {
 	// URL is the base URL, e.g. http://127.0.0.1:43121.
 	URL string
 	// Org is the hub's organization.
-	Org       string
+	Org string
+	// Directory is the directory the hub authorizes by.
 	Directory *collab.Directory
 	// Store holds what the hub accepted.
 	Store *submit.Store
 	// Ledger holds its receipts and the ids it accepted.
-	Ledger  *submit.Ledger
+	Ledger *submit.Ledger
+	// Handler is the hub's submit.Handler, served by Server.
 	Handler *submit.Handler
 	Server  *httptest.Server
 
