@@ -15,8 +15,10 @@ import (
 // one more schema node, with its own allocations, and most fields of a
 // record are a reference to a one-line definition; expanding them before
 // compiling removes about a third of the work per record. The expansion
-// is exact: a reference is replaced only when its siblings are
-// annotations (description, title, ...), so no keyword changes meaning.
+// is exact: a reference is replaced by its definition's keywords and its
+// siblings' together, only when no keyword is in both and no two keywords
+// that read each other (additionalProperties and properties, ...) would
+// come from different sides; otherwise it stays a reference.
 // FuzzValidate checks the result against the files as written.
 //
 // The compiled form is also stricter in one way: JSON Schema counts 1.0
@@ -50,15 +52,17 @@ func decodeNumbers(raw []byte, v any) error {
 	return dec.Decode(v)
 }
 
-// inlineFile expands references in the schema file of folder dir.
-func inlineFile(raw []byte, dir string) ([]byte, error) {
+// inlineFile expands references in the schema file of folder dir. When
+// the whole expanded schema is a simple leaf (see leaves.go), it also
+// returns its quick check.
+func inlineFile(raw []byte, dir string) ([]byte, *leaf, error) {
 	var doc map[string]any
 	if err := decodeNumbers(raw, &doc); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	common, err := commonDefs()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	own, _ := doc["$defs"].(map[string]any)
 	if dir == commonDir {
@@ -66,10 +70,12 @@ func inlineFile(raw []byte, dir string) ([]byte, error) {
 	}
 	out, err := inlineNode(doc, own, common, 0)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	gatherAllLeaves(out) // see leaves.go
-	return json.Marshal(out)
+	root := rootLeaf(out.(map[string]any)) // before gathering rewrites the nodes
+	gatherAllLeaves(out)                   // see leaves.go
+	b, err := json.Marshal(out)
+	return b, root, err
 }
 
 // inlineNode returns n with every expandable reference expanded. local
@@ -90,23 +96,32 @@ func inlineNode(n any, local, common map[string]any, depth int) (any, error) {
 		}
 		return out, nil
 	case map[string]any:
-		if ref, ok := t["$ref"].(string); ok && onlyAnnotations(t) {
+		if ref, ok := t["$ref"].(string); ok {
 			target, targetDefs, ok := lookupDef(ref, local, common)
 			if ok {
 				expanded, err := inlineNode(target, targetDefs, common, depth+1)
 				if err != nil {
 					return nil, err
 				}
-				merged := map[string]any{}
-				for k, v := range expanded.(map[string]any) {
-					merged[k] = v
-				}
-				for k, v := range t {
-					if k != "$ref" {
-						merged[k] = v
+				site := t
+				if !onlyAnnotations(t) {
+					// Keywords beside the reference are expanded as a node
+					// of their own, then merged when no keyword is in both.
+					rest := make(map[string]any, len(t))
+					for k, v := range t {
+						if k != "$ref" {
+							rest[k] = v
+						}
 					}
+					r, err := inlineNode(rest, local, common, depth+1)
+					if err != nil {
+						return nil, err
+					}
+					site = r.(map[string]any)
 				}
-				return merged, nil
+				if merged, ok := mergeDisjoint(expanded.(map[string]any), site); ok {
+					return merged, nil
+				}
 			}
 		}
 		out := make(map[string]any, len(t))
@@ -133,6 +148,56 @@ func inlineNode(n any, local, common map[string]any, depth int) (any, error) {
 		return out, nil
 	}
 	return n, nil
+}
+
+// mergeDisjoint returns the keywords of the expanded definition def and
+// of the node site that referred to it, in one node, and false when a
+// keyword other than an annotation is in both. In 2020-12, a $ref beside
+// other keywords applies both: with no keyword in common, one node
+// holding all of them says the same. Where both annotate, the site's word
+// wins, as it would for a reader.
+func mergeDisjoint(def, site map[string]any) (map[string]any, bool) {
+	for _, group := range adjacentKeywords {
+		if hasAny(def, group) && hasAny(site, group) {
+			return nil, false
+		}
+	}
+	merged := make(map[string]any, len(def)+len(site))
+	for k, v := range def {
+		merged[k] = v
+	}
+	for k, v := range site {
+		if k == "$ref" {
+			continue
+		}
+		if _, both := def[k]; both && !annotations[k] {
+			return nil, false
+		}
+		merged[k] = v
+	}
+	return merged, true
+}
+
+// adjacentKeywords are the groups of keywords that read each other in the
+// same node: spread over a definition and the site that refers to it,
+// they would change meaning once in one node. Unevaluated* keywords read
+// every keyword, so they keep a reference as written.
+var adjacentKeywords = [][]string{
+	{"properties", "patternProperties", "additionalProperties", "unevaluatedProperties"},
+	{"prefixItems", "items", "unevaluatedItems"},
+	{"contains", "minContains", "maxContains"},
+	{"if", "then", "else"},
+	{"unevaluatedProperties", "unevaluatedItems", "$ref", "$dynamicRef", "allOf", "anyOf", "oneOf", "not",
+		"dependentSchemas"},
+}
+
+func hasAny(m map[string]any, keys []string) bool {
+	for _, k := range keys {
+		if _, ok := m[k]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 func onlyAnnotations(m map[string]any) bool {

@@ -49,7 +49,8 @@ var leavesMeta = jsonschema.MustCompileString("sicollab-leaves.meta.json", `{
 	}
 }`)
 
-// leafKeys are the keywords a simple leaf may hold besides annotations.
+// leafKeys are the keywords a simple string or boolean leaf may hold
+// besides annotations (integers: see simpleInteger).
 var leafKeys = map[string]bool{
 	"type": true, "enum": true, "const": true, "pattern": true,
 	"minLength": true, "maxLength": true, "format": true,
@@ -145,11 +146,14 @@ func stringList(v any) bool {
 
 // simpleScalar tells whether s is a string or a boolean with only the
 // keywords above, enums and consts of strings, and formats jsonschema
-// knows.
+// knows; or an integer with integer bounds and integerFormat.
 func simpleScalar(s any) bool {
 	m, ok := s.(map[string]any)
 	if !ok || len(m) == 0 {
 		return false
+	}
+	if m["type"] == "integer" {
+		return simpleInteger(m)
 	}
 	constrained := false
 	for k, v := range m {
@@ -199,6 +203,37 @@ func simpleScalar(s any) bool {
 		}
 	}
 	return constrained
+}
+
+// simpleInteger tells whether m is "type": "integer" with the format the
+// compiled form adds and bounds written as 64-bit integers, and nothing
+// else but annotations.
+func simpleInteger(m map[string]any) bool {
+	if m["format"] != integerFormat {
+		return false
+	}
+	for k, v := range m {
+		switch {
+		case annotations[k], k == "type", k == "format":
+		case k == "minimum" || k == "maximum":
+			if _, ok := int64Of(v); !ok {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// int64Of is v, a json.Number, as an int64 when it is written as one.
+func int64Of(v any) (int64, bool) {
+	n, ok := v.(json.Number)
+	if !ok || !isPlainInteger(n) {
+		return 0, false
+	}
+	i, err := strconv.ParseInt(string(n), 10, 64)
+	return i, err == nil
 }
 
 func nonNegative(v any) (int, bool) {
@@ -304,13 +339,18 @@ type leaf struct {
 	path   string             // keyword path of the schema, for its errors
 
 	// Scalars.
-	typ      string // "string", "boolean" or "" (any)
-	enum     []string
-	constant *string
-	pattern  *regexp.Regexp
-	minLen   int // -1: none
-	maxLen   int
-	format   func(any) bool
+	typ        string // "string", "boolean" or "" (any)
+	enum       []string
+	constant   *string
+	pattern    *regexp.Regexp
+	minLen     int // -1: none
+	maxLen     int
+	format     func(any) bool
+	formatName string
+
+	// Integers.
+	integer  bool
+	min, max *int64
 
 	// Objects.
 	object   bool
@@ -318,6 +358,13 @@ type leaf struct {
 	required []string
 	closed   bool
 	anyOf    anyRequired
+
+	// Objects, for the scan (see scan.go): property i of scanProps has
+	// bit i in the masks.
+	scanIndex    map[string]int
+	scanProps    []*leaf
+	requiredMask uint64
+	anyMasks     []uint64
 
 	// Arrays.
 	array    bool
@@ -370,6 +417,12 @@ func (l *leaf) ok(v any) bool {
 		}
 		return true
 	}
+	if l.integer {
+		// isPlainInteger is the format the compiled form adds; a value
+		// past 64 bits is left to the schema.
+		i, ok := int64Of(v)
+		return ok && (l.min == nil || i >= *l.min) && (l.max == nil || i <= *l.max)
+	}
 	s, isStr := v.(string)
 	_, isBool := v.(bool)
 	if l.typ == "string" && !isStr || l.typ == "boolean" && !isBool {
@@ -396,6 +449,24 @@ func (l *leaf) ok(v any) bool {
 	return l.pattern == nil || l.pattern.MatchString(s)
 }
 
+// rootLeaf is the quick check of a whole schema document, or nil when it
+// is not a simple object. Its $defs are left out: once references are
+// expanded, nothing that is still simple refers to them.
+func rootLeaf(doc map[string]any) *leaf {
+	m := make(map[string]any, len(doc))
+	for k, v := range doc {
+		switch k {
+		case "$id", "$schema", "$defs":
+		default:
+			m[k] = v
+		}
+	}
+	if m["type"] != "object" || !simpleObject(m) {
+		return nil
+	}
+	return newLeaf(m)
+}
+
 // newLeaf builds the quick check of s, which simpleLeaf accepted.
 func newLeaf(s map[string]any) *leaf {
 	l := &leaf{minLen: -1, maxLen: -1, minItems: -1, maxItems: -1}
@@ -413,6 +484,7 @@ func newLeaf(s map[string]any) *leaf {
 		}
 		l.closed = s["additionalProperties"] == false
 		l.anyOf = anyRequiredFrom(s[anyRequiredKeyword])
+		l.prepareScan()
 		return l
 	case "array":
 		l.array = true
@@ -420,6 +492,15 @@ func newLeaf(s map[string]any) *leaf {
 		l.minItems = nonNegativeOr(s["minItems"], -1)
 		l.maxItems = nonNegativeOr(s["maxItems"], -1)
 		l.unique = s["uniqueItems"] == true
+		return l
+	case "integer":
+		l.integer = true
+		if i, ok := int64Of(s["minimum"]); ok {
+			l.min = &i
+		}
+		if i, ok := int64Of(s["maximum"]); ok {
+			l.max = &i
+		}
 		return l
 	}
 	for k, v := range s {
@@ -440,7 +521,8 @@ func newLeaf(s map[string]any) *leaf {
 		case "maxLength":
 			l.maxLen, _ = nonNegative(v)
 		case "format":
-			l.format = jsonschema.Formats[v.(string)]
+			l.formatName = v.(string)
+			l.format = jsonschema.Formats[l.formatName]
 		}
 	}
 	return l

@@ -72,10 +72,34 @@ type kindVersion struct {
 
 type registry struct {
 	envelope *jsonschema.Schema
-	payloads map[kindVersion]*jsonschema.Schema
+	payloads map[kindVersion]*payloadSchema
 	latest   map[string]int
 	infos    []KindInfo
 	intern   map[string]string
+}
+
+// payloadSchema is the compiled schema of one kind and version, with the
+// quick check of the whole payload when its schema is simple enough for
+// one (see leaves.go).
+type payloadSchema struct {
+	schema *jsonschema.Schema
+	root   *leaf
+}
+
+// Validate checks v, a parsed payload. The quick check only decides that
+// v passes; anything it does not pass goes to the schema, which reports
+// the violations.
+func (p *payloadSchema) Validate(v any) error {
+	if p.root != nil && p.root.ok(v) {
+		return nil
+	}
+	return p.schema.Validate(v)
+}
+
+// scan tells whether data, the bytes of a payload, certainly passes,
+// without parsing it (see scan.go); false means "parse and validate".
+func (p *payloadSchema) scan(data []byte, maxDepth int) bool {
+	return p.root != nil && p.root.scanDocument(data, maxDepth)
 }
 
 // compiled compiles every embedded schema once per process; compiled
@@ -106,6 +130,7 @@ func compileAll(inline bool) (*registry, error) {
 		kind        string
 		version     int
 		description string
+		root        *leaf
 	}
 	var docs []doc
 	for _, name := range files {
@@ -132,17 +157,18 @@ func compileAll(inline bool) (*registry, error) {
 		if err := collectNames(raw, intern); err != nil {
 			return nil, fmt.Errorf("schema: %s: %w", name, err)
 		}
+		var root *leaf
 		if inline {
-			if raw, err = inlineFile(raw, kind); err != nil {
+			if raw, root, err = inlineFile(raw, kind); err != nil {
 				return nil, fmt.Errorf("schema: inline %s: %w", name, err)
 			}
 		}
 		if err := c.AddResource(head.ID, bytes.NewReader(raw)); err != nil {
 			return nil, fmt.Errorf("schema: add %s: %w", name, err)
 		}
-		docs = append(docs, doc{kind, version, head.Description})
+		docs = append(docs, doc{kind, version, head.Description, root})
 	}
-	reg := &registry{payloads: map[kindVersion]*jsonschema.Schema{}, latest: map[string]int{}, intern: intern}
+	reg := &registry{payloads: map[kindVersion]*payloadSchema{}, latest: map[string]int{}, intern: intern}
 	if reg.envelope, err = c.Compile(SchemaURI(envelopeDir, 1)); err != nil {
 		return nil, err
 	}
@@ -155,7 +181,7 @@ func compileAll(inline bool) (*registry, error) {
 		if err != nil {
 			return nil, err
 		}
-		reg.payloads[kindVersion{d.kind, d.version}] = s
+		reg.payloads[kindVersion{d.kind, d.version}] = &payloadSchema{schema: s, root: d.root}
 		info := byKind[d.kind]
 		if info == nil {
 			info = &KindInfo{Kind: d.kind}
@@ -205,6 +231,14 @@ func NewPayload(kind string, version int) (any, error) {
 // pool; anything else is decoded again by a decoder of its own, so errors
 // read exactly as before, and the pooled one is dropped.
 func strictUnmarshal(data []byte, v any) error {
+	if fastDecode(data, v) { // see fastdecode.go
+		return nil
+	}
+	return strictUnmarshalPooled(data, v)
+}
+
+// strictUnmarshalPooled is strictUnmarshal through encoding/json alone.
+func strictUnmarshalPooled(data []byte, v any) error {
 	d := strictDecoders.Get().(*strictDecoder)
 	base := d.fed
 	d.feed.data = data
