@@ -139,12 +139,13 @@ func KindRule(weights map[string]float64) Rule {
 // signal; n signals score 1-(1-per)^n, reason "flagged by source".
 func IndicatorRule(per float64) Rule {
 	return RuleFunc(func(ctx context.Context, env schema.Envelope) (float64, string, error) {
-		p, err := decodePayload(&env)
+		d, err := decodePayload(&env)
 		if err != nil {
 			return 0, "", err
 		}
+		defer d.release()
 		n := 0
-		switch r := p.(type) {
+		switch r := d.p.(type) {
 		case *schema.FinanceTransaction:
 			n = len(r.Indicators)
 		case *schema.HazmatPurchase:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"io"
 	"sync"
 
 	"github.com/sicollab/sicollab/schema"
@@ -91,16 +90,17 @@ func NewDedupe(cfg DedupeConfig) (*Dedupe, error) {
 	}, nil
 }
 
+// hash16 is the first 16 bytes of SHA-256 over the parts, each followed by
+// a zero byte. Keys are short, so the input is gathered on the stack and
+// hashed in one call: no allocation per record.
 func hash16(parts ...string) [16]byte {
-	h := sha256.New()
+	var buf [512]byte
+	in := buf[:0]
 	for _, p := range parts {
-		io.WriteString(h, p)
-		h.Write([]byte{0})
+		in = append(append(in, p...), 0)
 	}
-	var sum [sha256.Size]byte
-	var out [16]byte
-	copy(out[:], h.Sum(sum[:0]))
-	return out
+	sum := sha256.Sum256(in)
+	return [16]byte(sum[:16])
 }
 
 // Process drops env if it is a duplicate and passes it otherwise. An error

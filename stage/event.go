@@ -2,7 +2,6 @@ package stage
 
 import (
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/sicollab/sicollab/schema"
@@ -44,61 +43,87 @@ func EventOf(env schema.Envelope) (Event, error) {
 // eventOf is EventOf; without subjects it leaves Subjects empty, which
 // spares a walk of the whole payload where only the key is wanted.
 func eventOf(env schema.Envelope, withSubjects bool) (Event, error) {
-	p, err := decodePayload(&env)
+	d, err := decodePayload(&env)
 	if err != nil {
 		return Event{}, err
 	}
+	defer d.release()
+	p := d.p
 	ev := Event{Time: env.CollectedAt}
-	ts := func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
-	place := func(p schema.Place) string { return p.Country + "/" + p.Locode + "/" + p.IATA }
-	var parts []string
+	// The key is the kind, then each part after a unit separator, written
+	// into one buffer on the stack: one allocation per record, the string.
+	var buf [256]byte
+	k := append(buf[:0], env.Kind...)
 	switch r := p.(type) {
 	case *schema.FinanceTransaction:
-		parts = []string{r.Reference, ts(r.ExecutedAt), r.Amount.Amount, r.Amount.Currency}
+		k = keyTime(keyPart(k, r.Reference), r.ExecutedAt)
+		k = keyPart(keyPart(k, r.Amount.Amount), r.Amount.Currency)
 		ev.Time = r.ExecutedAt
 	case *schema.PassengerTrip:
-		parts = []string{r.Traveller.KeyID, r.Traveller.Pseudonym, r.Carrier.Org, r.Carrier.Code, r.ServiceNumber,
-			ts(r.ScheduledDeparture), place(r.Route.Origin), place(r.Route.Destination)}
+		k = keyPart(keyPart(k, r.Traveller.KeyID), r.Traveller.Pseudonym)
+		k = keyPart(keyPart(keyPart(k, r.Carrier.Org), r.Carrier.Code), r.ServiceNumber)
+		k = keyPlace(keyPlace(keyTime(k, r.ScheduledDeparture), r.Route.Origin), r.Route.Destination)
 		ev.Time = r.ScheduledDeparture
 	case *schema.FreightWaybill:
-		parts = []string{r.WaybillNumber, r.Carrier.Org, r.Carrier.Code}
+		k = keyPart(keyPart(keyPart(k, r.WaybillNumber), r.Carrier.Org), r.Carrier.Code)
 		ev.Time = r.PickedUpAt
 	case *schema.AccountReport:
-		parts = []string{r.Platform.Org, r.Platform.Service, r.Account.PlatformAccount.KeyID, r.Account.PlatformAccount.Pseudonym}
+		k = keyPart(keyPart(k, r.Platform.Org), r.Platform.Service)
+		k = keyPart(keyPart(k, r.Account.PlatformAccount.KeyID), r.Account.PlatformAccount.Pseudonym)
 		var hashes []string
 		for _, c := range r.Content {
 			hashes = append(hashes, c.SHA256)
 		}
 		slices.Sort(hashes)
-		parts = append(parts, hashes...)
+		for _, h := range hashes {
+			k = keyPart(k, h)
+		}
 		ev.Time = r.ReportedAt
 	case *schema.HazmatPurchase:
 		if r.OrderReference != "" {
-			parts = []string{r.Seller, r.OrderReference}
+			k = keyPart(keyPart(k, r.Seller), r.OrderReference)
 		} else {
-			parts = []string{r.Seller, r.Buyer.KeyID, r.Buyer.Pseudonym, r.Item.CAS, ts(r.PurchasedAt)}
+			k = keyPart(keyPart(keyPart(k, r.Seller), r.Buyer.KeyID), r.Buyer.Pseudonym)
+			k = keyTime(keyPart(k, r.Item.CAS), r.PurchasedAt)
 		}
 		ev.Time = r.PurchasedAt
 	case *schema.Lodging:
-		parts = []string{r.Premises.OrgID, r.Guest.KeyID, r.Guest.Pseudonym, ts(r.CheckIn)}
+		k = keyPart(keyPart(keyPart(k, r.Premises.OrgID), r.Guest.KeyID), r.Guest.Pseudonym)
+		k = keyTime(k, r.CheckIn)
 		ev.Time = r.CheckIn
 	case *schema.InfectiousSource:
-		parts = []string{r.Facility.OrgID, r.ReportRef, string(r.ReportType)}
+		k = keyPart(keyPart(keyPart(k, r.Facility.OrgID), r.ReportRef), string(r.ReportType))
 		ev.Time = r.ReportedAt
 	case *schema.EntryExit:
-		parts = []string{r.Traveller.KeyID, r.Traveller.Pseudonym, place(r.Port), string(r.Direction), ts(r.CrossedAt)}
+		k = keyPlace(keyPart(keyPart(k, r.Traveller.KeyID), r.Traveller.Pseudonym), r.Port)
+		k = keyTime(keyPart(k, string(r.Direction)), r.CrossedAt)
 		ev.Time = r.CrossedAt
 	case *schema.Inspection:
-		parts = []string{r.DeclarationNo, r.InspectionRef}
+		k = keyPart(keyPart(k, r.DeclarationNo), r.InspectionRef)
 		ev.Time = r.InspectedAt
 	}
-	if parts != nil {
-		ev.Key = env.Kind + "\x1f" + strings.Join(parts, "\x1f")
+	if len(k) > len(env.Kind) {
+		ev.Key = string(k)
 	}
 	if withSubjects {
 		ev.Subjects = uniqueSubjects(p)
 	}
 	return ev, nil
+}
+
+// keyPart appends one part of an event key, after a unit separator.
+func keyPart(k []byte, s string) []byte {
+	return append(append(k, '\x1f'), s...)
+}
+
+func keyTime(k []byte, t time.Time) []byte {
+	return t.UTC().AppendFormat(append(k, '\x1f'), time.RFC3339Nano)
+}
+
+// keyPlace appends a place as country/locode/iata.
+func keyPlace(k []byte, p schema.Place) []byte {
+	k = append(append(append(k, '\x1f'), p.Country...), '/')
+	return append(append(append(k, p.Locode...), '/'), p.IATA...)
 }
 
 // KeyFunc returns the key of the event a record is about, and false when it

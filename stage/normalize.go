@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"unicode"
 
 	"github.com/sicollab/sicollab/schema"
 )
@@ -34,7 +35,10 @@ var canonByField = map[string]func(string) string{
 }
 
 func upperNoSpace(s string) string {
-	return strings.ToUpper(strings.Join(strings.Fields(s), ""))
+	if strings.ContainsFunc(s, unicode.IsSpace) {
+		s = strings.Join(strings.Fields(s), "")
+	}
+	return strings.ToUpper(s)
 }
 
 func unNumber(s string) string {
@@ -63,12 +67,13 @@ func Normalize() Processor {
 	return ProcessorFunc(func(ctx context.Context, env schema.Envelope, emit func(schema.Envelope)) error {
 		env.Kind = strings.TrimSpace(env.Kind)
 		env.Handling = schema.Handling(strings.ToUpper(strings.TrimSpace(string(env.Handling))))
-		p, err := decodePayload(&env)
+		d, err := decodePayload(&env)
 		if err != nil {
 			return fmt.Errorf("stage: normalize %s: %w", env.ID, err)
 		}
-		if normalizeValue(p) {
-			if err := env.SetPayload(p); err != nil {
+		defer d.release()
+		if normalizeValue(d.p) {
+			if err := env.SetPayload(d.p); err != nil {
 				return fmt.Errorf("stage: normalize %s: %w", env.ID, err)
 			}
 		}

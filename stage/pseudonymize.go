@@ -53,10 +53,12 @@ func Pseudonymize(cfg PseudonymizeConfig) (Processor, error) {
 	}
 	ps := cfg.Pseudonymizer
 	return ProcessorFunc(func(ctx context.Context, env schema.Envelope, emit func(schema.Envelope)) error {
-		p, err := decodePayload(&env)
+		d, err := decodePayload(&env)
 		if err != nil {
 			return fmt.Errorf("stage: pseudonymize %s: %w", env.ID, err)
 		}
+		defer d.release()
+		p := d.p
 		keep := cfg.KeepIdentity && env.Handling.AllowsIdentity()
 		changed := false
 		err = subjects(p, func(field string, s *schema.Subject) error {

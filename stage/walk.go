@@ -12,18 +12,59 @@ var (
 	schemaPkg   = subjectType.PkgPath()
 )
 
+// decoded is a payload decoded into the Go type of its kind, borrowed
+// from a pool: processors decode every record and keep nothing of the Go
+// value once they have encoded it again or read what they need, and
+// reusing values spares the garbage collector a large object per record.
+type decoded struct {
+	p    any // a pointer to the value
+	pool *sync.Pool
+}
+
+// release zeroes the value and gives it back; nothing may use it after.
+// Strings read from it stay valid: they are not part of the value.
+func (d decoded) release() {
+	reflect.ValueOf(d.p).Elem().SetZero()
+	d.pool.Put(d.p)
+}
+
+type kindVersion struct {
+	kind    string
+	version int
+}
+
+// payloadPools has a pool for each kind and version with a Go type.
+var payloadPools = sync.OnceValue(func() map[kindVersion]*sync.Pool {
+	pools := map[kindVersion]*sync.Pool{}
+	for _, k := range schema.Kinds() {
+		for _, v := range k.Versions {
+			if _, err := schema.NewPayload(k.Kind, v); err != nil {
+				continue
+			}
+			pools[kindVersion{k.Kind, v}] = &sync.Pool{New: func() any {
+				p, _ := schema.NewPayload(k.Kind, v)
+				return p
+			}}
+		}
+	}
+	return pools
+})
+
 // decodePayload decodes env's payload into the Go type of its kind and
-// version (strictly: a field the type lacks is an error) and returns a
-// pointer to it.
-func decodePayload(env *schema.Envelope) (any, error) {
-	v, err := schema.NewPayload(env.Kind, env.SchemaVersion)
-	if err != nil {
-		return nil, err
+// version (strictly: a field the type lacks is an error). The caller
+// releases the value when done with it.
+func decodePayload(env *schema.Envelope) (decoded, error) {
+	pool := payloadPools()[kindVersion{env.Kind, env.SchemaVersion}]
+	if pool == nil {
+		_, err := schema.NewPayload(env.Kind, env.SchemaVersion)
+		return decoded{}, err
 	}
-	if err := env.DecodePayload(v); err != nil {
-		return nil, err
+	d := decoded{p: pool.Get(), pool: pool}
+	if err := env.DecodePayload(d.p); err != nil {
+		d.release()
+		return decoded{}, err
 	}
-	return v, nil
+	return d, nil
 }
 
 // walk visits v and everything it holds that package schema defines:
@@ -101,11 +142,12 @@ func subjects(p any, fn func(field string, s *schema.Subject) error) error {
 // pseudonym under the same key id appears once). The payload is decoded
 // with its kind's Go type; a kind without one is an error.
 func Subjects(env schema.Envelope) ([]schema.Subject, error) {
-	p, err := decodePayload(&env)
+	d, err := decodePayload(&env)
 	if err != nil {
 		return nil, err
 	}
-	return uniqueSubjects(p), nil
+	defer d.release()
+	return uniqueSubjects(d.p), nil
 }
 
 // uniqueSubjects returns the subjects in the payload value p that have a
