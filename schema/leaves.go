@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
@@ -515,7 +516,7 @@ func newLeaf(s map[string]any) *leaf {
 			c := v.(string)
 			l.constant = &c
 		case "pattern":
-			l.pattern = regexp.MustCompile(v.(string)) // simpleScalar compiled it
+			l.pattern = sharedRegexp(v.(string))
 		case "minLength":
 			l.minLen, _ = nonNegative(v)
 		case "maxLength":
@@ -526,6 +527,73 @@ func newLeaf(s map[string]any) *leaf {
 		}
 	}
 	return l
+}
+
+// regexps holds each pattern compiled once: after inlining, a pattern
+// such as utc_time's appears in hundreds of leaves, and a compiled
+// regular expression is a few kilobytes the garbage collector marks at
+// every cycle. A *regexp.Regexp is safe for concurrent use.
+var regexps sync.Map // pattern -> *regexp.Regexp
+
+// sharedRegexp compiles p, which simpleScalar compiled once already.
+func sharedRegexp(p string) *regexp.Regexp {
+	if re, ok := regexps.Load(p); ok {
+		return re.(*regexp.Regexp)
+	}
+	re, _ := regexps.LoadOrStore(p, regexp.MustCompile(p))
+	return re.(*regexp.Regexp)
+}
+
+// sharePatterns makes every pattern of the compiled schema s, and of the
+// schemas it holds, the one sharedRegexp keeps for its text: jsonschema
+// compiles a pattern wherever it appears.
+func sharePatterns(s *jsonschema.Schema, seen map[*jsonschema.Schema]bool) {
+	if s == nil || seen[s] {
+		return
+	}
+	seen[s] = true
+	if s.Pattern != nil {
+		s.Pattern = sharedRegexp(s.Pattern.String())
+	}
+	for _, c := range []*jsonschema.Schema{s.Ref, s.RecursiveRef, s.DynamicRef, s.Not, s.If, s.Then, s.Else,
+		s.PropertyNames, s.UnevaluatedProperties, s.Items2020, s.Contains, s.UnevaluatedItems, s.ContentSchema} {
+		sharePatterns(c, seen)
+	}
+	for _, list := range [][]*jsonschema.Schema{s.AllOf, s.AnyOf, s.OneOf, s.PrefixItems} {
+		for _, c := range list {
+			sharePatterns(c, seen)
+		}
+	}
+	for _, m := range []map[string]*jsonschema.Schema{s.Properties, s.DependentSchemas} {
+		for _, c := range m {
+			sharePatterns(c, seen)
+		}
+	}
+	for _, c := range s.PatternProperties {
+		sharePatterns(c, seen)
+	}
+	for _, v := range []any{s.AdditionalProperties, s.Items, s.AdditionalItems} {
+		switch t := v.(type) {
+		case *jsonschema.Schema:
+			sharePatterns(t, seen)
+		case []*jsonschema.Schema:
+			for _, c := range t {
+				sharePatterns(c, seen)
+			}
+		}
+	}
+	for _, v := range s.Dependencies {
+		if c, ok := v.(*jsonschema.Schema); ok {
+			sharePatterns(c, seen)
+		}
+	}
+	for _, ext := range s.Extensions {
+		if x, ok := ext.(*leaves); ok {
+			for _, l := range x.leaves {
+				sharePatterns(l.schema, seen)
+			}
+		}
+	}
 }
 
 // nonNegativeOr is a count simpleLeaf checked, or def when absent.

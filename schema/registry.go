@@ -193,6 +193,11 @@ func compileAll(inline bool) (*registry, error) {
 			info.Description = d.description
 		}
 	}
+	seen := map[*jsonschema.Schema]bool{}
+	sharePatterns(reg.envelope, seen)
+	for _, p := range reg.payloads {
+		sharePatterns(p.schema, seen)
+	}
 	for _, info := range byKind {
 		sort.Ints(info.Versions)
 		reg.infos = append(reg.infos, *info)
