@@ -42,10 +42,12 @@ func (p Policy) String() string {
 // Defaults of a Config.
 const (
 	// DefaultBuffer is the capacity of the channel after each step, in
-	// records. Each step holds at most Buffer records queued after it and
-	// Concurrency records being processed (in Ordered mode, 2×Concurrency+1
-	// being processed or waiting to be put in order), so memory stays
-	// bounded however fast the collector is.
+	// records. Each step holds at most Buffer records queued after it and,
+	// in each of its goroutines, a batch being processed and one being
+	// filled, each of at most Buffer/8 records (at most 32; one record when
+	// Buffer is under 16, and in Ordered mode, where a step holds
+	// 2×Concurrency+1 records being processed or waiting to be put in
+	// order). Memory stays bounded however fast the collector is.
 	DefaultBuffer = 64
 	// DefaultConcurrency is the number of goroutines of a step, and of the
 	// sink, when the Config leaves it 0.
@@ -106,7 +108,9 @@ type Config struct {
 	// lets a fast record overtake a slow one.
 	Ordered bool
 	// Buffer is the capacity of the channel after the collector and after
-	// each step (0 means DefaultBuffer).
+	// each step, in records (0 means DefaultBuffer). Steps hand records on
+	// in batches of up to Buffer/8 (see DefaultBuffer): one channel
+	// operation per batch instead of one per record.
 	Buffer int
 	// Logger receives drops (debug), failures handled by a policy (warn)
 	// and the error that stops a pipeline (error). Nil means silent.

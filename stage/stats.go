@@ -130,13 +130,25 @@ func (s Stats) Unaccounted() int64 {
 	return n
 }
 
-// stepCounters are a step's live counters.
+// stepCounters are a step's live counters, in one shard per goroutine of
+// the step: counters that two busy cores add to at every record cost more
+// than the processors they count.
 type stepCounters struct {
-	name                                                 string
+	name   string
+	shards []counterShard
+	drops  sync.Map // reason -> *atomic.Uint64
+}
+
+// counterShard is the part of a step's counters one goroutine adds to.
+type counterShard struct {
 	in, out, passed, quarantined, errors, failed, abandn atomic.Uint64
 	latCount, latSum, latMax                             atomic.Uint64
 	buckets                                              [LatencyBuckets]atomic.Uint64
-	drops                                                sync.Map // reason -> *atomic.Uint64
+	_                                                    [64]byte // off the next shard's cache lines
+}
+
+func newStepCounters(name string, shards int) *stepCounters {
+	return &stepCounters{name: name, shards: make([]counterShard, shards)}
 }
 
 func (c *stepCounters) drop(reason string) {
@@ -147,34 +159,37 @@ func (c *stepCounters) drop(reason string) {
 	v.(*atomic.Uint64).Add(1)
 }
 
-func (c *stepCounters) observe(d time.Duration) {
+func (c *counterShard) observe(d time.Duration) {
 	ns := uint64(max(d, 0))
 	c.latCount.Add(1)
 	c.latSum.Add(ns)
-	for {
-		m := c.latMax.Load()
-		if ns <= m || c.latMax.CompareAndSwap(m, ns) {
-			break
-		}
+	if ns > c.latMax.Load() { // one writer per shard
+		c.latMax.Store(ns)
 	}
 	c.buckets[min(bits.Len64(ns), LatencyBuckets-1)].Add(1)
 }
 
 func (c *stepCounters) snapshot() StepStats {
-	s := StepStats{
-		Name: c.name, In: c.in.Load(), Out: c.out.Load(), Passed: c.passed.Load(),
-		Quarantined: c.quarantined.Load(), Errors: c.errors.Load(), Failed: c.failed.Load(),
-		Abandoned: c.abandn.Load(), Dropped: map[string]uint64{},
+	s := StepStats{Name: c.name, Dropped: map[string]uint64{}}
+	for i := range c.shards {
+		sh := &c.shards[i]
+		s.In += sh.in.Load()
+		s.Out += sh.out.Load()
+		s.Passed += sh.passed.Load()
+		s.Quarantined += sh.quarantined.Load()
+		s.Errors += sh.errors.Load()
+		s.Failed += sh.failed.Load()
+		s.Abandoned += sh.abandn.Load()
+		s.Latency.Count += sh.latCount.Load()
+		s.Latency.Sum += time.Duration(sh.latSum.Load())
+		s.Latency.Max = max(s.Latency.Max, time.Duration(sh.latMax.Load()))
+		for b := range sh.buckets {
+			s.Latency.Buckets[b] += sh.buckets[b].Load()
+		}
 	}
 	c.drops.Range(func(k, v any) bool {
 		s.Dropped[k.(string)] = v.(*atomic.Uint64).Load()
 		return true
 	})
-	s.Latency.Count = c.latCount.Load()
-	s.Latency.Sum = time.Duration(c.latSum.Load())
-	s.Latency.Max = time.Duration(c.latMax.Load())
-	for i := range c.buckets {
-		s.Latency.Buckets[i] = c.buckets[i].Load()
-	}
 	return s
 }
