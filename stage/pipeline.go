@@ -42,6 +42,7 @@ type Pipeline struct {
 	emitMu      sync.Mutex
 	collectDone bool
 	seq         uint64
+	pending     *batch // emitted, not yet sent
 	first       chan *batch
 	batchMax    int // records in a batch between steps (see batch)
 
@@ -91,14 +92,14 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 		p.steps = append(p.steps, c)
 		out := make(chan *batch, max(cfg.Buffer/p.batchMax, 1))
 		r := &runner{p: p, c: c, proc: st.Processor, conc: st.Concurrency,
-			policy: st.OnError, reason: st.DropReason, in: in, out: out}
+			policy: st.OnError, reason: st.DropReason, in: in, first: in == p.first, out: out}
 		r.start()
 		in = out
 	}
 	sc := newStepCounters(SinkStepName, cfg.SinkConcurrency+1)
 	p.steps = append(p.steps, sc)
 	sink := &runner{p: p, c: sc, sink: cfg.Sink, conc: cfg.SinkConcurrency,
-		policy: cfg.SinkPolicy, reason: cfg.SinkDropReason, in: in}
+		policy: cfg.SinkPolicy, reason: cfg.SinkDropReason, in: in, first: in == p.first}
 	for _, a := range cfg.Analyzers {
 		tap := make(chan schema.Envelope, cfg.Buffer)
 		sink.taps = append(sink.taps, tap)
@@ -204,11 +205,21 @@ func (p *Pipeline) collect(ctx context.Context) {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("%w: %w", ErrClosed, err)
 		}
-		b := getBatch()
+		// Records go in batches while the first step has work queued, and
+		// at once when it has none (see poke for a step that runs dry).
+		if p.pending == nil {
+			p.pending = getBatch()
+		}
+		b := p.pending
 		b.items = append(b.items, item{seq: p.seq, env: env})
-		if !send(ctx, p.first, b) {
-			putBatch(b)
-			return fmt.Errorf("%w: %w", ErrClosed, ctx.Err())
+		if len(b.items) >= p.batchMax || len(p.first) == 0 {
+			if !send(ctx, p.first, b) {
+				// Not taken; the records before it stay, for the drain.
+				b.items[len(b.items)-1] = item{}
+				b.items = b.items[:len(b.items)-1]
+				return fmt.Errorf("%w: %w", ErrClosed, ctx.Err())
+			}
+			p.pending = nil
 		}
 		p.seq++
 		p.collected.Add(1)
@@ -217,6 +228,13 @@ func (p *Pipeline) collect(ctx context.Context) {
 	err := p.cfg.Collector.Collect(ctx, emit)
 	p.emitMu.Lock()
 	p.collectDone = true
+	if b := p.pending; b != nil {
+		p.pending = nil
+		if len(b.items) > 0 && !send(p.ctx, p.first, b) { // emitted: drained unless cancelled
+			p.abandoned.Add(uint64(len(b.items)))
+			putBatch(b)
+		}
+	}
 	close(p.first)
 	p.emitMu.Unlock()
 	switch {
@@ -231,6 +249,24 @@ func (p *Pipeline) collect(ctx context.Context) {
 		p.errMu.Unlock()
 		p.log.Error("stage: collector failed; draining what it emitted", "err", err)
 	}
+}
+
+// poke sends the records the collector has emitted but not sent, if it is
+// not emitting right now: a worker of the first step calls it before it
+// waits for input. If the collector is emitting, it sends them itself,
+// since it finds the first channel empty.
+func (p *Pipeline) poke() {
+	if !p.emitMu.TryLock() {
+		return
+	}
+	if b := p.pending; b != nil && len(b.items) > 0 {
+		select {
+		case p.first <- b:
+			p.pending = nil
+		default: // full: the workers have input
+		}
+	}
+	p.emitMu.Unlock()
 }
 
 // analyze feeds one analyzer and flushes it when the sink is done.
@@ -268,6 +304,7 @@ type runner struct {
 	policy Policy
 	reason string
 	in     <-chan *batch
+	first  bool                   // in is the collector's channel
 	out    chan *batch            // nil for the sink
 	taps   []chan schema.Envelope // analyzers, for the sink
 
@@ -334,6 +371,12 @@ func (r *runner) work(ordered bool, c *counterShard) {
 				r.drain(c)
 				return
 			}
+			if r.first {
+				r.p.poke()
+				b, ok, got = tryReceive(r.in)
+			}
+		}
+		if !got {
 			var live bool
 			if b, ok, live = receive(ctx, r.in); !live {
 				r.drain(c)

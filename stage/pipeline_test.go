@@ -146,6 +146,55 @@ func TestPipelineBackpressure(t *testing.T) {
 	}
 }
 
+// TestPipelineBatchingHoldsNothingBack: records move between steps in
+// batches, but a record never waits in a batch for more to come. The
+// collector emits bursts while the steps are busy, then waits, before its
+// next burst, for everything it emitted to reach the sink: a record held
+// back would stall it.
+func TestPipelineBatchingHoldsNothingBack(t *testing.T) {
+	for _, conc := range []int{1, 3} {
+		t.Run(fmt.Sprintf("concurrency=%d", conc), func(t *testing.T) {
+			noLeak(t)
+			var delivered atomic.Int64
+			sink := stage.SinkFunc(func(ctx context.Context, env schema.Envelope) error {
+				delivered.Add(1)
+				return nil
+			})
+			s := newSynth(11)
+			collector := stage.CollectorFunc(func(ctx context.Context, emit func(schema.Envelope) error) error {
+				n := 0
+				for burst := range 5 {
+					for range 3 + 7*burst { // odd sizes, not multiples of a batch
+						if err := emit(s.passenger("rail-north-01", n, n, t0)); err != nil {
+							return err
+						}
+						n++
+					}
+					deadline := time.Now().Add(5 * time.Second)
+					for delivered.Load() < int64(n) {
+						if time.Now().After(deadline) {
+							return fmt.Errorf("burst %d: %d of %d records delivered: some wait in a batch", burst, delivered.Load(), n)
+						}
+						time.Sleep(time.Millisecond)
+					}
+				}
+				return nil
+			})
+			st, err := stage.Run(context.Background(), stage.Config{
+				Collector: collector,
+				Steps: []stage.Step{
+					{Name: "a", Processor: jitter(1), Concurrency: conc},
+					{Name: "b", Processor: jitter(2), Concurrency: conc},
+				},
+				Sink: sink, Buffer: 256, // batches of up to 32
+			})
+			require.NoError(t, err)
+			assert.EqualValues(t, 3+10+17+24+31, st.Delivered)
+			assert.Zero(t, st.Unaccounted())
+		})
+	}
+}
+
 func TestPipelineCancelMidStreamLeavesNoGoroutine(t *testing.T) {
 	for _, ordered := range []bool{false, true} {
 		t.Run(fmt.Sprintf("ordered=%v", ordered), func(t *testing.T) {
