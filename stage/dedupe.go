@@ -57,7 +57,8 @@ func (c *DedupeConfig) Validate() error {
 // so Concurrency above 1 helps. With concurrency, which of two copies
 // arriving together passes is not determined; that one does is.
 type Dedupe struct {
-	key KeyFunc
+	key      KeyFunc
+	eventKey bool // key is EventKey, computed without a string
 
 	mu    sync.Mutex
 	ring  []dedupeSlot
@@ -80,13 +81,15 @@ func NewDedupe(cfg DedupeConfig) (*Dedupe, error) {
 	if cfg.Window == 0 {
 		cfg.Window = DefaultDedupeWindow
 	}
-	if cfg.Key == nil {
+	eventKey := cfg.Key == nil
+	if eventKey {
 		cfg.Key = EventKey
 	}
 	return &Dedupe{
-		key:   cfg.Key,
-		ring:  make([]dedupeSlot, cfg.Window),
-		index: make(map[[16]byte]uint64, 2*cfg.Window),
+		key:      cfg.Key,
+		eventKey: eventKey,
+		ring:     make([]dedupeSlot, cfg.Window),
+		index:    make(map[[16]byte]uint64, 2*cfg.Window),
 	}, nil
 }
 
@@ -103,18 +106,43 @@ func hash16(parts ...string) [16]byte {
 	return [16]byte(sum[:16])
 }
 
+// contentHash is hash16("content", source, kind, string(key)), without
+// the string.
+func contentHash(source, kind string, key []byte) [16]byte {
+	var buf [512]byte
+	in := append(buf[:0], "content\x00"...)
+	in = append(append(in, source...), 0)
+	in = append(append(in, kind...), 0)
+	in = append(append(in, key...), 0)
+	sum := sha256.Sum256(in)
+	return [16]byte(sum[:16])
+}
+
 // Process drops env if it is a duplicate and passes it otherwise. An error
 // from the key function fails the record.
 func (d *Dedupe) Process(ctx context.Context, env schema.Envelope, emit func(schema.Envelope)) error {
-	key, hasKey, err := d.key(env)
-	if err != nil {
-		return fmt.Errorf("stage: dedupe %s: content key: %w", env.ID, err)
+	var content [16]byte
+	hasKey := false
+	if d.eventKey {
+		// EventKey's key, hashed from the stack: no string per record.
+		var buf [256]byte
+		k, _, err := appendEvent(buf[:0], &env, false)
+		if err != nil {
+			return fmt.Errorf("stage: dedupe %s: content key: %w", env.ID, err)
+		}
+		if hasKey = len(k) > 0; hasKey {
+			content = contentHash(env.Source, env.Kind, k)
+		}
+	} else {
+		key, ok, err := d.key(env)
+		if err != nil {
+			return fmt.Errorf("stage: dedupe %s: content key: %w", env.ID, err)
+		}
+		if hasKey = ok; hasKey {
+			content = hash16("content", env.Source, env.Kind, key)
+		}
 	}
 	id := hash16("id", env.ID)
-	var content [16]byte
-	if hasKey {
-		content = hash16("content", env.Source, env.Kind, key)
-	}
 
 	d.mu.Lock()
 	if _, dup := d.index[id]; dup {

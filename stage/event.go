@@ -43,17 +43,30 @@ func EventOf(env schema.Envelope) (Event, error) {
 // eventOf is EventOf; without subjects it leaves Subjects empty, which
 // spares a walk of the whole payload where only the key is wanted.
 func eventOf(env schema.Envelope, withSubjects bool) (Event, error) {
-	d, err := decodePayload(&env)
+	var buf [256]byte // the key is written on the stack, then copied once
+	k, ev, err := appendEvent(buf[:0], &env, withSubjects)
 	if err != nil {
 		return Event{}, err
+	}
+	if len(k) > 0 {
+		ev.Key = string(k)
+	}
+	return ev, nil
+}
+
+// appendEvent appends the key of env's event to k (nothing when its kind
+// has none) and returns the event without its key.
+func appendEvent(k []byte, env *schema.Envelope, withSubjects bool) ([]byte, Event, error) {
+	d, err := decodePayload(env)
+	if err != nil {
+		return k, Event{}, err
 	}
 	defer d.release()
 	p := d.p
 	ev := Event{Time: env.CollectedAt}
-	// The key is the kind, then each part after a unit separator, written
-	// into one buffer on the stack: one allocation per record, the string.
-	var buf [256]byte
-	k := append(buf[:0], env.Kind...)
+	// The key is the kind, then each part after a unit separator.
+	start := len(k)
+	k = append(k, env.Kind...)
 	switch r := p.(type) {
 	case *schema.FinanceTransaction:
 		k = keyTime(keyPart(k, r.Reference), r.ExecutedAt)
@@ -102,13 +115,13 @@ func eventOf(env schema.Envelope, withSubjects bool) (Event, error) {
 		k = keyPart(keyPart(k, r.DeclarationNo), r.InspectionRef)
 		ev.Time = r.InspectedAt
 	}
-	if len(k) > len(env.Kind) {
-		ev.Key = string(k)
+	if len(k) == start+len(env.Kind) {
+		k = k[:start] // no part: no key
 	}
 	if withSubjects {
 		ev.Subjects = uniqueSubjects(p)
 	}
-	return ev, nil
+	return k, ev, nil
 }
 
 // keyPart appends one part of an event key, after a unit separator.
