@@ -38,7 +38,8 @@
 // Validate reports every mistake at once. Start runs it; Wait, Close and
 // cancelling the context end it (see Pipeline for the order). Channels of
 // Config.Buffer records join the stages, so a slow sink stalls the
-// collector instead of filling memory. Ordered mode keeps collection order
+// collector instead of filling memory; records move through them in small
+// batches that never wait for more while a step is idle. Ordered mode keeps collection order
 // through every step with a reorder buffer bounded by the step's
 // concurrency.
 //
