@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 )
 
 // Decoding payloads in one pass.
@@ -149,12 +148,11 @@ func structPlan(t reflect.Type, building map[reflect.Type]*fastPlan) (map[string
 	return fields, true
 }
 
-// fastDecoder reads one payload.
+// fastDecoder reads one payload, with the scanner's reading of JSON
+// text (scan.go).
 type fastDecoder struct {
-	data   []byte
+	scanner
 	text   string // data as one string, made on the first number
-	pos    int
-	depth  int
 	intern map[string]string
 }
 
@@ -177,7 +175,7 @@ func fastDecode(data []byte, v any) bool {
 	if reg, err := compiled(); err == nil {
 		intern = reg.intern
 	}
-	d := fastDecoder{data: data, intern: intern}
+	d := fastDecoder{scanner: scanner{data: data, maxDepth: fastDecodeMaxDepth}, intern: intern}
 	d.space()
 	ok := d.value(target, p)
 	d.space()
@@ -186,17 +184,6 @@ func fastDecode(data []byte, v any) bool {
 		return false
 	}
 	return true
-}
-
-func (d *fastDecoder) space() {
-	for d.pos < len(d.data) {
-		switch d.data[d.pos] {
-		case ' ', '\t', '\n', '\r':
-			d.pos++
-		default:
-			return
-		}
-	}
 }
 
 // value decodes the value at d.pos into v, which is zero.
@@ -245,7 +232,7 @@ func (d *fastDecoder) value(v reflect.Value, p *fastPlan) bool {
 		return true
 	case fastTime:
 		start := d.pos
-		if _, ok := d.str(); !ok {
+		if _, ok := d.scanner.str(); !ok {
 			return false
 		}
 		// What encoding/json does: hand the quoted bytes to the method.
@@ -268,21 +255,12 @@ func (d *fastDecoder) value(v reflect.Value, p *fastPlan) bool {
 	return false
 }
 
-func (d *fastDecoder) enter() bool {
-	d.depth++
-	return d.depth <= fastDecodeMaxDepth
-}
-
 func (d *fastDecoder) slice(v reflect.Value, p *fastPlan) bool {
-	if d.data[d.pos] != '[' || !d.enter() {
+	if !d.next('[') || !d.enter() {
 		return false
 	}
-	d.pos++
 	s := reflect.MakeSlice(v.Type(), 0, 0) // [] is an empty slice, not nil, as in encoding/json
-	d.space()
-	if d.pos < len(d.data) && d.data[d.pos] == ']' {
-		d.pos++
-	} else {
+	if !d.next(']') {
 		for n := 0; ; n++ {
 			if n == s.Cap() {
 				grown := reflect.MakeSlice(v.Type(), n, max(4, 2*n))
@@ -294,16 +272,10 @@ func (d *fastDecoder) slice(v reflect.Value, p *fastPlan) bool {
 			if !d.value(s.Index(n), p.elem) {
 				return false
 			}
-			d.space()
-			if d.pos >= len(d.data) {
-				return false
-			}
-			c := d.data[d.pos]
-			d.pos++
-			if c == ']' {
+			if d.next(']') {
 				break
 			}
-			if c != ',' {
+			if !d.next(',') {
 				return false
 			}
 		}
@@ -314,83 +286,48 @@ func (d *fastDecoder) slice(v reflect.Value, p *fastPlan) bool {
 }
 
 func (d *fastDecoder) object(v reflect.Value, p *fastPlan) bool {
-	if d.data[d.pos] != '{' || !d.enter() {
+	if !d.next('{') || !d.enter() {
 		return false
 	}
-	d.pos++
 	var seen uint64
-	d.space()
-	if d.pos < len(d.data) && d.data[d.pos] == '}' {
-		d.pos++
-		d.depth--
-		return true
-	}
-	for {
-		d.space()
-		key, ok := d.rawStr()
-		if !ok {
-			return false
-		}
-		f, known := p.fields[string(key)]
-		if !known || seen&(1<<f.bit) != 0 {
-			// Unknown (or known only case-insensitively), or repeated:
-			// encoding/json's rules.
-			return false
-		}
-		seen |= 1 << f.bit
-		d.space()
-		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
-			return false
-		}
-		d.pos++
-		d.space()
-		if !d.value(v.Field(f.index), f.plan) {
-			return false
-		}
-		d.space()
-		if d.pos >= len(d.data) {
-			return false
-		}
-		c := d.data[d.pos]
-		d.pos++
-		if c == '}' {
-			d.depth--
-			return true
-		}
-		if c != ',' {
-			return false
+	if !d.next('}') {
+		for {
+			key, ok := d.scanner.str()
+			if !ok {
+				return false
+			}
+			f, known := p.fields[string(key)]
+			if !known || seen&(1<<f.bit) != 0 {
+				// Unknown (or known only case-insensitively), or repeated:
+				// encoding/json's rules.
+				return false
+			}
+			seen |= 1 << f.bit
+			if !d.next(':') {
+				return false
+			}
+			d.space()
+			if !d.value(v.Field(f.index), f.plan) {
+				return false
+			}
+			if d.next('}') {
+				break
+			}
+			if !d.next(',') {
+				return false
+			}
 		}
 	}
+	d.depth--
+	return true
 }
 
-// rawStr reads a string that needs no decoding (no escape, no control
-// character, valid UTF-8) and returns its bytes.
-func (d *fastDecoder) rawStr() ([]byte, bool) {
-	if d.pos >= len(d.data) || d.data[d.pos] != '"' {
-		return nil, false
-	}
-	start := d.pos + 1
-	ascii := true
-	for i := start; i < len(d.data); i++ {
-		switch c := d.data[i]; {
-		case c == '"':
-			d.pos = i + 1
-			raw := d.data[start:i]
-			return raw, ascii || utf8.Valid(raw)
-		case c == '\\' || c < 0x20:
-			return nil, false
-		case c >= 0x80:
-			ascii = false
-		}
-	}
-	return nil, false
-}
-
-// str is rawStr as a string: shared when the schemas name it (an enum
-// value, a code), else allocated for itself, which on a record costs
-// fewer bytes than a copy of the whole payload.
+// str reads a string that needs no decoding (see scanner.str): shared
+// when the schemas name it (an enum value, a code), else allocated for
+// itself, which on a record costs fewer bytes than a copy of the whole
+// payload.
 func (d *fastDecoder) str() (string, bool) {
-	raw, ok := d.rawStr()
+	raw, ok := d.scanner.str()
 	if !ok {
 		return "", false
 	}
