@@ -47,7 +47,9 @@ const (
 	// filled, each of at most Buffer/8 records (at most 32; one record when
 	// Buffer is under 16, and in Ordered mode, where a step holds
 	// 2×Concurrency+1 records being processed or waiting to be put in
-	// order). Memory stays bounded however fast the collector is.
+	// order). The channel after the collector holds at most Buffer
+	// batches, and the collector one being filled. Memory stays bounded
+	// however fast the collector is.
 	DefaultBuffer = 64
 	// DefaultConcurrency is the number of goroutines of a step, and of the
 	// sink, when the Config leaves it 0.

@@ -78,9 +78,10 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 	var collectCtx context.Context
 	collectCtx, p.collectCancel = context.WithCancel(p.ctx)
 
-	// The collector sends records one by one: it cannot know whether
-	// another is coming soon. Steps send batches of up to batchMax, so a
-	// channel of Buffer/batchMax batches holds at most Buffer records.
+	// Steps send batches of up to batchMax records, so a channel of
+	// Buffer/batchMax batches holds at most Buffer records. The collector's
+	// channel holds Buffer batches: its batches are often of one record,
+	// since it sends at once whenever the first step has nothing queued.
 	p.batchMax = min(max(cfg.Buffer/8, 1), maxBatch)
 	if cfg.Ordered {
 		p.batchMax = 1
