@@ -59,16 +59,29 @@ const (
 // leading group (or a department for its domain), with the scope that
 // every plan, task and record under it must stay within.
 type Requirement struct {
-	ID          string            `json:"id"`
-	Type        RequirementType   `json:"type"`
-	Title       string            `json:"title"`
-	Description string            `json:"description"`
-	Issuer      string            `json:"issuer"`
-	IssuedAt    time.Time         `json:"issued_at"`
-	Scope       Scope             `json:"scope"`
-	Priority    Priority          `json:"priority"`
-	LegalBasis  string            `json:"legal_basis"`
-	Status      RequirementStatus `json:"status"`
+	// Id of the requirement; records cite it as their purpose.
+	ID string `json:"id"`
+	// early_warning: standing, unclear need that runs until closed;
+	// task_specific: a clear need tied to a known incident or threat.
+	Type RequirementType `json:"type"`
+	// Short title.
+	Title string `json:"title"`
+	// What is needed and why, in words a receiving department can act on.
+	Description string `json:"description"`
+	// Organization that issued the requirement, usually the leading group.
+	Issuer string `json:"issuer"`
+	// When the requirement was issued.
+	IssuedAt time.Time `json:"issued_at"`
+	// Kinds, sectors, regions and time window the requirement covers; nothing
+	// derived from it may be wider.
+	Scope Scope `json:"scope"`
+	// Priority of the requirement.
+	Priority Priority `json:"priority"`
+	// The law, regulation or decision that authorizes the collection.
+	LegalBasis string `json:"legal_basis"`
+	// active: records may be collected under it; suspended: collection paused;
+	// closed: no further collection.
+	Status RequirementStatus `json:"status"`
 	// ValidUntil is when the requirement lapses unless renewed; nil for a
 	// standing requirement.
 	ValidUntil *time.Time `json:"valid_until,omitempty"`
@@ -109,56 +122,81 @@ const (
 // Every adjustment is sent as a new revision of the same plan id; a derived
 // plan never widens its parent's scope.
 type Plan struct {
-	ID    string    `json:"id"`
+	// Id of the plan; the same across revisions.
+	ID string `json:"id"`
+	// macro: the leading group's plan; department: a department's plan under a
+	// macro plan; internal: an organization's own plan under a department plan.
 	Level PlanLevel `json:"level"`
 	// ParentID is the plan this one derives from; empty only for a macro
 	// plan.
-	ParentID      string    `json:"parent_id,omitempty"`
-	RequirementID string    `json:"requirement_id"`
-	Owner         string    `json:"owner"`
-	Revision      int       `json:"revision"`
-	RevisedAt     time.Time `json:"revised_at"`
+	ParentID string `json:"parent_id,omitempty"`
+	// Id of the requirement the plan serves.
+	RequirementID string `json:"requirement_id"`
+	// Organization responsible for the plan.
+	Owner string `json:"owner"`
+	// Revision number, 1 for the first issue, growing by one with each
+	// adjustment.
+	Revision int `json:"revision"`
+	// When this revision was made.
+	RevisedAt time.Time `json:"revised_at"`
 	// RevisionReason says why the plan was adjusted; required from
 	// revision 2 on.
 	RevisionReason string `json:"revision_reason,omitempty"`
 	// FeedbackReportID names the feedback report that prompted the
 	// revision, when one did.
-	FeedbackReportID string               `json:"feedback_report_id,omitempty"`
-	Scope            Scope                `json:"scope"`
-	Objectives       []string             `json:"objectives"`
-	Collection       []PlanCollectionItem `json:"collection"`
+	FeedbackReportID string `json:"feedback_report_id,omitempty"`
+	// What the plan covers; within the requirement's scope and the parent
+	// plan's.
+	Scope Scope `json:"scope"`
+	// What the plan is to achieve, one objective per item.
+	Objectives []string `json:"objectives"`
+	// What is to be collected, how often and by whom.
+	Collection []PlanCollectionItem `json:"collection"`
 }
 
 // PlanCollectionItem is one line of a plan: a kind to collect, how often,
 // and by whom.
 type PlanCollectionItem struct {
-	Kind      string    `json:"kind"`
+	// Kind of record to collect.
+	Kind string `json:"kind"`
+	// How often records of the kind are delivered.
 	Frequency Frequency `json:"frequency"`
 	// AssignedTo lists the collecting organizations; empty means every
 	// organization of the scope's sectors.
 	AssignedTo []string `json:"assigned_to,omitempty"`
-	Note       string   `json:"note,omitempty"`
+	// Instructions particular to this item.
+	Note string `json:"note,omitempty"`
 }
 
 // Task is a collab.task (interaction 1): what one or more assignees are to
 // collect, process or analyse under a plan, and by when.
 type Task struct {
-	ID            string `json:"id"`
-	PlanID        string `json:"plan_id"`
+	// Id of the task; records collected for it cite it as their purpose.
+	ID string `json:"id"`
+	// Id of the plan the task carries out.
+	PlanID string `json:"plan_id"`
+	// Id of the requirement the plan serves.
 	RequirementID string `json:"requirement_id"`
 	// ParentTaskID names the task this one was split from, when a
 	// department passes part of its own task down.
-	ParentTaskID string   `json:"parent_task_id,omitempty"`
-	Issuer       string   `json:"issuer"`
-	Assignee     []string `json:"assignee"`
-	Title        string   `json:"title"`
-	Instructions string   `json:"instructions"`
+	ParentTaskID string `json:"parent_task_id,omitempty"`
+	// Organization that assigns the task.
+	Issuer string `json:"issuer"`
+	// Organizations the task is assigned to.
+	Assignee []string `json:"assignee"`
+	// Short title.
+	Title string `json:"title"`
+	// What to do, in words the assignee can act on.
+	Instructions string `json:"instructions"`
 	// Stage is the stage of the cycle the task belongs to, when only one.
 	Stage Stage `json:"stage,omitempty"`
 	// Kinds are the record kinds asked for; empty for analysis or review.
-	Kinds    []string  `json:"kinds,omitempty"`
-	Priority Priority  `json:"priority"`
+	Kinds []string `json:"kinds,omitempty"`
+	// Priority of the task.
+	Priority Priority `json:"priority"`
+	// When the task was issued.
 	IssuedAt time.Time `json:"issued_at"`
+	// When the task must be done.
 	Deadline time.Time `json:"deadline"`
 }
 
@@ -179,12 +217,16 @@ const (
 // TaskStatus is a collab.task_status: a change of a task's state, reported
 // by the organization that made it.
 type TaskStatus struct {
-	TaskID string    `json:"task_id"`
-	State  TaskState `json:"state"`
+	// Id of the task.
+	TaskID string `json:"task_id"`
+	// The state the task is in now.
+	State TaskState `json:"state"`
 	// PreviousState lets a receiver detect a missed update.
 	PreviousState TaskState `json:"previous_state,omitempty"`
-	By            string    `json:"by"`
-	At            time.Time `json:"at"`
+	// Organization that changed the state.
+	By string `json:"by"`
+	// When the state changed.
+	At time.Time `json:"at"`
 	// Reason is required when State is TaskFailed or TaskCancelled.
 	Reason string `json:"reason,omitempty"`
 	// Progress is the share done in percent; nil when unknown (0 is data).
@@ -230,36 +272,57 @@ const (
 // ExpertRequest is a collab.expert_request: a department asks for experts
 // for a task, by secondment or by hiring.
 type ExpertRequest struct {
-	ID        string        `json:"id"`
-	Requester string        `json:"requester"`
-	TaskID    string        `json:"task_id"`
-	Domain    ExpertDomain  `json:"domain"`
-	Channel   ExpertChannel `json:"channel"`
-	Period    Window        `json:"period"`
+	// Id of the request; offers and assignments cite it.
+	ID string `json:"id"`
+	// Organization that needs the experts.
+	Requester string `json:"requester"`
+	// Id of the task the experts are needed for.
+	TaskID string `json:"task_id"`
+	// Field of expertise needed.
+	Domain ExpertDomain `json:"domain"`
+	// secondment: from a general business department to a specialized one or
+	// back (interaction 3); hire: external experts from social forces
+	// (interaction 4).
+	Channel ExpertChannel `json:"channel"`
+	// When the experts are needed.
+	Period Window `json:"period"`
 	// Skills are particular skills needed, each a short phrase.
-	Skills      []string `json:"skills,omitempty"`
-	NeededCount int      `json:"needed_count"`
+	Skills []string `json:"skills,omitempty"`
+	// How many experts are needed.
+	NeededCount int `json:"needed_count"`
 	// Addressees are the organizations asked to offer; empty when the
 	// directory chooses by domain and channel.
 	Addressees []string `json:"addressees,omitempty"`
 	// RespondBy is when offers are due, if there is a limit.
-	RespondBy   *time.Time `json:"respond_by,omitempty"`
-	Note        string     `json:"note,omitempty"`
-	RequestedAt time.Time  `json:"requested_at"`
+	RespondBy *time.Time `json:"respond_by,omitempty"`
+	// Anything else offering organizations should know.
+	Note string `json:"note,omitempty"`
+	// When the request was made.
+	RequestedAt time.Time `json:"requested_at"`
 }
 
 // ExpertOffer is a collab.expert_offer: one expert offered in answer to a
 // request, named only by keyed pseudonym.
 type ExpertOffer struct {
-	ID             string       `json:"id"`
-	RequestID      string       `json:"request_id"`
-	OfferedBy      string       `json:"offered_by"`
-	Domain         ExpertDomain `json:"domain"`
-	Expert         Subject      `json:"expert"`
-	Available      Window       `json:"available"`
-	Qualifications []string     `json:"qualifications"`
-	Note           string       `json:"note,omitempty"`
-	OfferedAt      time.Time    `json:"offered_at"`
+	// Id of the offer; an assignment cites it.
+	ID string `json:"id"`
+	// Id of the expert request answered.
+	RequestID string `json:"request_id"`
+	// Organization offering the expert.
+	OfferedBy string `json:"offered_by"`
+	// Field of expertise of the expert.
+	Domain ExpertDomain `json:"domain"`
+	// The expert, as a keyed pseudonym.
+	Expert Subject `json:"expert"`
+	// When the expert is available.
+	Available Window `json:"available"`
+	// Qualifications and experience, each a short phrase; never
+	// special-category data.
+	Qualifications []string `json:"qualifications"`
+	// Conditions of the offer, if any.
+	Note string `json:"note,omitempty"`
+	// When the offer was made.
+	OfferedAt time.Time `json:"offered_at"`
 }
 
 // AssignmentOutcome is the outcome of an expert request.
@@ -275,14 +338,25 @@ const (
 // request. With AssignmentAssigned, OfferID, Expert, FromOrg and Period are
 // set; with AssignmentNoExpertAvailable they are empty and Reason says why.
 type ExpertAssignment struct {
-	ID         string            `json:"id"`
-	RequestID  string            `json:"request_id"`
-	Outcome    AssignmentOutcome `json:"outcome"`
-	OfferID    string            `json:"offer_id,omitempty"`
-	AssignedTo string            `json:"assigned_to"`
-	Expert     *Subject          `json:"expert,omitempty"`
-	FromOrg    string            `json:"from_org,omitempty"`
-	Period     *Window           `json:"period,omitempty"`
-	Reason     string            `json:"reason,omitempty"`
-	AssignedAt time.Time         `json:"assigned_at"`
+	// Id of the assignment.
+	ID string `json:"id"`
+	// Id of the expert request.
+	RequestID string `json:"request_id"`
+	// assigned: an expert is assigned; no_expert_available: the request could
+	// not be met.
+	Outcome AssignmentOutcome `json:"outcome"`
+	// Id of the accepted offer.
+	OfferID string `json:"offer_id,omitempty"`
+	// Organization the expert works for during the period: the requester.
+	AssignedTo string `json:"assigned_to"`
+	// The expert, as a keyed pseudonym.
+	Expert *Subject `json:"expert,omitempty"`
+	// Organization the expert comes from.
+	FromOrg string `json:"from_org,omitempty"`
+	// When the expert is assigned.
+	Period *Window `json:"period,omitempty"`
+	// Why no expert is available, or notes on the assignment.
+	Reason string `json:"reason,omitempty"`
+	// When the outcome was decided.
+	AssignedAt time.Time `json:"assigned_at"`
 }

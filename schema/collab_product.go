@@ -50,23 +50,34 @@ const (
 // with evidence or handled here with an action the specialized department
 // receives for information.
 type Escalation struct {
-	ID       string             `json:"id"`
-	From     string             `json:"from"`
-	To       string             `json:"to"`
+	// Id of the escalation.
+	ID string `json:"id"`
+	// Deciding organization, a general business department.
+	From string `json:"from"`
+	// Specialized department that receives the escalation or the notice.
+	To string `json:"to"`
+	// escalate: the incident is beyond the department and goes to the
+	// specialized department; handle_here: the department acts itself.
 	Decision EscalationDecision `json:"decision"`
 	// Action is required with EscalationHandleHere.
 	Action EscalationAction `json:"action,omitempty"`
 	// ActionNote describes the action; required with EscalationActionOther.
-	ActionNote string   `json:"action_note,omitempty"`
-	Reason     string   `json:"reason"`
-	Urgency    Priority `json:"urgency"`
+	ActionNote string `json:"action_note,omitempty"`
+	// Why the department decided as it did.
+	Reason string `json:"reason"`
+	// How urgent the incident is.
+	Urgency Priority `json:"urgency"`
 	// EvidenceIDs are the records and products the decision rests on; at
 	// least one is required with EscalationEscalate.
-	EvidenceIDs   []string  `json:"evidence_ids,omitempty"`
-	Subjects      []Subject `json:"subjects,omitempty"`
-	RequirementID string    `json:"requirement_id,omitempty"`
-	TaskID        string    `json:"task_id,omitempty"`
-	DecidedAt     time.Time `json:"decided_at"`
+	EvidenceIDs []string `json:"evidence_ids,omitempty"`
+	// Persons concerned, as keyed pseudonyms.
+	Subjects []Subject `json:"subjects,omitempty"`
+	// Id of the requirement the incident falls under, if any.
+	RequirementID string `json:"requirement_id,omitempty"`
+	// Id of the task during which the incident arose, if any.
+	TaskID string `json:"task_id,omitempty"`
+	// When the decision was taken.
+	DecidedAt time.Time `json:"decided_at"`
 }
 
 // ListType names a domain list.
@@ -88,18 +99,30 @@ const (
 // last needs TaskID). Entries may be empty when the period had no finding;
 // a nil Entries is encoded as [].
 type Product struct {
-	ID            string    `json:"id"`
-	ListType      ListType  `json:"list_type"`
-	Frequency     Frequency `json:"frequency"`
-	Producer      string    `json:"producer"`
-	RequirementID string    `json:"requirement_id"`
-	TaskID        string    `json:"task_id,omitempty"`
+	// Id of the product.
+	ID string `json:"id"`
+	// Which domain list this is.
+	ListType ListType `json:"list_type"`
+	// real_time: one product per finding as it happens; daily: one per day;
+	// task: one for a task, which task_id names.
+	Frequency Frequency `json:"frequency"`
+	// Organization that produced the list.
+	Producer string `json:"producer"`
+	// Id of the requirement the list serves.
+	RequirementID string `json:"requirement_id"`
+	// Id of the task the list answers; required at task frequency.
+	TaskID string `json:"task_id,omitempty"`
 	// Supersedes is the id of an earlier product this one corrects.
-	Supersedes string         `json:"supersedes,omitempty"`
-	Period     Window         `json:"period"`
-	ProducedAt time.Time      `json:"produced_at"`
-	Entries    []ProductEntry `json:"entries"`
-	Summary    string         `json:"summary,omitempty"`
+	Supersedes string `json:"supersedes,omitempty"`
+	// The time the records behind the list were collected in.
+	Period Window `json:"period"`
+	// When the list was produced.
+	ProducedAt time.Time `json:"produced_at"`
+	// The entries, highest score first by convention; empty when the period had
+	// no finding.
+	Entries []ProductEntry `json:"entries"`
+	// What the list shows, in a few sentences.
+	Summary string `json:"summary,omitempty"`
 }
 
 // MarshalJSON encodes the product, writing a nil Entries as [] so that an
@@ -115,9 +138,13 @@ func (p Product) MarshalJSON() ([]byte, error) {
 // ProductEntry is one subject on a domain list: a score from 0 to 1, the
 // reasons, and the records behind it.
 type ProductEntry struct {
-	Subject     Subject  `json:"subject"`
-	Score       float64  `json:"score"`
-	Reasons     []string `json:"reasons"`
+	// The person, as a keyed pseudonym.
+	Subject Subject `json:"subject"`
+	// How strongly the evidence points at the subject, from 0 to 1.
+	Score float64 `json:"score"`
+	// Why the subject is on the list, each a short phrase or rule name.
+	Reasons []string `json:"reasons"`
+	// Ids of the records behind the entry.
 	EvidenceIDs []string `json:"evidence_ids"`
 }
 
@@ -136,33 +163,53 @@ const (
 // recommendations of an organization at the end of a task, a month or a
 // year, which re-enter planning as plan adjustments.
 type FeedbackReport struct {
-	ID       string       `json:"id"`
-	Type     FeedbackType `json:"type"`
-	Reporter string       `json:"reporter"`
-	Period   Window       `json:"period"`
+	// Id of the report; a plan revision it prompts cites it.
+	ID string `json:"id"`
+	// task: the report closing one task, which task_id names; monthly or
+	// annual: a work report for the period.
+	Type FeedbackType `json:"type"`
+	// Organization reporting.
+	Reporter string `json:"reporter"`
+	// The time the report covers.
+	Period Window `json:"period"`
 	// RequirementID names the requirement when the report covers one only.
 	RequirementID string `json:"requirement_id,omitempty"`
 	// TaskID is required with FeedbackTask.
-	TaskID          string                   `json:"task_id,omitempty"`
-	Counts          FeedbackCounts           `json:"counts"`
-	Findings        []string                 `json:"findings,omitempty"`
+	TaskID string `json:"task_id,omitempty"`
+	// What the reporter did in the period. Every count is required: 0 is data.
+	Counts FeedbackCounts `json:"counts"`
+	// What the reporter found, one finding per item.
+	Findings []string `json:"findings,omitempty"`
+	// Adjustments the reporter recommends to the plan.
 	Recommendations []FeedbackRecommendation `json:"recommendations,omitempty"`
-	ProducedAt      time.Time                `json:"produced_at"`
+	// When the report was produced.
+	ProducedAt time.Time `json:"produced_at"`
 }
 
 // FeedbackCounts is what a reporter did in the period. Every count is
 // always encoded: 0 is data.
 type FeedbackCounts struct {
-	RecordsSubmitted  int `json:"records_submitted"`
-	RecordsAccepted   int `json:"records_accepted"`
-	RecordsRejected   int `json:"records_rejected"`
-	RecordsDuplicate  int `json:"records_duplicate"`
-	Products          int `json:"products"`
-	Escalations       int `json:"escalations"`
-	Actions           int `json:"actions"`
-	TasksDone         int `json:"tasks_done"`
-	TasksLate         int `json:"tasks_late"`
-	TasksFailed       int `json:"tasks_failed"`
+	// Records submitted upward.
+	RecordsSubmitted int `json:"records_submitted"`
+	// Of those, records the receiver accepted.
+	RecordsAccepted int `json:"records_accepted"`
+	// Of those, records the receiver rejected.
+	RecordsRejected int `json:"records_rejected"`
+	// Of those, records the receiver already had.
+	RecordsDuplicate int `json:"records_duplicate"`
+	// Products (domain lists) produced.
+	Products int `json:"products"`
+	// Incidents escalated to a specialized department.
+	Escalations int `json:"escalations"`
+	// Incidents handled here with an action.
+	Actions int `json:"actions"`
+	// Tasks done by their deadline.
+	TasksDone int `json:"tasks_done"`
+	// Tasks done after their deadline.
+	TasksLate int `json:"tasks_late"`
+	// Tasks failed or cancelled.
+	TasksFailed int `json:"tasks_failed"`
+	// Experts assigned to or from the reporter.
 	ExpertAssignments int `json:"expert_assignments"`
 }
 
@@ -184,10 +231,18 @@ const (
 
 // FeedbackRecommendation is one plan adjustment a report recommends.
 type FeedbackRecommendation struct {
-	Type      RecommendationType `json:"type"`
-	TargetID  string             `json:"target_id,omitempty"`
-	Priority  Priority           `json:"priority,omitempty"`
-	Kind      string             `json:"kind,omitempty"`
-	Frequency Frequency          `json:"frequency,omitempty"`
-	Note      string             `json:"note"`
+	// reprioritize a requirement, plan or task; add a task; close a task;
+	// adjust a plan's collection frequency.
+	Type RecommendationType `json:"type"`
+	// Id of the requirement, plan or task concerned; required except for
+	// add_task, where it names the plan if given.
+	TargetID string `json:"target_id,omitempty"`
+	// The priority recommended; required for reprioritize.
+	Priority Priority `json:"priority,omitempty"`
+	// Kind whose collection frequency should change; for adjust_frequency.
+	Kind string `json:"kind,omitempty"`
+	// The collection frequency recommended; required for adjust_frequency.
+	Frequency Frequency `json:"frequency,omitempty"`
+	// What and why.
+	Note string `json:"note"`
 }

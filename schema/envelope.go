@@ -43,33 +43,56 @@ const (
 // Purpose names the requirement and/or task a record is collected under.
 // At least one is set: a hub refuses records without an active purpose.
 type Purpose struct {
+	// Id of the requirement the record is collected under (UUID v7).
 	RequirementID string `json:"requirement_id,omitempty"`
-	TaskID        string `json:"task_id,omitempty"`
+	// Id of the task the record is collected under (UUID v7).
+	TaskID string `json:"task_id,omitempty"`
 }
 
 // Hop is one step of a record's provenance: which organization handled it,
 // in which stage, when, and the digest of the payload as it left that hop.
 type Hop struct {
-	Org    string    `json:"org"`
-	Stage  Stage     `json:"stage"`
-	At     time.Time `json:"at"`
-	Digest string    `json:"digest"`
+	// The organization that handled the record at this hop, as the directory
+	// knows it.
+	Org string `json:"org"`
+	// Stage of the intelligence cycle.
+	Stage Stage `json:"stage"`
+	// When the organization handled the record, in UTC.
+	At time.Time `json:"at"`
+	// sha-256 over the RFC 8785 canonical JSON of the payload, as
+	// sha-256:<hex>.
+	Digest string `json:"digest"`
 }
 
 // Envelope carries every record and collaboration message. Payload holds
 // the JSON of the kind named by Kind and SchemaVersion.
 type Envelope struct {
-	ID            string          `json:"id"`
-	Kind          string          `json:"kind"`
-	SchemaVersion int             `json:"schema_version"`
-	Source        string          `json:"source"`
-	CollectedAt   time.Time       `json:"collected_at"`
-	Purpose       Purpose         `json:"purpose"`
-	LegalBasis    string          `json:"legal_basis"`
-	Handling      Handling        `json:"handling"`
-	RetainUntil   time.Time       `json:"retain_until"`
-	Provenance    []Hop           `json:"provenance,omitempty"`
-	Payload       json.RawMessage `json:"payload"`
+	// Id of this record, UUID v7; duplicates are dropped by id.
+	ID string `json:"id"`
+	// The kind of the payload, e.g. finance.transaction.
+	Kind string `json:"kind"`
+	// Version of the payload schema of this kind.
+	SchemaVersion int `json:"schema_version"`
+	// The organization that collected the record; must be the authenticated
+	// sender at the first hop.
+	Source string `json:"source"`
+	// When the source collected the record.
+	CollectedAt time.Time `json:"collected_at"`
+	// The requirement and/or task the record is collected under (purpose
+	// limitation).
+	Purpose Purpose `json:"purpose"`
+	// The law, regulation or agreement the record is collected and shared
+	// under.
+	LegalBasis string `json:"legal_basis"`
+	// TLP 2.0 label: who may see the record. RED records are never relayed.
+	Handling Handling `json:"handling"`
+	// When every holder must delete the record.
+	RetainUntil time.Time `json:"retain_until"`
+	// The hops the record passed, oldest first.
+	Provenance []Hop `json:"provenance,omitempty"`
+	// The record or message itself, validated by the schema of kind and
+	// schema_version.
+	Payload json.RawMessage `json:"payload"`
 }
 
 // SetPayload encodes v (usually one of this package's record types) as the

@@ -12,28 +12,40 @@ func init() {
 type FinanceTransaction struct {
 	// Reference is the institution's own transaction reference; ExecutedAt,
 	// Amount, Type and Channel say when, how much and how.
-	Reference  string         `json:"reference"`
-	ExecutedAt time.Time      `json:"executed_at"`
-	Amount     Money          `json:"amount"`
-	Type       FinanceTxType  `json:"type"`
-	Channel    FinanceChannel `json:"channel"`
+	Reference string `json:"reference"`
+	// When the transaction was executed (booked, or authorized for card
+	// payments).
+	ExecutedAt time.Time `json:"executed_at"`
+	// The amount moved, in the currency it moved in.
+	Amount Money `json:"amount"`
+	// What kind of fund flow it is.
+	Type FinanceTxType `json:"type"`
+	// Through which channel the transaction was initiated.
+	Channel FinanceChannel `json:"channel"`
 
 	// Originator is the account debited, Beneficiary the account credited.
 	// The schema requires both for transfers, Originator for card payments
 	// and cash withdrawals, Beneficiary for cash deposits.
-	Originator  *FinanceAccount `json:"originator,omitempty"`
+	Originator *FinanceAccount `json:"originator,omitempty"`
+	// The account credited. Required for transfers and cash deposits; absent
+	// when cash was paid out.
 	Beneficiary *FinanceAccount `json:"beneficiary,omitempty"`
 
 	// Counterparty is a party other than an account (merchant, conductor of
 	// a cash transaction, payer or payee of a cash remittance); Place is
 	// where the transaction was conducted.
 	Counterparty *FinanceCounterparty `json:"counterparty,omitempty"`
-	Place        *Place               `json:"place,omitempty"`
+	// Where the transaction was conducted: the branch, ATM, agent or point of
+	// sale; for online and mobile, the country the session came from when
+	// known.
+	Place *Place `json:"place,omitempty"`
 
 	// Indicators (a closed list) and Reason (free text) say why the
 	// transaction is reported.
 	Indicators []FinanceIndicator `json:"indicators,omitempty"`
-	Reason     string             `json:"reason,omitempty"`
+	// Why the institution reports the transaction, in its analyst's words
+	// (goAML reason).
+	Reason string `json:"reason,omitempty"`
 }
 
 // FinanceAccount is an account at a bank, payment institution or
@@ -42,14 +54,21 @@ type FinanceAccount struct {
 	// Account is the pseudonymized account number, IBAN, card PAN or wallet
 	// address (id_type account). Holder is the natural person holding it,
 	// when known.
-	Account Subject  `json:"account"`
-	Holder  *Subject `json:"holder,omitempty"`
+	Account Subject `json:"account"`
+	// The natural person holding the account, pseudonymized from their
+	// strongest identifier (national id, passport, phone), so accounts at
+	// different institutions link to one person. Absent for business accounts
+	// and when unknown.
+	Holder *Subject `json:"holder,omitempty"`
 
 	// Institution (org id, for scheme members) and BIC (ISO 9362) name the
 	// holding institution; Country is where the account is held.
 	Institution string `json:"institution,omitempty"`
-	BIC         string `json:"bic,omitempty"`
-	Country     string `json:"country,omitempty"`
+	// ISO 9362 BIC of the holding institution (8 or 11 characters).
+	BIC string `json:"bic,omitempty"`
+	// Country where the account is held: the IBAN country or the institution's
+	// seat.
+	Country string `json:"country,omitempty"`
 }
 
 // FinanceCounterparty is a party to a transaction other than an account:
@@ -62,12 +81,16 @@ type FinanceCounterparty struct {
 	// Subject, Org and Name identify the party; Name is a business's
 	// trading name, never a person's name.
 	Subject *Subject `json:"subject,omitempty"`
-	Org     string   `json:"org,omitempty"`
-	Name    string   `json:"name,omitempty"`
+	// The party's org id, when a business that takes part in the scheme.
+	Org string `json:"org,omitempty"`
+	// Trading name of a business party (the card acceptor name). Never the name
+	// of a natural person: persons travel as subject.
+	Name string `json:"name,omitempty"`
 
 	// MCC is the ISO 18245 merchant category code; Country the party's
 	// country.
-	MCC     string `json:"mcc,omitempty"`
+	MCC string `json:"mcc,omitempty"`
+	// Country of the party (the merchant's or payee's country).
 	Country string `json:"country,omitempty"`
 }
 

@@ -46,8 +46,11 @@ func FS() fs.FS {
 // KindInfo describes one kind: its name, the versions embedded, and the
 // description of its newest schema.
 type KindInfo struct {
-	Kind        string
-	Versions    []int
+	// Kind is the kind's name, as envelopes carry it.
+	Kind string
+	// Versions are the schema versions embedded, oldest first.
+	Versions []int
+	// Description is the newest schema's description.
 	Description string
 }
 

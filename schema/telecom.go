@@ -12,7 +12,8 @@ func init() {
 type AccountReport struct {
 	// Platform is who reports; Account is the flagged account.
 	Platform AccountPlatform `json:"platform"`
-	Account  AccountRef      `json:"account"`
+	// The flagged account.
+	Account AccountRef `json:"account"`
 
 	// Content lists the flagged items by digest (at least one).
 	Content []AccountContent `json:"content"`
@@ -20,19 +21,27 @@ type AccountReport struct {
 	// Category (closed list) and Reason (the statement of reasons) say
 	// what the content is.
 	Category AccountCategory `json:"category"`
-	Reason   string          `json:"reason"`
+	// The platform's statement of reasons: why the content falls in the
+	// category. Describes the content; never quotes personal data from it.
+	Reason string `json:"reason"`
 
 	// Detection is how the platform learned of it, Action what it did,
 	// ReportedAt when it reported.
-	Detection  AccountDetection `json:"detection"`
-	Action     AccountAction    `json:"action"`
-	ReportedAt time.Time        `json:"reported_at"`
+	Detection AccountDetection `json:"detection"`
+	// What the platform did to the account or content: nothing, restricted
+	// visibility or features, suspended the account, removed the content.
+	Action AccountAction `json:"action"`
+	// When the platform made this report.
+	ReportedAt time.Time `json:"reported_at"`
 }
 
 // AccountPlatform is a platform operator (Org) and the name of one of its
 // services (Service).
 type AccountPlatform struct {
-	Org     string `json:"org"`
+	// Org id of the platform operator.
+	Org string `json:"org"`
+	// Name of the service the account is on, as the operator names it (one
+	// operator may run several).
 	Service string `json:"service"`
 }
 
@@ -41,8 +50,11 @@ type AccountRef struct {
 	// PlatformAccount is the platform's account id, pseudonymized with
 	// id_type account; Contact is the registered phone or email, when
 	// verified.
-	PlatformAccount Subject  `json:"platform_account"`
-	Contact         *Subject `json:"contact,omitempty"`
+	PlatformAccount Subject `json:"platform_account"`
+	// The verified phone number (E.164) or email address registered on the
+	// account, pseudonymized, so the same person links across platforms and
+	// with telecom records.
+	Contact *Subject `json:"contact,omitempty"`
 
 	// CreatedAt is when the account was created, when known.
 	CreatedAt *time.Time `json:"created_at,omitempty"`
@@ -53,13 +65,18 @@ type AccountContent struct {
 	// SHA256 is the digest of the content as stored; PDQ its perceptual
 	// hash, for images and video key frames.
 	SHA256 string `json:"sha256"`
-	PDQ    string `json:"pdq,omitempty"`
+	// PDQ perceptual hash of an image or video key frame (256 bits, lower-case
+	// hex), for matching re-encoded copies as hash-sharing databases do.
+	PDQ string `json:"pdq,omitempty"`
 
 	// MediaType (IANA, without parameters), Surface and PostedAt describe
 	// the item.
-	MediaType string         `json:"media_type"`
-	Surface   AccountSurface `json:"surface,omitempty"`
-	PostedAt  time.Time      `json:"posted_at"`
+	MediaType string `json:"media_type"`
+	// Where on the service it appeared: a public post, a comment, a direct or
+	// group message, the profile, a channel, a live stream.
+	Surface AccountSurface `json:"surface,omitempty"`
+	// When the account posted or sent it.
+	PostedAt time.Time `json:"posted_at"`
 
 	// URLHost is the host of a link the content carried or of the host it
 	// was served from; never a full URL, whose path or query may carry the
