@@ -70,3 +70,44 @@ func TestAnyRequiredSets(t *testing.T) {
 		})
 	}
 }
+
+// TestMergeDisjoint: which definition and reference site become one node,
+// and what that node holds.
+func TestMergeDisjoint(t *testing.T) {
+	place := `{"type":"object","properties":{"country":{"type":"string"},"locode":{"type":"string"}},` +
+		`"required":["country"],"additionalProperties":false}`
+	for _, c := range []struct {
+		name, def, site, want string // want "" when they stay apart
+	}{
+		{"disjoint", `{"type":"string"}`, `{"pattern":"^a"}`, `{"type":"string","pattern":"^a"}`},
+		{"annotation", `{"type":"string","description":"d"}`, `{"description":"s"}`, `{"type":"string","description":"s"}`},
+		{"same keyword", `{"pattern":"^a"}`, `{"pattern":"^b"}`, ""},
+		{"required: union", place, `{"required":["country","locode"]}`,
+			`{"type":"object","properties":{"country":{"type":"string"},"locode":{"type":"string"}},` +
+				`"required":["country","locode"],"additionalProperties":false}`},
+		{"enum: values in both", `{"enum":["a","b","c"]}`, `{"enum":["c","a","x"]}`, `{"enum":["c","a"]}`},
+		{"enum: none in both", `{"enum":["a"]}`, `{"enum":["b"]}`, ""},
+		{"properties narrowed", place, `{"properties":{"locode":{"pattern":"^[A-Z]{5}$"}}}`,
+			`{"type":"object","properties":{"country":{"type":"string"},"locode":{"type":"string","pattern":"^[A-Z]{5}$"}},` +
+				`"required":["country"],"additionalProperties":false}`},
+		{"properties widened", place, `{"properties":{"name":{"type":"string"}}}`, ""},
+		{"properties beside additionalProperties", place, `{"properties":{"locode":{}},"additionalProperties":true}`, ""},
+		{"items beside prefixItems", `{"prefixItems":[{}]}`, `{"items":false}`, ""},
+		{"if beside then", `{"if":{}}`, `{"then":{}}`, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var def, site map[string]any
+			require.NoError(t, decodeNumbers([]byte(c.def), &def))
+			require.NoError(t, decodeNumbers([]byte(c.site), &site))
+			got, ok := mergeDisjoint(def, site)
+			if c.want == "" {
+				assert.False(t, ok, "%v", got)
+				return
+			}
+			require.True(t, ok)
+			b, err := json.Marshal(got)
+			require.NoError(t, err)
+			assert.JSONEq(t, c.want, string(b))
+		})
+	}
+}
