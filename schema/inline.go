@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
-	"slices"
 	"strings"
 	"sync"
 )
@@ -159,7 +158,7 @@ func inlineNode(n any, local, common map[string]any, depth int) (any, error) {
 // wins, as it would for a reader.
 func mergeDisjoint(def, site map[string]any) (map[string]any, bool) {
 	for _, group := range adjacentKeywords {
-		if hasAny(def, group) && hasAny(site, group) && !narrowsProperties(def, site, group) {
+		if hasAny(def, group) && hasAny(site, group) {
 			return nil, false
 		}
 	}
@@ -172,102 +171,11 @@ func mergeDisjoint(def, site map[string]any) (map[string]any, bool) {
 			continue
 		}
 		if _, both := def[k]; both && !annotations[k] {
-			m, ok := mergeKeyword(k, def[k], v)
-			if !ok {
-				return nil, false
-			}
-			v = m
+			return nil, false
 		}
 		merged[k] = v
 	}
 	return merged, true
-}
-
-// narrowsProperties tells whether, in the properties group, the site only
-// adds "properties" for names the definition already lists: the set of
-// names additionalProperties lets through is then the same in one node.
-func narrowsProperties(def, site map[string]any, group []string) bool {
-	if group[0] != "properties" {
-		return false
-	}
-	for _, k := range group[1:] {
-		if _, ok := site[k]; ok {
-			return false
-		}
-	}
-	dp, _ := def["properties"].(map[string]any)
-	sp, ok := site["properties"].(map[string]any)
-	if !ok || dp == nil {
-		return false
-	}
-	for name := range sp {
-		if _, ok := dp[name]; !ok {
-			return false
-		}
-	}
-	return true
-}
-
-// mergeKeyword merges a keyword the definition and the site both hold,
-// where one keyword can say what the two say together: required lists
-// (both apply: their union), enums of strings (both apply: the values in
-// both, in the site's order), and properties (each name's two schemas
-// merged in turn).
-func mergeKeyword(k string, def, site any) (any, bool) {
-	switch k {
-	case "required":
-		d, ok1 := def.([]any)
-		s, ok2 := site.([]any)
-		if !ok1 || !ok2 || !stringList(d) || !stringList(s) {
-			return nil, false
-		}
-		out := append([]any(nil), d...)
-		for _, n := range s {
-			if !slices.Contains(out, n) {
-				out = append(out, n)
-			}
-		}
-		return out, true
-	case "enum":
-		d, ok1 := def.([]any)
-		s, ok2 := site.([]any)
-		if !ok1 || !ok2 || !stringList(d) || !stringList(s) {
-			return nil, false
-		}
-		var out []any
-		for _, v := range s {
-			if slices.Contains(d, v) {
-				out = append(out, v)
-			}
-		}
-		return out, len(out) > 0
-	case "properties":
-		d, ok1 := def.(map[string]any)
-		s, ok2 := site.(map[string]any)
-		if !ok1 || !ok2 {
-			return nil, false
-		}
-		out := make(map[string]any, len(d))
-		for name, ds := range d {
-			out[name] = ds
-			ss, ok := s[name]
-			if !ok {
-				continue
-			}
-			dm, ok1 := ds.(map[string]any)
-			sm, ok2 := ss.(map[string]any)
-			if !ok1 || !ok2 {
-				return nil, false
-			}
-			m, ok := mergeDisjoint(dm, sm)
-			if !ok {
-				return nil, false
-			}
-			out[name] = m
-		}
-		return out, true
-	}
-	return nil, false
 }
 
 // adjacentKeywords are the groups of keywords that read each other in the

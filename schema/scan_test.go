@@ -39,7 +39,7 @@ func TestScanVectors(t *testing.T) {
 	for _, kind := range []string{KindTransportPassenger} {
 		assert.NotNil(t, reg.payloads[kindVersion{kind, 1}].root, kind)
 	}
-	assert.GreaterOrEqual(t, covered, 10)
+	assert.GreaterOrEqual(t, covered, 6)
 }
 
 // TestScanRefuses: what the scan leaves to the parser and the schema.
