@@ -73,12 +73,18 @@ func planFor(t reflect.Type) *fastPlan {
 	return p
 }
 
-func buildPlan(t reflect.Type, building map[reflect.Type]*fastPlan) *fastPlan {
-	if p, ok := building[t]; ok {
-		return p // a type that holds itself: shares the plan being built
+// buildPlan builds t's plan; built holds the plans of this build, nil
+// for a type still being built.
+func buildPlan(t reflect.Type, built map[reflect.Type]*fastPlan) *fastPlan {
+	if p, ok := built[t]; ok {
+		if p == nil {
+			return &fastPlan{} // a type that holds itself: encoding/json's
+		}
+		return p
 	}
+	built[t] = nil
 	p := &fastPlan{}
-	building[t] = p
+	defer func() { built[t] = p }()
 	if t == timeType {
 		p.kind = fastTime
 		return p
@@ -97,12 +103,12 @@ func buildPlan(t reflect.Type, building map[reflect.Type]*fastPlan) *fastPlan {
 	case reflect.Float64:
 		p.kind = fastFloat
 	case reflect.Pointer, reflect.Slice:
-		p.elem = buildPlan(t.Elem(), building)
+		p.elem = buildPlan(t.Elem(), built)
 		if p.elem.kind != fastUnsupported {
 			p.kind = map[reflect.Kind]fastKind{reflect.Pointer: fastPointer, reflect.Slice: fastSlice}[t.Kind()]
 		}
 	case reflect.Struct:
-		if fields, ok := structPlan(t, building); ok {
+		if fields, ok := structPlan(t, built); ok {
 			p.kind, p.fields = fastStruct, fields
 		}
 	}
@@ -113,7 +119,7 @@ func buildPlan(t reflect.Type, building map[reflect.Type]*fastPlan) *fastPlan {
 // names them; false for what this decoder leaves to encoding/json:
 // embedded fields, the ",string" option, two fields with one name, more
 // than 64 fields, a field it cannot decode.
-func structPlan(t reflect.Type, building map[reflect.Type]*fastPlan) (map[string]fastField, bool) {
+func structPlan(t reflect.Type, built map[reflect.Type]*fastPlan) (map[string]fastField, bool) {
 	fields := map[string]fastField{}
 	for i := range t.NumField() {
 		f := t.Field(i)
@@ -139,8 +145,8 @@ func structPlan(t reflect.Type, building map[reflect.Type]*fastPlan) (map[string
 		if _, dup := fields[name]; dup || len(fields) == 64 {
 			return nil, false
 		}
-		fp := buildPlan(f.Type, building)
-		if fp.kind == fastUnsupported && building[f.Type] != fp {
+		fp := buildPlan(f.Type, built)
+		if fp.kind == fastUnsupported {
 			return nil, false
 		}
 		fields[name] = fastField{index: i, bit: len(fields), plan: fp}
@@ -152,7 +158,6 @@ func structPlan(t reflect.Type, building map[reflect.Type]*fastPlan) (map[string
 // text (scan.go).
 type fastDecoder struct {
 	scanner
-	text   string // data as one string, made on the first number
 	intern map[string]string
 }
 
@@ -199,22 +204,18 @@ func (d *fastDecoder) value(v reflect.Value, p *fastPlan) bool {
 		}
 		return ok
 	case fastBool:
-		for _, b := range []bool{true, false} {
-			word := strconv.FormatBool(b)
-			if len(d.data)-d.pos >= len(word) && string(d.data[d.pos:d.pos+len(word)]) == word {
-				d.pos += len(word)
-				v.SetBool(b)
-				return true
-			}
+		b, ok := d.literal()
+		if ok {
+			v.SetBool(b)
 		}
-		return false
+		return ok
 	case fastInt:
 		lit, isInt, ok := d.number()
 		if !ok || !isInt {
 			return false
 		}
-		n, err := strconv.ParseInt(lit, 10, 64)
-		if err != nil || v.OverflowInt(n) {
+		n, ok := plainInt(lit)
+		if !ok || v.OverflowInt(n) {
 			return false
 		}
 		v.SetInt(n)
@@ -224,7 +225,7 @@ func (d *fastDecoder) value(v reflect.Value, p *fastPlan) bool {
 		if !ok {
 			return false
 		}
-		f, err := strconv.ParseFloat(lit, v.Type().Bits())
+		f, err := strconv.ParseFloat(string(lit), v.Type().Bits())
 		if err != nil || v.OverflowFloat(f) {
 			return false
 		}
@@ -335,48 +336,4 @@ func (d *fastDecoder) str() (string, bool) {
 		return s, true
 	}
 	return string(raw), true
-}
-
-// number reads a JSON number and returns its text, and whether it is
-// written as an integer.
-func (d *fastDecoder) number() (lit string, isInt, ok bool) {
-	start := d.pos
-	if d.pos < len(d.data) && d.data[d.pos] == '-' {
-		d.pos++
-	}
-	digits := d.pos
-	d.digits()
-	if d.pos == digits || d.pos-digits > 1 && d.data[digits] == '0' {
-		return "", false, false
-	}
-	isInt = true
-	if d.pos < len(d.data) && d.data[d.pos] == '.' {
-		d.pos++
-		if !d.digits() {
-			return "", false, false
-		}
-		isInt = false
-	}
-	if d.pos < len(d.data) && (d.data[d.pos] == 'e' || d.data[d.pos] == 'E') {
-		d.pos++
-		if d.pos < len(d.data) && (d.data[d.pos] == '+' || d.data[d.pos] == '-') {
-			d.pos++
-		}
-		if !d.digits() {
-			return "", false, false
-		}
-		isInt = false
-	}
-	if d.text == "" {
-		d.text = string(d.data)
-	}
-	return d.text[start:d.pos], isInt, true
-}
-
-func (d *fastDecoder) digits() bool {
-	start := d.pos
-	for d.pos < len(d.data) && d.data[d.pos] >= '0' && d.data[d.pos] <= '9' {
-		d.pos++
-	}
-	return d.pos > start
 }

@@ -1,9 +1,11 @@
 package schema
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,6 +99,39 @@ func TestFastDecodeDeclines(t *testing.T) {
 		assert.False(t, fastDecode([]byte(`{"n":1}`), &r), "encoding/json merges into a value that is not zero")
 		assert.Equal(t, "kept", r.S)
 	})
+}
+
+// TestFastDecodeLimits: past its nesting limit, for a struct of more than
+// 64 fields and for a type that holds itself, the fast path declines and
+// encoding/json decodes.
+func TestFastDecodeLimits(t *testing.T) {
+	// A type nested depth objects deep, and a document to fill it.
+	nested := func(depth int) (reflect.Type, []byte) {
+		typ := reflect.TypeFor[int]()
+		for range depth {
+			typ = reflect.StructOf([]reflect.StructField{{Name: "N", Type: typ, Tag: `json:"n"`}})
+		}
+		return typ, []byte(strings.Repeat(`{"n":`, depth) + `1` + strings.Repeat(`}`, depth))
+	}
+	typ, data := nested(fastDecodeMaxDepth)
+	require.True(t, fastDecode(data, reflect.New(typ).Interface()), "at the limit")
+	typ, data = nested(fastDecodeMaxDepth + 1)
+	v := reflect.New(typ)
+	require.False(t, fastDecode(data, v.Interface()), "past the limit")
+	require.NoError(t, strictUnmarshal(data, v.Interface()), "encoding/json decodes it")
+
+	fields := make([]reflect.StructField, 65)
+	for i := range fields {
+		fields[i] = reflect.StructField{Name: fmt.Sprintf("F%d", i), Type: reflect.TypeFor[string](),
+			Tag: reflect.StructTag(fmt.Sprintf(`json:"f%d"`, i))}
+	}
+	assert.Equal(t, fastUnsupported, planFor(reflect.StructOf(fields)).kind, "65 fields")
+	assert.Equal(t, fastStruct, planFor(reflect.StructOf(fields[:64])).kind, "64 fields")
+
+	type node struct {
+		Next *node `json:"next"`
+	}
+	assert.Equal(t, fastUnsupported, planFor(reflect.TypeFor[node]()).kind, "a type that holds itself")
 }
 
 // FuzzFastDecode checks the fast path against encoding/json on every

@@ -3,6 +3,7 @@ package schema
 import (
 	"math"
 	"slices"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -106,13 +107,8 @@ func (l *leaf) scan(s *scanner) bool {
 		if l.typ != "boolean" {
 			return false // a string leaf, or one for any type: ask the schema
 		}
-		for _, word := range []string{"true", "false"} {
-			if len(s.data)-s.pos >= len(word) && string(s.data[s.pos:s.pos+len(word)]) == word {
-				s.pos += len(word)
-				return true
-			}
-		}
-		return false
+		_, ok := s.literal()
+		return ok
 	}
 	b, ok := s.str()
 	if !ok || l.typ == "boolean" {
@@ -159,30 +155,85 @@ func (l *leaf) stringOK(b []byte) bool {
 
 func (l *leaf) scanInteger(s *scanner) bool {
 	s.space()
+	lit, isInt, ok := s.number()
+	if !ok || !isInt {
+		return false
+	}
+	i, ok := plainInt(lit)
+	return ok && (l.min == nil || i >= *l.min) && (l.max == nil || i <= *l.max)
+}
+
+// literal reads true or false.
+func (s *scanner) literal() (v, ok bool) {
+	for _, b := range []bool{true, false} {
+		word := strconv.FormatBool(b)
+		if len(s.data)-s.pos >= len(word) && string(s.data[s.pos:s.pos+len(word)]) == word {
+			s.pos += len(word)
+			return b, true
+		}
+	}
+	return false, false
+}
+
+// number reads a JSON number and returns its text, and whether it is
+// written as an integer (no fraction, no exponent).
+func (s *scanner) number() (lit []byte, isInt, ok bool) {
 	start := s.pos
 	if s.pos < len(s.data) && s.data[s.pos] == '-' {
 		s.pos++
 	}
 	digits := s.pos
-	var n uint64
-	for s.pos < len(s.data) && s.data[s.pos] >= '0' && s.data[s.pos] <= '9' {
-		if n > (math.MaxInt64-9)/10 {
-			return false // past what the quick check reads: ask the schema
+	s.digits()
+	if s.pos == digits || s.pos-digits > 1 && s.data[digits] == '0' { // no digits, or a leading zero
+		return nil, false, false
+	}
+	isInt = true
+	if s.pos < len(s.data) && s.data[s.pos] == '.' {
+		s.pos++
+		if !s.digits() {
+			return nil, false, false
 		}
-		n = n*10 + uint64(s.data[s.pos]-'0')
+		isInt = false
+	}
+	if s.pos < len(s.data) && (s.data[s.pos] == 'e' || s.data[s.pos] == 'E') {
+		s.pos++
+		if s.pos < len(s.data) && (s.data[s.pos] == '+' || s.data[s.pos] == '-') {
+			s.pos++
+		}
+		if !s.digits() {
+			return nil, false, false
+		}
+		isInt = false
+	}
+	return s.data[start:s.pos], isInt, true
+}
+
+func (s *scanner) digits() bool {
+	start := s.pos
+	for s.pos < len(s.data) && s.data[s.pos] >= '0' && s.data[s.pos] <= '9' {
 		s.pos++
 	}
-	switch {
-	case s.pos == digits, s.pos-digits > 1 && s.data[digits] == '0': // no digits, or a leading zero
-		return false
-	case s.pos < len(s.data) && (s.data[s.pos] == '.' || s.data[s.pos] == 'e' || s.data[s.pos] == 'E'):
-		return false
+	return s.pos > start
+}
+
+// plainInt is lit, an integer number() read, as an int64; false past
+// what it reads without overflow (the caller then asks the slow path).
+func plainInt(lit []byte) (int64, bool) {
+	neg := len(lit) > 0 && lit[0] == '-'
+	if neg {
+		lit = lit[1:]
 	}
-	i := int64(n)
-	if s.data[start] == '-' {
-		i = -i
+	var n int64
+	for _, c := range lit {
+		if n > (math.MaxInt64-9)/10 {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
 	}
-	return (l.min == nil || i >= *l.min) && (l.max == nil || i <= *l.max)
+	if neg {
+		n = -n
+	}
+	return n, true
 }
 
 func (l *leaf) scanArray(s *scanner) bool {

@@ -85,6 +85,33 @@ func TestScanRefuses(t *testing.T) {
 	assert.True(t, ps.scan([]byte(" \n"+doc+"\t "), DefaultMaxDepth), "white space around the value")
 }
 
+// TestScanObjectLimit: a closed object of more than 64 properties is left
+// to the schema; at 64 the scan passes it.
+func TestScanObjectLimit(t *testing.T) {
+	doc := func(n int) (map[string]any, []byte) {
+		props := map[string]any{}
+		var b strings.Builder
+		b.WriteByte('{')
+		for i := range n {
+			props[fmt.Sprintf("p%d", i)] = map[string]any{"type": "string"}
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `"p%d":"x"`, i)
+		}
+		b.WriteByte('}')
+		return map[string]any{"type": "object", "properties": props, "additionalProperties": false}, []byte(b.String())
+	}
+	s64, d64 := doc(64)
+	assert.True(t, newLeaf(s64).scanDocument(d64, DefaultMaxDepth))
+	s65, d65 := doc(65)
+	l := newLeaf(s65)
+	assert.False(t, l.scanDocument(d65, DefaultMaxDepth), "past 64 properties")
+	var v any
+	require.NoError(t, json.Unmarshal(d65, &v))
+	assert.True(t, l.ok(v), "the leaf check, which has no such limit, passes it")
+}
+
 func TestScanStrings(t *testing.T) {
 	for _, c := range []struct {
 		in   string

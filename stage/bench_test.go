@@ -31,15 +31,15 @@ const benchRecords = 100_000
 // record costs both sides the same. Each record in the file: a header
 // (lengths of id, payload and digest; source; collection and hop times),
 // then the id, payload and digest bytes.
-const packedHeader = 2 + 4 + 2 + 1 + 8 + 8
+const recordHeader = 2 + 4 + 2 + 1 + 8 + 8
 
-var packedSources = []string{"rail-north-01", "air-east-01", "road-south-01"}
+var recordSources = []string{"rail-north-01", "air-east-01", "road-south-01"}
 
 // writeRecords writes envs to a new file in dir and returns its path.
 func writeRecords(dir string, envs []schema.Envelope) (string, error) {
 	var buf []byte
 	for _, e := range envs {
-		src := slices.Index(packedSources, e.Source)
+		src := slices.Index(recordSources, e.Source)
 		if src < 0 || e.Kind != schema.KindTransportPassenger || len(e.Provenance) != 1 || e.Provenance[0].Org != e.Source {
 			return "", fmt.Errorf("record %s: not the shape the file format keeps", e.ID)
 		}
@@ -69,7 +69,7 @@ func (f recordFile) all() iter.Seq[schema.Envelope] {
 		}
 		defer fh.Close()
 		r := bufio.NewReaderSize(fh, 64<<10)
-		var h [packedHeader]byte
+		var h [recordHeader]byte
 		for {
 			if _, err := io.ReadFull(r, h[:]); err == io.EOF {
 				return
@@ -83,7 +83,7 @@ func (f recordFile) all() iter.Seq[schema.Envelope] {
 			}
 			id, rest := body[:le.Uint16(h[0:])], body[le.Uint16(h[0:]):]
 			payload, digest := rest[:le.Uint32(h[2:]):le.Uint32(h[2:])], rest[le.Uint32(h[2:]):]
-			src := packedSources[h[8]]
+			src := recordSources[h[8]]
 			at := time.Unix(0, int64(le.Uint64(h[9:]))).UTC()
 			env := schema.Envelope{
 				ID: string(id), Kind: schema.KindTransportPassenger, SchemaVersion: 1, Source: src,

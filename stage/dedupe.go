@@ -57,8 +57,7 @@ func (c *DedupeConfig) Validate() error {
 // so Concurrency above 1 helps. With concurrency, which of two copies
 // arriving together passes is not determined; that one does is.
 type Dedupe struct {
-	key      KeyFunc
-	eventKey bool // key is EventKey, computed without a string
+	key KeyFunc // nil: EventKey's key, computed without a string
 
 	mu    sync.Mutex
 	ring  []dedupeSlot
@@ -81,15 +80,11 @@ func NewDedupe(cfg DedupeConfig) (*Dedupe, error) {
 	if cfg.Window == 0 {
 		cfg.Window = DefaultDedupeWindow
 	}
-	eventKey := cfg.Key == nil
-	if eventKey {
-		cfg.Key = EventKey
-	}
+
 	return &Dedupe{
-		key:      cfg.Key,
-		eventKey: eventKey,
-		ring:     make([]dedupeSlot, cfg.Window),
-		index:    make(map[[16]byte]uint64, 2*cfg.Window),
+		key:   cfg.Key,
+		ring:  make([]dedupeSlot, cfg.Window),
+		index: make(map[[16]byte]uint64, 2*cfg.Window),
 	}, nil
 }
 
@@ -123,7 +118,7 @@ func contentHash(source, kind string, key []byte) [16]byte {
 func (d *Dedupe) Process(ctx context.Context, env schema.Envelope, emit func(schema.Envelope)) error {
 	var content [16]byte
 	hasKey := false
-	if d.eventKey {
+	if d.key == nil {
 		// EventKey's key, hashed from the stack: no string per record.
 		var buf [256]byte
 		k, _, err := appendEvent(buf[:0], &env, false)

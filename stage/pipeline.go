@@ -93,14 +93,14 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 		p.steps = append(p.steps, c)
 		out := make(chan *batch, max(cfg.Buffer/p.batchMax, 1))
 		r := &runner{p: p, c: c, proc: st.Processor, conc: st.Concurrency,
-			policy: st.OnError, reason: st.DropReason, in: in, first: in == p.first, out: out}
+			policy: st.OnError, reason: st.DropReason, in: in, out: out}
 		r.start()
 		in = out
 	}
 	sc := newStepCounters(SinkStepName, cfg.SinkConcurrency+1)
 	p.steps = append(p.steps, sc)
 	sink := &runner{p: p, c: sc, sink: cfg.Sink, conc: cfg.SinkConcurrency,
-		policy: cfg.SinkPolicy, reason: cfg.SinkDropReason, in: in, first: in == p.first}
+		policy: cfg.SinkPolicy, reason: cfg.SinkDropReason, in: in}
 	for _, a := range cfg.Analyzers {
 		tap := make(chan schema.Envelope, cfg.Buffer)
 		sink.taps = append(sink.taps, tap)
@@ -305,7 +305,6 @@ type runner struct {
 	policy Policy
 	reason string
 	in     <-chan *batch
-	first  bool                   // in is the collector's channel
 	out    chan *batch            // nil for the sink
 	taps   []chan schema.Envelope // analyzers, for the sink
 
@@ -372,7 +371,7 @@ func (r *runner) work(ordered bool, c *counterShard) {
 				r.drain(c)
 				return
 			}
-			if r.first {
+			if r.in == r.p.first { // the collector's channel
 				r.p.poke()
 				b, ok, got = tryReceive(r.in)
 			}

@@ -72,7 +72,7 @@ type GzipMode int
 // Gzip modes. The level is gzip.BestSpeed: on finance.transaction
 // records it compresses 6.3x where the default level does 7.2x, at 4.2
 // instead of 7.3 µs a record (BenchmarkGzipLevel): compression is paid
-// on the sender's one goroutine, bandwidth is rarely the limit.
+// on the senders' goroutines, bandwidth is rarely the limit.
 const (
 	// GzipAuto compresses unless the endpoint's host is a loopback
 	// address or "localhost", where compressing costs more than it saves.
@@ -398,7 +398,7 @@ type Client struct {
 }
 
 // NewClient opens (or creates) the outbox at cfg.OutboxPath and starts
-// the sender. Batches that were in flight when a previous client stopped
+// the senders (cfg.MaxInFlightBatches). Batches that were in flight when a previous client stopped
 // are sent first, with their persisted idempotency keys. The hub's
 // limits are fetched (GET /v1/limits) before the first batch, not here:
 // NewClient does not need the hub to be up.
@@ -688,17 +688,18 @@ func (c *Client) Resume() {
 //  2. Retrying stops, first, as in OpenTelemetry's exporterhelper: a
 //     backoff in progress ends at once, so a hub that is down does not
 //     hold Close for its retry policy.
-//  3. The sender drains: every queued record is sent without linger
+//  3. The senders drain: every queued record is sent without linger
 //     (rate limits still apply), each batch once, until the outbox is
 //     empty, a batch fails (its records stay, with its key), or ctx ends
 //     (the request in progress is abandoned; the hub may have stored it,
 //     and the next start resends it under the same key).
-//  4. The sender stops and the outbox is closed.
+//  4. The senders stop and the outbox is closed.
 //
 // Nothing is lost: whatever was not delivered stays in the outbox, and a
 // new Client over the same OutboxPath sends it. Close returns nil when
 // the outbox was drained, and otherwise an error wrapping ErrUndelivered
-// and the cause (ctx's error, the last send error, or ErrCredentials).
+// and the cause (ctx's error, the first error a sender stopped draining
+// with, or ErrCredentials).
 // A second Close returns ErrClientClosed.
 func (c *Client) Close(ctx context.Context) error {
 	c.mu.Lock()

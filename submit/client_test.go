@@ -116,6 +116,21 @@ func TestSubmitRefusesLocally(t *testing.T) {
 		var ve *schema.ValidationError
 		assert.ErrorAs(t, err, &ve)
 	})
+	t.Run("SubmitMany in parallel names the first bad index", func(t *testing.T) {
+		envs := clientEnvs(t, 200) // checked in parallel chunks
+		envs[150] = invalid
+		envs[40] = invalid
+		err := c.SubmitMany(ctx, envs)
+		var ie *IndexError
+		require.ErrorAs(t, err, &ie)
+		assert.Equal(t, 40, ie.Index, "the lowest, whichever chunk finished first")
+	})
+	t.Run("SubmitMany with an ended context", func(t *testing.T) {
+		ended, cancel := context.WithCancel(ctx)
+		cancel()
+		err := c.SubmitMany(ended, clientEnvs(t, 200))
+		assert.ErrorIs(t, err, context.Canceled)
+	})
 	st := c.Stats()
 	assert.Zero(t, st.Queued+st.InFlight)
 	assert.Zero(t, st.Commits)

@@ -81,7 +81,7 @@ type outbox struct {
 	space    chan struct{}
 	progress chan struct{}
 
-	resumed []*outBatch // batches in flight at open, oldest first; taken by the sender
+	resumed []*outBatch // batches in flight at open, oldest first; NewClient spreads them across the senders
 
 	testBeforeCommit func(requests int) // tests: called before each group commit
 }
@@ -98,11 +98,7 @@ func seqKey(seq uint64) []byte {
 // It starts the group committer; onQueued is called after each commit
 // that queued records.
 func openOutbox(path string, maxRecords, maxBytes int64, onQueued func()) (*outbox, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:        time.Second,
-		NoFreelistSync: true,
-		FreelistType:   bolt.FreelistMapType,
-	})
+	db, err := bolt.Open(path, 0o600, boltOptions())
 	if err != nil {
 		return nil, fmt.Errorf("submit: open outbox %s: %w", path, err)
 	}

@@ -29,11 +29,10 @@ const (
 
 // faultArrival is one POST as faultHub saw it.
 type faultArrival struct {
-	at       time.Time // arrival, body read
-	answered time.Time // the fault's answer flushed (or the stall ended)
-	records  int
-	key      string
-	class    string
+	at      time.Time // arrival, body read
+	records int
+	key     string
+	class   string
 }
 
 // faultHub answers a share of the POSTs it gets itself, with a fault drawn
@@ -90,7 +89,6 @@ func (h *faultHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		h.next.ServeHTTP(w, r)
 	}
-	a.answered = time.Now()
 	h.mu.Lock()
 	h.arrivals = append(h.arrivals, a)
 	h.mu.Unlock()

@@ -85,15 +85,16 @@ func OpenStore(path string) (*Store, error) {
 	return &Store{db: db}, nil
 }
 
-// openBolt opens a bbolt file and creates the buckets. Like the outbox,
-// it keeps the freelist out of each commit (one page less to write and
-// sync per batch; it is rebuilt when the file is opened).
+// boltOptions are the options of every bbolt file of the package: the
+// freelist stays out of each commit (one page less to write and sync per
+// batch; it is rebuilt when the file is opened).
+func boltOptions() *bolt.Options {
+	return &bolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType}
+}
+
+// openBolt opens a bbolt file and creates the buckets.
 func openBolt(path string, buckets ...[]byte) (*bolt.DB, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:        time.Second,
-		NoFreelistSync: true,
-		FreelistType:   bolt.FreelistMapType,
-	})
+	db, err := bolt.Open(path, 0o600, boltOptions())
 	if err != nil {
 		return nil, err
 	}

@@ -186,7 +186,8 @@ type Hub struct {
 	Ledger *submit.Ledger
 	// Handler is the hub's submit.Handler, served by Server.
 	Handler *submit.Handler
-	Server  *httptest.Server
+	// Server serves Handler on loopback.
+	Server *httptest.Server
 
 	clock   func() time.Time
 	dataDir string
