@@ -29,6 +29,7 @@ import (
 
 	"github.com/sicollab/sicollab/collab"
 	"github.com/sicollab/sicollab/submit"
+	"github.com/sicollab/sicollab/submit/taxii"
 )
 
 func main() {
@@ -47,6 +48,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	upstream := fs.String("upstream", "", "URL of the hub to relay accepted records to (optional)")
 	tokenFile := fs.String("token-file", "", "file holding this hub's bearer token for -upstream")
 	shutdown := fs.Duration("shutdown-timeout", 10*time.Second, "how long requests in progress may take to finish on shutdown")
+	withTAXII := fs.Bool("taxii", false, "also serve the hub's products over TAXII 2.1 at /taxii2/ (catalog.db and journal.db in -data); received products land in the catalog")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -76,14 +78,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		token = strings.TrimSpace(string(b))
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *shutdown, stdout, log); err != nil {
+	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *shutdown, *withTAXII, stdout, log); err != nil {
 		log.Error("hub stopped", "err", err)
 		return 1
 	}
 	return 0
 }
 
-func serve(listen, dirFile, data, org, upstream, token string, shutdownTimeout time.Duration, stdout io.Writer, log *slog.Logger) (err error) {
+func serve(listen, dirFile, data, org, upstream, token string, shutdownTimeout time.Duration, withTAXII bool, stdout io.Writer, log *slog.Logger) (err error) {
 	f, err := os.Open(dirFile)
 	if err != nil {
 		return err
@@ -129,9 +131,24 @@ func serve(listen, dirFile, data, org, upstream, token string, shutdownTimeout t
 			return err
 		}
 	}
+	var read http.Handler
+	if withTAXII {
+		var closeTAXII func() error
+		if sink, read, closeTAXII, err = mountTAXII(dir, org, data, sink, log); err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, closeTAXII()) }()
+	}
 	h, err := submit.NewHandler(submit.HandlerConfig{Org: org, Directory: dir, Sink: sink, Ledger: ledger, Logger: log})
 	if err != nil {
 		return err
+	}
+	var handler http.Handler = h
+	if read != nil {
+		mux := http.NewServeMux()
+		mux.Handle(taxii.DefaultPrefix, read)
+		mux.Handle("/", h)
+		handler = mux
 	}
 
 	ln, err := net.Listen("tcp", listen)
@@ -139,7 +156,7 @@ func serve(listen, dirFile, data, org, upstream, token string, shutdownTimeout t
 		return err
 	}
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      2 * time.Minute,
@@ -170,4 +187,24 @@ func serve(listen, dirFile, data, org, upstream, token string, shutdownTimeout t
 	}
 	log.Info("hub stopped cleanly")
 	return nil
+}
+
+// mountTAXII opens the catalog and the journal of the read API, makes
+// received products land in the catalog, and returns the sink and the
+// TAXII handler, and what closes the files.
+func mountTAXII(dir *collab.Directory, org, data string, sink submit.Sink, log *slog.Logger) (submit.Sink, http.Handler, func() error, error) {
+	cat, err := collab.OpenBoltCatalog(filepath.Join(data, "catalog.db"))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	journal, err := collab.OpenBoltJournal(filepath.Join(data, "journal.db"))
+	if err != nil {
+		return nil, nil, nil, errors.Join(err, cat.Close())
+	}
+	closeAll := func() error { return errors.Join(journal.Close(), cat.Close()) }
+	h, err := taxii.NewHandler(taxii.Config{Directory: dir, Org: org, Catalog: cat, Journal: journal, Logger: log})
+	if err != nil {
+		return nil, nil, nil, errors.Join(err, closeAll())
+	}
+	return taxii.CatalogSink{Next: sink, Catalog: cat}, h, closeAll, nil
 }
