@@ -19,6 +19,7 @@ const (
 	DefaultMaxLimit     = 1000
 	DefaultMaxScan      = 10000
 	DefaultMaxBodyBytes = 10 << 20
+	DefaultMaxInFlight  = 64
 )
 
 // Config configures a Handler. Directory, Org, Catalog and Journal are
@@ -60,6 +61,10 @@ type Config struct {
 	// reaches it ends early, with more and next set; default
 	// DefaultMaxScan.
 	MaxScan int
+	// MaxInFlight is the most requests served at once, after
+	// authentication; one more is answered 503 with Retry-After; default
+	// DefaultMaxInFlight.
+	MaxInFlight int
 	// Clock gives the time journal entries carry; default time.Now.
 	Clock func() time.Time
 	// Logger gets errors; default silent.
@@ -95,7 +100,7 @@ func (c Config) Validate() error {
 	for _, f := range []struct {
 		name string
 		v    int
-	}{{"Limit", c.Limit}, {"MaxLimit", c.MaxLimit}, {"MaxScan", c.MaxScan}} {
+	}{{"Limit", c.Limit}, {"MaxLimit", c.MaxLimit}, {"MaxScan", c.MaxScan}, {"MaxInFlight", c.MaxInFlight}} {
 		if f.v < 0 {
 			bad(f.name, f.v, "must not be negative")
 		}
@@ -130,6 +135,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxScan == 0 {
 		c.MaxScan = DefaultMaxScan
+	}
+	if c.MaxInFlight == 0 {
+		c.MaxInFlight = DefaultMaxInFlight
 	}
 	if c.Clock == nil {
 		c.Clock = time.Now

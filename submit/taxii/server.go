@@ -61,7 +61,8 @@ type labeler interface {
 //	GET {prefix}{root}/collections/{id}/objects/{object-id}/    one object
 //	GET {prefix}{root}/collections/{id}/objects/{object-id}/versions/
 //
-// Every request is authenticated first (401 otherwise), then its Accept
+// Every request is authenticated first (401 otherwise), then takes one of
+// MaxInFlight slots (503 with Retry-After when none is free), then its Accept
 // header must admit application/taxii+json;version=2.1 (406 otherwise).
 // Only GET is served: the collections cannot be written (a POST or
 // DELETE of objects is 403, any other method 405). Errors are TAXII error
@@ -77,6 +78,7 @@ type Handler struct {
 	root  string // Prefix + APIRoot + "/"
 	mux   *http.ServeMux
 	log   *slog.Logger
+	slots chan struct{} // one per request in flight
 }
 
 // NewHandler returns a Handler for cfg, or cfg.Validate's error.
@@ -85,7 +87,8 @@ func NewHandler(cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	h := &Handler{cfg: cfg, root: cfg.Prefix + cfg.APIRoot + "/", mux: http.NewServeMux(), log: cfg.Logger}
+	h := &Handler{cfg: cfg, root: cfg.Prefix + cfg.APIRoot + "/", mux: http.NewServeMux(), log: cfg.Logger,
+		slots: make(chan struct{}, cfg.MaxInFlight)}
 	h.label, _ = cfg.Catalog.(labeler)
 	coll := h.root + "collections/{collection}/"
 	h.mux.HandleFunc(cfg.Prefix+"{$}", h.discovery)
@@ -144,10 +147,22 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, writable bool, f
 		perr *Error
 	)
 	org, ok := h.cfg.Auth.Authenticate(r)
+	admitted := false
+	if ok {
+		select {
+		case h.slots <- struct{}{}:
+			admitted = true
+			defer func() { <-h.slots }()
+		default:
+		}
+	}
 	switch {
 	case !ok:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="sicollab"`)
 		perr = problem(http.StatusUnauthorized, "unauthenticated", "send Authorization: Bearer <token> with your organization's token")
+	case !admitted:
+		w.Header().Set("Retry-After", "1")
+		perr = problem(http.StatusServiceUnavailable, "overloaded", fmt.Sprintf("%d requests are in flight, the most this hub serves at once; retry after a second", h.cfg.MaxInFlight))
 	case r.Method != http.MethodGet && writable && (r.Method == http.MethodPost || r.Method == http.MethodDelete):
 		perr = problem(http.StatusForbidden, "collection is read only", "this hub's collections cannot be written (can_write is false)")
 	case r.Method != http.MethodGet:

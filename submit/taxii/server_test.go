@@ -341,3 +341,39 @@ func TestDefaultHandling(t *testing.T) {
 	require.Len(t, got, 2)
 	require.Equal(t, []any{taxii.MarkingRed}, got[0]["object_marking_refs"])
 }
+
+// blockingCatalog holds every Query until release is closed.
+type blockingCatalog struct {
+	collab.Catalog
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (b blockingCatalog) Query(ctx context.Context, q collab.ProductQuery) (collab.ProductPage, error) {
+	b.entered <- struct{}{}
+	<-b.release
+	return b.Catalog.Query(ctx, q)
+}
+
+func TestMaxInFlight(t *testing.T) {
+	mem, err := collab.NewMemCatalog()
+	require.NoError(t, err)
+	bc := blockingCatalog{Catalog: mem, entered: make(chan struct{}, 1), release: make(chan struct{})}
+	h := newHub(t, "public-security", func(c *taxii.Config) { c.Catalog = bc; c.MaxInFlight = 1 })
+	objs := objectsPath(taxii.CollectionID(schema.ListAbnormalFinancialActivity))
+	done := make(chan int, 1)
+	go func() {
+		status, _, _ := h.get(t, reader, objs)
+		done <- status
+	}()
+	<-bc.entered // the first request holds the only slot
+	status, hdr, body := h.get(t, reader, objs)
+	requireTAXIIError(t, status, hdr, body, http.StatusServiceUnavailable)
+	require.Equal(t, "1", hdr.Get("Retry-After"))
+	status, hdr, body = h.get(t, "", objs)
+	requireTAXIIError(t, status, hdr, body, http.StatusUnauthorized) // authentication comes first
+	close(bc.release)
+	require.Equal(t, http.StatusOK, <-done)
+	status, _, _ = h.get(t, reader, "/taxii2/")
+	require.Equal(t, http.StatusOK, status, "the slot is free again")
+}
