@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -190,9 +191,15 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, writable bool, f
 
 func (h *Handler) discovery(w http.ResponseWriter, r *http.Request) {
 	h.serve(w, r, false, func(collab.Org) (any, *Error) {
+		// API roots are URLs: on the host the client reached.
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		root := (&url.URL{Scheme: scheme, Host: r.Host, Path: h.root}).String()
 		return Discovery{
 			Title: h.cfg.Title, Description: "Domain lists of " + h.cfg.Org + " as STIX 2.1 objects",
-			Default: h.root, APIRoots: []string{h.root},
+			Default: root, APIRoots: []string{root},
 		}, nil
 	})
 }

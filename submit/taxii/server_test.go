@@ -44,8 +44,8 @@ func TestDiscoveryAPIRootCollections(t *testing.T) {
 	require.Equal(t, taxii.MediaTAXII, hdr.Get("Content-Type"))
 	var d taxii.Discovery
 	require.NoError(t, json.Unmarshal(body, &d))
-	require.Equal(t, []string{"/taxii2/lists/"}, d.APIRoots)
-	require.Equal(t, "/taxii2/lists/", d.Default)
+	require.Equal(t, []string{h.srv.URL + "/taxii2/lists/"}, d.APIRoots, "absolute URLs")
+	require.Equal(t, h.srv.URL+"/taxii2/lists/", d.Default)
 	require.NotEmpty(t, d.Title)
 
 	status, _, body = h.get(t, reader, "/taxii2/lists/")
