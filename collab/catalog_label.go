@@ -64,6 +64,13 @@ func stricter(a, b schema.Handling) schema.Handling {
 	return a
 }
 
+// SupersedesReader is what Current needs of a catalog: a LabeledCatalog
+// is one.
+type SupersedesReader interface {
+	Get(ctx context.Context, id string) (schema.Product, error)
+	SupersededBy(ctx context.Context, id string) ([]string, error)
+}
+
 // MaxSupersedesChain is the longest chain of corrections Current follows.
 const MaxSupersedesChain = 1000
 
@@ -74,7 +81,7 @@ const MaxSupersedesChain = 1000
 // id) wins. It returns ErrNotFound for an unknown id, and an error
 // wrapping ErrInvalidQuery for a cycle or a chain longer than
 // MaxSupersedesChain.
-func Current(ctx context.Context, c LabeledCatalog, id string) (schema.Product, []string, error) {
+func Current(ctx context.Context, c SupersedesReader, id string) (schema.Product, []string, error) {
 	p, err := c.Get(ctx, id)
 	if err != nil {
 		return schema.Product{}, nil, err

@@ -31,5 +31,12 @@
 //
 // Client reads a TAXII 2.1 server: discovery, API roots, collections and
 // objects page by page, and Products turns what it reads back into
-// products.
+// products. RemoteCatalog makes another hub's catalog a collab.Catalog,
+// so that the application stage queries local and remote catalogs alike.
+//
+// # Receiving products
+//
+// CatalogSink, a submit.Sink, stores what a hub accepts and files the
+// products among it in the hub's catalog under their envelopes' labels,
+// so that received products are served and found like the hub's own.
 package taxii
