@@ -125,10 +125,11 @@ func (q *query) matches(o object) bool {
 // product's matching objects it served; for the reference collection the
 // offset alone), bound to the reader, the collection and the filters.
 type token struct {
-	V      int    `json:"v"`
-	Bind   string `json:"b"`
-	Cursor string `json:"c,omitempty"`
-	Offset int    `json:"o,omitempty"`
+	V       int    `json:"v"`
+	Bind    string `json:"b"`
+	Cursor  string `json:"c,omitempty"`
+	Product string `json:"p,omitempty"` // the product Offset counts in
+	Offset  int    `json:"o,omitempty"`
 }
 
 // binding is the fingerprint of everything a next token belongs to;
@@ -139,8 +140,8 @@ func (q *query) binding(reader, collection string) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-func (q *query) encodeNext(reader, collection, cursor string, offset int) string {
-	raw, _ := json.Marshal(token{V: 1, Bind: q.binding(reader, collection), Cursor: cursor, Offset: offset})
+func (q *query) encodeNext(reader, collection, cursor, product string, offset int) string {
+	raw, _ := json.Marshal(token{V: 1, Bind: q.binding(reader, collection), Cursor: cursor, Product: product, Offset: offset})
 	return base64.RawURLEncoding.EncodeToString(raw)
 }
 

@@ -388,7 +388,7 @@ func (h *Handler) listPage(ctx context.Context, reader collab.Org, coll string, 
 	cur, skip := tok.Cursor, tok.Offset
 	for scanned := 0; ; scanned++ {
 		if scanned == h.cfg.MaxScan {
-			pg.more, pg.next = true, q.encodeNext(reader.ID, coll, cur, 0)
+			pg.more, pg.next = true, q.encodeNext(reader.ID, coll, cur, "", 0)
 			return pg, nil
 		}
 		res, err := h.cfg.Catalog.Query(ctx, collab.ProductQuery{ListType: lt, From: from, Limit: 1, Cursor: cur})
@@ -401,9 +401,16 @@ func (h *Handler) listPage(ctx context.Context, reader collab.Org, coll string, 
 		if len(res.Products) == 0 {
 			return pg, nil
 		}
-		objs, err := h.readable(ctx, reader, res.Products[0], q)
+		p := res.Products[0]
+		objs, err := h.readable(ctx, reader, p, q)
 		if err != nil {
 			return page{}, err
+		}
+		if p.ID != tok.Product {
+			// A product put since the last page sorts before the one it
+			// stopped in: serve it whole (the other one again from its
+			// start, which repeats objects rather than lose any).
+			skip = 0
 		}
 		objs = objs[min(skip, len(objs)):]
 		take := min(len(objs), q.limit-len(pg.objects))
@@ -412,16 +419,17 @@ func (h *Handler) listPage(ctx context.Context, reader collab.Org, coll string, 
 			pg.products++
 		}
 		if take < len(objs) {
-			pg.more, pg.next = true, q.encodeNext(reader.ID, coll, cur, skip+take)
+			pg.more, pg.next = true, q.encodeNext(reader.ID, coll, cur, p.ID, skip+take)
 			return pg, nil
 		}
+		tok.Product = ""
 		skip = 0
 		if res.Next == "" {
 			return pg, nil
 		}
 		cur = res.Next
 		if len(pg.objects) == q.limit {
-			pg.more, pg.next = true, q.encodeNext(reader.ID, coll, cur, 0)
+			pg.more, pg.next = true, q.encodeNext(reader.ID, coll, cur, "", 0)
 			return pg, nil
 		}
 	}
@@ -508,7 +516,7 @@ func (h *Handler) referencePage(reader collab.Org, coll string, q *query) (page,
 	all = all[tok.Offset:]
 	pg := page{objects: all[:min(len(all), q.limit)]}
 	if len(all) > q.limit {
-		pg.more, pg.next = true, q.encodeNext(reader.ID, coll, "", tok.Offset+q.limit)
+		pg.more, pg.next = true, q.encodeNext(reader.ID, coll, "", "", tok.Offset+q.limit)
 	}
 	return pg, nil
 }

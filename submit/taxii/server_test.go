@@ -377,3 +377,34 @@ func TestMaxInFlight(t *testing.T) {
 	status, _, _ = h.get(t, reader, "/taxii2/")
 	require.Equal(t, http.StatusOK, status, "the slot is free again")
 }
+
+// A product put between two pages, sorting before the product a page
+// stopped in, is served whole; nothing is lost.
+func TestPageAfterLateProduct(t *testing.T) {
+	h := newHub(t, "public-security", nil)
+	a := product(0, schema.ListAbnormalFinancialActivity, "central-bank", 3)
+	b := product(10, schema.ListAbnormalFinancialActivity, "central-bank", 3)
+	h.put(t, a, schema.HandlingAmber)
+	h.put(t, b, schema.HandlingAmber)
+	coll := taxii.CollectionID(schema.ListAbnormalFinancialActivity)
+	status, _, body := h.get(t, reader, objectsPath(coll)+"?limit=6") // a whole, and b's report and first entry
+	require.Equal(t, http.StatusOK, status)
+	var env taxii.Envelope
+	require.NoError(t, json.Unmarshal(body, &env))
+	require.Len(t, env.Objects, 6)
+	late := product(5, schema.ListAbnormalFinancialActivity, "central-bank", 2) // between a and b
+	h.put(t, late, schema.HandlingAmber)
+	status, _, body = h.get(t, reader, objectsPath(coll)+"?limit=100&next="+env.Next)
+	require.Equal(t, http.StatusOK, status, "%s", body)
+	var rest struct {
+		Objects []map[string]any `json:"objects"`
+	}
+	require.NoError(t, json.Unmarshal(body, &rest))
+	var ids []string
+	for _, o := range rest.Objects {
+		ids = append(ids, o["id"].(string))
+	}
+	want := []string{taxii.ReportID(late.ID), taxii.EntryID(late.ID, 0), taxii.EntryID(late.ID, 1),
+		taxii.ReportID(b.ID), taxii.EntryID(b.ID, 0), taxii.EntryID(b.ID, 1), taxii.EntryID(b.ID, 2)}
+	require.Equal(t, want, ids)
+}
