@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -124,8 +125,13 @@ func acceptable(header string) bool {
 	}
 	for part := range strings.SplitSeq(header, ",") {
 		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
-		if err != nil || params["q"] == "0" || params["q"] == "0.0" || params["q"] == "0.00" || params["q"] == "0.000" {
+		if err != nil {
 			continue
+		}
+		if q, ok := params["q"]; ok {
+			if w, err := strconv.ParseFloat(q, 64); err != nil || w <= 0 {
+				continue // q=0: not acceptable
+			}
 		}
 		switch mt {
 		case "*/*", "application/*":
