@@ -3,7 +3,9 @@ package taxii
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -78,8 +80,16 @@ func (r RemoteCatalog) products(ctx context.Context, lt schema.ListType, from ti
 
 // remoteCursor is where a RemoteCatalog page ended.
 type remoteCursor struct {
-	At time.Time `json:"at"`
-	ID string    `json:"id"`
+	Query string    `json:"q"` // the filters it belongs to
+	At    time.Time `json:"at"`
+	ID    string    `json:"id"`
+}
+
+// remoteFilters fingerprints the filters of q (not its limit or cursor).
+func remoteFilters(q collab.ProductQuery) string {
+	raw, _ := json.Marshal([]any{q.ListType, q.Producer, q.Subject, q.From.UTC(), q.To.UTC()})
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:12])
 }
 
 // Query returns one page of the products q selects, in produced_at order,
@@ -103,6 +113,9 @@ func (r RemoteCatalog) Query(ctx context.Context, q collab.ProductQuery) (collab
 		var c remoteCursor
 		if err != nil || json.Unmarshal(raw, &c) != nil || c.ID == "" {
 			return collab.ProductPage{}, fmt.Errorf("%w: not a cursor of a remote catalog", collab.ErrBadCursor)
+		}
+		if c.Query != remoteFilters(q) {
+			return collab.ProductPage{}, fmt.Errorf("%w: it belongs to a query with other filters; start this query without a cursor", collab.ErrBadCursor)
 		}
 		after = &c
 	}
@@ -130,7 +143,7 @@ func (r RemoteCatalog) Query(ctx context.Context, q collab.ProductQuery) (collab
 	}
 	found = found[:limit]
 	last := found[len(found)-1]
-	raw, _ := json.Marshal(remoteCursor{At: last.ProducedAt, ID: last.ID})
+	raw, _ := json.Marshal(remoteCursor{Query: remoteFilters(q), At: last.ProducedAt, ID: last.ID})
 	return collab.ProductPage{Products: found, Next: base64.RawURLEncoding.EncodeToString(raw)}, nil
 }
 

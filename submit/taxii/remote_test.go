@@ -59,6 +59,10 @@ func TestRemoteCatalogAnswersAsLocal(t *testing.T) {
 	require.ErrorIs(t, remote.Put(ctx, p), taxii.ErrReadOnly)
 	_, err = remote.Query(ctx, collab.ProductQuery{Cursor: "!!"})
 	require.ErrorIs(t, err, collab.ErrBadCursor)
+	pg, err := remote.Query(ctx, collab.ProductQuery{Limit: 1})
+	require.NoError(t, err)
+	_, err = remote.Query(ctx, collab.ProductQuery{Producer: "miit", Cursor: pg.Next})
+	require.ErrorIs(t, err, collab.ErrBadCursor, "a cursor of other filters")
 	_, err = remote.Query(ctx, collab.ProductQuery{Limit: -1})
 	require.ErrorIs(t, err, collab.ErrInvalidQuery)
 }
