@@ -65,27 +65,36 @@ func OpenBoltCatalog(path string, opts ...BoltOption) (*BoltCatalog, error) {
 				return err
 			}
 		}
-		if tx.Bucket(successorsBucket) != nil {
-			return nil
-		}
-		// A file from before the supersedes index: build it once.
-		succ, err := tx.CreateBucket(successorsBucket)
-		if err != nil {
-			return err
-		}
-		return tx.Bucket(productsBucket).ForEach(func(k, v []byte) error {
-			p, err := decodeStored(string(k), v)
-			if err != nil || p.Supersedes == "" {
-				return err
-			}
-			return succ.Put(successorKey(p.Supersedes, p.ID), nil)
-		})
+		return nil
 	})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("collab: open catalog %s: %w", path, err)
 	}
+	if err := db.Update(buildSuccessors); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("collab: open catalog %s: supersedes index: %w", path, err)
+	}
 	return &BoltCatalog{db: db, v: v}, nil
+}
+
+// buildSuccessors makes the supersedes index of a file from before it
+// existed, once; a file that has it is left alone.
+func buildSuccessors(tx *bolt.Tx) error {
+	if tx.Bucket(successorsBucket) != nil {
+		return nil
+	}
+	succ, err := tx.CreateBucket(successorsBucket)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(productsBucket).ForEach(func(k, v []byte) error {
+		p, err := decodeStored(string(k), v)
+		if err != nil || p.Supersedes == "" {
+			return err
+		}
+		return succ.Put(successorKey(p.Supersedes, p.ID), nil)
+	})
 }
 
 // indexKey is "<value>\x00<at>\x00<id>", or "<at>\x00<id>" with no value.
