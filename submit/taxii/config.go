@@ -26,8 +26,12 @@ const (
 // required; the rest have defaults.
 type Config struct {
 	// Directory authorizes every read (collab.Directory.AuthorizeRead)
-	// and names the identities of the reference collection.
+	// and names the identities of the reference collection. Required
+	// unless DirectorySource is set.
 	Directory *collab.Directory
+	// DirectorySource, if set, gives the directory in use for each
+	// request instead of Directory.
+	DirectorySource DirectorySource
 	// Org is the organization whose hub this is: the holder of its
 	// products.
 	Org string
@@ -40,8 +44,7 @@ type Config struct {
 	// manifests or versions: who, what query, how many. A read the
 	// journal refuses is not served (503).
 	Journal collab.Journal
-	// Auth tells who a request comes from; default BearerTokens over
-	// Directory.
+	// Auth tells who a request comes from; default BearerTokens.
 	Auth Authenticator
 	// Prefix is the path of the discovery resource, with a slash at each
 	// end; default DefaultPrefix. The API root is Prefix + APIRoot + "/".
@@ -77,9 +80,13 @@ func (c Config) Validate() error {
 	bad := func(field string, value any, why string) {
 		errs = append(errs, fmt.Errorf("%w: %s %v: %s", ErrInvalidConfig, field, value, why))
 	}
-	if c.Directory == nil {
-		bad("Directory", nil, "required")
-	} else if _, ok := c.Directory.Org(c.Org); !ok {
+	dir := c.Directory
+	if c.DirectorySource != nil {
+		dir = c.DirectorySource.Directory()
+	}
+	if dir == nil {
+		bad("Directory", nil, "required (or DirectorySource)")
+	} else if _, ok := dir.Org(c.Org); !ok {
 		bad("Org", fmt.Sprintf("%q", c.Org), "not in the directory")
 	}
 	if c.Catalog == nil {
@@ -113,7 +120,7 @@ func (c Config) Validate() error {
 
 func (c Config) withDefaults() Config {
 	if c.Auth == nil {
-		c.Auth = BearerTokens{Directory: c.Directory}
+		c.Auth = BearerTokens{}
 	}
 	if c.Prefix == "" {
 		c.Prefix = DefaultPrefix

@@ -102,11 +102,26 @@ func NewHandler(cfg Config) (*Handler, error) {
 	h.mux.HandleFunc(coll+"objects/{object}/{$}", h.object)
 	h.mux.HandleFunc(coll+"objects/{object}/versions/{$}", h.versions)
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		h.serve(w, r, false, func(collab.Org) (any, *Error) {
+		h.serve(w, r, false, func(caller) (any, *Error) {
 			return nil, problem(http.StatusNotFound, "not found", "no TAXII resource at "+r.URL.Path+"; discovery is at "+h.cfg.Prefix)
 		})
 	})
 	return h, nil
+}
+
+// caller is the organization a request comes from, with the directory in
+// use for the request.
+type caller struct {
+	collab.Org
+	dir *collab.Directory
+}
+
+// dir returns the directory in use.
+func (h *Handler) dir() *collab.Directory {
+	if h.cfg.DirectorySource != nil {
+		return h.cfg.DirectorySource.Directory()
+	}
+	return h.cfg.Directory
 }
 
 // ServeHTTP serves the request.
@@ -148,12 +163,14 @@ func acceptable(header string) bool {
 // serve checks the request's method, authentication and Accept header,
 // runs fn and writes what it returns: a resource (200), or an error.
 // With writable, POST and DELETE are refused as writes (403).
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, writable bool, fn func(collab.Org) (any, *Error)) {
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, writable bool, fn func(caller) (any, *Error)) {
 	var (
 		body any
 		perr *Error
 	)
-	org, ok := h.cfg.Auth.Authenticate(r)
+	dir := h.dir()
+	org, aerr := h.cfg.Auth.Authenticate(r, dir)
+	ok := aerr == nil && org.ID != ""
 	admitted := false
 	if ok {
 		select {
@@ -166,7 +183,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, writable bool, f
 	switch {
 	case !ok:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="sicollab"`)
-		perr = problem(http.StatusUnauthorized, "unauthenticated", "send Authorization: Bearer <token> with your organization's token")
+		msg := "send Authorization: Bearer <token> with your organization's token"
+		if aerr != nil {
+			msg = aerr.Error()
+		}
+		perr = problem(http.StatusUnauthorized, "unauthenticated", msg)
 	case !admitted:
 		w.Header().Set("Retry-After", "1")
 		perr = problem(http.StatusServiceUnavailable, "overloaded", fmt.Sprintf("%d requests are in flight, the most this hub serves at once; retry after a second", h.cfg.MaxInFlight))
@@ -178,7 +199,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, writable bool, f
 	case !acceptable(r.Header.Get("Accept")):
 		perr = problem(http.StatusNotAcceptable, "not acceptable", "this server answers "+MediaTAXII+" only; send Accept: "+MediaTAXII)
 	default:
-		body, perr = fn(org)
+		body, perr = fn(caller{Org: org, dir: dir})
 	}
 	status := http.StatusOK
 	if perr != nil {
@@ -196,7 +217,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, writable bool, f
 }
 
 func (h *Handler) discovery(w http.ResponseWriter, r *http.Request) {
-	h.serve(w, r, false, func(collab.Org) (any, *Error) {
+	h.serve(w, r, false, func(caller) (any, *Error) {
 		// API roots are URLs: on the host the client reached.
 		scheme := "http"
 		if r.TLS != nil {
@@ -211,7 +232,7 @@ func (h *Handler) discovery(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) apiRoot(w http.ResponseWriter, r *http.Request) {
-	h.serve(w, r, false, func(collab.Org) (any, *Error) {
+	h.serve(w, r, false, func(caller) (any, *Error) {
 		return APIRoot{Title: h.cfg.Title + " lists", Versions: []string{MediaTAXII}, MaxContentLength: DefaultMaxBodyBytes}, nil
 	})
 }
@@ -237,7 +258,7 @@ func (h *Handler) collectionOf(id string) (Collection, schema.ListType, bool) {
 }
 
 func (h *Handler) collections(w http.ResponseWriter, r *http.Request) {
-	h.serve(w, r, false, func(collab.Org) (any, *Error) {
+	h.serve(w, r, false, func(caller) (any, *Error) {
 		out := Collections{}
 		for _, lt := range collab.ListTypes() {
 			c, _, _ := h.collectionOf(CollectionID(lt))
@@ -250,7 +271,7 @@ func (h *Handler) collections(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) collection(w http.ResponseWriter, r *http.Request) {
-	h.serve(w, r, false, func(collab.Org) (any, *Error) {
+	h.serve(w, r, false, func(caller) (any, *Error) {
 		c, _, ok := h.collectionOf(r.PathValue("collection"))
 		if !ok {
 			return nil, problem(http.StatusNotFound, "no such collection", "collection "+r.PathValue("collection")+" is not here; list them at "+h.root+"collections/")
@@ -262,7 +283,7 @@ func (h *Handler) collection(w http.ResponseWriter, r *http.Request) {
 // readPage reads one page of the collection of the request for reader,
 // with extra filters (one object's id), journals it as resource and sets
 // the date-added headers.
-func (h *Handler) readPage(w http.ResponseWriter, r *http.Request, reader collab.Org, resource, objectID string) (page, *Error) {
+func (h *Handler) readPage(w http.ResponseWriter, r *http.Request, reader caller, resource, objectID string) (page, *Error) {
 	id := r.PathValue("collection")
 	_, lt, ok := h.collectionOf(id)
 	if !ok {
@@ -305,7 +326,7 @@ func (h *Handler) readPage(w http.ResponseWriter, r *http.Request, reader collab
 }
 
 func (h *Handler) objects(w http.ResponseWriter, r *http.Request) {
-	h.serve(w, r, true, func(reader collab.Org) (any, *Error) {
+	h.serve(w, r, true, func(reader caller) (any, *Error) {
 		pg, perr := h.readPage(w, r, reader, "objects", "")
 		if perr != nil {
 			return nil, perr
@@ -319,7 +340,7 @@ func (h *Handler) objects(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) manifest(w http.ResponseWriter, r *http.Request) {
-	h.serve(w, r, false, func(reader collab.Org) (any, *Error) {
+	h.serve(w, r, false, func(reader caller) (any, *Error) {
 		pg, perr := h.readPage(w, r, reader, "manifest", "")
 		if perr != nil {
 			return nil, perr
@@ -333,7 +354,7 @@ func (h *Handler) manifest(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) object(w http.ResponseWriter, r *http.Request) {
-	h.serve(w, r, true, func(reader collab.Org) (any, *Error) {
+	h.serve(w, r, true, func(reader caller) (any, *Error) {
 		oid := r.PathValue("object")
 		pg, perr := h.readPage(w, r, reader, "object", oid)
 		if perr != nil {
@@ -351,7 +372,7 @@ func (h *Handler) object(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) versions(w http.ResponseWriter, r *http.Request) {
-	h.serve(w, r, false, func(reader collab.Org) (any, *Error) {
+	h.serve(w, r, false, func(reader caller) (any, *Error) {
 		oid := r.PathValue("object")
 		pg, perr := h.readPage(w, r, reader, "versions", oid)
 		if perr != nil {
@@ -381,7 +402,7 @@ type page struct {
 // page may stop inside a product, each turned into objects if the reader
 // may read it, filtered, until the page is full or MaxScan products were
 // looked at.
-func (h *Handler) listPage(ctx context.Context, reader collab.Org, coll string, lt schema.ListType, q *query) (page, error) {
+func (h *Handler) listPage(ctx context.Context, reader caller, coll string, lt schema.ListType, q *query) (page, error) {
 	tok, err := q.decodeNext(reader.ID, coll)
 	if err != nil {
 		return page{}, err
@@ -442,7 +463,7 @@ func (h *Handler) listPage(ctx context.Context, reader collab.Org, coll string, 
 }
 
 // readable returns the objects of p that pass q, if reader may read p.
-func (h *Handler) readable(ctx context.Context, reader collab.Org, p schema.Product, q *query) ([]object, error) {
+func (h *Handler) readable(ctx context.Context, reader caller, p schema.Product, q *query) ([]object, error) {
 	label := h.cfg.DefaultHandling
 	if h.label != nil {
 		l, err := h.label.Label(ctx, p.ID)
@@ -453,7 +474,7 @@ func (h *Handler) readable(ctx context.Context, reader collab.Org, p schema.Prod
 			label = l
 		}
 	}
-	if h.cfg.Directory.AuthorizeRead(reader.ID, p.ListType, label, p.Producer, h.cfg.Org) != nil {
+	if reader.dir.AuthorizeRead(reader.ID, p.ListType, label, p.Producer, h.cfg.Org) != nil {
 		return nil, nil
 	}
 	report, entries, err := ProductObjects(p, label)
@@ -490,7 +511,7 @@ func (h *Handler) readable(ctx context.Context, reader collab.Org, p schema.Prod
 // order: the markings (added when TLP 2.0 was published), our extension
 // definition and its creator, and the directory's identities (added when
 // the directory revision was).
-func (h *Handler) referencePage(reader collab.Org, coll string, q *query) (page, error) {
+func (h *Handler) referencePage(reader caller, coll string, q *query) (page, error) {
 	tok, err := q.decodeNext(reader.ID, coll)
 	if err != nil {
 		return page{}, err
@@ -510,8 +531,8 @@ func (h *Handler) referencePage(reader collab.Org, coll string, q *query) (page,
 	sdk, ext := SDKIdentity(), Extension()
 	add(sdk.ID, sdk.Type, sdk.Created.Time, sdk.Modified.Time, sdk)
 	add(ext.ID, ext.Type, ext.Created.Time, ext.Modified.Time, ext)
-	for _, o := range h.cfg.Directory.Orgs() {
-		id := OrgIdentity(o, h.cfg.Directory.UpdatedAt())
+	for _, o := range reader.dir.Orgs() {
+		id := OrgIdentity(o, reader.dir.UpdatedAt())
 		add(id.ID, id.Type, id.Created.Time, id.Modified.Time, id)
 	}
 	// Stable by date_added: the directory may be older than the extension.

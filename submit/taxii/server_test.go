@@ -6,6 +6,9 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"os"
+	"slices"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -407,4 +410,47 @@ func TestPageAfterLateProduct(t *testing.T) {
 	want := []string{taxii.ReportID(late.ID), taxii.EntryID(late.ID, 0), taxii.EntryID(late.ID, 1),
 		taxii.ReportID(b.ID), taxii.EntryID(b.ID, 0), taxii.EntryID(b.ID, 1), taxii.EntryID(b.ID, 2)}
 	require.Equal(t, want, ids)
+}
+
+// swappable is a DirectorySource whose directory a test replaces.
+type swappable struct {
+	d atomic.Pointer[collab.Directory]
+}
+
+func (s *swappable) Directory() *collab.Directory { return s.d.Load() }
+
+// The directory in use is asked for each request, and the authenticator
+// is a seam: here one that trusts a header, as a TLS front might.
+func TestDirectorySourceAndAuthenticator(t *testing.T) {
+	src := &swappable{}
+	src.d.Store(loadScheme(t))
+	byHeader := taxii.AuthenticatorFunc(func(r *http.Request, dir *collab.Directory) (collab.Org, error) {
+		o, ok := dir.Org(r.Header.Get("X-Test-Org"))
+		if !ok {
+			return collab.Org{}, taxii.ErrUnauthenticated
+		}
+		return o, nil
+	})
+	h := newHub(t, "public-security", func(c *taxii.Config) { c.Directory, c.DirectorySource, c.Auth = nil, src, byHeader })
+	h.put(t, product(1, schema.ListAbnormalFinancialActivity, "central-bank", 1), schema.HandlingAmber)
+	coll := taxii.CollectionID(schema.ListAbnormalFinancialActivity)
+	status, _, body := h.get(t, "", objectsPath(coll), "X-Test-Org", reader)
+	require.Equal(t, http.StatusOK, status, "%s", body)
+	require.Contains(t, string(body), "report--")
+
+	// A new revision without state security: it reads nothing any more.
+	doc := schema.Directory{}
+	raw, err := os.ReadFile(schemePath)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(raw, &doc))
+	doc.Version++
+	doc.Orgs = slices.DeleteFunc(doc.Orgs, func(o schema.DirectoryOrg) bool { return o.ID == reader })
+	raw, err = json.Marshal(doc)
+	require.NoError(t, err)
+	next, err := collab.ParseDirectory(raw)
+	require.NoError(t, err)
+	src.d.Store(next)
+	status, hdr, body := h.get(t, "", objectsPath(coll), "X-Test-Org", reader)
+	requireTAXIIError(t, status, hdr, body, http.StatusUnauthorized)
+	require.Contains(t, string(body), "not authenticated")
 }
