@@ -1,9 +1,9 @@
 package taxii
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"time"
 
 	"github.com/sicollab/sicollab/collab"
@@ -18,11 +18,24 @@ type page struct {
 	next     string
 }
 
-// listPage reads a page of a list collection: products of the list type
-// produced after added_after, one at a time from the catalog so that a
-// page may stop inside a product, each turned into objects if the reader
-// may read it, filtered, until the page is full or MaxScan products were
-// looked at.
+// pageBatch is the most products listPage asks the catalog for at once.
+const pageBatch = 100
+
+// position is where a product sorts in the catalog: produced_at, then id.
+type position struct {
+	at time.Time
+	id string
+}
+
+func (p position) compare(q schema.Product) int {
+	return cmp.Or(p.at.Compare(q.ProducedAt), cmp.Compare(p.id, q.ID))
+}
+
+// listPage reads a page of a list collection: the products of the list
+// type produced after added_after (and after where the last page
+// stopped), in the catalog's order, each turned into objects if the
+// reader may read it and filtered, until the page is full (it may stop
+// inside a product) or MaxScan products were looked at.
 func (h *Handler) listPage(ctx context.Context, reader caller, coll string, lt schema.ListType, q *query) (page, error) {
 	tok, err := q.decodeNext(reader.ID, coll)
 	if err != nil {
@@ -32,54 +45,69 @@ func (h *Handler) listPage(ctx context.Context, reader caller, coll string, lt s
 	if !q.addedAfter.IsZero() {
 		from = q.addedAfter.UTC().Truncate(time.Millisecond).Add(time.Millisecond)
 	}
+	var last *position // the last product served whole: resume after it
+	if tok.At != "" {
+		at, _ := time.Parse(time.RFC3339Nano, tok.At) // decodeNext checked it
+		last = &position{at: at, id: tok.ID}
+		if at.After(from) {
+			from = at // inclusive: products at the same instant sort by id
+		}
+	}
+	stop := func(pg page, inside string, offset int) page {
+		t := token{Product: inside, Offset: offset}
+		if last != nil {
+			t.At, t.ID = last.at.UTC().Format(time.RFC3339Nano), last.id
+		}
+		pg.more, pg.next = true, q.encodeNext(reader.ID, coll, t)
+		return pg
+	}
 	var pg page
-	cur, skip := tok.Cursor, tok.Offset
-	for scanned := 0; ; scanned++ {
-		if scanned == h.cfg.MaxScan {
-			pg.more, pg.next = true, q.encodeNext(reader.ID, coll, cur, "", 0)
-			return pg, nil
-		}
-		res, err := h.cfg.Catalog.Query(ctx, collab.ProductQuery{ListType: lt, From: from, Limit: 1, Cursor: cur})
-		if errors.Is(err, collab.ErrBadCursor) {
-			return page{}, &paramError{"next", "not a next value this server handed out"}
-		}
+	cursor, scanned := "", 0
+	for {
+		n := min(max(q.limit-len(pg.objects), 1), pageBatch)
+		res, err := h.cfg.Catalog.Query(ctx, collab.ProductQuery{ListType: lt, From: from, Limit: n, Cursor: cursor})
 		if err != nil {
 			return page{}, err
 		}
-		if len(res.Products) == 0 {
-			return pg, nil
+		for _, p := range res.Products {
+			if last != nil && last.compare(p) >= 0 {
+				continue // served on an earlier page
+			}
+			if scanned == h.cfg.MaxScan {
+				return stop(pg, "", 0), nil
+			}
+			scanned++
+			skip := 0
+			if p.ID == tok.Product {
+				// The product the last page stopped inside. A product put
+				// since then that sorts before it comes first, whole; this
+				// one then comes again from its start, which repeats
+				// objects rather than lose any.
+				skip = tok.Offset
+			}
+			tok.Product = ""
+			objs, err := h.readable(ctx, reader, p, q)
+			if err != nil {
+				return page{}, err
+			}
+			objs = objs[min(skip, len(objs)):]
+			take := min(len(objs), q.limit-len(pg.objects))
+			pg.objects = append(pg.objects, objs[:take]...)
+			if take > 0 {
+				pg.products++
+			}
+			if take < len(objs) {
+				return stop(pg, p.ID, skip+take), nil
+			}
+			last = &position{at: p.ProducedAt, id: p.ID}
+			if len(pg.objects) == q.limit {
+				return stop(pg, "", 0), nil
+			}
 		}
-		p := res.Products[0]
-		objs, err := h.readable(ctx, reader, p, q)
-		if err != nil {
-			return page{}, err
-		}
-		if p.ID != tok.Product {
-			// A product put since the last page sorts before the one it
-			// stopped in: serve it whole (the other one again from its
-			// start, which repeats objects rather than lose any).
-			skip = 0
-		}
-		objs = objs[min(skip, len(objs)):]
-		take := min(len(objs), q.limit-len(pg.objects))
-		pg.objects = append(pg.objects, objs[:take]...)
-		if take > 0 {
-			pg.products++
-		}
-		if take < len(objs) {
-			pg.more, pg.next = true, q.encodeNext(reader.ID, coll, cur, p.ID, skip+take)
-			return pg, nil
-		}
-		tok.Product = ""
-		skip = 0
 		if res.Next == "" {
 			return pg, nil
 		}
-		cur = res.Next
-		if len(pg.objects) == q.limit {
-			pg.more, pg.next = true, q.encodeNext(reader.ID, coll, cur, "", 0)
-			return pg, nil
-		}
+		cursor = res.Next
 	}
 }
 
@@ -164,7 +192,7 @@ func (h *Handler) referencePage(reader caller, coll string, q *query) (page, err
 	all = all[tok.Offset:]
 	pg := page{objects: all[:min(len(all), q.limit)]}
 	if len(all) > q.limit {
-		pg.more, pg.next = true, q.encodeNext(reader.ID, coll, "", "", tok.Offset+q.limit)
+		pg.more, pg.next = true, q.encodeNext(reader.ID, coll, token{Offset: tok.Offset + q.limit})
 	}
 	return pg, nil
 }

@@ -120,15 +120,18 @@ func (q *query) matches(o object) bool {
 	return true
 }
 
-// token is what next encodes: where the previous page stopped (the
-// catalog cursor before the product it stopped in, and how many of that
-// product's matching objects it served; for the reference collection the
-// offset alone), bound to the reader, the collection and the filters.
+// token is what next encodes: where the previous page stopped, bound to
+// the reader, the collection and the filters. For a list collection:
+// the position (produced_at, id) of the last product served whole, and
+// the product it stopped inside, if any, with how many of that product's
+// matching objects it served; for the reference collection, the offset
+// alone.
 type token struct {
 	V       int    `json:"v"`
 	Bind    string `json:"b"`
-	Cursor  string `json:"c,omitempty"`
-	Product string `json:"p,omitempty"` // the product Offset counts in
+	At      string `json:"a,omitempty"` // RFC 3339 with nanoseconds
+	ID      string `json:"i,omitempty"`
+	Product string `json:"p,omitempty"`
 	Offset  int    `json:"o,omitempty"`
 }
 
@@ -140,8 +143,9 @@ func (q *query) binding(reader, collection string) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-func (q *query) encodeNext(reader, collection, cursor, product string, offset int) string {
-	raw, _ := json.Marshal(token{V: 1, Bind: q.binding(reader, collection), Cursor: cursor, Product: product, Offset: offset})
+func (q *query) encodeNext(reader, collection string, t token) string {
+	t.V, t.Bind = 1, q.binding(reader, collection)
+	raw, _ := json.Marshal(t)
 	return base64.RawURLEncoding.EncodeToString(raw)
 }
 
@@ -156,7 +160,10 @@ func (q *query) decodeNext(reader, collection string) (token, error) {
 	var t token
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&t); err != nil || t.V != 1 || t.Offset < 0 {
+	if err := dec.Decode(&t); err != nil || t.V != 1 || t.Offset < 0 || (t.At == "") != (t.ID == "") {
+		return token{}, &paramError{"next", "not a next value this server handed out"}
+	}
+	if _, err := time.Parse(time.RFC3339Nano, t.At); t.At != "" && err != nil {
 		return token{}, &paramError{"next", "not a next value this server handed out"}
 	}
 	if t.Bind != q.binding(reader, collection) {
