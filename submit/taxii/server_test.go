@@ -454,3 +454,27 @@ func TestDirectorySourceAndAuthenticator(t *testing.T) {
 	requireTAXIIError(t, status, hdr, body, http.StatusUnauthorized)
 	require.Contains(t, string(body), "not authenticated")
 }
+
+// Pages larger than one catalog batch, and products the reader may not
+// read among them (RED from another producer), lose nothing.
+func TestPagesAcrossBatches(t *testing.T) {
+	h := newHub(t, "public-security", nil)
+	want := 0
+	for i := range 230 {
+		label := schema.HandlingAmber
+		if i%9 == 4 {
+			label = schema.HandlingRed
+		} else {
+			want += 1 + i%2
+		}
+		h.put(t, product(i, schema.ListAbnormalFinancialActivity, "central-bank", i%2), label)
+	}
+	coll := taxii.CollectionID(schema.ListAbnormalFinancialActivity)
+	whole, pages := h.readAll(t, reader, coll, 1000, "")
+	require.Len(t, whole, want)
+	require.Equal(t, 1, pages)
+	for _, limit := range []int{150, 101, 37} {
+		got, _ := h.readAll(t, reader, coll, limit, "")
+		require.Equal(t, whole, got, "limit %d", limit)
+	}
+}
