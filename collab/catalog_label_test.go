@@ -137,3 +137,28 @@ func TestBoltCatalogBuildsSupersedesIndex(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{b.ID}, succ)
 }
+
+func TestCurrentChainLimit(t *testing.T) {
+	ctx := context.Background()
+	c, err := collab.NewMemCatalog()
+	require.NoError(t, err)
+	prev := ""
+	var first string
+	for i := range collab.MaxSupersedesChain + 1 {
+		p := catProduct(0)
+		p.ID = catID(0x300000 + i)
+		p.Supersedes = prev
+		p.ProducedAt = p.ProducedAt.Add(time.Duration(i) * time.Second)
+		require.NoError(t, c.Put(ctx, p))
+		if i == 0 {
+			first = p.ID
+		}
+		prev = p.ID
+	}
+	_, _, err = collab.Current(ctx, c, first)
+	require.ErrorIs(t, err, collab.ErrInvalidQuery)
+	require.ErrorContains(t, err, "longer than")
+	_, chain, err := collab.Current(ctx, c, catID(0x300001))
+	require.NoError(t, err, "a chain of MaxSupersedesChain is followed")
+	require.Len(t, chain, collab.MaxSupersedesChain)
+}

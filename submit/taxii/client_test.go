@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -135,6 +136,12 @@ func TestDecodeProductsRefuses(t *testing.T) {
 		_, err := taxii.DecodeProducts(rawObjects(t, breach(decodeObjects(t, objs[0], objs[1], objs[2]))))
 		require.ErrorIs(t, err, taxii.ErrBadObjects, name)
 	}
+	big := decodeObjects(t, r)[0]
+	big["description"] = strings.Repeat("x", taxii.MaxObjectBytes)
+	_, err = taxii.DecodeProducts(rawObjects(t, []map[string]any{big}))
+	require.ErrorIs(t, err, taxii.ErrBadObjects, "an object above MaxObjectBytes")
+	require.ErrorContains(t, err, "more than")
+
 	got, err := taxii.DecodeProducts(rawObjects(t, append(decodeObjects(t, taxii.SDKIdentity()), objs...)))
 	require.NoError(t, err, "other objects are skipped")
 	require.Len(t, got, 1)

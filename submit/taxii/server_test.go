@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -477,4 +478,26 @@ func TestPagesAcrossBatches(t *testing.T) {
 		got, _ := h.readAll(t, reader, coll, limit, "")
 		require.Equal(t, whole, got, "limit %d", limit)
 	}
+}
+
+func TestLimitsCrossed(t *testing.T) {
+	h := newHub(t, "public-security", func(c *taxii.Config) { c.MaxLimit = 3 })
+	fill(t, h, schema.ListAbnormalFinancialActivity, 4)
+	coll := taxii.CollectionID(schema.ListAbnormalFinancialActivity)
+	status, _, body := h.get(t, reader, objectsPath(coll)+"?limit=100")
+	require.Equal(t, http.StatusOK, status)
+	var env taxii.Envelope
+	require.NoError(t, json.Unmarshal(body, &env))
+	require.Len(t, env.Objects, 3, "a limit above MaxLimit is lowered to it")
+	require.True(t, env.More)
+
+	ids := make([]string, taxii.MaxMatchValues+1)
+	for i := range ids {
+		ids[i] = taxii.ReportID(testID(i))
+	}
+	status, hdr, body := h.get(t, reader, objectsPath(coll)+"?match[id]="+strings.Join(ids, ","))
+	e := requireTAXIIError(t, status, hdr, body, http.StatusBadRequest)
+	require.Equal(t, "match[id]", e.Details["parameter"])
+	status, _, _ = h.get(t, reader, objectsPath(coll)+"?match[id]="+strings.Join(ids[:taxii.MaxMatchValues], ","))
+	require.Equal(t, http.StatusOK, status, "at the limit")
 }
