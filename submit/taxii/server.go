@@ -308,6 +308,7 @@ func (h *Handler) readPage(w http.ResponseWriter, r *http.Request, reader caller
 		return page{}, e
 	case err != nil:
 		h.log.Error("taxii: read", "collection", id, "err", err)
+		w.Header().Set("Retry-After", "1")
 		return page{}, problem(http.StatusServiceUnavailable, "unavailable", "the catalog could not be read; retry later")
 	}
 	rec := ReadRecord{Resource: resource, Path: r.URL.Path, Query: r.URL.RawQuery, Objects: len(pg.objects), Products: pg.products}
@@ -315,6 +316,7 @@ func (h *Handler) readPage(w http.ResponseWriter, r *http.Request, reader caller
 	entry := collab.Entry{At: h.cfg.Clock().UTC(), Kind: EntryRead, Org: reader.ID, Counterpart: h.cfg.Org, Ref: id, Data: data}
 	if _, err := h.cfg.Journal.Append(r.Context(), entry); err != nil {
 		h.log.Error("taxii: journal read", "reader", reader.ID, "err", err)
+		w.Header().Set("Retry-After", "1")
 		return page{}, problem(http.StatusServiceUnavailable, "unavailable", "the read could not be journaled; retry later")
 	}
 	if n := len(pg.objects); n > 0 {

@@ -312,6 +312,7 @@ func TestReadRefusedWhenJournalFails(t *testing.T) {
 	fill(t, h, schema.ListAbnormalFinancialActivity, 2)
 	status, hdr, body := h.get(t, reader, objectsPath(taxii.CollectionID(schema.ListAbnormalFinancialActivity)))
 	requireTAXIIError(t, status, hdr, body, http.StatusServiceUnavailable)
+	require.Equal(t, "1", hdr.Get("Retry-After"))
 	require.NotContains(t, string(body), "report--", "nothing is served that was not journaled")
 }
 
