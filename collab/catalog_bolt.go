@@ -35,7 +35,10 @@ var (
 // produced_at. A query walks one index only, from the cursor (or From)
 // to To: the subject index when Subject is set, else the producer's, else
 // the list type's, else the time index; the other filters are checked on
-// the products found. Put writes in one update transaction, synced to disk
+// the products found. Two more buckets keep each product's handling label
+// (PutLabeled) and, as "<superseded id>\x00<id>", which products supersede
+// which (SupersededBy); a file from before the latter gets it built when
+// it is opened. Put writes in one update transaction, synced to disk
 // before it commits; Query reads in one read transaction of at most Limit
 // matches.
 type BoltCatalog struct {
