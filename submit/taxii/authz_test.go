@@ -2,7 +2,6 @@ package taxii_test
 
 import (
 	"encoding/json"
-	"os"
 	"slices"
 	"testing"
 
@@ -67,7 +66,7 @@ func expectRead(o schema.DirectoryOrg, lt schema.ListType, h schema.Handling) bo
 }
 
 func TestAuthorizationTable(t *testing.T) {
-	raw, err := os.ReadFile(schemePath)
+	raw, err := schemeJSON()
 	require.NoError(t, err)
 	var doc schema.Directory
 	require.NoError(t, json.Unmarshal(raw, &doc))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
-	"os"
 	"time"
 
 	"github.com/sicollab/sicollab/collab"
@@ -15,13 +14,12 @@ import (
 // A department reads a ministry's abnormal financial activity lists over
 // TAXII 2.1 before it tasks anyone.
 func Example() {
-	f, err := os.Open("../../collab/testdata/scheme.json")
+	raw, err := schemeJSON() // the synthetic scheme
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer f.Close()
-	dir, err := collab.LoadDirectory(f)
+	dir, err := collab.ParseDirectory(raw)
 	if err != nil {
 		fmt.Println(err)
 		return

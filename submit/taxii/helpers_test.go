@@ -21,16 +21,17 @@ import (
 	"github.com/sicollab/sicollab/submit/taxii"
 )
 
-// schemePath is the synthetic scheme of package collab's fixtures; every
+// schemeJSON returns the synthetic scheme of the fixtures; every
 // organization's token is "token-<org id>".
-var schemePath = filepath.Join("..", "..", "collab", "testdata", "scheme.json")
+func schemeJSON() ([]byte, error) {
+	return os.ReadFile(filepath.Join("..", "..", "collab", "testdata", "scheme.json"))
+}
 
 func loadScheme(t testing.TB) *collab.Directory {
 	t.Helper()
-	f, err := os.Open(schemePath)
+	raw, err := schemeJSON()
 	require.NoError(t, err)
-	defer f.Close()
-	d, err := collab.LoadDirectory(f)
+	d, err := collab.ParseDirectory(raw)
 	require.NoError(t, err)
 	return d
 }

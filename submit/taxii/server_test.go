@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -442,7 +441,7 @@ func TestDirectorySourceAndAuthenticator(t *testing.T) {
 
 	// A new revision without state security: it reads nothing any more.
 	doc := schema.Directory{}
-	raw, err := os.ReadFile(schemePath)
+	raw, err := schemeJSON()
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(raw, &doc))
 	doc.Version++
