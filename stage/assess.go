@@ -9,25 +9,6 @@ import (
 	"github.com/sicollab/sicollab/schema"
 )
 
-// Rule scores one aspect of a record's value for the scheme's purpose.
-//
-// Assess returns a score from 0 (no value) to 1 (certainly of value);
-// scores outside are clamped. reason names what the rule saw, as a short
-// stable phrase (it becomes a counter label and a product reason); it is
-// ignored when the score is 0. An error fails the record. Assess is
-// called concurrently when the processor is.
-type Rule interface {
-	Assess(ctx context.Context, env schema.Envelope) (score float64, reason string, err error)
-}
-
-// RuleFunc adapts a function to Rule.
-type RuleFunc func(ctx context.Context, env schema.Envelope) (float64, string, error)
-
-// Assess calls f.
-func (f RuleFunc) Assess(ctx context.Context, env schema.Envelope) (float64, string, error) {
-	return f(ctx, env)
-}
-
 // Assessment is the value of one record.
 type Assessment struct {
 	// Score combines the rules' scores as independent evidence:

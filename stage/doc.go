@@ -3,8 +3,8 @@
 // with backpressure, and the processing steps the scheme names.
 //
 // A bank's integration is "implement Collector, pick processors, hand the
-// result to the submit client": the pipeline ends in a Sink, a one-method
-// interface the submit client satisfies (package stage never imports
+// result to the submit client": the pipeline's sink step (Config.Sink) is a
+// Submitter, a one-method interface the submit client satisfies (package stage never imports
 // package submit; programs wire the two).
 //
 // # The six stages
@@ -39,7 +39,7 @@
 // cancelling the context end it (see Pipeline for the order). Channels of
 // Config.Buffer records join the stages, so a slow sink stalls the
 // collector instead of filling memory; records move through them in small
-// batches that never wait for more while a step is idle. Ordered mode keeps collection order
+// chunks that never wait for more while a step is idle. Ordered mode keeps collection order
 // through every step with a reorder buffer bounded by the step's
 // concurrency.
 //

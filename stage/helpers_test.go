@@ -168,7 +168,7 @@ func sliceCollector(envs []schema.Envelope) stage.Collector {
 	})
 }
 
-// recorder is a Sink that keeps what it gets.
+// recorder is a Submitter that keeps what it gets.
 type recorder struct {
 	mu   sync.Mutex
 	envs []schema.Envelope

@@ -8,15 +8,6 @@ import (
 	"github.com/sicollab/sicollab/schema"
 )
 
-// Authorizer says whether an organization may submit a kind; a
-// *collab.Directory is one. To follow a directory that is replaced at run
-// time, pass a type whose Authorize reads the current one.
-type Authorizer interface {
-	// Authorize returns nil if org may submit kind, or an error wrapping
-	// collab.ErrUnknownOrg or collab.ErrKindNotAllowed.
-	Authorize(org, kind string) error
-}
-
 // VerifyConfig configures Verify.
 type VerifyConfig struct {
 	// Directory says who may submit what; required.

@@ -14,25 +14,6 @@ import (
 	"github.com/sicollab/sicollab/schema"
 )
 
-// Sink is where a Handler puts the records it accepted. Store keeps them
-// in an embedded database; Relay keeps them and forwards them upward.
-//
-// The contract, which every implementation must keep:
-//
-//   - Put returns nil only when every envelope is durable: a crash after
-//     Put returns loses none of them. The Handler acknowledges records
-//     only after Put returned nil.
-//   - Put is idempotent by envelope id: putting an envelope whose id is
-//     already held changes nothing and is not an error. A crash between
-//     Put and the Handler's ledger commit makes the sender retry, and the
-//     retry puts the same records again.
-//   - Put is safe for concurrent use.
-//   - Put respects ctx as far as it can; an error means the Handler
-//     answers 503 and the sender retries the whole batch.
-type Sink interface {
-	Put(ctx context.Context, envs []schema.Envelope) error
-}
-
 // Errors of Store.
 var (
 	// ErrRecordNotFound: Store.Get found no record with the id.

@@ -271,7 +271,7 @@ func analyse(ctx context.Context, s *sector.Scheme, hub *sector.Hub, task schema
 			}
 			return nil
 		}),
-		Sink:      stage.SinkFunc(func(context.Context, schema.Envelope) error { return nil }),
+		Sink:      stage.SubmitterFunc(func(context.Context, schema.Envelope) error { return nil }),
 		Analyzers: []stage.Analyzer{linker},
 		Products: stage.ProductSinkFunc(func(ctx context.Context, p schema.Product) error {
 			if err := hub.Catalog.Put(ctx, p); err != nil {

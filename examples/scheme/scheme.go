@@ -359,7 +359,7 @@ func (w *world) collectAt(ctx context.Context, org string, v *schema.Validator, 
 			{Name: "validate", Processor: stage.Validate(v), OnError: stage.PolicyDrop},
 			{Name: "dedupe", Processor: dedupe, Concurrency: 1},
 		},
-		Sink: stage.SinkFunc(func(ctx context.Context, env schema.Envelope) error {
+		Sink: stage.SubmitterFunc(func(ctx context.Context, env schema.Envelope) error {
 			next := []string{org} // a ministry's own records enter its own hub
 			if !gbd {
 				var err error
@@ -404,7 +404,7 @@ func (w *world) analyse(ctx context.Context, org string, patterns []synth.Patter
 		Collector: stage.CollectorFunc(func(ctx context.Context, emit func(schema.Envelope) error) error {
 			return w.scan(ctx, h, emit)
 		}),
-		Sink:      stage.SinkFunc(func(context.Context, schema.Envelope) error { return nil }),
+		Sink:      stage.SubmitterFunc(func(context.Context, schema.Envelope) error { return nil }),
 		Analyzers: analyzers,
 		Products: stage.ProductSinkFunc(func(ctx context.Context, prod schema.Product) error {
 			if err := h.Catalog.Put(ctx, prod); err != nil {

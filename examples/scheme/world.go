@@ -58,7 +58,7 @@ func (w *world) hub(org string) *sector.Hub {
 	return h
 }
 
-// upstream is a general business department's submit.BatchForwarder: it
+// upstream is a general business department's submit.BatchSubmitter: it
 // queues each record its hub relays with the client towards every
 // specialized department the directory routes the record's kind to, one
 // outbox commit per department and batch.

@@ -112,7 +112,7 @@ func (f Force) Process(ctx context.Context, s *Scheme, records iter.Seq[schema.E
 			return nil
 		}),
 		Steps: steps,
-		Sink: stage.SinkFunc(func(ctx context.Context, env schema.Envelope) error {
+		Sink: stage.SubmitterFunc(func(ctx context.Context, env schema.Envelope) error {
 			to := []string{hub}
 			if hub == "" {
 				var err error

@@ -170,7 +170,7 @@ func (m *Ministry) pipeline() (stage.Config, error) {
 			{Name: "assess", Processor: m.step},
 			{Name: "stamp", Processor: stage.Stamp(m.Org, schema.StageProcessing, nil)},
 		},
-		Sink:            stage.SinkFunc(m.relay),
+		Sink:            stage.SubmitterFunc(m.relay),
 		SinkConcurrency: 8,
 		Analyzers:       []stage.Analyzer{realTime{m}, daily},
 		Products:        stage.ProductSinkFunc(m.publish),
