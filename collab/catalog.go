@@ -314,10 +314,10 @@ func decodeCursor(q ProductQuery) (position, error) {
 	return position{at: c.At, id: c.ID}, nil
 }
 
-// ProductEntry returns the journal entry of a product made (analysis
+// EntryOfProduct returns the journal entry of a product made (analysis
 // stage): by the producer, at produced_at, about the product's id, with
 // the product as its data; feedback reports count these. Append it once
 // the product is kept.
-func ProductEntry(p schema.Product) (Entry, error) {
+func EntryOfProduct(p schema.Product) (Entry, error) {
 	return messageEntry(schema.KindProduct, InteractionNone, p.ProducedAt, p.Producer, "", p.ID, p)
 }

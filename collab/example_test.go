@@ -76,7 +76,7 @@ func ExampleDirectory_Authenticate() {
 	// false
 }
 
-func ExampleDirectoryProblems() {
+func ExampleDirectoryError() {
 	_, err := collab.ParseDirectory([]byte(`{
 	  "version": 1,
 	  "updated_at": "2026-03-01T00:00:00Z",
@@ -87,8 +87,11 @@ func ExampleDirectoryProblems() {
 	  ]
 	}`))
 	fmt.Println(errors.Is(err, collab.ErrInconsistentDirectory))
-	for _, p := range collab.DirectoryProblems(err) {
-		fmt.Printf("%s: %s\n", p.Pointer, p.Problem)
+	var de *collab.DirectoryError
+	if errors.As(err, &de) {
+		for _, p := range de.Problems {
+			fmt.Printf("%s: %s\n", p.Pointer, p.Message)
+		}
 	}
 	// Output:
 	// true

@@ -265,7 +265,7 @@ func TestCovers(t *testing.T) {
 
 func TestRequirementEntry(t *testing.T) {
 	r := newPlanFixture(t).req
-	e, err := collab.RequirementEntry(r)
+	e, err := collab.EntryOfRequirement(r)
 	require.NoError(t, err)
 	assert.Equal(t, collab.Entry{At: r.IssuedAt, Kind: schema.KindRequirement, Org: "leading-group", Ref: r.ID, Data: e.Data}, e)
 	var back schema.Requirement
@@ -273,7 +273,7 @@ func TestRequirementEntry(t *testing.T) {
 	assert.Equal(t, r, back)
 
 	r.IssuedAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
-	_, err = collab.RequirementEntry(r)
+	_, err = collab.EntryOfRequirement(r)
 	assert.Error(t, err)
 	assert.False(t, errors.Is(err, collab.ErrInvalidRequirement))
 }

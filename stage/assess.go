@@ -19,7 +19,7 @@ type Assessment struct {
 	Reasons []string
 }
 
-// AssessConfig configures NewAssess.
+// AssessConfig configures NewAssessor.
 type AssessConfig struct {
 	// Rules score the record; at least one is required.
 	Rules []Rule
@@ -32,7 +32,7 @@ type AssessConfig struct {
 }
 
 // Validate reports what is wrong with c.
-func (c *AssessConfig) Validate() error {
+func (c AssessConfig) Validate() error {
 	var errs []string
 	if len(c.Rules) == 0 {
 		errs = append(errs, "Rules: at least one is required, got none")
@@ -59,8 +59,8 @@ type Assessor struct {
 	cfg AssessConfig
 }
 
-// NewAssess returns an Assessor.
-func NewAssess(cfg AssessConfig) (*Assessor, error) {
+// NewAssessor returns an Assessor.
+func NewAssessor(cfg AssessConfig) (*Assessor, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

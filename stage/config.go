@@ -123,7 +123,7 @@ type Config struct {
 // Validate reports every problem of c at once, each naming the field and
 // the value found, joined with errors.Join. Zero values that have a default
 // are valid.
-func (c *Config) Validate() error {
+func (c Config) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("stage: config: "+format, args...))

@@ -15,11 +15,18 @@
 //   - Collection (Collector): records from the organization's own systems,
 //     emitted one by one as envelopes; emit blocks while the pipeline is
 //     full.
-//   - Processing (Processor): verifying authenticity (Verify), assessing
-//     value (NewAssess), removing duplicates (NewDedupe), structuring
-//     (Normalize, Validate), protecting identity (Pseudonymize) and
+//   - Processing (Processor): verifying authenticity (NewVerify), assessing
+//     value (NewAssessor), removing duplicates (NewDedupe), structuring
+//     (Normalize, Validate), protecting identity (NewPseudonymize) and
 //     integrating submissions from different regions and enterprises
 //     (NewIntegrate); Stamp adds the organization's provenance hop.
+//
+// One constructor style: a step that takes a configuration is built by
+// NewT(cfg TConfig) (*T, error), which validates cfg and names every bad
+// field (NewVerify, NewAssessor, NewDedupe, NewPseudonymize, NewIntegrate,
+// NewLinker, NewWindows, NewWindowAnalyzer); a step with nothing to
+// configure wrong is an adapter that returns a Processor and cannot fail
+// (Normalize, Validate, Stamp, Map).
 //   - Analysis (Analyzer): records become products, the domain lists of
 //     the scheme. Windows aggregates per subject pseudonym on event time;
 //     NewWindowAnalyzer and NewLinker (cross-kind linkage by pseudonym)

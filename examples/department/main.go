@@ -235,7 +235,7 @@ func assigned(ctx context.Context, s *sector.Scheme, req schema.Requirement, org
 	if err := collab.AssignTask(s.Dir, macro, t); err != nil {
 		return t, err
 	}
-	e, err := collab.TaskEntry(t)
+	e, err := collab.EntryOfTask(t)
 	if err == nil {
 		_, err = s.Journal.Append(ctx, e)
 	}
@@ -277,7 +277,7 @@ func analyse(ctx context.Context, s *sector.Scheme, hub *sector.Hub, task schema
 			if err := hub.Catalog.Put(ctx, p); err != nil {
 				return err
 			}
-			entry, err := collab.ProductEntry(p)
+			entry, err := collab.EntryOfProduct(p)
 			if err != nil {
 				return err
 			}

@@ -88,8 +88,8 @@ func (w *world) plan(ctx context.Context, start time.Time, days int) (*planning,
 		return nil, err
 	}
 	entries := []func() (collab.Entry, error){
-		func() (collab.Entry, error) { return collab.RequirementEntry(p.req) },
-		func() (collab.Entry, error) { return collab.PlanEntry(p.macro) },
+		func() (collab.Entry, error) { return collab.EntryOfRequirement(p.req) },
+		func() (collab.Entry, error) { return collab.EntryOfPlan(p.macro) },
 	}
 	for _, d := range departments(w.Dir) {
 		var dk []string
@@ -110,7 +110,7 @@ func (w *world) plan(ctx context.Context, start time.Time, days int) (*planning,
 			return nil, fmt.Errorf("derive the plan of %s: %w", d.ID, err)
 		}
 		p.plans[d.ID] = child
-		entries = append(entries, func() (collab.Entry, error) { return collab.PlanEntry(child) })
+		entries = append(entries, func() (collab.Entry, error) { return collab.EntryOfPlan(child) })
 	}
 	p.task = schema.Task{
 		ID: sector.NewID(), PlanID: p.macro.ID, RequirementID: p.req.ID, Issuer: lg, Assignee: []string{"public-security"},
@@ -121,7 +121,7 @@ func (w *world) plan(ctx context.Context, start time.Time, days int) (*planning,
 	if err := collab.AssignTask(w.Dir, p.macro, p.task); err != nil {
 		return nil, err
 	}
-	entries = append(entries, func() (collab.Entry, error) { return collab.TaskEntry(p.task) })
+	entries = append(entries, func() (collab.Entry, error) { return collab.EntryOfTask(p.task) })
 	for _, e := range entries {
 		if err := w.record(ctx, e); err != nil {
 			return nil, err
@@ -410,7 +410,7 @@ func (w *world) analyse(ctx context.Context, org string, patterns []synth.Patter
 			if err := h.Catalog.Put(ctx, prod); err != nil {
 				return err
 			}
-			if err := w.record(ctx, func() (collab.Entry, error) { return collab.ProductEntry(prod) }); err != nil {
+			if err := w.record(ctx, func() (collab.Entry, error) { return collab.EntryOfProduct(prod) }); err != nil {
 				return err
 			}
 			mu.Lock()
@@ -562,7 +562,7 @@ func (w *world) report(ctx context.Context, p *planning) (schema.FeedbackReport,
 	if err != nil {
 		return rep, schema.Plan{}, err
 	}
-	if err := w.record(ctx, func() (collab.Entry, error) { return collab.PlanEntry(revised) }); err != nil {
+	if err := w.record(ctx, func() (collab.Entry, error) { return collab.EntryOfPlan(revised) }); err != nil {
 		return rep, schema.Plan{}, err
 	}
 	p.plans["public-security"] = revised
@@ -589,5 +589,5 @@ func (w *world) moveTask(ctx context.Context, p *planning, from, to schema.TaskS
 	if err := collab.Transition(p.task, from, s); err != nil {
 		return err
 	}
-	return w.record(ctx, func() (collab.Entry, error) { return collab.TaskStatusEntry(s) })
+	return w.record(ctx, func() (collab.Entry, error) { return collab.EntryOfTaskStatus(s) })
 }

@@ -96,7 +96,7 @@ func (f Force) Process(ctx context.Context, s *Scheme, records iter.Seq[schema.E
 		{Name: "dedupe", Processor: dedupe},
 	}
 	if len(f.Rules) > 0 {
-		assess, err := stage.NewAssess(stage.AssessConfig{Rules: f.Rules, Threshold: f.Threshold})
+		assess, err := stage.NewAssessor(stage.AssessConfig{Rules: f.Rules, Threshold: f.Threshold})
 		if err != nil {
 			return stage.Stats{}, err
 		}

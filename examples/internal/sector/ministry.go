@@ -93,10 +93,10 @@ func (s *Scheme) StartMinistry(ctx context.Context, org string, req schema.Requi
 	}
 	rules := []stage.Rule{stage.IndicatorRule(0.5)}
 	var err error
-	if m.assess, err = stage.NewAssess(stage.AssessConfig{Rules: rules}); err != nil {
+	if m.assess, err = stage.NewAssessor(stage.AssessConfig{Rules: rules}); err != nil {
 		return nil, err
 	}
-	if m.step, err = stage.NewAssess(stage.AssessConfig{
+	if m.step, err = stage.NewAssessor(stage.AssessConfig{
 		Rules: rules,
 		OnAssess: func(_ schema.Envelope, a stage.Assessment) {
 			if a.Score > 0 {
@@ -123,7 +123,7 @@ func (s *Scheme) StartMinistry(ctx context.Context, org string, req schema.Requi
 }
 
 func (m *Ministry) pipeline() (stage.Config, error) {
-	verify, err := stage.Verify(stage.VerifyConfig{Directory: m.s.Dir})
+	verify, err := stage.NewVerify(stage.VerifyConfig{Directory: m.s.Dir})
 	if err != nil {
 		return stage.Config{}, err
 	}
@@ -288,7 +288,7 @@ func (m *Ministry) publish(ctx context.Context, p schema.Product) error {
 	if err := m.Hub.Catalog.Put(ctx, p); err != nil {
 		return err
 	}
-	entry, err := collab.ProductEntry(p)
+	entry, err := collab.EntryOfProduct(p)
 	if err != nil {
 		return err
 	}
