@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/sicollab/sicollab/schema"
@@ -86,7 +85,6 @@ func (r *Relay) Put(ctx context.Context, envs []schema.Envelope) error {
 			continue
 		}
 		e := envs[i]
-		e.Provenance = slices.Clip(slices.Clone(e.Provenance))
 		if err := e.Stamp(r.org, schema.StageProcessing, now); err != nil {
 			return fmt.Errorf("submit: relay %s: %w", e.ID, err)
 		}
