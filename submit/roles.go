@@ -9,9 +9,9 @@ import (
 
 // This file declares the roles package submit uses: what a Handler puts
 // accepted records into (Sink), what sends records upward (Submitter,
-// BatchSubmitter), and what decides and learns purposes (Purposes,
-// Learner). Implementations live beside their own doc comments (Store,
-// Relay, Client, PurposeRegistry).
+// BatchSubmitter), where records go next (Routes), and what decides and
+// learns purposes (Purposes, Learner). Implementations live beside their own doc comments (Store,
+// Relay, Client, Router, PurposeRegistry).
 
 // Sink is where a Handler puts the records it accepted. Store keeps them
 // in an embedded database; Relay keeps them and forwards them upward.
@@ -47,6 +47,13 @@ type Submitter interface {
 type BatchSubmitter interface {
 	Submitter
 	SubmitMany(ctx context.Context, envs []schema.Envelope) error
+}
+
+// Routes says where a record of a kind from an organization goes next:
+// the ids of the next-hop organizations, sorted, or an error if org may
+// not submit kind. *collab.Directory is the implementation (its Route).
+type Routes interface {
+	Route(org, kind string) ([]string, error)
 }
 
 // Purposes decides whether a record may be accepted under the purpose it

@@ -345,7 +345,16 @@ func (w *world) collectAt(ctx context.Context, org string, v *schema.Validator, 
 	if err != nil {
 		return stage.Stats{}, err
 	}
-	gbd := isGBD(w.Dir, org)
+	// A ministry's own records enter its own hub (which relays them); a
+	// social force's go wherever the directory routes them.
+	var sink stage.Submitter
+	if isGBD(w.Dir, org) {
+		if sink, err = w.Client(org, org, true); err != nil {
+			return stage.Stats{}, err
+		}
+	} else if sink, err = w.Router(org, false); err != nil {
+		return stage.Stats{}, err
+	}
 	return stage.Run(ctx, stage.Config{
 		Collector: stage.CollectorFunc(func(ctx context.Context, emit func(schema.Envelope) error) error {
 			for env := range in {
@@ -359,25 +368,7 @@ func (w *world) collectAt(ctx context.Context, org string, v *schema.Validator, 
 			{Name: "validate", Processor: stage.Validate(v), OnError: stage.PolicyDrop},
 			{Name: "dedupe", Processor: dedupe, Concurrency: 1},
 		},
-		Sink: stage.SubmitterFunc(func(ctx context.Context, env schema.Envelope) error {
-			next := []string{org} // a ministry's own records enter its own hub
-			if !gbd {
-				var err error
-				if next, err = w.Dir.Route(org, env.Kind); err != nil {
-					return err
-				}
-			}
-			for _, to := range next {
-				c, err := w.Client(org, to, gbd)
-				if err != nil {
-					return err
-				}
-				if err := c.Submit(ctx, env); err != nil {
-					return err
-				}
-			}
-			return nil
-		}),
+		Sink: sink,
 		// Concurrent Submits to one client share one outbox commit.
 		SinkConcurrency: 32,
 	})

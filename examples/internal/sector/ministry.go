@@ -201,25 +201,17 @@ func (m *Ministry) tee(ctx context.Context, envs []schema.Envelope) error {
 }
 
 // relay forwards a processed record to the specialized departments the
-// directory routes it to (interaction 2). RED records stay here.
+// directory routes it to (interaction 2), through the scheme's Router.
+// RED records stay here.
 func (m *Ministry) relay(ctx context.Context, env schema.Envelope) error {
 	if env.Handling == schema.HandlingRed {
 		return stage.Drop("red_stays")
 	}
-	to, err := m.s.Dir.Route(m.Org, env.Kind)
+	r, err := m.s.Router(m.Org, true)
 	if err != nil {
 		return err
 	}
-	for _, t := range to {
-		c, err := m.s.Client(m.Org, t, true)
-		if err != nil {
-			return err
-		}
-		if err := c.Submit(ctx, env); err != nil {
-			return err
-		}
-	}
-	return nil
+	return r.Submit(ctx, env)
 }
 
 // day is what the daily list keeps of a subject's last seven days.
