@@ -1,21 +1,17 @@
 package collab_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/sicollab/sicollab/collab"
+	"github.com/sicollab/sicollab/internal/demoscheme"
 	"github.com/sicollab/sicollab/schema"
 )
 
 func ExampleLoadDirectory() {
-	f, err := os.Open("testdata/scheme.json")
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer f.Close()
+	f := bytes.NewReader(demoscheme.JSON()) // or an *os.File
 	dir, err := collab.LoadDirectory(f)
 	if err != nil {
 		fmt.Println(err)
@@ -102,12 +98,7 @@ func ExampleDirectoryError() {
 
 // mustLoad loads the synthetic scheme for the examples.
 func mustLoad() *collab.Directory {
-	f, err := os.Open("testdata/scheme.json")
-	if err != nil {
-		panic(err)
-	}
-	defer f.Close()
-	dir, err := collab.LoadDirectory(f)
+	dir, err := collab.LoadDirectory(bytes.NewReader(demoscheme.JSON()))
 	if err != nil {
 		panic(err)
 	}

@@ -17,7 +17,7 @@ import (
 var planEpoch = time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
 
 // planFixture is a consistent chain of planning messages over
-// testdata/scheme.json: an early-warning requirement of the leading group
+// internal/demoscheme: an early-warning requirement of the leading group
 // on finance and transport in three regions for a year, its macro plan,
 // the central bank's department plan (finance only) and the northern
 // bank's internal plan. Each call returns fresh values to change.

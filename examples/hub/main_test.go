@@ -23,7 +23,7 @@ import (
 	"github.com/sicollab/sicollab/submit/submittest"
 )
 
-const scheme = "../../collab/testdata/scheme.json"
+const scheme = "../../internal/demoscheme/scheme.json"
 
 func TestUsage(t *testing.T) {
 	for _, tc := range []struct {

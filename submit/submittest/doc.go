@@ -20,7 +20,7 @@
 // social force, Partner, that may submit every record kind. Use
 // WithDirectory or WithDirectoryFile and WithOrg for your own; every
 // organization's token is Token(id) = "token-<id>" in the directories this
-// package builds, as in collab/testdata/scheme.json.
+// package builds, as in internal/demoscheme/scheme.json.
 //
 // StartServer does the same without a testing.TB, for examples and
 // programs; call Close.

@@ -36,7 +36,7 @@ const (
 )
 
 // Token returns the bearer token of org in the directories of this
-// package and in collab/testdata/scheme.json: "token-" + org.
+// package and in internal/demoscheme/scheme.json: "token-" + org.
 func Token(org string) string { return "token-" + org }
 
 // Directory returns a consistent directory: the leading group, HubOrg,
@@ -134,7 +134,7 @@ func WithDirectory(d *collab.Directory) Option {
 }
 
 // WithDirectoryFile loads the directory from a collab.directory file,
-// such as collab/testdata/scheme.json; use WithOrg too.
+// such as internal/demoscheme/scheme.json; use WithOrg too.
 func WithDirectoryFile(path string) Option {
 	return func(c *config) error {
 		f, err := os.Open(path)

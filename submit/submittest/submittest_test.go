@@ -38,7 +38,7 @@ func TestDirectoryPartners(t *testing.T) {
 }
 
 func TestWithDirectoryFile(t *testing.T) {
-	hub := submittest.NewServer(t, submittest.WithDirectoryFile("../../collab/testdata/scheme.json"), submittest.WithOrg("central-bank"))
+	hub := submittest.NewServer(t, submittest.WithDirectoryFile("../../internal/demoscheme/scheme.json"), submittest.WithOrg("central-bank"))
 	_, ok := hub.Directory.Authenticate(hub.Token("bank-north-01"))
 	require.True(t, ok)
 	_, err := submittest.StartServer(submittest.WithDirectoryFile("no/such/file.json"))
