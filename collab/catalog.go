@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/sicollab/sicollab/internal/boltdb"
 	"github.com/sicollab/sicollab/schema"
 )
 
@@ -18,8 +18,8 @@ import (
 const (
 	// DefaultQueryLimit is the page size of a ProductQuery whose Limit is 0.
 	DefaultQueryLimit = 100
-	// MaxQueryLimit is the largest page: a larger Limit is lowered to it
-	// (the page's Next carries on from there), not refused.
+	// MaxQueryLimit is the largest page: a larger Limit is an error
+	// wrapping ErrInvalidQuery, not a page silently cut to the cap.
 	MaxQueryLimit = 1000
 )
 
@@ -81,9 +81,10 @@ type ProductQuery struct {
 	// From and To select products by produced_at: From inclusive, To
 	// exclusive; a zero time leaves that side open.
 	From, To time.Time
-	// Limit is the most products in a page: 0 means DefaultQueryLimit, a
-	// value above MaxQueryLimit is lowered to it, a negative one is an
-	// error. It may change from page to page.
+	// Limit is the most products in a page: 0 means DefaultQueryLimit; a
+	// negative value or one above MaxQueryLimit is an error wrapping
+	// ErrInvalidQuery (never a silent truncation). It may change from page
+	// to page.
 	Limit int
 	// Cursor is the Next of the previous page of the same query; empty
 	// for the first page.
@@ -144,12 +145,11 @@ func conflict(id string, old, raw []byte) error {
 	return fmt.Errorf("%w: %q; products are immutable: put a new product whose supersedes is %q", ErrProductConflict, id, id)
 }
 
-// timeKey is produced_at as a fixed-width UTC string (nanoseconds always
-// written) so that keys sort as times do; RFC 3339 with trailing zeros cut
-// would not.
-const timeKeyLayout = "2006-01-02T15:04:05.000000000Z"
+// timeKey is produced_at as a fixed-width UTC string, so that keys sort
+// as times do (boltdb.TimeKeyLayout).
+const timeKeyLayout = boltdb.TimeKeyLayout
 
-func timeKey(t time.Time) string { return t.UTC().Format(timeKeyLayout) }
+func timeKey(t time.Time) string { return boltdb.TimeKey(t) }
 
 // position is where a page ends: the last product's produced_at and id.
 type position struct {
@@ -206,7 +206,8 @@ func prepare(q ProductQuery) (*queryPlan, error) {
 	case q.Limit == 0:
 		qp.limit = DefaultQueryLimit
 	case q.Limit > MaxQueryLimit:
-		qp.limit = MaxQueryLimit
+		_, err := boltdb.Limit("limit", q.Limit, DefaultQueryLimit, MaxQueryLimit)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidQuery, err)
 	}
 	if !q.From.IsZero() && !q.To.IsZero() && !q.To.After(q.From) {
 		return nil, fmt.Errorf("%w: to %s is not after from %s", ErrInvalidQuery,
@@ -286,30 +287,30 @@ func encodeCursor(q ProductQuery, pos position) string {
 	c := cursor{V: 1, Query: fingerprint(q), At: pos.at, ID: pos.id}
 	c.Check = c.check()
 	raw, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(raw)
+	return boltdb.EncodeCursor(raw)
 }
 
 func decodeCursor(q ProductQuery) (position, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(q.Cursor)
+	raw, err := boltdb.DecodeCursor(q.Cursor, ErrBadCursor)
 	if err != nil {
-		return position{}, fmt.Errorf("%w: not base64url: %w", ErrBadCursor, err)
+		return position{}, err
 	}
 	var c cursor
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return position{}, fmt.Errorf("%w: not a cursor: %w", ErrBadCursor, err)
+		return position{}, boltdb.BadCursor(ErrBadCursor, "not a cursor: "+err.Error())
 	}
 	switch {
 	case c.V != 1:
-		return position{}, fmt.Errorf("%w: version %d unknown", ErrBadCursor, c.V)
+		return position{}, boltdb.BadCursor(ErrBadCursor, fmt.Sprintf("version %d unknown", c.V))
 	case c.Check != c.check():
-		return position{}, fmt.Errorf("%w: changed or damaged", ErrBadCursor)
+		return position{}, boltdb.BadCursor(ErrBadCursor, "changed or damaged")
 	case c.Query != fingerprint(q):
-		return position{}, fmt.Errorf("%w: it belongs to a query with other filters; start this query without a cursor", ErrBadCursor)
+		return position{}, boltdb.BadCursor(ErrBadCursor, "it belongs to a query with other filters")
 	}
 	if _, err := time.Parse(timeKeyLayout, c.At); err != nil || c.ID == "" {
-		return position{}, fmt.Errorf("%w: no position", ErrBadCursor)
+		return position{}, boltdb.BadCursor(ErrBadCursor, "no position")
 	}
 	return position{at: c.At, id: c.ID}, nil
 }

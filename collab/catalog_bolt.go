@@ -53,21 +53,9 @@ func OpenBoltCatalog(path string, opts ...BoltOption) (*BoltCatalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, _, err := openBolt(path, opts)
+	db, _, err := openBolt(path, opts, catalogBuckets...)
 	if err != nil {
 		return nil, err
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range catalogBuckets {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("collab: open catalog %s: %w", path, err)
 	}
 	return &BoltCatalog{db: db, v: v}, nil
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/sicollab/sicollab/internal/boltdb"
 )
 
 // Defaults of the bbolt-backed journal and catalog.
@@ -19,7 +21,7 @@ const (
 	// DefaultLockTimeout is how long OpenBoltJournal and OpenBoltCatalog
 	// wait for the file lock another process (or another open in this
 	// one) holds, before they fail.
-	DefaultLockTimeout = time.Second
+	DefaultLockTimeout = boltdb.DefaultLockTimeout
 	// DefaultReadPage is how many entries BoltJournal.Entries reads in one
 	// read transaction.
 	DefaultReadPage = 256
@@ -61,8 +63,10 @@ func WithReadPage(n int) BoltOption {
 	}
 }
 
-// openBolt applies the options (then the defaults) and opens the file.
-func openBolt(path string, opts []BoltOption) (*bolt.DB, boltConfig, error) {
+// openBolt applies the options (then the defaults) and opens the file
+// with its buckets. A file another process holds is an error wrapping
+// bbolt.ErrTimeout that says so.
+func openBolt(path string, opts []BoltOption, buckets ...[]byte) (*bolt.DB, boltConfig, error) {
 	var c boltConfig
 	for _, o := range opts {
 		if err := o(&c); err != nil {
@@ -75,7 +79,7 @@ func openBolt(path string, opts []BoltOption) (*bolt.DB, boltConfig, error) {
 	if c.readPage == 0 {
 		c.readPage = DefaultReadPage
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: c.lockTimeout})
+	db, err := boltdb.Open(path, boltdb.Options{LockTimeout: c.lockTimeout}, buckets...)
 	if err != nil {
 		return nil, c, fmt.Errorf("collab: open %s: %w", path, err)
 	}
@@ -85,11 +89,7 @@ func openBolt(path string, opts []BoltOption) (*bolt.DB, boltConfig, error) {
 var journalBucket = []byte("journal")
 
 // seqKey is the big-endian key of a seq, so that keys sort as seqs do.
-func seqKey(seq uint64) []byte {
-	var k [8]byte
-	binary.BigEndian.PutUint64(k[:], seq)
-	return k[:]
-}
+func seqKey(seq uint64) []byte { return boltdb.SeqKey(seq) }
 
 // BoltJournal is a durable Journal in one bbolt file: one bucket, the key
 // of an entry its Seq as 8 big-endian bytes, the value the entry as JSON.
@@ -116,17 +116,9 @@ var _ Journal = (*BoltJournal)(nil)
 // OpenBoltJournal opens, or creates, the journal in the bbolt file at
 // path. Appends continue the Seq of what the file holds.
 func OpenBoltJournal(path string, opts ...BoltOption) (*BoltJournal, error) {
-	db, c, err := openBolt(path, opts)
+	db, c, err := openBolt(path, opts, journalBucket)
 	if err != nil {
 		return nil, err
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(journalBucket)
-		return err
-	})
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("collab: open journal %s: %w", path, err)
 	}
 	return &BoltJournal{db: db, readPage: c.readPage}, nil
 }
