@@ -39,9 +39,9 @@ var (
 	// ErrInvalidQuery: Catalog.Query of a ProductQuery that cannot be
 	// answered (a negative Limit, To not after From).
 	ErrInvalidQuery = errors.New("collab: invalid product query")
-	// ErrBadCursor: Catalog.Query with a Cursor that this query did not
-	// hand out: one from a query with other filters, or one that was
-	// changed or cut. Start again without a cursor.
+	// ErrBadCursor: Catalog.Query or ReadJournal with a Cursor that this
+	// query did not hand out: one from a query with other filters, or one
+	// that was changed or cut. Start again without a cursor.
 	ErrBadCursor = errors.New("collab: bad cursor")
 	// ErrCatalogClosed: BoltCatalog's methods after Close.
 	ErrCatalogClosed = errors.New("collab: catalog closed")

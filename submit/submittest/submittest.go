@@ -278,9 +278,22 @@ func (h *Server) Close() error {
 // Token returns org's bearer token: Token(org).
 func (h *Server) Token(org string) string { return Token(org) }
 
-// Receipts returns every receipt org got from the hub, oldest first.
+// Receipts returns every receipt org got from the hub, oldest first,
+// reading the ledger page by page.
 func (h *Server) Receipts(org string) ([]submit.Receipt, error) {
-	return h.Ledger.Receipts(context.Background(), org)
+	var out []submit.Receipt
+	q := submit.ReceiptQuery{Org: org, Limit: submit.MaxReceiptLimit}
+	for {
+		page, err := h.Ledger.Receipts(context.Background(), q)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.Receipts...)
+		if page.Next == "" {
+			return out, nil
+		}
+		q.Cursor = page.Next
+	}
 }
 
 // Learn hands requirement and task envelopes to the hub, as if the
