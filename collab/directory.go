@@ -122,7 +122,8 @@ func ParseDirectory(raw []byte) (*Directory, error) {
 	}
 	var doc schema.Directory
 	if err := json.Unmarshal(raw, &doc); err != nil {
-		// The schema accepts 1.0 as the integer 1; encoding/json does not.
+		// Cannot happen for a document the schema passed (integers are
+		// written as digits); kept so that a decoder change fails loudly.
 		return nil, fmt.Errorf("collab: directory: decode: %w", err)
 	}
 	if problems := checkDirectory(&doc); len(problems) > 0 {
