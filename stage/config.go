@@ -104,7 +104,7 @@ type Config struct {
 	// Analyzers are fed every record the sink took; optional.
 	Analyzers []Analyzer
 	// Products takes what the analyzers emit; required with Analyzers.
-	Products ProductSink
+	Products Publisher
 	// Ordered keeps records in collection order through every step, so
 	// each processor and the sink see them in the order the collector
 	// emitted them (the sink only with SinkConcurrency 1). Unordered mode

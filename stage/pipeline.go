@@ -132,7 +132,7 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 // Wait blocks until every goroutine of the pipeline has returned, and
 // returns nil if every record was drained, or else: an error wrapping
 // ErrStopped (a step stopped it), ErrContract (an implementation broke its
-// contract), the collector's error, an analyzer's or product sink's error,
+// contract), the collector's error, an analyzer's or publisher's error,
 // or the caller's context error.
 func (p *Pipeline) Wait() error {
 	<-p.done

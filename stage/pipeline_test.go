@@ -516,7 +516,7 @@ func TestPipelineFeedsAnalyzers(t *testing.T) {
 	var products []schema.Product
 	stats, err := stage.Run(context.Background(), stage.Config{
 		Collector: sliceCollector(envs), Sink: &recorder{}, Analyzers: []stage.Analyzer{linker},
-		Products: stage.ProductSinkFunc(func(ctx context.Context, p schema.Product) error {
+		Products: stage.PublisherFunc(func(ctx context.Context, p schema.Product) error {
 			mu.Lock()
 			defer mu.Unlock()
 			products = append(products, p)

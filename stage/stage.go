@@ -165,7 +165,7 @@ func (f SubmitterFunc) Submit(ctx context.Context, env schema.Envelope) error { 
 // order the sink took them, from one goroutine: Analyze is never called
 // concurrently by the pipeline. Analyze must not modify env (it is shared
 // with the sink and other analyzers); it may keep it. emit publishes a
-// product; it blocks while the product sink is busy and returns its error.
+// product; it blocks while the publisher is busy and returns its error.
 // Flush is called once when the pipeline drains, to emit what is still
 // pending (open windows). An error from either fails the pipeline.
 type Analyzer interface {
@@ -173,21 +173,21 @@ type Analyzer interface {
 	Flush(ctx context.Context, emit func(schema.Product) error) error
 }
 
-// ProductSink takes the products analyzers emit, e.g. to wrap each in a
+// Publisher takes the products analyzers emit, e.g. to wrap each in a
 // collab.product envelope and submit it.
 //
 // Publish is called from one goroutine per analyzer, so possibly
-// concurrently when there are several. The product is the sink's from the
+// concurrently when there are several. The product is the publisher's from the
 // call on. An error fails the pipeline.
-type ProductSink interface {
+type Publisher interface {
 	Publish(ctx context.Context, p schema.Product) error
 }
 
-// ProductSinkFunc adapts a function to ProductSink.
-type ProductSinkFunc func(ctx context.Context, p schema.Product) error
+// PublisherFunc adapts a function to Publisher.
+type PublisherFunc func(ctx context.Context, p schema.Product) error
 
 // Publish calls f.
-func (f ProductSinkFunc) Publish(ctx context.Context, p schema.Product) error { return f(ctx, p) }
+func (f PublisherFunc) Publish(ctx context.Context, p schema.Product) error { return f(ctx, p) }
 
 // Applier uses a product to support a decision (application stage): a
 // general business department decides to escalate or handle an incident

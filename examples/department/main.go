@@ -273,7 +273,7 @@ func analyse(ctx context.Context, s *sector.Scheme, hub *sector.Hub, task schema
 		}),
 		Sink:      stage.SubmitterFunc(func(context.Context, schema.Envelope) error { return nil }),
 		Analyzers: []stage.Analyzer{linker},
-		Products: stage.ProductSinkFunc(func(ctx context.Context, p schema.Product) error {
+		Products: stage.PublisherFunc(func(ctx context.Context, p schema.Product) error {
 			if err := hub.Catalog.Put(ctx, p); err != nil {
 				return err
 			}

@@ -397,7 +397,7 @@ func (w *world) analyse(ctx context.Context, org string, patterns []synth.Patter
 		}),
 		Sink:      stage.SubmitterFunc(func(context.Context, schema.Envelope) error { return nil }),
 		Analyzers: analyzers,
-		Products: stage.ProductSinkFunc(func(ctx context.Context, prod schema.Product) error {
+		Products: stage.PublisherFunc(func(ctx context.Context, prod schema.Product) error {
 			if err := h.Catalog.Put(ctx, prod); err != nil {
 				return err
 			}

@@ -173,7 +173,7 @@ func (m *Ministry) pipeline() (stage.Config, error) {
 		Sink:            stage.SubmitterFunc(m.relay),
 		SinkConcurrency: 8,
 		Analyzers:       []stage.Analyzer{realTime{m}, daily},
-		Products:        stage.ProductSinkFunc(m.publish),
+		Products:        stage.PublisherFunc(m.publish),
 	}, nil
 }
 
