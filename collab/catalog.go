@@ -2,7 +2,6 @@ package collab
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -46,27 +45,6 @@ var (
 	// ErrCatalogClosed: BoltCatalog's methods after Close.
 	ErrCatalogClosed = errors.New("collab: catalog closed")
 )
-
-// Catalog holds intelligence products so that they can be found again: the
-// application stage first queries existing products before asking for new
-// ones. Products are immutable.
-//
-// Implementations are safe for concurrent use. Put of a product the
-// catalog already holds with the same content is a no-op; with other
-// content it fails with ErrProductConflict, and the catalog is unchanged.
-// Put validates the product against the collab.product schema
-// (ErrInvalidProduct). Get and Query return copies the caller may change,
-// with an empty Entries as nil. Get returns ErrNotFound for an unknown id. Query
-// returns products in produced_at order, then id, one page at a time
-// (ProductQuery, ProductPage); it fails with ErrBadCursor for a cursor it
-// did not hand out for the same filters, and ErrInvalidQuery for a query
-// that cannot be answered. A product put while a query pages through
-// results shows up in a later page if it sorts after the cursor.
-type Catalog interface {
-	Put(ctx context.Context, p schema.Product) error
-	Get(ctx context.Context, id string) (schema.Product, error)
-	Query(ctx context.Context, q ProductQuery) (ProductPage, error)
-}
 
 // ProductQuery selects products. Empty filters select everything; set
 // filters must all match.
