@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -66,7 +65,7 @@ func WithReadPage(n int) BoltOption {
 // openBolt applies the options (then the defaults) and opens the file
 // with its buckets. A file another process holds is an error wrapping
 // bbolt.ErrTimeout that says so.
-func openBolt(path string, opts []BoltOption, buckets ...[]byte) (*bolt.DB, boltConfig, error) {
+func openBolt(path string, opts []BoltOption, closed error, buckets ...[]byte) (*boltdb.DB, boltConfig, error) {
 	var c boltConfig
 	for _, o := range opts {
 		if err := o(&c); err != nil {
@@ -79,7 +78,7 @@ func openBolt(path string, opts []BoltOption, buckets ...[]byte) (*bolt.DB, bolt
 	if c.readPage == 0 {
 		c.readPage = DefaultReadPage
 	}
-	db, err := boltdb.Open(path, boltdb.Options{LockTimeout: c.lockTimeout}, buckets...)
+	db, err := boltdb.OpenDB(path, boltdb.Options{LockTimeout: c.lockTimeout}, closed, buckets...)
 	if err != nil {
 		return nil, c, fmt.Errorf("collab: open %s: %w", path, err)
 	}
@@ -104,11 +103,8 @@ func seqKey(seq uint64) []byte { return boltdb.SeqKey(seq) }
 // growing its memory map) nor blocks writers; entries appended during the
 // scan are seen.
 type BoltJournal struct {
-	db       *bolt.DB
+	db       *boltdb.DB // its transactions end before Close
 	readPage int
-
-	mu     sync.RWMutex // held for reading by each transaction, for writing by Close
-	closed bool
 }
 
 var _ Journal = (*BoltJournal)(nil)
@@ -116,7 +112,7 @@ var _ Journal = (*BoltJournal)(nil)
 // OpenBoltJournal opens, or creates, the journal in the bbolt file at
 // path. Appends continue the Seq of what the file holds.
 func OpenBoltJournal(path string, opts ...BoltOption) (*BoltJournal, error) {
-	db, c, err := openBolt(path, opts, journalBucket)
+	db, c, err := openBolt(path, opts, ErrJournalClosed, journalBucket)
 	if err != nil {
 		return nil, err
 	}
@@ -136,11 +132,6 @@ func (j *BoltJournal) Append(ctx context.Context, e Entry) (uint64, error) {
 		return 0, err
 	}
 	e = normalizeEntry(e)
-	j.mu.RLock()
-	defer j.mu.RUnlock()
-	if j.closed {
-		return 0, ErrJournalClosed
-	}
 	err := j.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(journalBucket)
 		seq, err := b.NextSequence()
@@ -159,6 +150,9 @@ func (j *BoltJournal) Append(ctx context.Context, e Entry) (uint64, error) {
 		}
 		return b.Put(key, v)
 	})
+	if err == ErrJournalClosed {
+		return 0, err
+	}
 	if err != nil {
 		return 0, fmt.Errorf("collab: journal append: %w", err)
 	}
@@ -205,11 +199,6 @@ func (j *BoltJournal) Entries(ctx context.Context, from uint64) iter.Seq2[Entry,
 // transaction. It returns the entries read before a corrupt one and the
 // error about it.
 func (j *BoltJournal) page(next uint64) ([]Entry, error) {
-	j.mu.RLock()
-	defer j.mu.RUnlock()
-	if j.closed {
-		return nil, ErrJournalClosed
-	}
 	var out []Entry
 	err := j.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(journalBucket).Cursor()
@@ -253,12 +242,6 @@ func decodeEntry(seq uint64, v []byte) (Entry, error) {
 // Entries return ErrJournalClosed from then on. Closing twice is not an
 // error.
 func (j *BoltJournal) Close() error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.closed {
-		return nil
-	}
-	j.closed = true
 	if err := j.db.Close(); err != nil {
 		return fmt.Errorf("collab: close journal: %w", err)
 	}

@@ -101,3 +101,19 @@ func TestCursor(t *testing.T) {
 		assert.ErrorContains(t, err, "start again without a cursor")
 	}
 }
+
+// TestDBClosed: after Close, View and Update return the owner's sentinel,
+// and a second Close is not an error.
+func TestDBClosed(t *testing.T) {
+	mine := errors.New("mine: closed")
+	db, err := OpenDB(filepath.Join(t.TempDir(), "x.db"), Options{}, mine, []byte("a"))
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("a")).Put([]byte("k"), []byte("v")) }))
+	var got []byte
+	require.NoError(t, db.View(func(tx *bolt.Tx) error { got = append(got, tx.Bucket([]byte("a")).Get([]byte("k"))...); return nil }))
+	assert.Equal(t, "v", string(got))
+	require.NoError(t, db.Close())
+	assert.Equal(t, mine, db.View(func(*bolt.Tx) error { return nil }))
+	assert.Equal(t, mine, db.Update(func(*bolt.Tx) error { return nil }))
+	assert.NoError(t, db.Close())
+}
