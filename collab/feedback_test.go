@@ -543,9 +543,9 @@ func TestReviseNeverWidens(t *testing.T) {
 	assert.ErrorContains(t, err, "is not after its revision 3")
 }
 
-// TestProductEntryCounts: a product journaled with EntryOfProduct counts in
+// TestEntryOfProductCounts: a product journaled with EntryOfProduct counts in
 // its producer's report.
-func TestProductEntryCounts(t *testing.T) {
+func TestEntryOfProductCounts(t *testing.T) {
 	j := collab.NewMemJournal()
 	p := schema.Product{ID: catID(0x700001), ListType: schema.ListHazmatPurchases, Frequency: schema.FrequencyDaily,
 		Producer: "miit", RequirementID: catID(1), Period: schema.Window{From: day(time.March, 1), To: day(time.March, 2)},

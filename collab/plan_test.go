@@ -401,7 +401,7 @@ func TestCheckRevision(t *testing.T) {
 	}
 }
 
-func TestPlanEntry(t *testing.T) {
+func TestEntryOfPlan(t *testing.T) {
 	p := newPlanFixture(t).dept
 	e, err := collab.EntryOfPlan(p)
 	require.NoError(t, err)

@@ -263,7 +263,7 @@ func TestCovers(t *testing.T) {
 	}), "a hub runs them on every record")
 }
 
-func TestRequirementEntry(t *testing.T) {
+func TestEntryOfRequirement(t *testing.T) {
 	r := newPlanFixture(t).req
 	e, err := collab.EntryOfRequirement(r)
 	require.NoError(t, err)
