@@ -9,23 +9,20 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/sicollab/sicollab/collab"
+	"github.com/sicollab/sicollab/internal/demoscheme"
 	"github.com/sicollab/sicollab/schema"
 	"github.com/sicollab/sicollab/submit/taxii"
 )
 
 // schemeJSON returns the synthetic scheme of the fixtures; every
 // organization's token is "token-<org id>".
-func schemeJSON() ([]byte, error) {
-	return os.ReadFile(filepath.Join("..", "..", "collab", "testdata", "scheme.json"))
-}
+func schemeJSON() ([]byte, error) { return demoscheme.JSON(), nil }
 
 func loadScheme(t testing.TB) *collab.Directory {
 	t.Helper()

@@ -102,7 +102,7 @@ func (r RemoteCatalog) Query(ctx context.Context, q collab.ProductQuery) (collab
 	case limit == 0:
 		limit = collab.DefaultQueryLimit
 	case limit > collab.MaxQueryLimit:
-		limit = collab.MaxQueryLimit
+		return collab.ProductPage{}, fmt.Errorf("%w: limit %d is above %d", collab.ErrInvalidQuery, limit, collab.MaxQueryLimit)
 	}
 	if !q.From.IsZero() && !q.To.IsZero() && !q.To.After(q.From) {
 		return collab.ProductPage{}, fmt.Errorf("%w: to is not after from", collab.ErrInvalidQuery)

@@ -65,6 +65,10 @@ func TestRemoteCatalogAnswersAsLocal(t *testing.T) {
 	require.ErrorIs(t, err, collab.ErrBadCursor, "a cursor of other filters")
 	_, err = remote.Query(ctx, collab.ProductQuery{Limit: -1})
 	require.ErrorIs(t, err, collab.ErrInvalidQuery)
+	_, err = remote.Query(ctx, collab.ProductQuery{Limit: collab.MaxQueryLimit + 1})
+	require.ErrorIs(t, err, collab.ErrInvalidQuery, "as a local catalog refuses it")
+	_, err = local.Query(ctx, collab.ProductQuery{Limit: collab.MaxQueryLimit + 1})
+	require.ErrorIs(t, err, collab.ErrInvalidQuery)
 }
 
 func pageAll(t *testing.T, c collab.Catalog, q collab.ProductQuery) []schema.Product {
