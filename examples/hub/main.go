@@ -2,7 +2,12 @@
 // (docs/protocol.md) over an embedded store, for one organization of the
 // scheme.
 //
-//	hub -directory scheme.json -data /var/lib/hub -org central-bank
+//	hub -directory scheme.json -data /var/lib/hub -org central-bank [-purposes purposes.ndjson]
+//
+// A new hub refuses every record with purpose_unknown until it knows the
+// requirement or task the record is collected under: their issuers send
+// them over the protocol, or the operator gives a -purposes file of
+// collab.requirement and collab.task envelopes, validated at start.
 //
 // It serves on loopback (127.0.0.1:8480) unless -listen says otherwise,
 // prints "listening on <address>" on stdout once it accepts connections,
@@ -47,6 +52,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	upstream := fs.String("upstream", "", "URL of the hub to relay accepted records to (optional)")
 	tokenFile := fs.String("token-file", "", "file holding this hub's bearer token for -upstream")
 	shutdown := fs.Duration("shutdown-timeout", 10*time.Second, "how long requests in progress may take to finish on shutdown")
+	purposes := fs.String("purposes", "", "NDJSON file of collab.requirement and collab.task envelopes to learn at start (optional)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -76,14 +82,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		token = strings.TrimSpace(string(b))
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *shutdown, stdout, log); err != nil {
+	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *purposes, *shutdown, stdout, log); err != nil {
 		log.Error("hub stopped", "err", err)
 		return 1
 	}
 	return 0
 }
 
-func serve(listen, dirFile, data, org, upstream, token string, shutdownTimeout time.Duration, stdout io.Writer, log *slog.Logger) (err error) {
+func serve(listen, dirFile, data, org, upstream, token, purposesFile string, shutdownTimeout time.Duration, stdout io.Writer, log *slog.Logger) (err error) {
 	f, err := os.Open(dirFile)
 	if err != nil {
 		return err
@@ -129,7 +135,18 @@ func serve(listen, dirFile, data, org, upstream, token string, shutdownTimeout t
 			return err
 		}
 	}
-	h, err := submit.NewHandler(submit.HandlerConfig{Org: org, Directory: dir, Sink: sink, Ledger: ledger, Logger: log})
+	purposes, err := submit.NewPurposeRegistry(ledger, nil)
+	if err != nil {
+		return err
+	}
+	if purposesFile != "" {
+		n, err := seedPurposes(context.Background(), purposesFile, purposes)
+		if err != nil {
+			return err
+		}
+		log.Info("purposes learnt from file", "file", purposesFile, "envelopes", n)
+	}
+	h, err := submit.NewHandler(submit.HandlerConfig{Org: org, Directory: dir, Sink: sink, Ledger: ledger, Purposes: purposes, Logger: log})
 	if err != nil {
 		return err
 	}
