@@ -28,6 +28,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -53,8 +55,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	tokenFile := fs.String("token-file", "", "file holding this hub's bearer token for -upstream")
 	shutdown := fs.Duration("shutdown-timeout", 10*time.Second, "how long requests in progress may take to finish on shutdown")
 	purposes := fs.String("purposes", "", "NDJSON file of collab.requirement and collab.task envelopes to learn at start (optional)")
+	logLevel := fs.String("log-level", "info", "least level logged: debug, info, warn or error")
+	logFormat := fs.String("log-format", "text", "log format on stderr: text or json")
+	version := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *version {
+		fmt.Fprintln(stdout, versionLine())
+		return 0
 	}
 	usage := func(msg string) int {
 		fmt.Fprintln(stderr, "hub:", msg)
@@ -81,7 +90,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		token = strings.TrimSpace(string(b))
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return usage(fmt.Sprintf("-log-level %q: want debug, info, warn or error", *logLevel))
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	var log *slog.Logger
+	switch *logFormat {
+	case "text":
+		log = slog.New(slog.NewTextHandler(stderr, opts))
+	case "json":
+		log = slog.New(slog.NewJSONHandler(stderr, opts))
+	default:
+		return usage(fmt.Sprintf("-log-format %q: want text or json", *logFormat))
+	}
 	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *purposes, *shutdown, stdout, log); err != nil {
 		log.Error("hub stopped", "err", err)
 		return 1
@@ -98,6 +120,11 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile string, shu
 	f.Close()
 	if err != nil {
 		return err
+	}
+	// Before any file is made: a hub for an organization the directory
+	// does not know would refuse everyone.
+	if _, ok := dir.Org(org); !ok {
+		return fmt.Errorf("-org %q is not in the directory %s (version %d); give the id of this hub's own organization", org, dirFile, dir.Version())
 	}
 	if err := os.MkdirAll(data, 0o700); err != nil {
 		return err
@@ -187,4 +214,19 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile string, shu
 	}
 	log.Info("hub stopped cleanly")
 	return nil
+}
+
+// versionLine names the program, the module version it was built from
+// ("(devel)" in a work tree) and the Go toolchain.
+func versionLine() string {
+	v, goVersion := "(unknown)", runtime.Version()
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		v = bi.Main.Version
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += " " + s.Value[:12]
+			}
+		}
+	}
+	return fmt.Sprintf("sicollab hub %s %s", v, goVersion)
 }
