@@ -156,6 +156,13 @@ func (c *Cluster) start(i int) error {
 	return nil
 }
 
+// StoreDir returns the directory server i keeps its JetStream store in.
+func (c *Cluster) StoreDir(i int) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.opts[i].StoreDir
+}
+
 // Len returns the number of servers, running or killed.
 func (c *Cluster) Len() int {
 	c.mu.Lock()
