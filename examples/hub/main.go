@@ -4,6 +4,10 @@
 //
 //	hub -directory scheme.json -data /var/lib/hub -org central-bank
 //
+// With -nats the accepted records go to a replicated JetStream stream
+// instead of the embedded store (see README.md for the stream flags);
+// the ledger stays in -data.
+//
 // It serves on loopback (127.0.0.1:8480) unless -listen says otherwise,
 // prints "listening on <address>" on stdout once it accepts connections,
 // logs to stderr, and shuts down gracefully on SIGINT or SIGTERM: it
@@ -47,6 +51,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	upstream := fs.String("upstream", "", "URL of the hub to relay accepted records to (optional)")
 	tokenFile := fs.String("token-file", "", "file holding this hub's bearer token for -upstream")
 	shutdown := fs.Duration("shutdown-timeout", 10*time.Second, "how long requests in progress may take to finish on shutdown")
+	nf := addNATSFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -66,6 +71,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return usage("-org is required")
 	case (*upstream == "") != (*tokenFile == ""):
 		return usage("-upstream and -token-file go together")
+	case nf.check() != "":
+		return usage(nf.check())
 	}
 	token := ""
 	if *tokenFile != "" {
@@ -76,14 +83,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		token = strings.TrimSpace(string(b))
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *shutdown, stdout, log); err != nil {
+	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *shutdown, nf, stdout, log); err != nil {
 		log.Error("hub stopped", "err", err)
 		return 1
 	}
 	return 0
 }
 
-func serve(listen, dirFile, data, org, upstream, token string, shutdownTimeout time.Duration, stdout io.Writer, log *slog.Logger) (err error) {
+func serve(listen, dirFile, data, org, upstream, token string, shutdownTimeout time.Duration, nf *natsFlags, stdout io.Writer, log *slog.Logger) (err error) {
 	f, err := os.Open(dirFile)
 	if err != nil {
 		return err
@@ -96,11 +103,22 @@ func serve(listen, dirFile, data, org, upstream, token string, shutdownTimeout t
 	if err := os.MkdirAll(data, 0o700); err != nil {
 		return err
 	}
-	store, err := submit.OpenStore(filepath.Join(data, "store.db"))
-	if err != nil {
-		return err
+	var store submit.Sink
+	if nf.url != "" {
+		sink, closeNATS, err := nf.open(context.Background(), log)
+		if err != nil {
+			return err
+		}
+		defer closeNATS()
+		store = sink
+	} else {
+		s, err := submit.OpenStore(filepath.Join(data, "store.db"))
+		if err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, s.Close()) }()
+		store = s
 	}
-	defer func() { err = errors.Join(err, store.Close()) }()
 	ledger, err := submit.OpenLedger(filepath.Join(data, "ledger.db"))
 	if err != nil {
 		return err
