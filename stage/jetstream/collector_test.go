@@ -49,7 +49,10 @@ type world struct {
 	js js.JetStream
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T) *world { return newWorldB(t) }
+
+// newWorldB is newWorld for tests and benchmarks.
+func newWorldB(t testing.TB) *world {
 	t.Helper()
 	c := natstest.StartServer(t)
 	nc := c.Connect(t)
