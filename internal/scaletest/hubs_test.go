@@ -44,7 +44,9 @@ func recordCount() int {
 // and restarted at two thirds. A batch that gets no receipt (503, lost
 // connection) is sent again, with its key, to the other hub, whose own
 // ledger has never seen it: the stream's duplicate window is what keeps
-// the second copy out. Then every acknowledged record is in the stream
+// the second copy out; batch 0 is also sent again to the other hub at the
+// end, as a sender whose receipt was lost would. Then every acknowledged
+// record is in the stream
 // exactly once, and the analysis side, a durable consumer read through a
 // pipeline while all this happened, saw each exactly once.
 func TestTwoHubsLoseTheStreamLeader(t *testing.T) {
@@ -97,6 +99,7 @@ func TestTwoHubsLoseTheStreamLeader(t *testing.T) {
 	var done, retries atomic.Int64
 	third, twoThirds := make(chan struct{}), make(chan struct{})
 	acked := make([]bool, n)
+	receiptFrom := make([]int, nb) // the hub that answered each batch
 	var wg sync.WaitGroup
 	client := &http.Client{Timeout: time.Minute}
 	for range 4 {
@@ -112,6 +115,7 @@ func TestTwoHubsLoseTheStreamLeader(t *testing.T) {
 						if r.Counts.Accepted+r.Counts.Duplicate != hi-lo {
 							t.Errorf("batch %d: receipt %+v; want every record accepted or duplicate", b, r.Counts)
 						}
+						receiptFrom[b] = h
 						for i, res := range r.Results {
 							if res.ID != ids[lo+i] {
 								t.Errorf("batch %d line %d: result for %s, want %s", b, i+1, res.ID, ids[lo+i])
@@ -182,6 +186,20 @@ func TestTwoHubsLoseTheStreamLeader(t *testing.T) {
 	for i, ok := range acked {
 		if !ok {
 			t.Fatalf("record %d (%s) never acknowledged", i, ids[i])
+		}
+	}
+
+	// A sender whose receipt was lost sends batch 0 to the hub that did
+	// not answer it, whose ledger has never seen it: that hub accepts it,
+	// and the stream's duplicate window keeps the second copy out.
+	{
+		hi, other := min(batch, n), 1-receiptFrom[0]
+		status, r, err := post(ctx, client, hubs[other].url, uuid.Must(uuid.NewV7()).String(), ndjson(lines[:hi]))
+		if status != http.StatusOK {
+			t.Fatalf("batch 0 again, to hub %d: %d %v", other, status, err)
+		}
+		if r.Counts.Accepted != hi {
+			t.Fatalf("batch 0 again, to hub %d: %+v; want all %d accepted by a hub that never saw them", other, r.Counts, hi)
 		}
 	}
 

@@ -359,10 +359,10 @@ func (c *Collector) prune(ctx context.Context) {
 			}
 		}
 	}
-	// Past 16 times MaxAckPending (a message held without end keeps the
+	// Past 64 times MaxAckPending (a message held without end keeps the
 	// floor down), the oldest are forgotten: a lost acknowledgement among
 	// them means one record seen twice, not memory without bound.
-	if limit := 16 * c.cfg.MaxAckPending; len(c.acked) > limit {
+	if limit := 64 * c.cfg.MaxAckPending; len(c.acked) > limit {
 		seqs := make([]uint64, 0, len(c.acked))
 		for seq := range c.acked {
 			seqs = append(seqs, seq)
