@@ -380,3 +380,67 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryEndAcknowledges: records a step fails under PolicyDrop, under
+// PolicyQuarantine (to the dead-letter sink), and those the sink fails
+// under PolicyDrop are all acknowledged, as are those it takes.
+func TestEveryEndAcknowledges(t *testing.T) {
+	w := newWorld(t)
+	envs := w.publish(t, 40)
+	fate := map[string]int{}
+	for i, e := range envs {
+		fate[e.ID] = i % 4 // 0 passes, 1 fails in step a, 2 in step b, 3 in the sink
+	}
+	failIf := func(k int) stage.Processor {
+		return stage.ProcessorFunc(func(ctx context.Context, env schema.Envelope, emit func(schema.Envelope)) error {
+			if fate[env.ID] == k {
+				return errors.New("refused")
+			}
+			emit(env)
+			return nil
+		})
+	}
+	dead := &recorder{}
+	sink := &recorder{fail: func(env schema.Envelope) error {
+		if fate[env.ID] == 3 {
+			return errors.New("sink refused")
+		}
+		return nil
+	}}
+	c := w.collector(t, jetstream.Config{})
+	st, err := stage.Run(context.Background(), c.Pipeline(stage.Config{
+		Steps: []stage.Step{
+			{Name: "a", Processor: failIf(1), OnError: stage.PolicyDrop},
+			{Name: "b", Processor: failIf(2), OnError: stage.PolicyQuarantine},
+		},
+		Sink: sink, SinkPolicy: stage.PolicyDrop, DeadLetter: dead,
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Unaccounted() != 0 || sink.len() != 10 || dead.len() != 10 {
+		t.Fatalf("sink took %d, dead letters %d, unaccounted %d; want 10, 10, 0", sink.len(), dead.len(), st.Unaccounted())
+	}
+	if cs := c.Stats(); cs.Acked != 40 || cs.Pending != 0 {
+		t.Fatalf("collector stats %+v; want all 40 acknowledged", cs)
+	}
+	w.waitAcked(t)
+}
+
+// TestAckedMemoryIsBounded: with a small MaxAckPending the memory of
+// acknowledged sequences is pruned to the consumer's ack floor.
+func TestAckedMemoryIsBounded(t *testing.T) {
+	w := newWorld(t)
+	w.publish(t, 300)
+	c := w.collector(t, jetstream.Config{MaxAckPending: 4})
+	rec := &recorder{}
+	if _, err := stage.Run(context.Background(), c.Pipeline(stage.Config{Sink: rec})); err != nil {
+		t.Fatal(err)
+	}
+	if rec.len() != 300 {
+		t.Fatalf("sink took %d of 300", rec.len())
+	}
+	if n := jetstream.AckedLen(c); n > 64*4 {
+		t.Fatalf("the collector remembers %d acknowledged sequences; MaxAckPending 4 bounds it to %d", n, 64*4)
+	}
+}
