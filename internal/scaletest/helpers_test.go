@@ -134,14 +134,20 @@ func records(t testing.TB, n int, req string, now time.Time) (lines [][]byte, id
 	return lines, ids
 }
 
-// post sends one batch with key to url and returns the status and, on
-// 200, the receipt. A transport error is status 0.
+// post sends one batch from submittest.Partner with key to url and
+// returns the status and, on 200, the receipt. A transport error is
+// status 0.
 func post(ctx context.Context, client *http.Client, url, key string, body []byte) (int, *submit.Receipt, error) {
+	return postAs(ctx, client, submittest.Partner, url, key, body)
+}
+
+// postAs is post from org.
+func postAs(ctx context.Context, client *http.Client, org, url, key string, body []byte) (int, *submit.Receipt, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/v1/submissions", bytes.NewReader(body))
 	if err != nil {
 		return 0, nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+submittest.Token(submittest.Partner))
+	req.Header.Set("Authorization", "Bearer "+submittest.Token(org))
 	req.Header.Set("Content-Type", "application/x-ndjson")
 	req.Header.Set(submit.HeaderIdempotencyKey, key)
 	req.Header.Set(submit.HeaderContentDigest, submit.ContentDigest(body))

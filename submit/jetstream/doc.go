@@ -28,6 +28,14 @@
 // Config.MaxAttempts times; then Put fails with ErrNotAcknowledged and the
 // Handler answers 503, so the sender retries.
 //
+// # Shared purposes
+//
+// SharedPurposes keeps the requirement and task messages a hub accepts in
+// a key-value bucket and learns every message of the bucket into the
+// hub's local Purposes, so that hubs behind one address agree on which
+// purposes are active, and a hub started with no files of its own knows
+// them all. Receipts and idempotency keys stay in each hub's Ledger.
+//
 // The analysis side reads the stream through a durable consumer: see
 // package stage/jetstream.
 package jetstream
