@@ -147,7 +147,12 @@ func serve(listen, dirFile, data, org, upstream, token string, shutdownTimeout t
 			return err
 		}
 	}
-	h, err := submit.NewHandler(submit.HandlerConfig{Org: org, Directory: dir, Sink: sink, Ledger: ledger, Logger: log})
+	purposes, stopPurposes, err := nf.purposes(context.Background(), ledger, log)
+	if err != nil {
+		return err
+	}
+	defer stopPurposes()
+	h, err := submit.NewHandler(submit.HandlerConfig{Org: org, Directory: dir, Sink: sink, Ledger: ledger, Purposes: purposes, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -9,17 +9,21 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/sicollab/sicollab/submit"
 	"github.com/sicollab/sicollab/submit/jetstream"
 )
 
 // natsFlags are the flags of the JetStream sink: with -nats, accepted
-// records go to a stream instead of store.db.
+// records go to a stream instead of store.db, and learnt purposes are
+// shared with the other hubs on the cluster.
 type natsFlags struct {
 	url, creds, stream, prefix string
 	replicas                   int
 	duplicates, maxAge         time.Duration
 	maxBytes                   int64
 	maxInFlight                int
+
+	nc *nats.Conn // set by open
 }
 
 // addNATSFlags registers the flags on fs.
@@ -83,9 +87,29 @@ func (n *natsFlags) open(ctx context.Context, log *slog.Logger) (*jetstream.Sink
 		return nil, nil, err
 	}
 	log.Info("records go to jetstream", "stream", n.stream, "replicas", n.replicas, "server", nc.ConnectedUrlRedacted())
+	n.nc = nc
 	return sink, func() {
 		if err := nc.Drain(); err != nil {
 			nc.Close()
 		}
 	}, nil
+}
+
+// purposes returns the hub's Purposes with -nats: the registry in its
+// ledger, shared with every other hub through the purposes bucket, and a
+// function that stops following the bucket. Without -nats it returns nil
+// (the Handler's default registry).
+func (n *natsFlags) purposes(ctx context.Context, ledger *submit.Ledger, log *slog.Logger) (submit.Purposes, func(), error) {
+	if n.nc == nil {
+		return nil, func() {}, nil
+	}
+	local, err := submit.NewPurposeRegistry(ledger, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	shared, err := jetstream.NewPurposes(ctx, n.nc, local, jetstream.PurposesConfig{Replicas: n.replicas, Logger: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	return shared, func() { shared.Close() }, nil
 }

@@ -41,7 +41,8 @@ func TestNATSUsage(t *testing.T) {
 }
 
 // TestBinaryNATS: the hub with -nats keeps what it accepts in the stream
-// (on a server this test starts), and store.db is never made.
+// (on a server this test starts), shares the requirement it learnt
+// through the purposes bucket, and never makes store.db.
 func TestBinaryNATS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a binary")
@@ -115,7 +116,13 @@ func TestBinaryNATS(t *testing.T) {
 	m, err := st.GetLastMsgForSubject(t.Context(), jetstream.Subject(jetstream.DefaultSubjectPrefix, schema.KindFinanceTransaction, "bank-north-01"))
 	require.NoError(t, err)
 	require.Equal(t, "bank-north-01/"+recID, m.Header.Get(js.MsgIDHeader))
-	// The requirement is a record too: it went to the stream as well.
+	// The requirement is shared with other hubs through the bucket.
+	kv, err := j.KeyValue(t.Context(), jetstream.DefaultPurposesBucket)
+	require.NoError(t, err)
+	keys, err := kv.Keys(t.Context())
+	require.NoError(t, err)
+	require.Len(t, keys, 1)
+	// The requirement is accepted like a record: it went to the stream too.
 	_, err = st.GetLastMsgForSubject(t.Context(), jetstream.Subject(jetstream.DefaultSubjectPrefix, schema.KindRequirement, "leading-group"))
 	require.NoError(t, err)
 }
