@@ -71,6 +71,13 @@ func (n *natsFlags) open(ctx context.Context, log *slog.Logger) (*jetstream.Sink
 		nats.Name("sicollab hub"), nats.MaxReconnects(-1),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { log.Warn("nats: disconnected", "err", err) }),
 		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("nats: reconnected", "server", c.ConnectedUrlRedacted()) }),
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			subject := ""
+			if sub != nil {
+				subject = sub.Subject
+			}
+			log.Warn("nats: asynchronous error", "subject", subject, "err", err)
+		}),
 	}
 	if n.creds != "" {
 		opts = append(opts, nats.UserCredentials(n.creds))

@@ -241,7 +241,10 @@ func (c *Cluster) Shutdown() {
 // t.Cleanup) that reconnects without end while the test runs.
 func (c *Cluster) Connect(t testing.TB, opts ...nats.Option) *nats.Conn {
 	t.Helper()
-	opts = append([]nats.Option{nats.MaxReconnects(-1), nats.ReconnectWait(50 * time.Millisecond), nats.Name(t.Name())}, opts...)
+	opts = append([]nats.Option{nats.MaxReconnects(-1), nats.ReconnectWait(50 * time.Millisecond), nats.Name(t.Name()),
+		// Asynchronous errors (a write to a killed server) are expected
+		// in these tests; the client's default prints them to stderr.
+		nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {})}, opts...)
 	nc, err := nats.Connect(c.URLs(), opts...)
 	if err != nil {
 		t.Fatalf("natstest: connect %s: %v", c.URLs(), err)
