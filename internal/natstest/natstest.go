@@ -43,7 +43,7 @@ func StartServer(t testing.TB) *Cluster {
 	o.Cluster = server.ClusterOpts{}
 	c.opts = append(c.opts, o)
 	c.servers = append(c.servers, nil)
-	t.Cleanup(c.Shutdown)
+	t.Cleanup(c.Shutdown) // after the store's t.TempDir, so it runs before its removal
 	if err := c.start(0); err != nil {
 		t.Fatal(err)
 	}
@@ -63,11 +63,13 @@ func StartCluster(t testing.TB, n int) *Cluster {
 		t.Fatalf("natstest: StartCluster: n is %d; it must be at least 1", n)
 	}
 	c := &Cluster{t: t, name: "natstest"}
-	t.Cleanup(c.Shutdown)
 	for i := range n {
 		c.opts = append(c.opts, c.options(i, 0))
 		c.servers = append(c.servers, nil)
 	}
+	// After the stores' t.TempDir: cleanups run last first, so the
+	// servers stop before their stores are removed.
+	t.Cleanup(c.Shutdown)
 	// Cluster ports are taken from the system first (listen on port 0,
 	// note the port, close), so that every server can be given the whole
 	// route list, its own included, as JetStream clustering requires.

@@ -2,6 +2,7 @@ package natstest_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -25,11 +26,17 @@ func TestClusterSurvivesLeaderLoss(t *testing.T) {
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "T", Subjects: []string{"t.>"}, Replicas: 3}); err != nil {
 		t.Fatal(err)
 	}
+	sent := 0
 	publish := func(n int) {
 		t.Helper()
 		for i := range n {
 			for {
-				if _, err := js.Publish(ctx, "t.x", []byte{byte(i)}); err == nil {
+				// One attempt at a time: a request lost while the
+				// leader moves must not wait out the whole test.
+				actx, acancel := context.WithTimeout(ctx, 2*time.Second)
+				_, err := js.Publish(actx, "t.x", []byte{byte(i)}, jetstream.WithMsgID(fmt.Sprint("m", sent+i)))
+				acancel()
+				if err == nil {
 					break
 				} else if ctx.Err() != nil {
 					t.Fatal(err)
@@ -37,6 +44,7 @@ func TestClusterSurvivesLeaderLoss(t *testing.T) {
 				time.Sleep(20 * time.Millisecond)
 			}
 		}
+		sent += n
 	}
 	publish(10)
 	leader, err := c.StreamLeader(ctx, js, "T")

@@ -156,7 +156,9 @@ func TestTwoHubsLoseTheStreamLeader(t *testing.T) {
 		case <-ctx.Done():
 			return
 		}
-		leader, err := c.StreamLeader(ctx, j, jetstream.DefaultStream)
+		lctx, lcancel := context.WithTimeout(ctx, 30*time.Second)
+		leader, err := c.StreamLeader(lctx, j, jetstream.DefaultStream)
+		lcancel()
 		if err != nil {
 			t.Errorf("find the stream's leader: %v", err)
 			return
@@ -216,15 +218,17 @@ func TestTwoHubsLoseTheStreamLeader(t *testing.T) {
 
 	phase("the stream holds each record once")
 	// The consumer's view: no loss, no duplicate, everything acknowledged.
-	cons, err := j.Consumer(ctx, jetstream.DefaultStream, stagejs.DefaultConsumer)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for {
 		seenMu.Lock()
 		got := len(seen)
 		seenMu.Unlock()
-		info, err := cons.Info(ctx)
+		ictx, icancel := context.WithTimeout(ctx, 2*time.Second)
+		var info *js.ConsumerInfo
+		cons, err := j.Consumer(ictx, jetstream.DefaultStream, stagejs.DefaultConsumer)
+		if err == nil {
+			info, err = cons.Info(ictx)
+		}
+		icancel()
 		if err == nil && got == n && info.NumPending == 0 && info.NumAckPending == 0 {
 			break
 		}
@@ -252,10 +256,12 @@ func streamIDs(ctx context.Context, t *testing.T, j js.JetStream) map[string]int
 	t.Helper()
 	var info *js.StreamInfo
 	for {
-		s, err := j.Stream(ctx, jetstream.DefaultStream)
+		ictx, icancel := context.WithTimeout(ctx, 2*time.Second)
+		s, err := j.Stream(ictx, jetstream.DefaultStream)
 		if err == nil {
-			info, err = s.Info(ctx)
+			info, err = s.Info(ictx)
 		}
+		icancel()
 		if err == nil {
 			break
 		}
