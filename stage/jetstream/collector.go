@@ -201,7 +201,9 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // exhausted reports whether the consumer has nothing to deliver and
 // nothing awaiting acknowledgement but this collector's records.
 func (c *Collector) exhausted(ctx context.Context) bool {
-	info, err := c.cons.Info(ctx)
+	ictx, cancel := context.WithTimeout(ctx, c.cfg.FetchWait)
+	defer cancel()
+	info, err := c.cons.Info(ictx)
 	if err != nil {
 		return false
 	}
