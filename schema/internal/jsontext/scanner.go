@@ -1,0 +1,193 @@
+package jsontext
+
+import (
+	"math"
+	"unicode/utf8"
+)
+
+// Scanner reads JSON text from Data, starting at Pos. Its methods never
+// allocate; a method that reads a token moves Pos past it when it
+// returns true.
+type Scanner struct {
+	// Data is the text read.
+	Data []byte
+	// Pos is the offset of the next byte to read.
+	Pos int
+	// Depth is the current nesting of objects and arrays.
+	Depth int
+	// MaxDepth bounds Depth (see Enter).
+	MaxDepth int
+}
+
+// Space skips white space.
+func (s *Scanner) Space() {
+	for s.Pos < len(s.Data) {
+		switch s.Data[s.Pos] {
+		case ' ', '\t', '\n', '\r':
+			s.Pos++
+		default:
+			return
+		}
+	}
+}
+
+// Next skips white space and tells whether the next byte is c, consuming
+// it if so.
+func (s *Scanner) Next(c byte) bool {
+	s.Space()
+	if s.Pos < len(s.Data) && s.Data[s.Pos] == c {
+		s.Pos++
+		return true
+	}
+	return false
+}
+
+// Enter counts one more level of nesting and tells whether it is within
+// MaxDepth.
+func (s *Scanner) Enter() bool {
+	s.Depth++
+	return s.Depth <= s.MaxDepth
+}
+
+// Str reads a string without escapes or control characters and with
+// valid UTF-8, after white space, and returns the bytes between its
+// quotes; false for anything else (a string with escapes included).
+func (s *Scanner) Str() ([]byte, bool) {
+	s.Space()
+	raw, escaped, ok := s.String()
+	return raw, ok && !escaped
+}
+
+// String reads the string at Pos (no white space before it): it returns
+// the bytes between the quotes and whether they hold escapes. It checks
+// everything Unescape would: valid escapes, paired surrogates, valid
+// UTF-8, no control characters.
+func (s *Scanner) String() (raw []byte, escaped, ok bool) {
+	if s.Pos >= len(s.Data) || s.Data[s.Pos] != '"' {
+		return nil, false, false
+	}
+	start := s.Pos + 1
+	ascii := true
+	for i := start; i < len(s.Data); i++ {
+		switch c := s.Data[i]; {
+		case c == '"':
+			raw = s.Data[start:i]
+			if !ascii && !utf8.Valid(raw) {
+				return nil, false, false
+			}
+			if escaped && !validEscapes(raw) {
+				return nil, false, false
+			}
+			s.Pos = i + 1
+			return raw, escaped, true
+		case c == '\\':
+			escaped = true
+			i++ // the escaped byte is never the closing quote
+			if i < len(s.Data) && s.Data[i] < 0x20 {
+				return nil, false, false
+			}
+		case c < 0x20:
+			return nil, false, false
+		case c >= 0x80:
+			ascii = false
+		}
+	}
+	return nil, false, false
+}
+
+// validEscapes tells whether Unescape accepts raw.
+func validEscapes(raw []byte) bool {
+	_, ok := Unescape(nil, raw)
+	return ok
+}
+
+// Literal reads true or false at Pos.
+func (s *Scanner) Literal() (v, ok bool) {
+	d := s.Data[s.Pos:]
+	switch {
+	case len(d) >= 4 && string(d[:4]) == "true":
+		s.Pos += 4
+		return true, true
+	case len(d) >= 5 && string(d[:5]) == "false":
+		s.Pos += 5
+		return false, true
+	}
+	return false, false
+}
+
+// Null reads null at Pos.
+func (s *Scanner) Null() bool {
+	if d := s.Data[s.Pos:]; len(d) >= 4 && string(d[:4]) == "null" {
+		s.Pos += 4
+		return true
+	}
+	return false
+}
+
+// Number reads a JSON number at Pos and returns its text, and whether it
+// is written as an integer (no fraction, no exponent).
+func (s *Scanner) Number() (lit []byte, isInt, ok bool) {
+	start := s.Pos
+	if s.Pos < len(s.Data) && s.Data[s.Pos] == '-' {
+		s.Pos++
+	}
+	digits := s.Pos
+	s.Digits()
+	if s.Pos == digits || s.Pos-digits > 1 && s.Data[digits] == '0' { // no digits, or a leading zero
+		s.Pos = start
+		return nil, false, false
+	}
+	isInt = true
+	if s.Pos < len(s.Data) && s.Data[s.Pos] == '.' {
+		s.Pos++
+		if !s.Digits() {
+			s.Pos = start
+			return nil, false, false
+		}
+		isInt = false
+	}
+	if s.Pos < len(s.Data) && (s.Data[s.Pos] == 'e' || s.Data[s.Pos] == 'E') {
+		s.Pos++
+		if s.Pos < len(s.Data) && (s.Data[s.Pos] == '+' || s.Data[s.Pos] == '-') {
+			s.Pos++
+		}
+		if !s.Digits() {
+			s.Pos = start
+			return nil, false, false
+		}
+		isInt = false
+	}
+	return s.Data[start:s.Pos], isInt, true
+}
+
+// Digits skips decimal digits and tells whether there was at least one.
+func (s *Scanner) Digits() bool {
+	start := s.Pos
+	for s.Pos < len(s.Data) && s.Data[s.Pos] >= '0' && s.Data[s.Pos] <= '9' {
+		s.Pos++
+	}
+	return s.Pos > start
+}
+
+// PlainInt is lit, an integer Number read, as an int64; false past what
+// it reads without overflow.
+func PlainInt(lit []byte) (int64, bool) {
+	neg := len(lit) > 0 && lit[0] == '-'
+	if neg {
+		lit = lit[1:]
+	}
+	if len(lit) == 0 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range lit {
+		if c < '0' || c > '9' || n > (math.MaxInt64-9)/10 {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
