@@ -360,13 +360,6 @@ type leaf struct {
 	closed   bool
 	anyOf    anyRequired
 
-	// Objects, for the scan (see scan.go): property i of scanProps has
-	// bit i in the masks.
-	scanIndex    map[string]int
-	scanProps    []*leaf
-	requiredMask uint64
-	anyMasks     []uint64
-
 	// Arrays.
 	array    bool
 	items    *leaf
@@ -485,7 +478,6 @@ func newLeaf(s map[string]any) *leaf {
 		}
 		l.closed = s["additionalProperties"] == false
 		l.anyOf = anyRequiredFrom(s[anyRequiredKeyword])
-		l.prepareScan()
 		return l
 	case "array":
 		l.array = true

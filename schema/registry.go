@@ -79,6 +79,7 @@ type registry struct {
 	latest   map[string]int
 	infos    []KindInfo
 	intern   map[string]string
+	quick    quickChecks // see quick.go
 }
 
 // payloadSchema is the compiled schema of one kind and version, with the
@@ -97,12 +98,6 @@ func (p *payloadSchema) Validate(v any) error {
 		return nil
 	}
 	return p.schema.Validate(v)
-}
-
-// scan tells whether data, the bytes of a payload, certainly passes,
-// without parsing it (see scan.go); false means "parse and validate".
-func (p *payloadSchema) scan(data []byte, maxDepth int) bool {
-	return p.root != nil && p.root.scanDocument(data, maxDepth)
 }
 
 // compiled compiles every embedded schema once per process; compiled
@@ -136,6 +131,7 @@ func compileAll(inline bool) (*registry, error) {
 		root        *leaf
 	}
 	var docs []doc
+	written := map[string][]byte{} // by $id, for the checks on bytes
 	for _, name := range files {
 		raw, err := fs.ReadFile(FS(), name)
 		if err != nil {
@@ -160,6 +156,8 @@ func compileAll(inline bool) (*registry, error) {
 		if err := collectNames(raw, intern); err != nil {
 			return nil, fmt.Errorf("schema: %s: %w", name, err)
 		}
+		intern[kind] = kind
+		written[head.ID] = raw
 		var root *leaf
 		if inline {
 			if raw, root, err = inlineFile(raw, kind); err != nil {
@@ -195,6 +193,13 @@ func compileAll(inline bool) (*registry, error) {
 			reg.latest[d.kind] = d.version
 			info.Description = d.description
 		}
+	}
+	if inline {
+		kinds := make([]kindVersion, 0, len(reg.payloads))
+		for kv := range reg.payloads {
+			kinds = append(kinds, kv)
+		}
+		reg.quick = compileQuick(written, kinds)
 	}
 	seen := map[*jsonschema.Schema]bool{}
 	sharePatterns(reg.envelope, seen)

@@ -84,6 +84,17 @@ func (v *Validator) MaxDepth() int { return v.maxDepth }
 // ErrInvalid, ErrSyntax, ErrTrailingData, ErrDuplicateKey, ErrTooDeep,
 // ErrTooLarge, ErrUnknownKind or ErrUnknownVersion.
 func (v *Validator) Validate(raw []byte) (Envelope, error) {
+	if len(raw) <= v.maxBytes {
+		if env, ok := v.quickValidate(raw); ok { // see quick.go
+			return env, nil
+		}
+	}
+	return v.validateParsed(raw)
+}
+
+// validateParsed is Validate by parsing raw and asking jsonschema: what
+// reports the violations.
+func (v *Validator) validateParsed(raw []byte) (Envelope, error) {
 	doc, p, verr := v.parse(raw)
 	if verr != nil {
 		return Envelope{}, verr
@@ -137,7 +148,7 @@ func (v *Validator) checkPayloadOf(kind string, version int, handling Handling, 
 // ValidatePayload checks payload, the JSON of one record of kind at
 // version, on its own. Pointers in the error are relative to the payload.
 func (v *Validator) ValidatePayload(kind string, version int, payload []byte) error {
-	if ps := v.reg.payloads[kindVersion{kind, version}]; ps != nil && len(payload) <= v.maxBytes && ps.scan(payload, v.maxDepth) {
+	if v.quickPayload(kind, version, payload, v.maxDepth, "", false) { // see quick.go
 		return nil
 	}
 	doc, _, verr := v.parse(payload)

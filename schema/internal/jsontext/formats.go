@@ -2,15 +2,17 @@ package jsontext
 
 import "time"
 
-// Format checks, each written once. They take bytes; a string converts
-// to them without a copy where the compiler sees it is not kept.
+// Format checks, each written once, for strings and bytes alike.
+
+// Text is what the format checks read: a string, or its bytes.
+type Text interface{ ~string | ~[]byte }
 
 // DateTime accepts the date-times records use, a subset of RFC 3339
 // that the date-time format accepts: "YYYY-MM-DDTHH:MM:SS", an optional
 // fraction, and "Z". Anything else (offsets, leap seconds, a lower-case
 // t) it refuses, and a caller that must decide those asks the format
 // itself.
-func DateTime(b []byte) bool {
+func DateTime[T Text](b T) bool {
 	if len(b) < 20 || b[10] != 'T' || b[len(b)-1] != 'Z' || !Date(b[:10]) {
 		return false
 	}
@@ -28,8 +30,8 @@ func DateTime(b []byte) bool {
 		if frac[0] != '.' || len(frac) < 2 {
 			return false
 		}
-		for _, c := range frac[1:] {
-			if c < '0' || c > '9' {
+		for i := 1; i < len(frac); i++ {
+			if c := frac[i]; c < '0' || c > '9' {
 				return false
 			}
 		}
@@ -40,35 +42,57 @@ func DateTime(b []byte) bool {
 // UTCTime accepts what the utc_time definition of the common schema
 // does, for a real date and time: YYYY-MM-DDTHH:MM:SS, a fraction of
 // 1-9 digits not ending in 0, and Z, that time.Parse reads as RFC 3339.
-func UTCTime(s []byte) bool {
+func UTCTime[T Text](s T) bool {
+	_, ok := ParseUTC(s)
+	return ok
+}
+
+// ParseUTC reads a time UTCTime accepts, to the time time.Parse with
+// time.RFC3339Nano returns for it; false for anything else.
+func ParseUTC[T Text](s T) (time.Time, bool) {
 	if len(s) < 20 || len(s) > 30 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[len(s)-1] != 'Z' {
-		return false
+		return time.Time{}, false
 	}
-	for _, i := range [...]int{0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18} {
+	var n [14]int
+	for j, i := range [...]int{0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18} {
 		if s[i] < '0' || s[i] > '9' {
-			return false
+			return time.Time{}, false
 		}
+		n[j] = int(s[i] - '0')
 	}
-	if s[17] > '5' {
-		return false
-	}
+	year := n[0]*1000 + n[1]*100 + n[2]*10 + n[3]
+	month, day := n[4]*10+n[5], n[6]*10+n[7]
+	hour, minute, sec := n[8]*10+n[9], n[10]*10+n[11], n[12]*10+n[13]
+	nanos := 0
 	if len(s) > 20 {
 		frac := s[19 : len(s)-1]
 		if len(frac) < 2 || frac[0] != '.' || frac[len(frac)-1] == '0' {
-			return false
+			return time.Time{}, false
 		}
+		scale := 100000000
 		for i := 1; i < len(frac); i++ {
 			if frac[i] < '0' || frac[i] > '9' {
-				return false
+				return time.Time{}, false
 			}
+			nanos += int(frac[i]-'0') * scale
+			scale /= 10
 		}
 	}
-	_, err := time.Parse(time.RFC3339Nano, string(s))
-	return err == nil
+	if month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, nanos, time.UTC), true
+}
+
+func daysIn(month, year int) int {
+	if month == 2 && year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+		return 29
+	}
+	return [...]int{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[month-1]
 }
 
 // Date accepts "YYYY-MM-DD" for a day that exists, year 0001 on.
-func Date(b []byte) bool {
+func Date[T Text](b T) bool {
 	if len(b) != 10 || b[4] != '-' || b[7] != '-' {
 		return false
 	}
@@ -80,14 +104,10 @@ func Date(b []byte) bool {
 	if !ok1 || !ok2 || !ok3 || !ok4 || year < 1 || month < 1 || month > 12 || day < 1 {
 		return false
 	}
-	days := [...]int{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[month-1]
-	if month == 2 && year%4 == 0 && (year%100 != 0 || year%400 == 0) {
-		days = 29
-	}
-	return day <= days
+	return day <= daysIn(month, year)
 }
 
-func twoDigits(b []byte) (int, bool) {
+func twoDigits[T Text](b T) (int, bool) {
 	if b[0] < '0' || b[0] > '9' || b[1] < '0' || b[1] > '9' {
 		return 0, false
 	}
@@ -96,11 +116,12 @@ func twoDigits(b []byte) (int, bool) {
 
 // UUID accepts 8-4-4-4-12 hex digits of either case, as the uuid format
 // does.
-func UUID(b []byte) bool {
+func UUID[T Text](b T) bool {
 	if len(b) != 36 {
 		return false
 	}
-	for i, c := range b {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
 		switch i {
 		case 8, 13, 18, 23:
 			if c != '-' {
@@ -117,7 +138,7 @@ func UUID(b []byte) bool {
 
 // UUID7 matches the uuid7 definition of the common schema,
 // ^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$.
-func UUID7(s []byte) bool {
+func UUID7[T Text](s T) bool {
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' || s[14] != '7' {
 		return false
 	}
@@ -130,9 +151,9 @@ func UUID7(s []byte) bool {
 }
 
 // LowerHex tells whether every byte of s is a lower-case hex digit.
-func LowerHex(s []byte) bool {
-	for _, c := range s {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+func LowerHex[T Text](s T) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
 			return false
 		}
 	}

@@ -2,7 +2,9 @@ package jsontext
 
 import (
 	"encoding/json"
+	"regexp"
 	"testing"
+	"time"
 )
 
 func TestTokenize(t *testing.T) {
@@ -97,6 +99,29 @@ func FuzzTokenize(f *testing.F) {
 					t.Fatalf("container %d spans %q", i, tp.Text(i))
 				}
 			}
+		}
+	})
+}
+
+// FuzzParseUTC compares ParseUTC with time.Parse: where it accepts, the
+// same instant and location; where time.Parse accepts a string of the
+// utc_time shape, ParseUTC accepts it too.
+func FuzzParseUTC(f *testing.F) {
+	for _, s := range []string{"2026-03-01T08:00:00Z", "2024-02-29T23:59:59.123456789Z", "0000-01-01T00:00:00.000000001Z", "2026-02-30T00:00:00Z", "2026-01-01T00:00:60Z"} {
+		f.Add(s)
+	}
+	shape := regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-5][0-9](\.[0-9]{0,8}[1-9])?Z$`)
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := ParseUTC(s)
+		want, err := time.Parse(time.RFC3339Nano, s)
+		if ok {
+			if err != nil || got != want || !shape.MatchString(s) {
+				t.Fatalf("ParseUTC(%q) = %v; time.Parse %v, %v", s, got, want, err)
+			}
+			return
+		}
+		if err == nil && shape.MatchString(s) {
+			t.Fatalf("ParseUTC refused %q, which time.Parse reads", s)
 		}
 	})
 }
