@@ -2,6 +2,7 @@ package jsontext
 
 import (
 	"math"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -131,9 +132,10 @@ func (s *Scanner) Number() (lit []byte, isInt, ok bool) {
 	if s.Pos < len(s.Data) && s.Data[s.Pos] == '-' {
 		s.Pos++
 	}
-	digits := s.Pos
-	s.Digits()
-	if s.Pos == digits || s.Pos-digits > 1 && s.Data[digits] == '0' { // no digits, or a leading zero
+	switch {
+	case s.Pos < len(s.Data) && s.Data[s.Pos] == '0':
+		s.Pos++ // a leading zero is the whole integer part: "01" is 0, then 1
+	case !s.Digits():
 		s.Pos = start
 		return nil, false, false
 	}
@@ -190,4 +192,61 @@ func PlainInt(lit []byte) (int64, bool) {
 		n = -n
 	}
 	return n, true
+}
+
+// StringError says why String refuses the string at Pos: the offset of
+// the fault and what it is, in words an error message can carry.
+func (s *Scanner) StringError() (offset int, msg string) {
+	start := s.Pos + 1
+	ascii := true
+	for i := start; i < len(s.Data); i++ {
+		switch c := s.Data[i]; {
+		case c == '"':
+			if !ascii && !utf8.Valid(s.Data[start:i]) {
+				return start, "invalid UTF-8 in string"
+			}
+			return i, "invalid string"
+		case c < 0x20:
+			return i, "control character in string"
+		case c >= 0x80:
+			ascii = false
+		case c == '\\':
+			if i+1 >= len(s.Data) {
+				return len(s.Data), "unexpected end of input in string"
+			}
+			switch s.Data[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i++
+			case 'u':
+				r, ok := Hex4(s.Data[i+2:])
+				if !ok {
+					if len(s.Data)-(i+2) < 4 {
+						return i + 2, "short unicode escape in string"
+					}
+					return i + 2, "invalid unicode escape in string"
+				}
+				i += 5
+				if utf16.IsSurrogate(r) {
+					next := i + 1
+					if next+1 >= len(s.Data) || s.Data[next] != '\\' || s.Data[next+1] != 'u' {
+						return next, "unpaired surrogate in string escape"
+					}
+					r2, ok := Hex4(s.Data[next+2:])
+					if !ok {
+						if len(s.Data)-(next+2) < 4 {
+							return next + 2, "short unicode escape in string"
+						}
+						return next + 2, "invalid unicode escape in string"
+					}
+					if utf16.DecodeRune(r, r2) == utf8.RuneError {
+						return next + 6, "unpaired surrogate in string escape"
+					}
+					i = next + 5
+				}
+			default:
+				return i, "invalid escape in string"
+			}
+		}
+	}
+	return len(s.Data), "unexpected end of input in string"
 }
