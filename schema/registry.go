@@ -16,6 +16,8 @@ import (
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"github.com/sicollab/sicollab/schema/internal/compile"
 )
 
 //go:embed jsonschema
@@ -87,14 +89,14 @@ type registry struct {
 // one (see leaves.go).
 type payloadSchema struct {
 	schema *jsonschema.Schema
-	root   *leaf
+	root   *compile.Leaf
 }
 
 // Validate checks v, a parsed payload. The quick check only decides that
 // v passes; anything it does not pass goes to the schema, which reports
 // the violations.
 func (p *payloadSchema) Validate(v any) error {
-	if p.root != nil && p.root.ok(v) {
+	if p.root != nil && p.root.OK(v) {
 		return nil
 	}
 	return p.schema.Validate(v)
@@ -105,16 +107,15 @@ func (p *payloadSchema) Validate(v any) error {
 var compiled = sync.OnceValues(func() (*registry, error) { return compileAll(true) })
 
 // compileAll compiles every embedded file. With inline set, references to
-// shared definitions are expanded first (see inlineRefs): the same
+// shared definitions are expanded first (see compile.Inline): the same
 // constraints, fewer schema nodes to walk per record.
 func compileAll(inline bool) (*registry, error) {
 	c := jsonschema.NewCompiler()
 	c.Draft = jsonschema.Draft2020
 	c.AssertFormat = true
-	c.Formats[integerFormat] = isPlainInteger
+	c.Formats[compile.IntegerFormat] = compile.IsPlainInteger
 	if inline {
-		registerAnyRequired(c)
-		registerLeaves(c)
+		compile.RegisterExtensions(c)
 	}
 	c.LoadURL = func(s string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("schema: refusing to load %q: only embedded schemas are used", s)
@@ -128,7 +129,7 @@ func compileAll(inline bool) (*registry, error) {
 		kind        string
 		version     int
 		description string
-		root        *leaf
+		root        *compile.Leaf
 	}
 	var docs []doc
 	written := map[string][]byte{} // by $id, for the checks on bytes
@@ -153,14 +154,18 @@ func compileAll(inline bool) (*registry, error) {
 		if want := SchemaURI(kind, version); head.ID != want {
 			return nil, fmt.Errorf("schema: %s has $id %q, want %q", name, head.ID, want)
 		}
-		if err := collectNames(raw, intern); err != nil {
+		if err := compile.CollectNames(raw, intern); err != nil {
 			return nil, fmt.Errorf("schema: %s: %w", name, err)
 		}
 		intern[kind] = kind
 		written[head.ID] = raw
-		var root *leaf
+		var root *compile.Leaf
 		if inline {
-			if raw, root, err = inlineFile(raw, kind); err != nil {
+			common, err := commonDefs()
+			if err != nil {
+				return nil, err
+			}
+			if raw, root, err = compile.Inline(raw, common, kind == commonDir); err != nil {
 				return nil, fmt.Errorf("schema: inline %s: %w", name, err)
 			}
 		}
@@ -202,9 +207,9 @@ func compileAll(inline bool) (*registry, error) {
 		reg.quick = compileQuick(written, kinds)
 	}
 	seen := map[*jsonschema.Schema]bool{}
-	sharePatterns(reg.envelope, seen)
+	compile.SharePatterns(reg.envelope, seen)
 	for _, p := range reg.payloads {
-		sharePatterns(p.schema, seen)
+		compile.SharePatterns(p.schema, seen)
 	}
 	for _, info := range byKind {
 		sort.Ints(info.Versions)
@@ -314,3 +319,22 @@ func strictUnmarshalAlone(data []byte, v any) error {
 	}
 	return nil
 }
+
+// commonDefs are the shared definitions, read once.
+var commonDefs = sync.OnceValues(func() (map[string]any, error) {
+	raw, err := fs.ReadFile(FS(), commonDir+"/v1.schema.json")
+	if err != nil {
+		return nil, err
+	}
+	return compile.CommonDefs(raw)
+})
+
+// patternHints maps each pattern of a shared definition to words a
+// developer can act on (see compile.PatternHints).
+var patternHints = sync.OnceValue(func() map[string]string {
+	defs, err := commonDefs()
+	if err != nil {
+		return nil
+	}
+	return compile.PatternHints(defs)
+})

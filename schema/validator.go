@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"github.com/sicollab/sicollab/schema/internal/compile"
 )
 
 // Default limits of a Validator.
@@ -304,7 +306,7 @@ func schemaError(err error, doc any, base, kind string, version int) error {
 			if obj, ok := lookup(doc, e.InstanceLocation).(map[string]any); ok {
 				var extra []string
 				for k := range obj {
-					if strings.Contains(e.Message, quoteName(k)) {
+					if strings.Contains(e.Message, compile.QuoteName(k)) {
 						extra = append(extra, k)
 					}
 				}
@@ -318,7 +320,7 @@ func schemaError(err error, doc any, base, kind string, version int) error {
 			}
 		}
 		msg := e.Message
-		if kw == "format" && strings.HasSuffix(msg, "'"+integerFormat+"'") {
+		if kw == "format" && strings.HasSuffix(msg, "'"+compile.IntegerFormat+"'") {
 			msg = "must be an integer written as digits (3, not 3.0 or 3e0)"
 		}
 		if kw == "pattern" {
@@ -348,14 +350,6 @@ func schemaError(err error, doc any, base, kind string, version int) error {
 	}
 	out = kept
 	return &ValidationError{Kind: kind, Version: version, Violations: out, Offset: -1, cause: ErrInvalid}
-}
-
-// quoteName quotes a property name the way jsonschema v5 does in messages.
-func quoteName(s string) string {
-	s = strconv.Quote(s)
-	s = strings.ReplaceAll(s, `\"`, `"`)
-	s = strings.ReplaceAll(s, `'`, `\'`)
-	return "'" + s[1:len(s)-1] + "'"
 }
 
 // lookup resolves an RFC 6901 pointer in a decoded document.

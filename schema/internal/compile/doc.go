@@ -1,6 +1,13 @@
-// Package compile turns the JSON Schema files of the schema package into
-// checks that run on a document's tokens (see package jsontext): no map,
-// no string, no allocation per record.
+// Package compile holds what the schema package makes of its JSON Schema
+// files: the checks that run on a document's tokens (Set, Checker), and
+// the rewriting of the files into the compiled form jsonschema v5 runs
+// when a record must be explained (Inline, RegisterExtensions, Leaf).
+//
+// # Checks on tokens
+//
+// A Set turns the files as written into checks that run on a document's
+// tokens (see package jsontext): no map, no string, no allocation per
+// record.
 //
 // A Checker answers one question, whether a value certainly satisfies
 // its schema, and says when it is not sure: a keyword it does not

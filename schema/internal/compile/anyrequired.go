@@ -1,4 +1,4 @@
-package schema
+package compile
 
 import (
 	"strconv"
@@ -50,7 +50,7 @@ func anyRequiredSets(anyOf any) ([]any, bool) {
 			return nil, false
 		}
 		for k := range m {
-			if k != "required" && !annotations[k] {
+			if k != "required" && !refAnnotations[k] {
 				return nil, false
 			}
 		}
@@ -107,7 +107,7 @@ func (a anyRequired) Validate(ctx jsonschema.ValidationContext, v any) error {
 		var missing []string
 		for _, p := range set {
 			if _, ok := obj[p]; !ok {
-				missing = append(missing, quoteName(p))
+				missing = append(missing, QuoteName(p))
 			}
 		}
 		causes = append(causes, ctx.Error("anyOf/"+strconv.Itoa(i)+"/required", "missing properties: %s", strings.Join(missing, ", ")))

@@ -1,13 +1,11 @@
-package schema
+package compile
 
 import (
 	"encoding/json"
-	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
@@ -83,7 +81,7 @@ func simpleObject(m map[string]any) bool {
 	}
 	for k, v := range m {
 		switch {
-		case annotations[k], k == "type":
+		case refAnnotations[k], k == "type":
 		case k == "properties":
 		case k == "additionalProperties":
 			if v != false {
@@ -116,7 +114,7 @@ func simpleArray(m map[string]any) bool {
 	}
 	for k, v := range m {
 		switch {
-		case annotations[k], k == "type", k == "items":
+		case refAnnotations[k], k == "type", k == "items":
 		case k == "minItems" || k == "maxItems":
 			if _, ok := nonNegative(v); !ok {
 				return false
@@ -147,7 +145,7 @@ func stringList(v any) bool {
 
 // simpleScalar tells whether s is a string or a boolean with only the
 // keywords above, enums and consts of strings, and formats jsonschema
-// knows; or an integer with integer bounds and integerFormat.
+// knows; or an integer with integer bounds and IntegerFormat.
 func simpleScalar(s any) bool {
 	m, ok := s.(map[string]any)
 	if !ok || len(m) == 0 {
@@ -158,7 +156,7 @@ func simpleScalar(s any) bool {
 	}
 	constrained := false
 	for k, v := range m {
-		if annotations[k] {
+		if refAnnotations[k] {
 			continue
 		}
 		if !leafKeys[k] {
@@ -210,12 +208,12 @@ func simpleScalar(s any) bool {
 // compiled form adds and bounds written as 64-bit integers, and nothing
 // else but annotations.
 func simpleInteger(m map[string]any) bool {
-	if m["format"] != integerFormat {
+	if m["format"] != IntegerFormat {
 		return false
 	}
 	for k, v := range m {
 		switch {
-		case annotations[k], k == "type", k == "format":
+		case refAnnotations[k], k == "type", k == "format":
 		case k == "minimum" || k == "maximum":
 			if _, ok := int64Of(v); !ok {
 				return false
@@ -230,7 +228,7 @@ func simpleInteger(m map[string]any) bool {
 // int64Of is v, a json.Number, as an int64 when it is written as one.
 func int64Of(v any) (int64, bool) {
 	n, ok := v.(json.Number)
-	if !ok || !isPlainInteger(n) {
+	if !ok || !IsPlainInteger(n) {
 		return 0, false
 	}
 	i, err := strconv.ParseInt(string(n), 10, 64)
@@ -333,10 +331,10 @@ func gatherAllLeaves(s any) {
 	}
 }
 
-// leaf is one simple leaf, compiled twice: for the quick check, and as a
+// Leaf is one simple leaf, compiled twice: for the quick check, and as a
 // schema that reports violations.
-type leaf struct {
-	schema *jsonschema.Schema // nil for the parts of a leaf
+type Leaf struct {
+	schema *jsonschema.Schema // nil for the parts of a Leaf
 	path   string             // keyword path of the schema, for its errors
 
 	// Scalars.
@@ -355,22 +353,22 @@ type leaf struct {
 
 	// Objects.
 	object   bool
-	props    map[string]*leaf
+	props    map[string]*Leaf
 	required []string
 	closed   bool
 	anyOf    anyRequired
 
 	// Arrays.
 	array    bool
-	items    *leaf
+	items    *Leaf
 	minItems int // -1: none
 	maxItems int
 	unique   bool
 }
 
-// ok tells whether v certainly satisfies the leaf; false means "ask the
+// OK tells whether v certainly satisfies the leaf; false means "ask the
 // schema".
-func (l *leaf) ok(v any) bool {
+func (l *Leaf) OK(v any) bool {
 	switch {
 	case l.object:
 		obj, isObj := v.(map[string]any)
@@ -391,7 +389,7 @@ func (l *leaf) ok(v any) bool {
 				}
 				continue
 			}
-			if !p.ok(val) {
+			if !p.OK(val) {
 				return false
 			}
 		}
@@ -402,7 +400,7 @@ func (l *leaf) ok(v any) bool {
 			return false
 		}
 		for i, e := range arr {
-			if !l.items.ok(e) {
+			if !l.items.OK(e) {
 				return false
 			}
 			if l.unique && slices.Contains(arr[:i], e) { // scalars: comparable
@@ -412,7 +410,7 @@ func (l *leaf) ok(v any) bool {
 		return true
 	}
 	if l.integer {
-		// isPlainInteger is the format the compiled form adds; a value
+		// IsPlainInteger is the format the compiled form adds; a value
 		// past 64 bits is left to the schema.
 		i, ok := int64Of(v)
 		return ok && (l.min == nil || i >= *l.min) && (l.max == nil || i <= *l.max)
@@ -446,7 +444,7 @@ func (l *leaf) ok(v any) bool {
 // rootLeaf is the quick check of a whole schema document, or nil when it
 // is not a simple object. Its $defs are left out: once references are
 // expanded, nothing that is still simple refers to them.
-func rootLeaf(doc map[string]any) *leaf {
+func rootLeaf(doc map[string]any) *Leaf {
 	m := make(map[string]any, len(doc))
 	for k, v := range doc {
 		switch k {
@@ -462,12 +460,12 @@ func rootLeaf(doc map[string]any) *leaf {
 }
 
 // newLeaf builds the quick check of s, which simpleLeaf accepted.
-func newLeaf(s map[string]any) *leaf {
-	l := &leaf{minLen: -1, maxLen: -1, minItems: -1, maxItems: -1}
+func newLeaf(s map[string]any) *Leaf {
+	l := &Leaf{minLen: -1, maxLen: -1, minItems: -1, maxItems: -1}
 	switch s["type"] {
 	case "object":
 		l.object = true
-		l.props = map[string]*leaf{}
+		l.props = map[string]*Leaf{}
 		for name, p := range s["properties"].(map[string]any) {
 			l.props[name] = newLeaf(p.(map[string]any))
 		}
@@ -508,7 +506,7 @@ func newLeaf(s map[string]any) *leaf {
 			c := v.(string)
 			l.constant = &c
 		case "pattern":
-			l.pattern = sharedRegexp(v.(string))
+			l.pattern = mustRegexp(v.(string))
 		case "minLength":
 			l.minLen, _ = nonNegative(v)
 		case "maxLength":
@@ -519,160 +517,4 @@ func newLeaf(s map[string]any) *leaf {
 		}
 	}
 	return l
-}
-
-// regexps holds each pattern compiled once: after inlining, a pattern
-// such as utc_time's appears in hundreds of leaves, and a compiled
-// regular expression is a few kilobytes the garbage collector marks at
-// every cycle. A *regexp.Regexp is safe for concurrent use.
-var regexps sync.Map // pattern -> *regexp.Regexp
-
-// sharedRegexp compiles p, which simpleScalar compiled once already.
-func sharedRegexp(p string) *regexp.Regexp {
-	if re, ok := regexps.Load(p); ok {
-		return re.(*regexp.Regexp)
-	}
-	re, _ := regexps.LoadOrStore(p, regexp.MustCompile(p))
-	return re.(*regexp.Regexp)
-}
-
-// sharePatterns makes every pattern of the compiled schema s, and of the
-// schemas it holds, the one sharedRegexp keeps for its text: jsonschema
-// compiles a pattern wherever it appears.
-func sharePatterns(s *jsonschema.Schema, seen map[*jsonschema.Schema]bool) {
-	if s == nil || seen[s] {
-		return
-	}
-	seen[s] = true
-	if s.Pattern != nil {
-		s.Pattern = sharedRegexp(s.Pattern.String())
-	}
-	for _, c := range []*jsonschema.Schema{s.Ref, s.RecursiveRef, s.DynamicRef, s.Not, s.If, s.Then, s.Else,
-		s.PropertyNames, s.UnevaluatedProperties, s.Items2020, s.Contains, s.UnevaluatedItems, s.ContentSchema} {
-		sharePatterns(c, seen)
-	}
-	for _, list := range [][]*jsonschema.Schema{s.AllOf, s.AnyOf, s.OneOf, s.PrefixItems} {
-		for _, c := range list {
-			sharePatterns(c, seen)
-		}
-	}
-	for _, m := range []map[string]*jsonschema.Schema{s.Properties, s.DependentSchemas} {
-		for _, c := range m {
-			sharePatterns(c, seen)
-		}
-	}
-	for _, c := range s.PatternProperties {
-		sharePatterns(c, seen)
-	}
-	for _, v := range []any{s.AdditionalProperties, s.Items, s.AdditionalItems} {
-		switch t := v.(type) {
-		case *jsonschema.Schema:
-			sharePatterns(t, seen)
-		case []*jsonschema.Schema:
-			for _, c := range t {
-				sharePatterns(c, seen)
-			}
-		}
-	}
-	for _, v := range s.Dependencies {
-		if c, ok := v.(*jsonschema.Schema); ok {
-			sharePatterns(c, seen)
-		}
-	}
-	for _, ext := range s.Extensions {
-		if x, ok := ext.(*leaves); ok {
-			for _, l := range x.leaves {
-				sharePatterns(l.schema, seen)
-			}
-		}
-	}
-}
-
-// nonNegativeOr is a count simpleLeaf checked, or def when absent.
-func nonNegativeOr(v any, def int) int {
-	if n, ok := nonNegative(v); ok {
-		return n
-	}
-	return def
-}
-
-type leavesCompiler struct{}
-
-// Compile implements jsonschema.ExtCompiler.
-func (leavesCompiler) Compile(ctx jsonschema.CompilerContext, m map[string]any) (jsonschema.ExtSchema, error) {
-	raw, ok := m[leavesKeyword].(map[string]any)
-	if !ok {
-		return nil, nil
-	}
-	x := &leaves{closed: raw["closed"] == true, names: map[string]bool{}, leaves: map[string]*leaf{}}
-	for _, n := range raw["names"].([]any) {
-		x.names[n.(string)] = true
-	}
-	for name, s := range raw["properties"].(map[string]any) {
-		path := leavesKeyword + "/properties/" + pointerToken(name)
-		sch, err := ctx.Compile(path, false)
-		if err != nil {
-			return nil, err
-		}
-		l := newLeaf(s.(map[string]any))
-		l.schema, l.path = sch, path
-		x.leaves[name] = l
-	}
-	return x, nil
-}
-
-// leaves is the compiled leavesKeyword.
-type leaves struct {
-	closed bool
-	names  map[string]bool
-	leaves map[string]*leaf
-}
-
-// Validate implements jsonschema.ExtSchema.
-func (x *leaves) Validate(ctx jsonschema.ValidationContext, v any) error {
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return nil
-	}
-	var errs []error
-	var extra []string
-	for name, val := range obj {
-		l, isLeaf := x.leaves[name]
-		if !isLeaf {
-			if x.closed && !x.names[name] {
-				extra = append(extra, quoteName(name))
-			}
-			continue
-		}
-		ctx.EvaluatedProp(name)
-		if l.ok(val) {
-			continue
-		}
-		if err := ctx.Validate(l.schema, l.path, val, pointerToken(name)); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if len(extra) > 0 {
-		slices.Sort(extra)
-		errs = append(errs, ctx.Error("additionalProperties", "additionalProperties %s not allowed", strings.Join(extra, ", ")))
-	}
-	switch len(errs) {
-	case 0:
-		return nil
-	case 1:
-		return errs[0]
-	}
-	parent := ctx.Error("", "validation failed")
-	return parent.Group(parent, errs...)
-}
-
-// pointerToken escapes a property name as jsonschema v5 does in the
-// locations it reports: RFC 6901, then URL path escaping.
-func pointerToken(name string) string {
-	return url.PathEscape(escapePointer(name))
-}
-
-// registerLeaves adds the extension to a compiler.
-func registerLeaves(c *jsonschema.Compiler) {
-	c.RegisterExtension(leavesKeyword, leavesMeta, leavesCompiler{})
 }

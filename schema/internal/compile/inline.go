@@ -1,11 +1,9 @@
-package schema
+package compile
 
 import (
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"strings"
-	"sync"
 )
 
 // Inlining shared definitions.
@@ -24,48 +22,49 @@ import (
 // The compiled form is also stricter in one way: JSON Schema counts 1.0
 // and 1e0 as integers, but encoding/json will not decode them into a Go
 // int, so a record the schema accepts would fail to decode into its Go
-// type. Every "type": "integer" gets the format integerFormat, which
+// type. Every "type": "integer" gets the format IntegerFormat, which
 // accepts only integers written as digits.
 
-// annotations may stand beside a $ref without changing what it validates.
-var annotations = map[string]bool{
+// refAnnotations may stand beside a $ref without changing what it
+// validates.
+var refAnnotations = map[string]bool{
 	"description": true, "title": true, "$comment": true, "examples": true,
 	"deprecated": true, "readOnly": true, "writeOnly": true, "default": true,
 }
 
-var commonDefs = sync.OnceValues(func() (map[string]any, error) {
-	raw, err := fs.ReadFile(FS(), commonDir+"/v1.schema.json")
-	if err != nil {
-		return nil, err
-	}
+// CommonDefs reads the $defs of the common schema file raw.
+func CommonDefs(raw []byte) (map[string]any, error) {
 	var doc map[string]any
-	if err := decodeNumbers(raw, &doc); err != nil {
+	if err := DecodeNumbers(raw, &doc); err != nil {
 		return nil, err
 	}
 	defs, _ := doc["$defs"].(map[string]any)
 	return defs, nil
-})
+}
 
-func decodeNumbers(raw []byte, v any) error {
+// DecodeNumbers decodes raw into v with numbers as json.Number.
+func DecodeNumbers(raw []byte, v any) error {
 	dec := json.NewDecoder(strings.NewReader(string(raw)))
 	dec.UseNumber()
 	return dec.Decode(v)
 }
 
-// inlineFile expands references in the schema file of folder dir. When
-// the whole expanded schema is a simple leaf (see leaves.go), it also
-// returns its quick check.
-func inlineFile(raw []byte, dir string) ([]byte, *leaf, error) {
+// CommonFile is how the schema files refer to the shared definitions.
+const CommonFile = "../common/v1.schema.json"
+
+// Inline rewrites the schema file raw into its compiled form: references
+// expanded, leaves gathered, "at least one of" sets as an extension
+// (register them with RegisterExtensions). common are the shared
+// definitions (CommonDefs), and isCommon tells whether raw is their file.
+// When the whole expanded schema is a simple leaf (see leaves.go), it
+// also returns its quick check.
+func Inline(raw []byte, common map[string]any, isCommon bool) ([]byte, *Leaf, error) {
 	var doc map[string]any
-	if err := decodeNumbers(raw, &doc); err != nil {
-		return nil, nil, err
-	}
-	common, err := commonDefs()
-	if err != nil {
+	if err := DecodeNumbers(raw, &doc); err != nil {
 		return nil, nil, err
 	}
 	own, _ := doc["$defs"].(map[string]any)
-	if dir == commonDir {
+	if isCommon {
 		own = common
 	}
 	out, err := inlineNode(doc, own, common, 0)
@@ -126,7 +125,7 @@ func inlineNode(n any, local, common map[string]any, depth int) (any, error) {
 		}
 		out := make(map[string]any, len(t))
 		if t["type"] == "integer" && t["format"] == nil {
-			out["format"] = integerFormat
+			out["format"] = IntegerFormat
 		}
 		for k, c := range t {
 			if k == "anyOf" {
@@ -170,7 +169,7 @@ func mergeDisjoint(def, site map[string]any) (map[string]any, bool) {
 		if k == "$ref" {
 			continue
 		}
-		if _, both := def[k]; both && !annotations[k] {
+		if _, both := def[k]; both && !refAnnotations[k] {
 			return nil, false
 		}
 		merged[k] = v
@@ -202,7 +201,7 @@ func hasAny(m map[string]any, keys []string) bool {
 
 func onlyAnnotations(m map[string]any) bool {
 	for k := range m {
-		if k != "$ref" && !annotations[k] {
+		if k != "$ref" && !refAnnotations[k] {
 			return false
 		}
 	}
@@ -219,7 +218,7 @@ func lookupDef(ref string, local, common map[string]any) (map[string]any, map[st
 	defs := local
 	switch doc {
 	case "":
-	case "../" + commonDir + "/v1.schema.json":
+	case CommonFile:
 		defs = common
 	default:
 		return nil, nil, false
@@ -228,15 +227,11 @@ func lookupDef(ref string, local, common map[string]any) (map[string]any, map[st
 	return def, defs, ok
 }
 
-// patternHints maps each pattern of a shared definition to words a
-// developer can act on: the definition's name and description, which say
-// what the pattern means ("UUID version 7, lower-case hex") where the
-// pattern itself only shows how.
-var patternHints = sync.OnceValue(func() map[string]string {
-	defs, err := commonDefs()
-	if err != nil {
-		return nil
-	}
+// PatternHints maps each pattern of a shared definition (defs, from
+// CommonDefs) to words a developer can act on: the definition's name and
+// description, which say what the pattern means ("UUID version 7,
+// lower-case hex") where the pattern itself only shows how.
+func PatternHints(defs map[string]any) map[string]string {
 	out := map[string]string{}
 	for name, d := range defs {
 		m, _ := d.(map[string]any)
@@ -247,14 +242,14 @@ var patternHints = sync.OnceValue(func() map[string]string {
 		}
 	}
 	return out
-})
+}
 
-// integerFormat is the format added to every integer in the compiled form.
-const integerFormat = "sicollab-integer"
+// IntegerFormat is the format added to every integer in the compiled form.
+const IntegerFormat = "sicollab-integer"
 
-// isPlainInteger accepts a JSON number written as an integer: an optional
+// IsPlainInteger accepts a JSON number written as an integer: an optional
 // minus and digits, nothing else.
-func isPlainInteger(v any) bool {
+func IsPlainInteger(v any) bool {
 	n, ok := v.(json.Number)
 	if !ok {
 		return true // formats apply to their own type only
@@ -274,10 +269,10 @@ func isPlainInteger(v any) bool {
 	return true
 }
 
-// collectNames adds to names every property name, enum value and const
+// CollectNames adds to names every property name, enum value and const
 // string of a schema file: the strings records repeat most, which the
 // parser then shares instead of allocating per record.
-func collectNames(raw []byte, names map[string]string) error {
+func CollectNames(raw []byte, names map[string]string) error {
 	var doc any
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return err
