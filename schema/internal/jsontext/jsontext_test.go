@@ -77,7 +77,14 @@ func FuzzTokenize(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		var tp Tape
-		if !Tokenize(&tp, doc, 32, "") {
+		tokenized := Tokenize(&tp, doc, 32, "")
+		if Valid(doc, 32) && !json.Valid(doc) {
+			t.Fatalf("Valid accepted invalid JSON %q", doc)
+		}
+		if tokenized && !Valid(doc, 32) {
+			t.Fatalf("Tokenize accepted what Valid refuses: %q", doc)
+		}
+		if !tokenized {
 			return
 		}
 		if !json.Valid(doc) {

@@ -250,3 +250,68 @@ func (s *Scanner) StringError() (offset int, msg string) {
 	}
 	return len(s.Data), "unexpected end of input in string"
 }
+
+// Valid tells whether data is exactly one JSON value, in the lexer's
+// strict reading (no duplicate-key check: that is the tape's), within
+// maxDepth levels of nesting.
+func Valid(data []byte, maxDepth int) bool {
+	s := Scanner{Data: data, MaxDepth: maxDepth}
+	s.Space()
+	if !s.skip() {
+		return false
+	}
+	s.Space()
+	return s.Pos == len(data)
+}
+
+// skip reads one value at Pos.
+func (s *Scanner) skip() bool {
+	if s.Pos >= len(s.Data) {
+		return false
+	}
+	switch c := s.Data[s.Pos]; {
+	case c == '{' || c == '[':
+		end := byte('}')
+		if c == '[' {
+			end = ']'
+		}
+		if !s.Enter() {
+			return false
+		}
+		s.Pos++
+		if !s.Next(end) {
+			for {
+				s.Space()
+				if c == '{' {
+					if _, _, ok := s.String(); !ok || !s.Next(':') {
+						return false
+					}
+					s.Space()
+				}
+				if !s.skip() {
+					return false
+				}
+				if s.Next(end) {
+					break
+				}
+				if !s.Next(',') {
+					return false
+				}
+			}
+		}
+		s.Depth--
+		return true
+	case c == '"':
+		_, _, ok := s.String()
+		return ok
+	case c == '-' || c >= '0' && c <= '9':
+		_, _, ok := s.Number()
+		return ok
+	case c == 't' || c == 'f':
+		_, ok := s.Literal()
+		return ok
+	case c == 'n':
+		return s.Null()
+	}
+	return false
+}
