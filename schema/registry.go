@@ -86,7 +86,7 @@ type registry struct {
 
 // payloadSchema is the compiled schema of one kind and version, with the
 // quick check of the whole payload when its schema is simple enough for
-// one (see leaves.go).
+// one (see compile.Leaf).
 type payloadSchema struct {
 	schema *jsonschema.Schema
 	root   *compile.Leaf
