@@ -14,6 +14,7 @@ func init() {
 	register(KindEscalation, 1, Escalation{})
 	register(KindProduct, 1, Product{})
 	register(KindFeedbackReport, 1, FeedbackReport{})
+	register(KindEntryFeedback, 1, EntryFeedback{})
 }
 
 // EscalationDecision is what a general business department decides about
@@ -245,4 +246,41 @@ type FeedbackRecommendation struct {
 	Frequency Frequency `json:"frequency,omitempty"`
 	// What and why.
 	Note string `json:"note"`
+}
+
+// EntryVerdict is what a consumer found about a product entry.
+type EntryVerdict string
+
+// The entry verdicts.
+const (
+	// VerdictConfirmed: the consumer's own work confirms the entry.
+	VerdictConfirmed EntryVerdict = "confirmed"
+	// VerdictFalsePositive: the entry is wrong.
+	VerdictFalsePositive EntryVerdict = "false_positive"
+	// VerdictActedOn: the consumer took an action on the entry (Action).
+	VerdictActedOn EntryVerdict = "acted_on"
+)
+
+// EntryFeedback is a collab.entry_feedback: a consumer's verdict on one
+// entry of a product, sent back to its producer, which counts verdicts per
+// source to learn each source's yield.
+type EntryFeedback struct {
+	// Id of the feedback.
+	ID string `json:"id"`
+	// Id of the product the entry is on.
+	ProductID string `json:"product_id"`
+	// Organization that produced the product, to which the feedback goes.
+	Producer string `json:"producer"`
+	// The entry's subject, as the product names it (keyed pseudonym).
+	Subject Subject `json:"subject"`
+	// Organization giving the feedback, a consumer of the product.
+	By string `json:"by"`
+	// confirmed, false_positive or acted_on.
+	Verdict EntryVerdict `json:"verdict"`
+	// Action is the action taken; required with VerdictActedOn.
+	Action EscalationAction `json:"action,omitempty"`
+	// What the consumer found, in a few words.
+	Note string `json:"note,omitempty"`
+	// When the consumer reached the verdict.
+	At time.Time `json:"at"`
 }
