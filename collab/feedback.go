@@ -63,7 +63,10 @@ func AnnualReport(ctx context.Context, j Journal, reporter string, year, now tim
 //     journals the outcome of a submission it received with Org the
 //     sender (who acted: it submitted) and Counterpart the hub, so a
 //     report counts what the reporter submitted and how its receivers
-//     judged it, not what it received.
+//     judged it, not what it received. Only outcomes of interaction 2
+//     (or none given) count: a hub journals tasks, expert messages and
+//     escalations it receives under their own interactions
+//     (MessageInteraction).
 //     A task report counts the records submitted while the task ran,
 //     since an outcome does not name the task.
 //   - products: collab.product entries whose Org is the reporter (in a
@@ -271,7 +274,9 @@ func (s *reportScan) count(e Entry) error {
 	}
 	switch e.Kind {
 	case EntryRecordsOutcome:
-		if e.Org != s.reporter {
+		// Only submissions count: tasks sent down (1), expert messages
+		// (3, 4) and escalations (5) are not records submitted.
+		if e.Org != s.reporter || (e.Interaction != InteractionSubmission && e.Interaction != InteractionNone) {
 			return nil
 		}
 		var o RecordsOutcome

@@ -299,6 +299,14 @@ func TestJournalGetsOutcomes(t *testing.T) {
 	rc := f.send(post{key: key, body: ndjson(l1, []byte("x"))}).receipt(t)
 	f.send(post{key: key, body: ndjson(l1, []byte("x"))}) // a replay is not journalled
 	require.Len(t, j.entries, 2)                          // the seed and this one
+	// The seed, requirements and a task from the leading group, is
+	// tasking going down (interaction 1), not a submission.
+	seed := j.entries[0]
+	require.Equal(t, collab.InteractionTask, seed.Interaction)
+	require.Equal(t, testLeader, seed.Org)
+	var seeded collab.RecordsOutcome
+	require.NoError(t, json.Unmarshal(seed.Data, &seeded))
+	require.Equal(t, collab.RecordsOutcome{Submitted: 3, Accepted: 3}, seeded)
 	e := j.entries[1]
 	require.Equal(t, collab.EntryRecordsOutcome, e.Kind)
 	require.Equal(t, collab.InteractionSubmission, e.Interaction)
