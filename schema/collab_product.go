@@ -226,20 +226,28 @@ const (
 	// RecommendCloseTask needs TargetID.
 	RecommendCloseTask RecommendationType = "close_task"
 	// RecommendAdjustFrequency needs TargetID (the plan) and Frequency,
-	// and names the Kind when the plan collects more than one.
+	// and names the Kind when the plan collects more than one; with
+	// Source, only that source's collection changes.
 	RecommendAdjustFrequency RecommendationType = "adjust_frequency"
+	// RecommendStopSource needs TargetID (the plan) and Source: stop
+	// collecting Kind (or every kind) from Source.
+	RecommendStopSource RecommendationType = "stop_source"
 )
 
 // FeedbackRecommendation is one plan adjustment a report recommends.
 type FeedbackRecommendation struct {
 	// reprioritize a requirement, plan or task; add a task; close a task;
-	// adjust a plan's collection frequency.
+	// adjust a plan's collection frequency (for one source when source is
+	// given); stop collecting from one source.
 	Type RecommendationType `json:"type"`
 	// Id of the requirement, plan or task concerned; required except for
 	// add_task, where it names the plan if given.
 	TargetID string `json:"target_id,omitempty"`
 	// The priority recommended; required for reprioritize.
 	Priority Priority `json:"priority,omitempty"`
+	// Source is the collecting organization concerned; required for
+	// stop_source, optional for adjust_frequency.
+	Source string `json:"source,omitempty"`
 	// Kind whose collection frequency should change; for adjust_frequency.
 	Kind string `json:"kind,omitempty"`
 	// The collection frequency recommended; required for adjust_frequency.
