@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -248,6 +249,30 @@ func (d *TipDesk) Take(ctx context.Context, tip schema.PublicTip) (TipReceipt, e
 		}
 	}
 	return rc, nil
+}
+
+// MaxTipBytes is the largest tip TakeJSON reads.
+const MaxTipBytes = 8 << 10
+
+// TakeJSON decodes a tip as an intake form or app sends it (a public.tip
+// payload, at most MaxTipBytes) and takes it in as Take does. Anything
+// that is not a valid tip fails with ErrBadTip naming the field.
+func (d *TipDesk) TakeJSON(ctx context.Context, raw []byte) (TipReceipt, error) {
+	if len(raw) > MaxTipBytes {
+		return TipReceipt{}, fmt.Errorf("%w: %d bytes, more than the %d a tip may have", ErrBadTip, len(raw), MaxTipBytes)
+	}
+	v, err := payloadValidator()
+	if err != nil {
+		return TipReceipt{}, err
+	}
+	if err := v.ValidatePayload(schema.KindPublicTip, 1, raw); err != nil {
+		return TipReceipt{}, fmt.Errorf("%w: %w", ErrBadTip, err)
+	}
+	var tip schema.PublicTip
+	if err := json.Unmarshal(raw, &tip); err != nil {
+		return TipReceipt{}, fmt.Errorf("%w: %w", ErrBadTip, err)
+	}
+	return d.Take(ctx, tip)
 }
 
 // expire forgets tips and reporter counts older than the window, and
