@@ -232,3 +232,23 @@ func TestCheckEntryFeedback(t *testing.T) {
 	f.ProductID = catID(0x999)
 	assert.ErrorIs(t, collab.CheckEntryFeedback(t.Context(), dir, cat, f), collab.ErrNotFound)
 }
+
+// TestHorizonDeriveAndRevise: a derived plan looks no further ahead than
+// its parent; a revision keeps the horizon.
+func TestHorizonDeriveAndRevise(t *testing.T) {
+	fx := newPlanFixture(t)
+	require.NoError(t, collab.Derive(fx.dir, fx.macro, fx.dept), "medium under long")
+	short := fx.macro
+	short.Horizon = schema.HorizonShort
+	err := collab.Derive(fx.dir, short, fx.dept)
+	assert.ErrorIs(t, err, collab.ErrInvalidPlan)
+	assert.ErrorContains(t, err, `horizon "medium" looks further ahead than the parent's "short"`)
+	fx.dept.Horizon = schema.HorizonShort
+	require.NoError(t, collab.Derive(fx.dir, short, fx.dept))
+
+	next := fx.dept
+	next.Revision, next.RevisedAt, next.RevisionReason = 2, fx.dept.RevisedAt.Add(time.Hour), "feedback"
+	require.NoError(t, collab.CheckRevision(fx.dir, fx.dept, next, fx.macro.Scope))
+	next.Horizon = schema.HorizonLong
+	assert.ErrorContains(t, collab.CheckRevision(fx.dir, fx.dept, next, fx.macro.Scope), `horizon changed from "short" to "long"`)
+}
