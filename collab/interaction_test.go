@@ -42,6 +42,11 @@ func TestMessageInteraction(t *testing.T) {
 	} {
 		assert.Equal(t, c.want, collab.MessageInteraction(dir, c.kind, c.payload), c.name)
 	}
+	// Entry feedback goes to the producer it names, not by kind.
+	assert.True(t, collab.Addressed(schema.KindEntryFeedback))
+	next, err := dir.Route("public-security", schema.KindEntryFeedback)
+	assert.NoError(t, err)
+	assert.Empty(t, next)
 	// Without a directory an offer cannot be placed: a secondment.
 	assert.Equal(t, collab.InteractionSecondment, collab.MessageInteraction(nil, schema.KindExpertOffer, js(schema.ExpertOffer{OfferedBy: "bank-north-01"})))
 }
