@@ -52,6 +52,15 @@ func EntryFeedbackEntry(f schema.EntryFeedback) (Entry, error) {
 	return messageEntry(schema.KindEntryFeedback, InteractionNone, f.At, f.By, f.Producer, f.ID, f)
 }
 
+// FeedbackReportEntry returns the journal entry of a work report sent to
+// to (the leading group, or a specialized department): by the reporter,
+// at produced_at, about the report's id, with the report as its data, as
+// interaction 2 (a report goes up like a submission, and a hub journals
+// it so). A stage.JournalFeedbacker with ReadReports reads these.
+func FeedbackReportEntry(r schema.FeedbackReport, to string) (Entry, error) {
+	return messageEntry(schema.KindFeedbackReport, InteractionSubmission, r.ProducedAt, r.Reporter, to, r.ID, r)
+}
+
 // SourceYield is what one source's records came to: records -> entries
 // on products -> verdicts on those entries.
 type SourceYield struct {

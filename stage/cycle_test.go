@@ -252,15 +252,30 @@ func TestFeedbackerYieldAndReports(t *testing.T) {
 	assert.Equal(t, []string{"adjust_frequency bank-north-01 weekly", "adjust_frequency bank-south-02 real_time"}, got)
 
 	// The leading group reads the central bank's report.
-	raw, _ := json.Marshal(rep)
-	add(collab.Entry{At: at.Add(48 * time.Hour), Kind: schema.KindFeedbackReport, Interaction: collab.InteractionSubmission,
-		Org: "central-bank", Counterpart: "leading-group", Ref: rep.ID, Data: raw})
+	sent := rep
+	sent.ProducedAt = at.Add(48 * time.Hour)
+	e, err := collab.FeedbackReportEntry(sent, "leading-group")
+	require.NoError(t, err)
+	assert.Equal(t, collab.InteractionSubmission, e.Interaction)
+	add(e)
+	other := sent
+	other.ID, other.Reporter = cid(0x600), "customs"
+	e, err = collab.FeedbackReportEntry(other, "public-security") // not the leading group's to read
+	require.NoError(t, err)
+	add(e)
 	lgfb, err := stage.NewFeedbacker(stage.FeedbackerConfig{Reporter: "leading-group", Type: schema.FeedbackMonthly, Plan: &plan, ReadReports: true,
 		Now: func() time.Time { return at.AddDate(0, 1, 0) }})
 	require.NoError(t, err)
 	lrep, err := lgfb.Feedback(ctx, schema.Window{From: at, To: at.AddDate(0, 1, 0)}, j.Entries(ctx, 0))
 	require.NoError(t, err)
 	assert.Contains(t, lrep.Findings, "Work report of central-bank (monthly): 0 records submitted, 4 products, 0 escalations, 0 actions, 0 of 0 tasks late.")
+	read := 0
+	for _, f := range lrep.Findings {
+		if strings.HasPrefix(f, "Work report of ") {
+			read++
+		}
+	}
+	assert.Equal(t, 1, read, "only the report sent to the leading group")
 	require.Len(t, lrep.Recommendations, 2)
 	assert.True(t, strings.HasPrefix(lrep.Recommendations[0].Note, "From central-bank: "))
 

@@ -25,14 +25,19 @@ type FeedbackerConfig struct {
 	Plan *schema.Plan
 	// Yield is the policy for those; default collab.DefaultYieldPolicy().
 	Yield *collab.YieldPolicy
-	// SourceOf names the collecting organization of a record behind a
-	// product entry (the record's envelope source); without it, entries
-	// count for no source.
+	// SourceOf names the source of a record behind a product entry;
+	// without it, entries count for no source. Records are counted by
+	// the organization that submitted them to the reporter (the sender of
+	// its interaction-2 outcomes), so SourceOf should name that
+	// organization too: the record's source at a general business
+	// department, the relaying ministry (the provenance hop before the
+	// reporter) at a specialized department.
 	SourceOf func(recordID string) (string, bool)
 	// ReadReports makes the report read the work reports others sent the
 	// reporter in the period (the leading group "applies departmental
-	// work reports"): a finding for each, and their recommendations for
-	// Plan carried on.
+	// work reports"): collab.feedback_report entries (FeedbackReportEntry)
+	// addressed to the reporter or to no one; a finding for each, and
+	// their recommendations for Plan carried on.
 	ReadReports bool
 	// Now is the clock; default time.Now.
 	Now func() time.Time
@@ -206,7 +211,8 @@ func (f *JournalFeedbacker) take(e collab.Entry, tally *collab.YieldTally, rep *
 			return err
 		}
 		tally.Feedback(v)
-	case e.Kind == schema.KindFeedbackReport && f.cfg.ReadReports && e.Org != f.cfg.Reporter:
+	case e.Kind == schema.KindFeedbackReport && f.cfg.ReadReports && e.Org != f.cfg.Reporter &&
+		(e.Counterpart == f.cfg.Reporter || e.Counterpart == ""):
 		var r schema.FeedbackReport
 		if err := json.Unmarshal(e.Data, &r); err != nil {
 			return err
