@@ -284,3 +284,29 @@ func TestFeedbackerYieldAndReports(t *testing.T) {
 	assert.ErrorContains(t, err, `Type is "weekly"`)
 	assert.ErrorContains(t, stage.FeedbackerConfig{Reporter: "x", Type: schema.FeedbackTask}.Validate(), "TaskID is empty")
 }
+
+// TestPlannerOffersCases: a new task-specific requirement gets the most
+// similar past case, and its lesson as an objective.
+func TestPlannerOffersCases(t *testing.T) {
+	dir := loadScheme(t)
+	lib := collab.NewCaseLibrary()
+	past := cycleReq(schema.RequirementTaskSpecific)
+	past.ID = cid(0x700)
+	lib.Add(collab.LibraryCase{Requirement: past, Outcome: collab.CaseSucceeded, Lesson: "Real-time alerts from payment providers found the ring.", ClosedAt: cycleNow})
+	unrelated := past
+	unrelated.ID = cid(0x701)
+	unrelated.Scope = schema.Scope{Kinds: []string{schema.KindServicesLodging}, Sectors: []string{"services"}, Regions: []string{"CN-SH"}, Window: past.Scope.Window}
+	lib.Add(collab.LibraryCase{Requirement: unrelated, Outcome: collab.CaseSucceeded, Lesson: "other", ClosedAt: cycleNow})
+	pl, err := stage.NewPlanner(stage.PlannerConfig{Directory: dir, Owner: "leading-group", Cases: lib, Now: func() time.Time { return cycleNow }})
+	require.NoError(t, err)
+	out, err := pl.Plan(t.Context(), stage.PlanInput{Requirement: cycleReq(schema.RequirementTaskSpecific)})
+	require.NoError(t, err)
+	require.Len(t, out.Cases, 1)
+	assert.Equal(t, past.ID, out.Cases[0].Case.Requirement.ID)
+	assert.Contains(t, out.Plan.Objectives[1], "Real-time alerts from payment providers found the ring.")
+	// An early-warning requirement is offered none.
+	out, err = pl.Plan(t.Context(), stage.PlanInput{Requirement: cycleReq(schema.RequirementEarlyWarning)})
+	require.NoError(t, err)
+	assert.Empty(t, out.Cases)
+	assert.Len(t, out.Plan.Objectives, 1)
+}

@@ -35,6 +35,12 @@ type PlannerConfig struct {
 	Now func() time.Time
 	// NewID makes ids (UUID v7); default uuid.NewV7.
 	NewID func() (string, error)
+	// Cases, if set, is the case library a first plan for a
+	// task-specific requirement consults: the most similar past cases
+	// (up to MaxCases, default 3) come back in PlanOutput.Cases, and the
+	// lesson of the closest one that succeeded becomes an objective.
+	Cases    *collab.CaseLibrary
+	MaxCases int
 }
 
 // Validate names every field out of range.
@@ -44,6 +50,9 @@ func (c PlannerConfig) Validate() error {
 		errs = append(errs, errors.New("stage: planner: Directory is nil"))
 	} else if _, ok := c.Directory.Org(c.Owner); !ok {
 		errs = append(errs, fmt.Errorf("stage: planner: Owner %q is not in the directory", c.Owner))
+	}
+	if c.MaxCases < 0 {
+		errs = append(errs, fmt.Errorf("stage: planner: MaxCases is %d; it must not be negative", c.MaxCases))
 	}
 	if c.TaskDays < 0 {
 		errs = append(errs, fmt.Errorf("stage: planner: TaskDays is %d; it must not be negative", c.TaskDays))
@@ -71,6 +80,9 @@ func NewPlanner(cfg PlannerConfig) (*HorizonPlanner, error) {
 	if cfg.Assignees == nil {
 		cfg.Assignees = func(item schema.PlanCollectionItem) []string { return item.AssignedTo }
 	}
+	if cfg.MaxCases == 0 {
+		cfg.MaxCases = 3
+	}
 	if cfg.TaskDays == 0 {
 		cfg.TaskDays = 30
 	}
@@ -94,7 +106,8 @@ func NewPlanner(cfg PlannerConfig) (*HorizonPlanner, error) {
 // or a plan one level below in.Parent, over its scope and items. Its
 // horizon is short for a task-specific requirement, otherwise the level's
 // (collab.Horizon). Tasks: one per collection item with assignees, of the
-// owner, under the plan, checked with collab.AssignTask.
+// owner, under the plan, checked with collab.AssignTask. A task-specific
+// requirement is offered the most similar cases of Cases (PlanOutput.Cases).
 //
 // With in.Current it applies, oldest first, each report of in.Feedback
 // that adjusts the plan's horizon, then in.Recommendations as
@@ -157,8 +170,22 @@ func (pl *HorizonPlanner) first(in PlanInput) (PlanOutput, error) {
 			p.Collection = append(p.Collection, it)
 		}
 	}
+	var cases []collab.CaseMatch
 	if req.Type == schema.RequirementTaskSpecific {
 		p.Horizon = schema.HorizonShort
+		if pl.cfg.Cases != nil {
+			cases, err = pl.cfg.Cases.Similar(req, pl.cfg.MaxCases)
+			if err != nil {
+				return PlanOutput{}, fmt.Errorf("stage: planner: cases for requirement %s: %w", req.ID, err)
+			}
+			for _, c := range cases {
+				if c.Case.Outcome == collab.CaseSucceeded && c.Case.Lesson != "" {
+					p.Objectives = append(p.Objectives, clipNote(fmt.Sprintf("As in case %s (%s, similarity %.2f): %s",
+						c.Case.Requirement.ID, c.Case.Outcome, c.Similarity, c.Case.Lesson)))
+					break
+				}
+			}
+		}
 	}
 	if in.Parent == nil {
 		err = collab.CheckMacroPlan(pl.cfg.Directory, req, p)
@@ -168,7 +195,7 @@ func (pl *HorizonPlanner) first(in PlanInput) (PlanOutput, error) {
 	if err != nil {
 		return PlanOutput{}, fmt.Errorf("stage: planner: plan for requirement %s: %w", req.ID, err)
 	}
-	out := PlanOutput{Plan: p}
+	out := PlanOutput{Plan: p, Cases: cases}
 	for _, it := range p.Collection {
 		as := pl.cfg.Assignees(it)
 		if len(as) == 0 {

@@ -47,6 +47,9 @@ type PlanOutput struct {
 	// Changes are changes to tasks already assigned (reprioritize,
 	// close) that the feedback recommended, for whoever manages them.
 	Changes []collab.TaskChange
+	// Cases are past operations similar to a new task-specific
+	// requirement, most similar first, offered as models.
+	Cases []collab.CaseMatch
 }
 
 // Collector reads records from an organization's own systems (collection
