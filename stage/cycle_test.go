@@ -310,3 +310,88 @@ func TestPlannerOffersCases(t *testing.T) {
 	assert.Empty(t, out.Cases)
 	assert.Len(t, out.Plan.Objectives, 1)
 }
+
+// TestFeedbackerEveryRule: each documented recommendation is produced
+// when its rule fires, from one month of journal: reprioritize (a late
+// open task), close_task (an escalated one), add_task (too many
+// rejections), adjust_frequency faster (confirmed entries) and slower (no
+// entries from many records), stop_source (false positives only).
+func TestFeedbackerEveryRule(t *testing.T) {
+	ctx := t.Context()
+	j := collab.NewMemJournal()
+	month := cycleNow // April 2026
+	in := func(d int) time.Time { return month.AddDate(0, 0, d) }
+	add := func(e collab.Entry, err error) {
+		t.Helper()
+		require.NoError(t, err)
+		_, err = j.Append(ctx, e)
+		require.NoError(t, err)
+	}
+	task := func(n int, deadline time.Time) schema.Task {
+		return schema.Task{ID: cid(n), PlanID: cid(0x800), RequirementID: cid(1), Issuer: "leading-group", Assignee: []string{"central-bank"},
+			Title: "t", Instructions: "i", Priority: schema.PriorityMedium, IssuedAt: in(1), Deadline: deadline}
+	}
+	add(collab.TaskEntry(task(0x801, in(10))))
+	add(collab.TaskEntry(task(0x802, in(20))))
+	add(collab.TaskStatusEntry(schema.TaskStatus{TaskID: cid(0x802), State: schema.TaskEscalated, By: "central-bank", At: in(5), EscalationID: cid(0x803)}))
+	out, _ := json.Marshal(collab.RecordsOutcome{Submitted: 100, Accepted: 80, Rejected: 20})
+	add(collab.Entry{At: in(3), Kind: collab.EntryRecordsOutcome, Interaction: collab.InteractionSubmission, Org: "central-bank", Counterpart: "public-security", Data: out}, nil)
+	in1200, _ := json.Marshal(collab.RecordsOutcome{Submitted: 1200, Accepted: 1200})
+	add(collab.Entry{At: in(3), Kind: collab.EntryRecordsOutcome, Interaction: collab.InteractionSubmission, Org: "bank-north-01", Counterpart: "central-bank", Data: in1200}, nil)
+
+	sources := map[string]string{}
+	verdicts := map[string]schema.EntryVerdict{"bank-south-02": schema.VerdictConfirmed, "payment-east-01": schema.VerdictFalsePositive}
+	i := 0
+	for _, src := range []string{"bank-south-02", "payment-east-01"} {
+		for range 3 {
+			i++
+			p := cycleProduct(0x900+i*2, schema.ListAbnormalFinancialActivity, "central-bank", 0.9, in(6))
+			p.Entries[0].Subject.Pseudonym = strings.Repeat(fmt.Sprintf("%02x", i), 32)
+			sources[p.Entries[0].EvidenceIDs[0]] = src
+			add(collab.ProductEntry(p))
+			add(collab.EntryFeedbackEntry(schema.EntryFeedback{ID: cid(0xa00 + i), ProductID: p.ID, Producer: "central-bank",
+				Subject: p.Entries[0].Subject, By: "public-security", Verdict: verdicts[src], At: in(7)}))
+		}
+	}
+	plan := schema.Plan{ID: cid(0x800), Level: schema.PlanDepartment, ParentID: cid(0x501), RequirementID: cid(1), Owner: "central-bank",
+		Revision: 1, RevisedAt: month, Scope: cycleReq(schema.RequirementEarlyWarning).Scope, Objectives: []string{"o"},
+		Collection: []schema.PlanCollectionItem{
+			{Kind: schema.KindFinanceTransaction, Frequency: schema.FrequencyDaily, AssignedTo: []string{"bank-north-01", "bank-south-02"}},
+			{Kind: schema.KindFinanceTransaction, Frequency: schema.FrequencyRealTime, AssignedTo: []string{"payment-east-01"}},
+		}}
+	fb, err := stage.NewFeedbacker(stage.FeedbackerConfig{Reporter: "central-bank", Type: schema.FeedbackMonthly, Plan: &plan,
+		SourceOf: func(id string) (string, bool) { s, ok := sources[id]; return s, ok }, Now: func() time.Time { return in(25) }})
+	require.NoError(t, err)
+	rep, err := fb.Feedback(ctx, schema.Window{From: month, To: month.AddDate(0, 1, 0)}, j.Entries(ctx, 0))
+	require.NoError(t, err)
+	got := map[string]bool{}
+	for _, r := range rep.Recommendations {
+		got[fmt.Sprintf("%s %s %s %s", r.Type, r.TargetID, r.Source, r.Frequency)] = true
+	}
+	assert.Equal(t, map[string]bool{
+		"reprioritize " + cid(0x801) + "  ":                        true,
+		"close_task " + cid(0x802) + "  ":                          true,
+		"add_task   ":                                              true,
+		"adjust_frequency " + plan.ID + " bank-north-01 weekly":    true,
+		"adjust_frequency " + plan.ID + " bank-south-02 real_time": true,
+		"stop_source " + plan.ID + " payment-east-01 ":             true,
+	}, got)
+
+	// The next plan follows: bank-north-01 weekly, bank-south-02 in real
+	// time, payment-east-01 no longer collected; the scope unchanged.
+	pl, err := stage.NewPlanner(stage.PlannerConfig{Directory: loadScheme(t), Owner: "central-bank", Now: func() time.Time { return in(26) }})
+	require.NoError(t, err)
+	macroScope := plan.Scope
+	next, err := pl.Plan(ctx, stage.PlanInput{Requirement: cycleReq(schema.RequirementEarlyWarning), Parent: &schema.Plan{ID: cid(0x501), Scope: macroScope},
+		Current: &plan, Feedback: []schema.FeedbackReport{rep}})
+	require.NoError(t, err)
+	assert.Equal(t, plan.Scope, next.Plan.Scope)
+	freq := map[string]schema.Frequency{}
+	for _, it := range next.Plan.Collection {
+		for _, a := range it.AssignedTo {
+			freq[a] = it.Frequency
+		}
+	}
+	assert.Equal(t, map[string]schema.Frequency{"bank-north-01": schema.FrequencyWeekly, "bank-south-02": schema.FrequencyRealTime}, freq)
+	require.Len(t, next.Changes, 2, "reprioritize and close go to whoever manages the tasks")
+}
