@@ -52,6 +52,25 @@ func EntryFeedbackEntry(f schema.EntryFeedback) (Entry, error) {
 	return messageEntry(schema.KindEntryFeedback, InteractionNone, f.At, f.By, f.Producer, f.ID, f)
 }
 
+// ReceiveEntryFeedback is the producer's side of a verdict: it checks f
+// (CheckEntryFeedback) and journals it (EntryFeedbackEntry), so that the
+// producer's work reports count it in its sources' yield. A verdict
+// received twice counts once (YieldTally keeps one of each verdict per
+// entry).
+func ReceiveEntryFeedback(ctx context.Context, dir *Directory, cat Catalog, j Journal, f schema.EntryFeedback) error {
+	if err := CheckEntryFeedback(ctx, dir, cat, f); err != nil {
+		return err
+	}
+	e, err := EntryFeedbackEntry(f)
+	if err != nil {
+		return err
+	}
+	if _, err := j.Append(ctx, e); err != nil {
+		return fmt.Errorf("collab: entry feedback %s: %w", f.ID, err)
+	}
+	return nil
+}
+
 // FeedbackReportEntry returns the journal entry of a work report sent to
 // to (the leading group, or a specialized department): by the reporter,
 // at produced_at, about the report's id, with the report as its data, as

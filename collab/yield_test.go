@@ -231,6 +231,25 @@ func TestCheckEntryFeedback(t *testing.T) {
 	f := ok
 	f.ProductID = catID(0x999)
 	assert.ErrorIs(t, collab.CheckEntryFeedback(t.Context(), dir, cat, f), collab.ErrNotFound)
+
+	// The producer receives verdicts into its journal; a bad one is not
+	// journaled, and the same verdict twice counts once.
+	j := collab.NewMemJournal()
+	require.NoError(t, collab.ReceiveEntryFeedback(t.Context(), dir, cat, j, ok))
+	require.NoError(t, collab.ReceiveEntryFeedback(t.Context(), dir, cat, j, ok))
+	assert.ErrorIs(t, collab.ReceiveEntryFeedback(t.Context(), dir, cat, j, f), collab.ErrNotFound)
+	tally := collab.NewYieldTally()
+	tally.Product(p, func(string) (string, bool) { return "bank-north-01", true })
+	n := 0
+	for e, err := range j.Entries(t.Context(), 0) {
+		require.NoError(t, err)
+		var v schema.EntryFeedback
+		require.NoError(t, json.Unmarshal(e.Data, &v))
+		tally.Feedback(v)
+		n++
+	}
+	assert.Equal(t, 2, n)
+	assert.Equal(t, []collab.SourceYield{{Source: "bank-north-01", Entries: 2, Confirmed: 1}}, tally.Yields())
 }
 
 // TestHorizonDeriveAndRevise: a derived plan looks no further ahead than
