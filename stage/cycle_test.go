@@ -170,6 +170,8 @@ func TestPlannerCycle(t *testing.T) {
 	g, err := cb.Plan(ctx, stage.PlanInput{Requirement: req, Parent: &macro.Plan, Current: &rev.Plan, Recommendations: gap})
 	require.NoError(t, err)
 	assert.Contains(t, g.Plan.Objectives, gap[0].Note)
+	assert.Equal(t, "Application stage: "+gap[0].Note, g.Plan.RevisionReason)
+	assert.Empty(t, g.Plan.FeedbackReportID)
 	bankReport := schema.FeedbackReport{ID: cid(0x203), Type: schema.FeedbackMonthly, Reporter: "bank-north-01", ProducedAt: now,
 		Recommendations: []schema.FeedbackRecommendation{{Type: schema.RecommendAddTask, Note: "Data quality: fix the merchant codes."},
 			{Type: schema.RecommendReprioritize, TargetID: dept.Tasks[0].ID, Priority: schema.PriorityCritical, Note: "late"}}}

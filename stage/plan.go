@@ -255,6 +255,13 @@ func (pl *HorizonPlanner) revise(in PlanInput) (PlanOutput, error) {
 		if err != nil {
 			return PlanOutput{}, fmt.Errorf("stage: planner: revise plan %s: %w", cur.ID, err)
 		}
+		if r.ID == "" { // the application stage's gaps, not a report
+			notes := make([]string, len(r.Recommendations))
+			for i, rec := range r.Recommendations {
+				notes[i] = rec.Note
+			}
+			rev.Plan.RevisionReason = clipNote("Application stage: " + strings.Join(notes, " "))
+		}
 		if err := collab.CheckRevision(pl.cfg.Directory, cur, rev.Plan, bound); err != nil {
 			return PlanOutput{}, fmt.Errorf("stage: planner: revise plan %s: %w", cur.ID, err)
 		}
