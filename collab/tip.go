@@ -39,6 +39,7 @@ type TipLimitError struct {
 	RetryAt time.Time
 }
 
+// Error says the limit and when to send again.
 func (e *TipLimitError) Error() string {
 	return fmt.Sprintf("collab: tip limit reached: %d tips in %s from this reporter; send again after %s",
 		e.Limit, e.Window, e.RetryAt.UTC().Format(time.RFC3339))
