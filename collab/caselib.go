@@ -175,7 +175,9 @@ func latest[T any](raw json.RawMessage, seen map[string]int, list *[]T, id func(
 // CaseMatch is a past case offered for a new requirement: how similar its
 // scope is (0 to 1) and in what.
 type CaseMatch struct {
-	Case       LibraryCase
+	// Case is the past case.
+	Case LibraryCase
+	// Similarity of the scopes, 0 to 1 (see CaseLibrary.Similar).
 	Similarity float64
 	// Shared names what the scopes share: "kinds finance.transaction",
 	// "sectors finance", "regions CN-XJ".

@@ -123,7 +123,9 @@ const (
 
 // Application is one decision of the application stage about one entry.
 type Application struct {
-	Decision  ApplyDecision
+	// Decision is what was done with the entry.
+	Decision ApplyDecision
+	// ProductID and Subject name the entry: its product and its subject.
 	ProductID string
 	Subject   schema.Subject
 	// Action is the action applied (ApplyAct and ApplyHandleHere).
