@@ -95,7 +95,7 @@ func adjustSource(p *schema.Plan, kind string, r schema.FeedbackRecommendation) 
 		items = append(items, item)
 	}
 	if !found {
-		return fmt.Errorf("%w: the plan does not collect %q; collecting it is a new plan, not a revision", ErrWiderScope, kind)
+		return fmt.Errorf("%w: the plan does not collect %q; collecting it is a new plan, not a revision", ErrScopeWidened, kind)
 	}
 	own := schema.PlanCollectionItem{Kind: kind, Frequency: r.Frequency, AssignedTo: []string{r.Source}, Note: clip(r.Note, 500)}
 	p.Collection = append(items, own)

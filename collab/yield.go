@@ -44,16 +44,16 @@ func CheckEntryFeedback(ctx context.Context, dir *Directory, cat Catalog, f sche
 	return nil
 }
 
-// EntryFeedbackEntry returns the journal entry of a verdict: Kind
+// EntryOfEntryFeedback returns the journal entry of a verdict: Kind
 // collab.entry_feedback, Org the consumer, Counterpart the producer, Ref
 // the feedback's id, no interaction (feedback on a product is not one of
 // the five).
-func EntryFeedbackEntry(f schema.EntryFeedback) (Entry, error) {
+func EntryOfEntryFeedback(f schema.EntryFeedback) (Entry, error) {
 	return messageEntry(schema.KindEntryFeedback, InteractionNone, f.At, f.By, f.Producer, f.ID, f)
 }
 
 // ReceiveEntryFeedback is the producer's side of a verdict: it checks f
-// (CheckEntryFeedback) and journals it (EntryFeedbackEntry), so that the
+// (CheckEntryFeedback) and journals it (EntryOfEntryFeedback), so that the
 // producer's work reports count it in its sources' yield. A verdict
 // received twice counts once (YieldTally keeps one of each verdict per
 // entry).
@@ -61,7 +61,7 @@ func ReceiveEntryFeedback(ctx context.Context, dir *Directory, cat Catalog, j Jo
 	if err := CheckEntryFeedback(ctx, dir, cat, f); err != nil {
 		return err
 	}
-	e, err := EntryFeedbackEntry(f)
+	e, err := EntryOfEntryFeedback(f)
 	if err != nil {
 		return err
 	}
@@ -71,12 +71,12 @@ func ReceiveEntryFeedback(ctx context.Context, dir *Directory, cat Catalog, j Jo
 	return nil
 }
 
-// FeedbackReportEntry returns the journal entry of a work report sent to
+// EntryOfFeedbackReport returns the journal entry of a work report sent to
 // to (the leading group, or a specialized department): by the reporter,
 // at produced_at, about the report's id, with the report as its data, as
 // interaction 2 (a report goes up like a submission, and a hub journals
 // it so). A stage.JournalFeedbacker with ReadReports reads these.
-func FeedbackReportEntry(r schema.FeedbackReport, to string) (Entry, error) {
+func EntryOfFeedbackReport(r schema.FeedbackReport, to string) (Entry, error) {
 	return messageEntry(schema.KindFeedbackReport, InteractionSubmission, r.ProducedAt, r.Reporter, to, r.ID, r)
 }
 

@@ -205,7 +205,7 @@ func TestCheckEntryFeedback(t *testing.T) {
 	ok := verdict(p, 0, schema.VerdictConfirmed)
 	require.NoError(t, collab.CheckEntryFeedback(t.Context(), dir, cat, ok))
 
-	e, err := collab.EntryFeedbackEntry(ok)
+	e, err := collab.EntryOfEntryFeedback(ok)
 	require.NoError(t, err)
 	assert.Equal(t, schema.KindEntryFeedback, e.Kind)
 	assert.Equal(t, "public-security", e.Org)

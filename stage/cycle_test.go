@@ -226,12 +226,12 @@ func TestFeedbackerYieldAndReports(t *testing.T) {
 		p.Entries[0].Subject.Pseudonym = strings.Repeat(fmt.Sprintf("%02x", i+1), 32)
 		sources[p.Entries[0].EvidenceIDs[0]] = "bank-south-02"
 		products = append(products, p)
-		e, err := collab.ProductEntry(p)
+		e, err := collab.EntryOfProduct(p)
 		require.NoError(t, err)
 		add(e)
 	}
 	for i, p := range products[:3] {
-		e, err := collab.EntryFeedbackEntry(schema.EntryFeedback{ID: cid(0x400 + i), ProductID: p.ID, Producer: "central-bank",
+		e, err := collab.EntryOfEntryFeedback(schema.EntryFeedback{ID: cid(0x400 + i), ProductID: p.ID, Producer: "central-bank",
 			Subject: p.Entries[0].Subject, By: "public-security", Verdict: schema.VerdictConfirmed, At: at.Add(time.Hour)})
 		require.NoError(t, err)
 		add(e)
@@ -256,13 +256,13 @@ func TestFeedbackerYieldAndReports(t *testing.T) {
 	// The leading group reads the central bank's report.
 	sent := rep
 	sent.ProducedAt = at.Add(48 * time.Hour)
-	e, err := collab.FeedbackReportEntry(sent, "leading-group")
+	e, err := collab.EntryOfFeedbackReport(sent, "leading-group")
 	require.NoError(t, err)
 	assert.Equal(t, collab.InteractionSubmission, e.Interaction)
 	add(e)
 	other := sent
 	other.ID, other.Reporter = cid(0x600), "customs"
-	e, err = collab.FeedbackReportEntry(other, "public-security") // not the leading group's to read
+	e, err = collab.EntryOfFeedbackReport(other, "public-security") // not the leading group's to read
 	require.NoError(t, err)
 	add(e)
 	lgfb, err := stage.NewFeedbacker(stage.FeedbackerConfig{Reporter: "leading-group", Type: schema.FeedbackMonthly, Plan: &plan, ReadReports: true,
@@ -333,9 +333,9 @@ func TestFeedbackerEveryRule(t *testing.T) {
 		return schema.Task{ID: cid(n), PlanID: cid(0x800), RequirementID: cid(1), Issuer: "leading-group", Assignee: []string{"central-bank"},
 			Title: "t", Instructions: "i", Priority: schema.PriorityMedium, IssuedAt: in(1), Deadline: deadline}
 	}
-	add(collab.TaskEntry(task(0x801, in(10))))
-	add(collab.TaskEntry(task(0x802, in(20))))
-	add(collab.TaskStatusEntry(schema.TaskStatus{TaskID: cid(0x802), State: schema.TaskEscalated, By: "central-bank", At: in(5), EscalationID: cid(0x803)}))
+	add(collab.EntryOfTask(task(0x801, in(10))))
+	add(collab.EntryOfTask(task(0x802, in(20))))
+	add(collab.EntryOfTaskStatus(schema.TaskStatus{TaskID: cid(0x802), State: schema.TaskEscalated, By: "central-bank", At: in(5), EscalationID: cid(0x803)}))
 	out, _ := json.Marshal(collab.RecordsOutcome{Submitted: 100, Accepted: 80, Rejected: 20})
 	add(collab.Entry{At: in(3), Kind: collab.EntryRecordsOutcome, Interaction: collab.InteractionSubmission, Org: "central-bank", Counterpart: "public-security", Data: out}, nil)
 	in1200, _ := json.Marshal(collab.RecordsOutcome{Submitted: 1200, Accepted: 1200})
@@ -350,8 +350,8 @@ func TestFeedbackerEveryRule(t *testing.T) {
 			p := cycleProduct(0x900+i*2, schema.ListAbnormalFinancialActivity, "central-bank", 0.9, in(6))
 			p.Entries[0].Subject.Pseudonym = strings.Repeat(fmt.Sprintf("%02x", i), 32)
 			sources[p.Entries[0].EvidenceIDs[0]] = src
-			add(collab.ProductEntry(p))
-			add(collab.EntryFeedbackEntry(schema.EntryFeedback{ID: cid(0xa00 + i), ProductID: p.ID, Producer: "central-bank",
+			add(collab.EntryOfProduct(p))
+			add(collab.EntryOfEntryFeedback(schema.EntryFeedback{ID: cid(0xa00 + i), ProductID: p.ID, Producer: "central-bank",
 				Subject: p.Entries[0].Subject, By: "public-security", Verdict: verdicts[src], At: in(7)}))
 		}
 	}

@@ -3,10 +3,10 @@ package stage_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/sicollab/sicollab/collab"
+	"github.com/sicollab/sicollab/internal/demoscheme"
 	"github.com/sicollab/sicollab/schema"
 	"github.com/sicollab/sicollab/stage"
 )
@@ -15,12 +15,7 @@ import (
 // that reaches its horizon: a monthly report does not adjust the
 // long-term macro plan, an annual one does.
 func ExampleHorizonPlanner() {
-	f, err := os.Open("../collab/testdata/scheme.json")
-	if err != nil {
-		panic(err)
-	}
-	defer f.Close()
-	dir, err := collab.LoadDirectory(f)
+	dir, err := collab.ParseDirectory(demoscheme.JSON())
 	if err != nil {
 		panic(err)
 	}

@@ -35,7 +35,7 @@ type FeedbackerConfig struct {
 	SourceOf func(recordID string) (string, bool)
 	// ReadReports makes the report read the work reports others sent the
 	// reporter in the period (the leading group "applies departmental
-	// work reports"): collab.feedback_report entries (FeedbackReportEntry)
+	// work reports"): collab.feedback_report entries (EntryOfFeedbackReport)
 	// addressed to the reporter or to no one; a finding for each, and
 	// their recommendations for Plan carried on.
 	ReadReports bool
