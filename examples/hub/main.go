@@ -9,6 +9,10 @@
 // them over the protocol, or the operator gives a -purposes file of
 // collab.requirement and collab.task envelopes, validated at start.
 //
+// With -nats the accepted records go to a replicated JetStream stream
+// instead of the embedded store (see README.md for the stream flags);
+// the ledger stays in -data.
+//
 // It serves on loopback (127.0.0.1:8480) unless -listen says otherwise,
 // prints "listening on <address>" on stdout once it accepts connections,
 // logs to stderr, and shuts down gracefully on SIGINT or SIGTERM: it
@@ -58,6 +62,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	logLevel := fs.String("log-level", "info", "least level logged: debug, info, warn or error")
 	logFormat := fs.String("log-format", "text", "log format on stderr: text or json")
 	version := fs.Bool("version", false, "print the version and exit")
+	nf := addNATSFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -81,6 +86,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return usage("-org is required")
 	case (*upstream == "") != (*tokenFile == ""):
 		return usage("-upstream and -token-file go together")
+	case nf.check() != "":
+		return usage(nf.check())
 	}
 	token := ""
 	if *tokenFile != "" {
@@ -104,14 +111,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	default:
 		return usage(fmt.Sprintf("-log-format %q: want text or json", *logFormat))
 	}
-	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *purposes, *shutdown, stdout, log); err != nil {
+	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *purposes, *shutdown, nf, stdout, log); err != nil {
 		log.Error("hub stopped", "err", err)
 		return 1
 	}
 	return 0
 }
 
-func serve(listen, dirFile, data, org, upstream, token, purposesFile string, shutdownTimeout time.Duration, stdout io.Writer, log *slog.Logger) (err error) {
+func serve(listen, dirFile, data, org, upstream, token, purposesFile string, shutdownTimeout time.Duration, nf *natsFlags, stdout io.Writer, log *slog.Logger) (err error) {
 	f, err := os.Open(dirFile)
 	if err != nil {
 		return err
@@ -129,11 +136,22 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile string, shu
 	if err := os.MkdirAll(data, 0o700); err != nil {
 		return err
 	}
-	store, err := submit.OpenStore(filepath.Join(data, "store.db"))
-	if err != nil {
-		return err
+	var store submit.Sink
+	if nf.url != "" {
+		sink, closeNATS, err := nf.open(context.Background(), log)
+		if err != nil {
+			return err
+		}
+		defer closeNATS()
+		store = sink
+	} else {
+		s, err := submit.OpenStore(filepath.Join(data, "store.db"))
+		if err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, s.Close()) }()
+		store = s
 	}
-	defer func() { err = errors.Join(err, store.Close()) }()
 	ledger, err := submit.OpenLedger(filepath.Join(data, "ledger.db"))
 	if err != nil {
 		return err
@@ -162,12 +180,22 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile string, shu
 			return err
 		}
 	}
-	purposes, err := submit.NewPurposeRegistry(ledger, nil)
+	purposes, stopPurposes, err := nf.purposes(context.Background(), ledger, log)
 	if err != nil {
 		return err
 	}
+	defer stopPurposes()
+	if purposes == nil {
+		if purposes, err = submit.NewPurposeRegistry(ledger, nil); err != nil {
+			return err
+		}
+	}
 	if purposesFile != "" {
-		n, err := seedPurposes(context.Background(), purposesFile, purposes)
+		learner, ok := purposes.(submit.Learner)
+		if !ok {
+			return fmt.Errorf("-purposes: this hub's purposes (%T) do not learn", purposes)
+		}
+		n, err := seedPurposes(context.Background(), purposesFile, learner)
 		if err != nil {
 			return err
 		}
