@@ -608,7 +608,10 @@ func (c *Counts) add(s Status) {
 	}
 }
 
-// logOutcome logs the submission and appends it to the journal.
+// logOutcome logs the submission and appends it to the journal: one
+// outcome entry per interaction the submission's records travel as
+// (collab.MessageInteraction), so that a task sent down is journaled as
+// interaction 1, an escalation as 5, and records as 2.
 func (h *Handler) logOutcome(ctx context.Context, org, sub string, a *ledgerAnswer, b *inBatch, now time.Time) {
 	var c Counts
 	for _, res := range b.results {
@@ -619,17 +622,35 @@ func (h *Handler) logOutcome(ctx context.Context, org, sub string, a *ledgerAnsw
 	if h.cfg.Journal == nil {
 		return
 	}
+	results := b.results
 	var rc Receipt
-	if err := json.Unmarshal(a.Receipt, &rc); err == nil {
-		c = rc.Counts
+	if err := json.Unmarshal(a.Receipt, &rc); err == nil && len(rc.Results) == len(b.results) {
+		results = rc.Results // the statuses as committed
 	}
-	data, _ := json.Marshal(collab.RecordsOutcome{Submitted: c.Records, Accepted: c.Accepted, Rejected: c.Rejected, Duplicate: c.Duplicate})
-	_, err := h.cfg.Journal.Append(ctx, collab.Entry{
-		At: now.UTC(), Kind: collab.EntryRecordsOutcome, Interaction: collab.InteractionSubmission,
-		Org: org, Counterpart: h.hub.ID, Ref: sub, Data: data,
-	})
-	if err != nil {
-		h.log.Error("journal append failed; the submission stands", "org", org, "submission", sub, "err", err)
+	var order []collab.Interaction
+	by := map[collab.Interaction]*Counts{}
+	for i, res := range results {
+		in := collab.InteractionSubmission
+		if i < len(b.inter) {
+			in = b.inter[i]
+		}
+		if by[in] == nil {
+			by[in] = &Counts{}
+			order = append(order, in)
+		}
+		by[in].add(res.Status)
+	}
+	slices.Sort(order)
+	for _, in := range order {
+		c := by[in]
+		data, _ := json.Marshal(collab.RecordsOutcome{Submitted: c.Records, Accepted: c.Accepted, Rejected: c.Rejected, Duplicate: c.Duplicate})
+		_, err := h.cfg.Journal.Append(ctx, collab.Entry{
+			At: now.UTC(), Kind: collab.EntryRecordsOutcome, Interaction: in,
+			Org: org, Counterpart: h.hub.ID, Ref: sub, Data: data,
+		})
+		if err != nil {
+			h.log.Error("journal append failed; the submission stands", "org", org, "submission", sub, "interaction", int(in), "err", err)
+		}
 	}
 }
 
@@ -759,8 +780,9 @@ type inBatch struct {
 	sender  string
 	records int
 	results []RecordResult
-	envs    []*schema.Envelope // per result; nil once rejected
-	srcs    []collab.Org       // per result: the organization that collected it
+	envs    []*schema.Envelope   // per result; nil once rejected
+	srcs    []collab.Org         // per result: the organization that collected it
+	inter   []collab.Interaction // per result: the interaction the record travels as
 }
 
 func (b *inBatch) accepted() []schema.Envelope {
@@ -818,9 +840,14 @@ func (h *Handler) decodeBatch(src io.Reader, sender collab.Org, now time.Time, s
 		b.results = make([]RecordResult, len(lines))
 		b.envs = make([]*schema.Envelope, len(lines))
 		b.srcs = make([]collab.Org, len(lines))
+		b.inter = make([]collab.Interaction, len(lines))
 		parallel(len(lines), func(i int) {
 			l := lines[i]
 			b.results[i], b.envs[i], b.srcs[i] = h.checkRecord(l.n, buf[l.start:l.end:l.end], l.tooLong, sender)
+			b.inter[i] = collab.InteractionSubmission // what cannot be read counts as submitted
+			if e := b.envs[i]; e != nil {
+				b.inter[i] = collab.MessageInteraction(h.cfg.Directory, e.Kind, e.Payload)
+			}
 		})
 	}
 	switch {
