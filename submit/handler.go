@@ -27,6 +27,7 @@ import (
 
 	"github.com/sicollab/sicollab/collab"
 	"github.com/sicollab/sicollab/schema"
+	"github.com/sicollab/sicollab/submit/translog"
 )
 
 // Defaults of HandlerConfig.
@@ -74,6 +75,10 @@ type HandlerConfig struct {
 	// submission (not per replay). A journal error is logged; the
 	// submission stands.
 	Journal collab.Journal
+	// Log, if set, is the hub's transparency log: each receipt of an
+	// accepted batch gets its leaf, inclusion proof and checkpoint
+	// (Receipt.Log), appended before the receipt is committed.
+	Log *translog.Log
 	// Logger gets one line per submission and every internal error. Nil:
 	// silent.
 	Logger *slog.Logger
@@ -539,6 +544,7 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter) (int, 
 	}
 	h.checkPurposes(b, now)
 	accepted := b.accepted()
+	digests := h.startDigests(b) // for the log, while the Sink writes
 	if len(accepted) > 0 {
 		if err := h.cfg.Sink.Put(ctx, accepted); err != nil {
 			return 0, nil, "", h.unavailable("storing the records failed", err, "org", org.ID, "records", len(accepted))
@@ -555,6 +561,10 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter) (int, 
 		return 0, nil, "", h.unavailable("making a submission id failed", err)
 	}
 	sub := id.String()
+	ds, err := digests()
+	if err != nil {
+		return 0, nil, "", h.unavailable("digesting the records failed", err)
+	}
 	a, err := h.cfg.Ledger.commit(org.ID, key, digest, sub, func(seen func(string) (seenBy, bool)) (*Receipt, int, []byte, error) {
 		rc := &Receipt{SubmissionID: sub, IdempotencyKey: key, Org: org.ID, ReceivedAt: now.UTC(), BodyDigest: digest}
 		rc.Results = make([]RecordResult, len(b.results))
@@ -568,6 +578,9 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter) (int, 
 			rc.Counts.add(res.Status)
 		}
 		if rc.Counts.Accepted+rc.Counts.Duplicate > 0 {
+			if h.cfg.Log != nil {
+				return rc, http.StatusOK, nil, h.logBatch(ctx, rc, ds)
+			}
 			return rc, http.StatusOK, nil, nil
 		}
 		p := Problem{

@@ -2,8 +2,11 @@ package translog
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"testing"
+
+	"github.com/gowebpki/jcs"
 )
 
 // FuzzDecodeLeaf: any bytes either decode to a leaf whose encoding is
@@ -73,6 +76,54 @@ func FuzzDecodeProof(f *testing.F) {
 			}
 		} else if !errors.Is(err, ErrBadProof) {
 			t.Fatalf("consistency: %v", err)
+		}
+	})
+}
+
+// FuzzCanonical: the one-pass encoding of a leaf is exactly jcs.Transform
+// of encoding/json's, whatever the strings hold.
+func FuzzCanonical(f *testing.F) {
+	for _, s := range []string{"kind=x", "a<b&c>", "\u2028\u2029", "\b\f\n\r\t\x01\x7f", "\xff\xfe", `"\`, "日本"} {
+		f.Add(s, s)
+	}
+	f.Fuzz(func(t *testing.T, q, r string) {
+		l := Leaf{V: LeafVersion, Type: LeafRead, At: testAt, Read: &ReadLeaf{Reader: r, Query: q, Count: 1}}
+		got, err := canonical(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := json.Marshal(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := jcs.Transform(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("canonical %q, jcs %q", got, want)
+		}
+	})
+}
+
+// FuzzCanonicalJSON: Canonical gives exactly what jcs.Transform gives
+// (both results, or both errors).
+func FuzzCanonicalJSON(f *testing.F) {
+	for _, s := range []string{
+		`{"b":1,"a":[true,false,null,-0,12],"c":{"y":"\u00e9\n","x":"\ud83d\ude00"}}`,
+		`{"amount":"10.00","n":1.5,"e":1e3}`, `[]`, `{}`, `"\u2028<&>"`, `{"a":1,"a":2}`,
+		`{"\u20ac":1,"\ud83d\ude00":2,"z":3}`, `[1,2`, `{"a" : [ 1 , "x\\"y" ] }`, "\"\xff\"",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, err := Canonical(b)
+		want, werr := jcs.Transform(b)
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("Canonical err %v, jcs err %v", err, werr)
+		}
+		if err == nil && !bytes.Equal(got, want) {
+			t.Fatalf("Canonical %q, jcs %q", got, want)
 		}
 	})
 }

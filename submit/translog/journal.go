@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/gowebpki/jcs"
 	"github.com/sicollab/sicollab/collab"
 )
 
@@ -17,7 +16,7 @@ func EntryDigest(e collab.Entry) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("translog: encode journal entry %d: %w", e.Seq, err)
 	}
-	c, err := jcs.Transform(raw)
+	c, err := Canonical(raw)
 	if err != nil {
 		return "", fmt.Errorf("translog: canonicalize journal entry %d: %w", e.Seq, err)
 	}

@@ -46,53 +46,57 @@ const MaxLeafBytes = 2 << 20
 // Times are RFC 3339 in UTC. Digests are "sha-256:<64 lower-case hex>".
 // DecodeLeaf accepts only bytes that are that canonical form, so one
 // leaf has one encoding and one hash (tlog.RecordHash of the bytes).
+//
+// (The fields of this struct and of the bodies are declared in the order
+// of their JSON names, which is the canonical order, so that encoding
+// them is one pass of encoding/json; Encode checks the result.)
 type Leaf struct {
-	V         int            `json:"v"`    // LeafVersion
-	Type      LeafType       `json:"type"` // which body is set
-	At        time.Time      `json:"at"`   // when it happened, UTC
+	At        time.Time      `json:"at"` // when it happened, UTC
 	Batch     *BatchLeaf     `json:"batch,omitempty"`
-	Journal   *JournalLeaf   `json:"journal,omitempty"`
 	Directory *DirectoryLeaf `json:"directory,omitempty"`
+	Journal   *JournalLeaf   `json:"journal,omitempty"`
 	Purge     *PurgeLeaf     `json:"purge,omitempty"`
 	Read      *ReadLeaf      `json:"read,omitempty"`
+	Type      LeafType       `json:"type"` // which body is set
+	V         int            `json:"v"`    // LeafVersion
 }
 
 // BatchLeaf records a batch a hub accepted: who sent it, under which
 // idempotency key, the records it stored (id and payload digest) and the
 // digest of the receipt it answered with.
 type BatchLeaf struct {
-	Submitter      string         `json:"submitter"`       // the authenticated sender's org id
 	IdempotencyKey string         `json:"idempotency_key"` // the request's Idempotency-Key
-	SubmissionID   string         `json:"submission_id"`   // the hub's id of the submission
-	Records        []RecordDigest `json:"records"`         // the records accepted, in line order
 	ReceiptDigest  string         `json:"receipt_digest"`  // sha-256 of the receipt, see the submit package
+	Records        []RecordDigest `json:"records"`         // the records accepted, in line order
+	SubmissionID   string         `json:"submission_id"`   // the hub's id of the submission
+	Submitter      string         `json:"submitter"`       // the authenticated sender's org id
 }
 
 // RecordDigest names one stored record by id and payload digest.
 type RecordDigest struct {
-	ID     string `json:"id"`
 	Digest string `json:"digest"` // schema.PayloadDigest of the payload
+	ID     string `json:"id"`
 }
 
 // JournalLeaf records one journal entry: its sequence number, who acted,
 // and the digest of the whole entry (Data included) as the journal holds
 // it, so the entry's payload can be purged and the leaf still names it.
 type JournalLeaf struct {
-	Seq         uint64 `json:"seq"`
-	Kind        string `json:"kind"`
-	Interaction int    `json:"interaction,omitempty"`
-	Org         string `json:"org"`
 	Counterpart string `json:"counterpart,omitempty"`
-	Ref         string `json:"ref,omitempty"`
 	EntryDigest string `json:"entry_digest"`
+	Interaction int    `json:"interaction,omitempty"`
+	Kind        string `json:"kind"`
+	Org         string `json:"org"`
+	Ref         string `json:"ref,omitempty"`
+	Seq         uint64 `json:"seq"`
 }
 
 // DirectoryLeaf records a directory the hub started to use: its version,
 // who signed it, and the digest of the document.
 type DirectoryLeaf struct {
-	Version int    `json:"version"`
-	Signer  string `json:"signer"` // org id of the signer (the leading group)
 	Digest  string `json:"digest"` // sha-256 of the document as loaded
+	Signer  string `json:"signer"` // org id of the signer (the leading group)
+	Version int    `json:"version"`
 }
 
 // PurgeLeaf records a retention purge: which store, the cut-off, who
@@ -100,19 +104,19 @@ type DirectoryLeaf struct {
 // one per line), so the purge can be checked against the leaves that
 // cited them.
 type PurgeLeaf struct {
-	Store     string    `json:"store"`      // "store", "ledger", "journal", "catalog", "outbox", ...
 	Before    time.Time `json:"before"`     // items whose retention ended before this went
-	Operator  string    `json:"operator"`   // who ordered it (the hub's own operator)
 	Count     int       `json:"count"`      // items removed
 	IDsDigest string    `json:"ids_digest"` // DigestIDs of the ids removed
+	Operator  string    `json:"operator"`   // who ordered it (the hub's own operator)
+	Store     string    `json:"store"`      // "store", "ledger", "journal", "catalog", "outbox", ...
 }
 
 // ReadLeaf records a read of stored records or products: who read, the
 // query as the server normalized it, and how many items were returned.
 type ReadLeaf struct {
-	Reader string `json:"reader"` // org id
-	Query  string `json:"query"`
 	Count  int    `json:"count"`
+	Query  string `json:"query"`
+	Reader string `json:"reader"` // org id
 }
 
 // Digest returns "sha-256:<hex>" of b, the digest form leaves use.
@@ -181,8 +185,12 @@ func (l Leaf) Validate() error {
 			bad("/batch/records", "missing (an empty batch has [])")
 		}
 		for i, r := range l.Batch.Records {
-			need(fmt.Sprintf("/batch/records/%d/id", i), r.ID)
-			digest(fmt.Sprintf("/batch/records/%d/digest", i), r.Digest)
+			if r.ID == "" {
+				need(fmt.Sprintf("/batch/records/%d/id", i), r.ID)
+			}
+			if !isDigest(r.Digest) {
+				digest(fmt.Sprintf("/batch/records/%d/digest", i), r.Digest)
+			}
 		}
 	case LeafJournal:
 		if l.Journal == nil {
@@ -258,13 +266,9 @@ func (l Leaf) Encode() ([]byte, error) {
 	if err := l.Validate(); err != nil {
 		return nil, err
 	}
-	raw, err := json.Marshal(l)
+	out, err := canonical(l)
 	if err != nil {
-		return nil, fmt.Errorf("translog: encode leaf: %w", err)
-	}
-	out, err := jcs.Transform(raw)
-	if err != nil {
-		return nil, fmt.Errorf("translog: canonicalize leaf: %w", err)
+		return nil, err
 	}
 	if len(out) > MaxLeafBytes {
 		return nil, fmt.Errorf("%w: %d bytes: limit MaxLeafBytes is %d", ErrBadLeaf, len(out), MaxLeafBytes)
@@ -301,4 +305,28 @@ func DecodeLeaf(b []byte) (Leaf, error) {
 		return Leaf{}, fmt.Errorf("%w: not in canonical form (RFC 8785, times in UTC); re-encode with Leaf.Encode", ErrBadLeaf)
 	}
 	return l, nil
+}
+
+// canonical returns the RFC 8785 form of l. encoding/json already writes
+// the members in canonical order (see Leaf), integers and times as JCS
+// does, and with HTML escaping off the strings too, except that it
+// escapes U+2028 and U+2029 and may write control characters otherwise: a
+// result holding a \u202x or \u00xx escape goes through jcs.Transform
+// instead. FuzzCanonical checks the two agree.
+func canonical(l Leaf) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(l); err != nil {
+		return nil, fmt.Errorf("translog: encode leaf: %w", err)
+	}
+	out := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	if bytes.Contains(out, []byte(`\u`)) {
+		c, err := jcs.Transform(out)
+		if err != nil {
+			return nil, fmt.Errorf("translog: canonicalize leaf: %w", err)
+		}
+		return c, nil
+	}
+	return out, nil
 }

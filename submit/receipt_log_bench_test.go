@@ -1,0 +1,100 @@
+package submit
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/sicollab/sicollab/submit/translog"
+)
+
+// BenchmarkHandlerLog posts batches of 500 valid records over loopback to
+// two hubs in turn, one without a transparency log and one with, so both
+// see the same load from the rest of the machine; it reports each one's
+// records/s and the share the logged hub keeps ("kept_%").
+func BenchmarkHandlerLog(b *testing.B) {
+	unlimited := func(_ *fixture, c *HandlerConfig) { c.Limits = Limits{RecordsPerSecond: 1e9, Burst: 1 << 30} }
+	plain := newFixture(b, unlimited)
+	skey, vkey, err := translog.GenerateKey("hub.bench/log")
+	require.NoError(b, err)
+	logged := newFixture(b, func(f *fixture, c *HandlerConfig) {
+		unlimited(f, c)
+		lg, err := translog.Open(translog.Config{Path: filepath.Join(f.data, "log.db"), SignerKey: skey, VerifierKey: vkey})
+		require.NoError(b, err)
+		b.Cleanup(func() { lg.Close() })
+		c.Log = lg
+	})
+	const batch = 500
+	bodies := func(f *fixture) [][]byte {
+		out := make([][]byte, b.N)
+		for i := range out {
+			var ls [][]byte
+			for range batch {
+				l, _ := f.validLine(testBank)
+				ls = append(ls, l)
+			}
+			out[i] = ndjson(ls...)
+		}
+		return out
+	}
+	pb, lb := bodies(plain), bodies(logged)
+	var tPlain, tLogged time.Duration
+	var receiptBytes, logBytes int
+	b.ResetTimer()
+	sendPlain := func(i int) {
+		s := time.Now()
+		r := plain.send(post{body: pb[i]})
+		tPlain += time.Since(s)
+		require.Equal(b, 200, r.status)
+	}
+	sendLogged := func(i int) {
+		s := time.Now()
+		r := logged.send(post{body: lb[i]})
+		tLogged += time.Since(s)
+		require.Equal(b, 200, r.status)
+		rc := r.receipt(b)
+		lp, _ := json.Marshal(rc.Log)
+		receiptBytes, logBytes = len(r.body), len(lp)
+	}
+	for i := range b.N { // in turn, first one then the other first, so neither gains from its place
+		if i%2 == 0 {
+			sendPlain(i)
+			sendLogged(i)
+		} else {
+			sendLogged(i)
+			sendPlain(i)
+		}
+	}
+	records := float64(b.N * batch)
+	b.ReportMetric(records/tPlain.Seconds(), "records/s_nolog")
+	b.ReportMetric(records/tLogged.Seconds(), "records/s_log")
+	b.ReportMetric(100*tPlain.Seconds()/tLogged.Seconds(), "kept_%")
+	b.ReportMetric(float64(logBytes), "receipt_log_bytes")
+	b.ReportMetric(float64(receiptBytes), "receipt_bytes")
+}
+
+// BenchmarkVerifyReceipt is the sender's cost of checking one receipt of
+// 500 records: the leaf against the receipt, the checkpoint's signature
+// and the inclusion proof (the checkpoint is the verifier's last, so no
+// consistency proof is fetched).
+func BenchmarkVerifyReceipt(b *testing.B) {
+	f, _, vkey, lc := logFixture(b)
+	var ls [][]byte
+	for range 500 {
+		l, _ := f.validLine(testBank)
+		ls = append(ls, l)
+	}
+	rc := f.send(post{body: ndjson(ls...)}).receipt(b)
+	v, err := translog.NewVerifier(translog.VerifierConfig{VerifierKey: vkey, Prover: lc})
+	require.NoError(b, err)
+	require.NoError(b, VerifyReceipt(b.Context(), rc, v, nil))
+	b.ResetTimer()
+	for range b.N {
+		if err := VerifyReceipt(b.Context(), rc, v, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
