@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sicollab/sicollab/schema"
 	"github.com/sicollab/sicollab/submit/translog"
 )
 
@@ -97,4 +98,47 @@ func BenchmarkVerifyReceipt(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkLogAppendVsStorePut compares, in turn within one run, the
+// cost per batch of 500 records of the Store's Put and of the log's
+// Append of that batch's leaf (digests, receipt digest and proof
+// included), each with its own fsync.
+func BenchmarkLogAppendVsStorePut(b *testing.B) {
+	f, lg, _, _ := logFixture(b)
+	type job struct {
+		envs []schema.Envelope
+		rc   Receipt
+	}
+	jobs := make([]job, b.N)
+	for i := range jobs {
+		rc := Receipt{SubmissionID: newID(b), IdempotencyKey: newID(b), Org: testBank, ReceivedAt: testNow.UTC(), BodyDigest: ContentDigest(nil)}
+		for n := range 500 {
+			env := f.envelope(testBank, schema.KindFinanceTransaction)
+			jobs[i].envs = append(jobs[i].envs, env)
+			rc.Results = append(rc.Results, RecordResult{Line: n + 1, ID: env.ID, Status: StatusAccepted})
+			rc.Counts.add(StatusAccepted)
+		}
+		jobs[i].rc = rc
+	}
+	h := &Handler{cfg: HandlerConfig{Log: lg}}
+	var tPut, tLog time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		s := time.Now()
+		require.NoError(b, f.store.Put(b.Context(), jobs[i].envs))
+		tPut += time.Since(s)
+		s = time.Now()
+		bt := &batch{results: jobs[i].rc.Results, envs: make([]*schema.Envelope, 500)}
+		for n := range bt.envs {
+			bt.envs[n] = &jobs[i].envs[n]
+		}
+		ds, err := payloadDigests(bt)
+		require.NoError(b, err)
+		require.NoError(b, h.logBatch(b.Context(), &jobs[i].rc, ds))
+		tLog += time.Since(s)
+	}
+	b.ReportMetric(float64(tPut.Microseconds())/float64(b.N), "put_µs/batch")
+	b.ReportMetric(float64(tLog.Microseconds())/float64(b.N), "log_µs/batch")
+	b.ReportMetric(tLog.Seconds()/tPut.Seconds(), "log/put")
 }
