@@ -544,7 +544,12 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter) (int, 
 	}
 	h.checkPurposes(b, now)
 	accepted := b.accepted()
-	digests := h.startDigests(b) // for the log, while the Sink writes
+	id, err := uuid.NewV7()
+	if err != nil {
+		return 0, nil, "", h.unavailable("making a submission id failed", err)
+	}
+	sub := id.String()
+	logged := h.startLog(ctx, b, org.ID, key, digest, sub, now) // the log's leaf, while the Sink writes
 	if len(accepted) > 0 {
 		if err := h.cfg.Sink.Put(ctx, accepted); err != nil {
 			return 0, nil, "", h.unavailable("storing the records failed", err, "org", org.ID, "records", len(accepted))
@@ -555,15 +560,9 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter) (int, 
 			}
 		}
 	}
-
-	id, err := uuid.NewV7()
+	pre, err := logged()
 	if err != nil {
-		return 0, nil, "", h.unavailable("making a submission id failed", err)
-	}
-	sub := id.String()
-	ds, err := digests()
-	if err != nil {
-		return 0, nil, "", h.unavailable("digesting the records failed", err)
+		return 0, nil, "", h.unavailable("appending to the transparency log failed", err, "org", org.ID)
 	}
 	a, err := h.cfg.Ledger.commit(org.ID, key, digest, sub, func(seen func(string) (seenBy, bool)) (*Receipt, int, []byte, error) {
 		rc := &Receipt{SubmissionID: sub, IdempotencyKey: key, Org: org.ID, ReceivedAt: now.UTC(), BodyDigest: digest}
@@ -578,10 +577,7 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter) (int, 
 			rc.Counts.add(res.Status)
 		}
 		if rc.Counts.Accepted+rc.Counts.Duplicate > 0 {
-			if h.cfg.Log != nil {
-				return rc, http.StatusOK, nil, h.logBatch(ctx, rc, ds)
-			}
-			return rc, http.StatusOK, nil, nil
+			return rc, http.StatusOK, nil, h.attachLog(ctx, rc, pre)
 		}
 		p := Problem{
 			Type: ProblemNothingValid, Title: problemTitles[ProblemNothingValid], Status: http.StatusUnprocessableEntity,

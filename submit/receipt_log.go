@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/sicollab/sicollab/submit/translog"
 )
@@ -83,24 +85,66 @@ func ReceiptLeaf(rc Receipt, digests map[string]string) ([]byte, error) {
 	return leaf.Encode()
 }
 
-// startDigests starts payloadDigests of b when the hub keeps a log and
-// returns the function that waits for them; without a log, it returns
-// nil digests at once. b must not change until the wait returned.
-func (h *Handler) startDigests(b *batch) func() ([]string, error) {
+// preLog is what startLog did ahead of the ledger's commit: the payload
+// digests, and, if the batch had anything to answer 200 for, the leaf of
+// the receipt as it stood then (counts) and its proof.
+type preLog struct {
+	digests []string
+	counts  Counts
+	proof   *translog.InclusionProof
+}
+
+// startLog, when the hub keeps a log, digests b's accepted payloads and
+// appends the leaf of the receipt b would get, on a goroutine of its own,
+// so that the log's fsync overlaps the Sink's; the function it returns
+// waits for that. b must not change until the wait returned. The leaf is
+// durable before the ledger commits the receipt (attachLog); if the
+// request fails in between, the leaf stays, naming a receipt never given
+// (docs/decisions.md).
+func (h *Handler) startLog(ctx context.Context, b *batch, org, key, bodyDigest, sub string, now time.Time) func() (*preLog, error) {
 	if h.cfg.Log == nil {
-		return func() ([]string, error) { return nil, nil }
+		return func() (*preLog, error) { return nil, nil }
 	}
-	var ds []string
+	var pre preLog
 	var err error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		ds, err = payloadDigests(b)
+		if pre.digests, err = payloadDigests(b); err != nil {
+			return
+		}
+		rc := Receipt{SubmissionID: sub, IdempotencyKey: key, Org: org, ReceivedAt: now.UTC(), BodyDigest: bodyDigest,
+			Results: slices.Clone(b.results)}
+		for _, res := range rc.Results {
+			rc.Counts.add(res.Status)
+		}
+		pre.counts = rc.Counts
+		if rc.Counts.Accepted+rc.Counts.Duplicate == 0 {
+			return // a 422: nothing to log
+		}
+		if err = h.logBatch(ctx, &rc, pre.digests); err == nil {
+			pre.proof = rc.Log
+		}
 	}()
-	return func() ([]string, error) {
+	return func() (*preLog, error) {
 		<-done
-		return ds, err
+		return &pre, err
 	}
+}
+
+// attachLog sets rc.Log, inside the ledger's commit: the proof startLog
+// got if rc is the receipt it logged (the same counts: the only change the
+// commit makes is an accepted record turned duplicate), else a new leaf,
+// appended now.
+func (h *Handler) attachLog(ctx context.Context, rc *Receipt, pre *preLog) error {
+	if pre == nil {
+		return nil
+	}
+	if pre.proof != nil && pre.counts == rc.Counts {
+		rc.Log = pre.proof
+		return nil
+	}
+	return h.logBatch(ctx, rc, pre.digests)
 }
 
 // logBatch appends rc's leaf to the log and sets rc.Log. digests are

@@ -154,3 +154,36 @@ func TestReceiptWithoutLog(t *testing.T) {
 	require.NotContains(t, string(r.body), `"log"`)
 	require.Nil(t, r.receipt(t).Log)
 }
+
+// When the ledger's commit turned an accepted record into a duplicate
+// (accepted meanwhile through another key), the leaf logged ahead no
+// longer matches the receipt: attachLog logs the receipt as given.
+func TestAttachLogRelogsAChangedReceipt(t *testing.T) {
+	f, lg, vkey, lc := logFixture(t)
+	ctx := t.Context()
+	env := f.envelope(testBank, schema.KindFinanceTransaction)
+	env2 := f.envelope(testBank, schema.KindFinanceTransaction)
+	b := &batch{
+		results: []RecordResult{{Line: 1, ID: env.ID, Status: StatusAccepted}, {Line: 2, ID: env2.ID, Status: StatusAccepted}},
+		envs:    []*schema.Envelope{&env, &env2},
+	}
+	before := lg.Checkpoint().Size
+	pre, err := f.h.startLog(ctx, b, testBank, newID(t), ContentDigest(nil), newID(t), testNow)()
+	require.NoError(t, err)
+	require.NotNil(t, pre.proof)
+	require.Equal(t, before+1, lg.Checkpoint().Size)
+
+	rc := &Receipt{SubmissionID: "s", IdempotencyKey: "k", Org: testBank, ReceivedAt: testNow.UTC(), BodyDigest: ContentDigest(nil),
+		Results: []RecordResult{b.results[0], {Line: 2, ID: env2.ID, Status: StatusDuplicate}}}
+	rc.Counts.add(StatusAccepted)
+	rc.Counts.add(StatusDuplicate)
+	require.NoError(t, f.h.attachLog(ctx, rc, pre))
+	require.Equal(t, before+2, lg.Checkpoint().Size, "a second leaf, for the receipt given")
+	require.NotEqual(t, pre.proof.Index, rc.Log.Index)
+
+	d, err := schema.PayloadDigest(env.Payload)
+	require.NoError(t, err)
+	v, err := translog.NewVerifier(translog.VerifierConfig{VerifierKey: vkey, Prover: lc})
+	require.NoError(t, err)
+	require.NoError(t, VerifyReceipt(ctx, *rc, v, map[string]string{env.ID: d}))
+}
