@@ -29,6 +29,7 @@ import (
 
 	"github.com/sicollab/sicollab/collab"
 	"github.com/sicollab/sicollab/submit"
+	"github.com/sicollab/sicollab/submit/translog"
 )
 
 func main() {
@@ -46,6 +47,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	org := fs.String("org", "", "the hub's own organization id in the directory (required)")
 	upstream := fs.String("upstream", "", "URL of the hub to relay accepted records to (optional)")
 	tokenFile := fs.String("token-file", "", "file holding this hub's bearer token for -upstream")
+	logKey := fs.String("log-key", "", "transparency log key file, made if missing; with it the hub keeps log.db and serves /v1/log/ (optional)")
 	shutdown := fs.Duration("shutdown-timeout", 10*time.Second, "how long requests in progress may take to finish on shutdown")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -76,14 +78,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		token = strings.TrimSpace(string(b))
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *shutdown, stdout, log); err != nil {
+	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *logKey, *shutdown, stdout, log); err != nil {
 		log.Error("hub stopped", "err", err)
 		return 1
 	}
 	return 0
 }
 
-func serve(listen, dirFile, data, org, upstream, token string, shutdownTimeout time.Duration, stdout io.Writer, log *slog.Logger) (err error) {
+func serve(listen, dirFile, data, org, upstream, token, logKey string, shutdownTimeout time.Duration, stdout io.Writer, log *slog.Logger) (err error) {
 	f, err := os.Open(dirFile)
 	if err != nil {
 		return err
@@ -129,9 +131,28 @@ func serve(listen, dirFile, data, org, upstream, token string, shutdownTimeout t
 			return err
 		}
 	}
-	h, err := submit.NewHandler(submit.HandlerConfig{Org: org, Directory: dir, Sink: sink, Ledger: ledger, Logger: log})
+	var tlog *translog.Log
+	if logKey != "" {
+		skey, vkey, err := loadLogKey(logKey, org+".hub/log")
+		if err != nil {
+			return err
+		}
+		if tlog, err = translog.Open(translog.Config{Path: filepath.Join(data, "log.db"), SignerKey: skey, VerifierKey: vkey, Logger: log}); err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, tlog.Close()) }()
+		log.Info("transparency log open", "size", tlog.Checkpoint().Size, "verifier_key", vkey)
+	}
+	h, err := submit.NewHandler(submit.HandlerConfig{Org: org, Directory: dir, Sink: sink, Ledger: ledger, Log: tlog, Logger: log})
 	if err != nil {
 		return err
+	}
+	var handler http.Handler = h
+	if tlog != nil {
+		mux := http.NewServeMux()
+		mux.Handle("/v1/log/", tlog.Handler())
+		mux.Handle("/", h)
+		handler = mux
 	}
 
 	ln, err := net.Listen("tcp", listen)
@@ -139,7 +160,7 @@ func serve(listen, dirFile, data, org, upstream, token string, shutdownTimeout t
 		return err
 	}
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      2 * time.Minute,
