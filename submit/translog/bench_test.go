@@ -40,7 +40,7 @@ func BenchmarkProofAtScale(b *testing.B) {
 	}
 	cp := l.Checkpoint()
 	require.Equal(b, int64(n), cp.Size)
-	v, err := NewVerifier(VerifierConfig{VerifierKey: l.verifierKeyForTest(b), Prover: LogProver{l}})
+	v, err := NewVerifier(VerifierConfig{VerifierKey: testVerifierKey(), Prover: LogProver{l}})
 	require.NoError(b, err)
 	var proofBytes int
 	b.ResetTimer()
@@ -86,7 +86,7 @@ func BenchmarkVerifyInclusion(b *testing.B) {
 	p, err := l.ProveInclusion(b.Context(), 12345, cp.Size)
 	require.NoError(b, err)
 	ip := InclusionProof{Index: 12345, Size: cp.Size, Proof: p, Checkpoint: string(cp.Note)}
-	v, err := NewVerifier(VerifierConfig{VerifierKey: l.verifierKeyForTest(b), Prover: LogProver{l}})
+	v, err := NewVerifier(VerifierConfig{VerifierKey: testVerifierKey(), Prover: LogProver{l}})
 	require.NoError(b, err)
 	b.ResetTimer()
 	for range b.N {
@@ -97,7 +97,7 @@ func BenchmarkVerifyInclusion(b *testing.B) {
 	b.ReportMetric(float64(len(p)), "proof_hashes")
 }
 
-func (l *Log) verifierKeyForTest(tb testing.TB) string {
+func testVerifierKey() string {
 	_, v := testKeys()
 	return v
 }

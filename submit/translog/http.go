@@ -76,7 +76,7 @@ func (l *Log) Handler() http.Handler {
 		}
 		p, err := l.ProveInclusion(r.Context(), index, size)
 		if err != nil {
-			writeErr(w, err)
+			l.writeErr(w, r, err)
 			return
 		}
 		writeJSON(w, InclusionProof{Index: index, Size: size, Proof: p})
@@ -89,7 +89,7 @@ func (l *Log) Handler() http.Handler {
 		}
 		p, err := l.ProveConsistency(r.Context(), old, nw)
 		if err != nil {
-			writeErr(w, err)
+			l.writeErr(w, r, err)
 			return
 		}
 		writeJSON(w, ConsistencyProof{Old: old, New: nw, Proof: p})
@@ -102,7 +102,7 @@ func (l *Log) Handler() http.Handler {
 		}
 		b, err := l.Leaf(r.Context(), index)
 		if err != nil {
-			writeErr(w, err)
+			l.writeErr(w, r, err)
 			return
 		}
 		w.Header().Set("Content-Type", MediaJSON)
@@ -121,13 +121,15 @@ func intParam(w http.ResponseWriter, r *http.Request, name string) (int64, bool)
 	return n, true
 }
 
-func writeErr(w http.ResponseWriter, err error) {
+func (l *Log) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, ErrRange):
 		problem(w, http.StatusNotFound, ProblemRange, err.Error())
 	case errors.Is(err, ErrTampered):
+		l.log.Error("transparency log failed its own check; restore log.db from a backup", "path", r.URL.Path, "err", err)
 		problem(w, http.StatusInternalServerError, ProblemTampered, "the log's own check failed; its operator must restore it")
 	default:
+		l.log.Warn("transparency log could not answer", "path", r.URL.Path, "err", err)
 		problem(w, http.StatusServiceUnavailable, ProblemInternal, "the log could not answer; try again later")
 	}
 }

@@ -63,3 +63,22 @@ func TestHandlerOverHTTP(t *testing.T) {
 	_, err = NewClient("ftp://x", nil)
 	require.Error(t, err)
 }
+
+// A leaf edited in the file is answered 500 log-tampered, never served.
+func TestHandlerRefusesTamperedLeaf(t *testing.T) {
+	cfg := testConfig(t, "log.db")
+	l := openTest(t, cfg)
+	appendN(t, l, 0, 5)
+	require.NoError(t, l.Close())
+	flip(t, cfg.Path, bucketLeaves, indexKey(3), 9)
+	l = openTest(t, cfg)
+	_, c := serve(t, l.Handler())
+	resp, err := http.Get(c.URL() + PathLeaves + "/3")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusInternalServerError, resp.StatusCode)
+	require.Contains(t, string(body), ProblemTampered)
+	_, err = c.Leaf(t.Context(), 2)
+	require.NoError(t, err, "the other leaves are still served")
+}
