@@ -107,7 +107,9 @@ func (v *Verifier) Last() (Checkpoint, bool) {
 // checkpoint seen: a smaller tree is a *RollbackError, the same size with
 // another root a *ForkError, a larger tree must come with a consistency
 // proof from the Prover (a failed proof is a *ForkError). On success msg
-// becomes the last checkpoint, persisted before Observe returns.
+// becomes the last checkpoint, persisted before Observe returns. The first
+// checkpoint a Verifier with no state sees is taken on trust; give every
+// Verifier of one log the same StatePath across restarts.
 func (v *Verifier) Observe(ctx context.Context, msg []byte) (Checkpoint, error) {
 	cp, err := parseCheckpoint(msg, v.v)
 	if err != nil {
