@@ -19,10 +19,10 @@ import (
 	"github.com/sicollab/sicollab/submit/translog"
 )
 
-// TestBinaryLog runs the hub with -log-key: it makes the key, its
-// receipts carry inclusion proofs that verify against the checkpoint it
-// serves on /v1/log/, and after a restart over the same files the log
-// has kept its history.
+// TestBinaryLog runs the hub with -log-key: it makes the key, logs the
+// directory it starts with, its receipts carry inclusion proofs that
+// verify against the checkpoint it serves on /v1/log/, and after a
+// restart over the same files the log has kept its history.
 func TestBinaryLog(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a binary")
@@ -101,5 +101,13 @@ func TestBinaryLog(t *testing.T) {
 	require.NoError(t, err)
 	cp, err := v2.Observe(t.Context(), msg)
 	require.NoError(t, err, "same key, same history after a restart")
-	require.Equal(t, int64(1), cp.Size)
+	require.Equal(t, int64(3), cp.Size, "the directory at each start, and the batch")
+	for _, i := range []int64{0, 2} {
+		b, err := lc2.Leaf(t.Context(), i)
+		require.NoError(t, err)
+		leaf, err := translog.DecodeLeaf(b)
+		require.NoError(t, err)
+		require.Equal(t, translog.LeafDirectory, leaf.Type, "leaf %d", i)
+		require.Equal(t, "leading-group", leaf.Directory.Signer)
+	}
 }

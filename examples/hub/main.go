@@ -12,6 +12,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -86,12 +87,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func serve(listen, dirFile, data, org, upstream, token, logKey string, shutdownTimeout time.Duration, stdout io.Writer, log *slog.Logger) (err error) {
-	f, err := os.Open(dirFile)
+	doc, err := os.ReadFile(dirFile)
 	if err != nil {
 		return err
 	}
-	dir, err := collab.LoadDirectory(f)
-	f.Close()
+	dir, err := collab.LoadDirectory(bytes.NewReader(doc))
 	if err != nil {
 		return err
 	}
@@ -141,6 +141,9 @@ func serve(listen, dirFile, data, org, upstream, token, logKey string, shutdownT
 			return err
 		}
 		defer func() { err = errors.Join(err, tlog.Close()) }()
+		if _, err := tlog.Append(context.Background(), translog.DirectoryLeafOf(dir, doc, time.Now())); err != nil {
+			return err
+		}
 		log.Info("transparency log open", "size", tlog.Checkpoint().Size, "verifier_key", vkey)
 	}
 	h, err := submit.NewHandler(submit.HandlerConfig{Org: org, Directory: dir, Sink: sink, Ledger: ledger, Log: tlog, Logger: log})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/sicollab/sicollab/collab"
 )
@@ -46,4 +47,12 @@ func (l *Log) LogEntry(ctx context.Context, e collab.Entry) error {
 		return err
 	}
 	return nil
+}
+
+// DirectoryLeafOf returns the leaf that records directory d, loaded from
+// the document doc, coming into use at the hub at time at.
+func DirectoryLeafOf(d *collab.Directory, doc []byte, at time.Time) Leaf {
+	return Leaf{V: LeafVersion, Type: LeafDirectory, At: at.UTC(), Directory: &DirectoryLeaf{
+		Version: d.Version(), Signer: d.LeadingGroup().ID, Digest: Digest(doc),
+	}}
 }
