@@ -35,7 +35,7 @@ func ReceiptDigest(rc Receipt) (string, error) {
 // record (schema.PayloadDigest's value, through the faster
 // translog.Canonical) if it is accepted so far, else "". It works in
 // parallel.
-func payloadDigests(b *batch) ([]string, error) {
+func payloadDigests(b *inBatch) ([]string, error) {
 	out := make([]string, len(b.results))
 	errs := make([]error, len(b.results))
 	parallel(len(b.results), func(i int) {
@@ -101,7 +101,7 @@ type preLog struct {
 // durable before the ledger commits the receipt (attachLog); if the
 // request fails in between, the leaf stays, naming a receipt never given
 // (docs/decisions.md).
-func (h *Handler) startLog(ctx context.Context, b *batch, org, key, bodyDigest, sub string, now time.Time) func() (*preLog, error) {
+func (h *Handler) startLog(ctx context.Context, b *inBatch, org, key, bodyDigest, sub string, now time.Time) func() (*preLog, error) {
 	if h.cfg.Log == nil {
 		return func() (*preLog, error) { return nil, nil }
 	}

@@ -163,7 +163,7 @@ func TestAttachLogRelogsAChangedReceipt(t *testing.T) {
 	ctx := t.Context()
 	env := f.envelope(testBank, schema.KindFinanceTransaction)
 	env2 := f.envelope(testBank, schema.KindFinanceTransaction)
-	b := &batch{
+	b := &inBatch{
 		results: []RecordResult{{Line: 1, ID: env.ID, Status: StatusAccepted}, {Line: 2, ID: env2.ID, Status: StatusAccepted}},
 		envs:    []*schema.Envelope{&env, &env2},
 	}
