@@ -12,6 +12,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/sicollab/sicollab/internal/boltdb"
 )
 
 // TileHeight is the height of the tiles the log stores its hashes in: a
@@ -20,7 +22,7 @@ const TileHeight = 8
 
 // DefaultLockTimeout is how long Open waits for the file lock another
 // process holds when Config.LockTimeout is 0.
-const DefaultLockTimeout = time.Second
+const DefaultLockTimeout = boltdb.DefaultLockTimeout
 
 // Buckets of a log file.
 var (
@@ -81,7 +83,7 @@ func (c Config) Validate() error {
 //
 // A Log is safe for concurrent use; appends are serialized.
 type Log struct {
-	db       *bolt.DB
+	db       *boltdb.DB
 	signer   note.Signer
 	verifier note.Verifier
 	log      *slog.Logger
@@ -105,7 +107,7 @@ func Open(cfg Config) (*Log, error) {
 	}
 	s, _ := note.NewSigner(cfg.SignerKey)
 	v, _ := note.NewVerifier(cfg.VerifierKey)
-	db, err := bolt.Open(cfg.Path, 0o600, &bolt.Options{Timeout: cfg.LockTimeout})
+	db, err := boltdb.OpenDB(cfg.Path, boltdb.Options{LockTimeout: cfg.LockTimeout}, ErrClosed, bucketLeaves, bucketTiles, bucketMeta)
 	if err != nil {
 		return nil, fmt.Errorf("translog: open %s: %w", cfg.Path, err)
 	}
@@ -117,12 +119,13 @@ func Open(cfg Config) (*Log, error) {
 	return l, nil
 }
 
-// load creates the buckets and the empty tree's checkpoint in a new file,
-// or reads and checks the stored checkpoint.
+// load signs the empty tree's checkpoint in a new file, or reads and
+// checks the stored checkpoint.
 func (l *Log) load() error {
 	fresh := false
 	err := l.db.View(func(tx *bolt.Tx) error {
-		fresh = tx.Bucket(bucketMeta) == nil
+		k, _ := tx.Bucket(bucketLeaves).Cursor().First()
+		fresh = tx.Bucket(bucketMeta).Get(keyCheckpoint) == nil && k == nil
 		if fresh {
 			return nil
 		}
@@ -132,11 +135,6 @@ func (l *Log) load() error {
 		return err
 	}
 	return l.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketLeaves, bucketTiles, bucketMeta} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
 		if tx.Bucket(bucketMeta).Get(keyCheckpoint) != nil {
 			return l.check(tx)
 		}

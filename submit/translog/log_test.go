@@ -3,9 +3,12 @@ package translog
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/sicollab/sicollab/internal/boltdb"
 )
 
 // Every appended leaf has an inclusion proof tlog.CheckRecord accepts, at
@@ -147,4 +150,13 @@ func TestUnknownKeyRefused(t *testing.T) {
 	_, err = Open(cfg2)
 	require.ErrorIs(t, err, ErrTampered)
 	require.ErrorIs(t, err, ErrUnknownKey)
+}
+
+// A log file held by another open is refused, saying so.
+func TestSecondOpenRefused(t *testing.T) {
+	cfg := testConfig(t, "log.db")
+	openTest(t, cfg)
+	cfg.LockTimeout = 20 * time.Millisecond
+	_, err := Open(cfg)
+	require.ErrorIs(t, err, boltdb.ErrLocked)
 }
