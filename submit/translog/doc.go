@@ -7,8 +7,9 @@
 // golang.org/x/mod/sumdb/tlog; checkpoints are signed notes
 // (golang.org/x/mod/sumdb/note, Ed25519) in the C2SP checkpoint form.
 //
-// Package translog imports collab (for journal entries) and no other
-// package of ours; package submit imports it, so a hub's receipts can
+// Package translog imports collab (for journal entries) and
+// internal/boltdb (the storage layer) and no other package of ours;
+// package submit imports it, so a hub's receipts can
 // carry inclusion proofs, and collab.LoggedJournal takes a *Log as its
 // collab.EntryLogger without importing it.
 //
