@@ -66,6 +66,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	logFormat := fs.String("log-format", "text", "log format on stderr: text or json")
 	version := fs.Bool("version", false, "print the version and exit")
 	nf := addNATSFlags(fs)
+	withTAXII := fs.Bool("taxii", false, "also serve the hub's products over TAXII 2.1 at /taxii2/ (catalog.db and journal.db in -data); received products land in the catalog")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -114,14 +115,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	default:
 		return usage(fmt.Sprintf("-log-format %q: want text or json", *logFormat))
 	}
-	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *purposes, *logKey, *shutdown, nf, stdout, log); err != nil {
+	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *purposes, *logKey, *shutdown, nf, *withTAXII, stdout, log); err != nil {
 		log.Error("hub stopped", "err", err)
 		return 1
 	}
 	return 0
 }
 
-func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey string, shutdownTimeout time.Duration, nf *natsFlags, stdout io.Writer, log *slog.Logger) (err error) {
+func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey string, shutdownTimeout time.Duration, nf *natsFlags, withTAXII bool, stdout io.Writer, log *slog.Logger) (err error) {
 	doc, err := os.ReadFile(dirFile)
 	if err != nil {
 		return err
@@ -203,6 +204,14 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 		}
 		log.Info("purposes learnt from file", "file", purposesFile, "envelopes", n)
 	}
+	var read http.Handler
+	if withTAXII {
+		var closeTAXII func() error
+		if sink, read, closeTAXII, err = mountTAXII(dir, org, data, sink, log); err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, closeTAXII()) }()
+	}
 	var tlog *translog.Log
 	if logKey != "" {
 		skey, vkey, err := loadLogKey(logKey, org+".hub/log")
@@ -223,9 +232,14 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 		return err
 	}
 	var handler http.Handler = h
-	if tlog != nil {
+	if tlog != nil || read != nil {
 		mux := http.NewServeMux()
-		mux.Handle("/v1/log/", tlog.Handler())
+		if tlog != nil {
+			mux.Handle("/v1/log/", tlog.Handler())
+		}
+		if read != nil {
+			mux.Handle(taxiiPrefix, read)
+		}
 		mux.Handle("/", h)
 		handler = mux
 	}
