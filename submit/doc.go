@@ -51,4 +51,13 @@
 // it is returned. Store is the embedded database a department's analysis
 // scans; Relay keeps records and forwards them upward through a Client
 // (RED records never leave). submittest starts a hub in-process for tests.
+//
+// # History
+//
+// A hub given a transparency log (HandlerConfig.Log, a *translog.Log of
+// package submit/translog) appends a leaf per accepted batch, durable
+// before the receipt is committed, and the receipt carries the leaf's
+// index, its inclusion proof and the signed checkpoint (Receipt.Log). The
+// sender checks it with VerifyReceipt, which rebuilds the leaf from the
+// receipt and the payload digests of what was sent (ReceiptLeaf).
 package submit

@@ -27,6 +27,7 @@ import (
 
 	"github.com/sicollab/sicollab/collab"
 	"github.com/sicollab/sicollab/schema"
+	"github.com/sicollab/sicollab/submit/translog"
 )
 
 // Defaults of HandlerConfig.
@@ -74,6 +75,10 @@ type HandlerConfig struct {
 	// submission (not per replay). A journal error is logged; the
 	// submission stands.
 	Journal collab.Journal
+	// Log, if set, is the hub's transparency log: each receipt of an
+	// accepted batch gets its leaf, inclusion proof and checkpoint
+	// (Receipt.Log), appended before the receipt is committed.
+	Log *translog.Log
 	// Logger gets one line per submission and every internal error. Nil:
 	// silent.
 	Logger *slog.Logger
@@ -539,6 +544,12 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter) (int, 
 	}
 	h.checkPurposes(b, now)
 	accepted := b.accepted()
+	id, err := uuid.NewV7()
+	if err != nil {
+		return 0, nil, "", h.unavailable("making a submission id failed", err)
+	}
+	sub := id.String()
+	logged := h.startLog(ctx, b, org.ID, key, digest, sub, now) // the log's leaf, while the Sink writes
 	if len(accepted) > 0 {
 		if err := h.cfg.Sink.Put(ctx, accepted); err != nil {
 			return 0, nil, "", h.unavailable("storing the records failed", err, "org", org.ID, "records", len(accepted))
@@ -549,12 +560,10 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter) (int, 
 			}
 		}
 	}
-
-	id, err := uuid.NewV7()
+	pre, err := logged()
 	if err != nil {
-		return 0, nil, "", h.unavailable("making a submission id failed", err)
+		return 0, nil, "", h.unavailable("appending to the transparency log failed", err, "org", org.ID)
 	}
-	sub := id.String()
 	a, err := h.cfg.Ledger.commit(org.ID, key, digest, sub, func(seen func(string) (seenBy, bool)) (*Receipt, int, []byte, error) {
 		rc := &Receipt{SubmissionID: sub, IdempotencyKey: key, Org: org.ID, ReceivedAt: now.UTC(), BodyDigest: digest}
 		rc.Results = make([]RecordResult, len(b.results))
@@ -568,7 +577,7 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter) (int, 
 			rc.Counts.add(res.Status)
 		}
 		if rc.Counts.Accepted+rc.Counts.Duplicate > 0 {
-			return rc, http.StatusOK, nil, nil
+			return rc, http.StatusOK, nil, h.attachLog(ctx, rc, pre)
 		}
 		p := Problem{
 			Type: ProblemNothingValid, Title: problemTitles[ProblemNothingValid], Status: http.StatusUnprocessableEntity,

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sicollab/sicollab/schema"
+	"github.com/sicollab/sicollab/submit/translog"
 )
 
 // Paths, media types and headers of the wire protocol (docs/protocol.md).
@@ -84,6 +85,10 @@ type Receipt struct {
 	BodyDigest     string         `json:"body_digest"`     // Content-Digest of the body as sent
 	Counts         Counts         `json:"counts"`          // the results, summed
 	Results        []RecordResult `json:"results"`         // one per record, in line order
+	// Log, if the hub keeps a transparency log, places the batch's leaf
+	// in it: index, tree size, inclusion proof and signed checkpoint (see
+	// VerifyReceipt and ReceiptLeaf).
+	Log *translog.InclusionProof `json:"log,omitempty"`
 }
 
 // Limits are what a hub accepts; GET /v1/limits declares them so clients

@@ -21,6 +21,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -40,6 +41,7 @@ import (
 
 	"github.com/sicollab/sicollab/collab"
 	"github.com/sicollab/sicollab/submit"
+	"github.com/sicollab/sicollab/submit/translog"
 )
 
 func main() {
@@ -57,6 +59,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	org := fs.String("org", "", "the hub's own organization id in the directory (required)")
 	upstream := fs.String("upstream", "", "URL of the hub to relay accepted records to (optional)")
 	tokenFile := fs.String("token-file", "", "file holding this hub's bearer token for -upstream")
+	logKey := fs.String("log-key", "", "transparency log key file, made if missing; with it the hub keeps log.db and serves /v1/log/ (optional)")
 	shutdown := fs.Duration("shutdown-timeout", 10*time.Second, "how long requests in progress may take to finish on shutdown")
 	purposes := fs.String("purposes", "", "NDJSON file of collab.requirement and collab.task envelopes to learn at start (optional)")
 	logLevel := fs.String("log-level", "info", "least level logged: debug, info, warn or error")
@@ -112,20 +115,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	default:
 		return usage(fmt.Sprintf("-log-format %q: want text or json", *logFormat))
 	}
-	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *purposes, *shutdown, nf, *withTAXII, stdout, log); err != nil {
+	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *purposes, *logKey, *shutdown, nf, *withTAXII, stdout, log); err != nil {
 		log.Error("hub stopped", "err", err)
 		return 1
 	}
 	return 0
 }
 
-func serve(listen, dirFile, data, org, upstream, token, purposesFile string, shutdownTimeout time.Duration, nf *natsFlags, withTAXII bool, stdout io.Writer, log *slog.Logger) (err error) {
-	f, err := os.Open(dirFile)
+func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey string, shutdownTimeout time.Duration, nf *natsFlags, withTAXII bool, stdout io.Writer, log *slog.Logger) (err error) {
+	doc, err := os.ReadFile(dirFile)
 	if err != nil {
 		return err
 	}
-	dir, err := collab.LoadDirectory(f)
-	f.Close()
+	dir, err := collab.LoadDirectory(bytes.NewReader(doc))
 	if err != nil {
 		return err
 	}
@@ -210,14 +212,34 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile string, shu
 		}
 		defer func() { err = errors.Join(err, closeTAXII()) }()
 	}
-	h, err := submit.NewHandler(submit.HandlerConfig{Org: org, Directory: dir, Sink: sink, Ledger: ledger, Purposes: purposes, Logger: log})
+	var tlog *translog.Log
+	if logKey != "" {
+		skey, vkey, err := loadLogKey(logKey, org+".hub/log")
+		if err != nil {
+			return err
+		}
+		if tlog, err = translog.Open(translog.Config{Path: filepath.Join(data, "log.db"), SignerKey: skey, VerifierKey: vkey, Logger: log}); err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, tlog.Close()) }()
+		if _, err := tlog.Append(context.Background(), translog.DirectoryLeafOf(dir, doc, time.Now())); err != nil {
+			return err
+		}
+		log.Info("transparency log open", "size", tlog.Checkpoint().Size, "verifier_key", vkey)
+	}
+	h, err := submit.NewHandler(submit.HandlerConfig{Org: org, Directory: dir, Sink: sink, Ledger: ledger, Purposes: purposes, Log: tlog, Logger: log})
 	if err != nil {
 		return err
 	}
 	var handler http.Handler = h
-	if read != nil {
+	if tlog != nil || read != nil {
 		mux := http.NewServeMux()
-		mux.Handle(taxiiPrefix, read)
+		if tlog != nil {
+			mux.Handle("/v1/log/", tlog.Handler())
+		}
+		if read != nil {
+			mux.Handle(taxiiPrefix, read)
+		}
 		mux.Handle("/", h)
 		handler = mux
 	}
