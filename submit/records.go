@@ -1,0 +1,286 @@
+package submit
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sicollab/sicollab/collab"
+	"github.com/sicollab/sicollab/schema"
+)
+
+// batch is a submission being decoded: one result per record, and for
+// each result the envelope when it passed so far.
+type batch struct {
+	sender  string
+	records int
+	results []RecordResult
+	envs    []*schema.Envelope // per result; nil once rejected
+	srcs    []collab.Org       // per result: the organization that collected it
+}
+
+func (b *batch) accepted() []schema.Envelope {
+	var out []schema.Envelope
+	for i, e := range b.envs {
+		if e != nil && b.results[i].Status == StatusAccepted {
+			out = append(out, *e)
+		}
+	}
+	return out
+}
+
+func (b *batch) reject(i int, reason Reason, vs ...schema.Violation) {
+	b.results[i].Status = StatusRejected
+	b.results[i].Reason = reason
+	b.results[i].Errors = vs
+	b.envs[i] = nil
+}
+
+// decodeBatch reads the records of src and runs the checks each record
+// has on its own: schemas, source, directory. Every non-blank line gets
+// exactly one result.
+//
+// The lines are read first and checked afterwards, on up to GOMAXPROCS
+// goroutines: validation is most of a hub's work, and one client sending
+// one batch at a time should not leave all but one core idle. Reading
+// first costs no more memory than MaxDecompressedBytes, and a body that
+// breaks a limit is refused before any record is validated.
+func (h *Handler) decodeBatch(src io.Reader, sender collab.Org, now time.Time, sizeHint int) (*batch, *failure) {
+	b := &batch{sender: sender.ID}
+	maxRec := h.cfg.Limits.MaxRecords
+	type rawLine struct {
+		n          int
+		start, end int // in buf
+		tooLong    bool
+	}
+	var lines []rawLine
+	buf := make([]byte, 0, sizeHint) // the lines, back to back
+	err := eachLine(src, h.cfg.Limits.MaxLineBytes, func(n int, line []byte, tooLong bool) error {
+		if !tooLong && len(bytes.TrimSpace(line)) == 0 {
+			return nil
+		}
+		if b.records == maxRec {
+			return errTooManyRecords
+		}
+		b.records++
+		start := len(buf)
+		if !tooLong {
+			buf = append(buf, line...)
+		}
+		lines = append(lines, rawLine{n: n, start: start, end: len(buf), tooLong: tooLong})
+		return nil
+	})
+	if err == nil {
+		b.results = make([]RecordResult, len(lines))
+		b.envs = make([]*schema.Envelope, len(lines))
+		b.srcs = make([]collab.Org, len(lines))
+		parallel(len(lines), func(i int) {
+			l := lines[i]
+			b.results[i], b.envs[i], b.srcs[i] = h.checkRecord(l.n, buf[l.start:l.end:l.end], l.tooLong, sender)
+		})
+	}
+	switch {
+	case err == nil:
+		return b, nil
+	case errors.Is(err, errTooManyRecords):
+		return b, tooLarge("max_records", fmt.Sprintf("more than %d records; split the batch", maxRec))
+	case errors.Is(err, errDecompressedTooLarge):
+		return b, tooLarge("max_decompressed_bytes", fmt.Sprintf("body decompresses to more than %d bytes", h.cfg.Limits.MaxDecompressedBytes))
+	default:
+		return b, fail(http.StatusBadRequest, ProblemMalformed, "reading the gzip stream failed: "+err.Error())
+	}
+}
+
+// parallel calls fn(0) to fn(n-1) on up to GOMAXPROCS goroutines, in
+// chunks big enough that handing them out costs little, and returns when
+// all have returned.
+func parallel(n int, fn func(i int)) {
+	const chunk = 16
+	workers := min(runtime.GOMAXPROCS(0), (n+chunk-1)/chunk)
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				start := int(next.Add(chunk)) - chunk
+				if start >= n {
+					return
+				}
+				for i := start; i < min(start+chunk, n); i++ {
+					fn(i)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// checkRecord runs the checks of one line that need nothing but the line,
+// the sender and the directory.
+func (h *Handler) checkRecord(n int, line []byte, tooLong bool, sender collab.Org) (RecordResult, *schema.Envelope, collab.Org) {
+	res := RecordResult{Line: n, Status: StatusRejected, Reason: ReasonInvalid}
+	if tooLong {
+		res.Errors = []schema.Violation{{Keyword: "size",
+			Message: fmt.Sprintf("record is more than %d bytes, the hub's max_line_bytes", h.cfg.Limits.MaxLineBytes)}}
+		return res, nil, collab.Org{}
+	}
+	env, err := h.validate.Validate(line)
+	if err != nil {
+		if ve, ok := errors.AsType[*schema.ValidationError](err); ok {
+			res.Errors = ve.Violations
+			if !errors.Is(err, schema.ErrSyntax) && !errors.Is(err, schema.ErrTooDeep) && !errors.Is(err, schema.ErrDuplicateKey) {
+				res.ID = peekID(line)
+			}
+		} else {
+			res.Errors = []schema.Violation{{Keyword: "schema", Message: err.Error()}}
+		}
+		return res, nil, collab.Org{}
+	}
+	res.ID = env.ID
+	src, ok := h.source(&env, sender)
+	if !ok {
+		res.Reason = ReasonSourceMismatch
+		res.Errors = []schema.Violation{{Pointer: "/source", Keyword: "source",
+			Message: fmt.Sprintf("source %q is not the authenticated organization %q", env.Source, sender.ID)}}
+		return res, nil, collab.Org{}
+	}
+	if !sender.CanSubmit(env.Kind) || !h.hub.CanReceive(env.Kind) {
+		res.Reason = ReasonKindNotAllowed
+		msg := fmt.Sprintf("%q may not submit %q", sender.ID, env.Kind)
+		if sender.CanSubmit(env.Kind) {
+			msg = fmt.Sprintf("%q does not take in %q", h.hub.ID, env.Kind)
+		}
+		res.Errors = []schema.Violation{{Pointer: "/kind", Keyword: "kind", Message: msg}}
+		return res, nil, collab.Org{}
+	}
+	res.Status, res.Reason = StatusAccepted, ""
+	return res, &env, src
+}
+
+// source returns the organization that collected env, if the sender may
+// send it: the sender itself, or, for a relayed record, a collector
+// whose route for the kind leads to the sender, which stamped the newest
+// provenance hop.
+func (h *Handler) source(env *schema.Envelope, sender collab.Org) (collab.Org, bool) {
+	if env.Source == sender.ID {
+		return sender, true
+	}
+	if len(env.Provenance) == 0 || env.Provenance[len(env.Provenance)-1].Org != sender.ID {
+		return collab.Org{}, false
+	}
+	next, err := h.cfg.Directory.Route(env.Source, env.Kind)
+	if err != nil || !slices.Contains(next, sender.ID) {
+		return collab.Org{}, false
+	}
+	return h.cfg.Directory.Org(env.Source)
+}
+
+// peekID reads the id of a record the schemas refused, if it has one
+// that looks like a UUID.
+func peekID(line []byte) string {
+	var v struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(line, &v) != nil || len(v.ID) != 36 {
+		return ""
+	}
+	return v.ID
+}
+
+// uniqueViolation is the error of a record whose id another organization
+// got accepted first.
+var uniqueViolation = schema.Violation{Pointer: "/id", Keyword: "unique",
+	Message: "id is not unique at this hub; give every record a new UUID v7"}
+
+// seenResult turns a result into a duplicate of what s accepted, or a
+// rejection if s was another organization.
+func seenResult(res RecordResult, s seenBy, org string) RecordResult {
+	if s.org == org {
+		res.Status = StatusDuplicate
+		return res
+	}
+	res.Status, res.Reason, res.Errors = StatusRejected, ReasonInvalid, []schema.Violation{uniqueViolation}
+	return res
+}
+
+// dedupe marks records accepted before (in the ledger) or earlier in the
+// batch as duplicates. It runs before the purpose check: a record
+// accepted before stays a success even if its purpose lapsed since.
+func (h *Handler) dedupe(b *batch) *failure {
+	var ids []string
+	for i, e := range b.envs {
+		if e != nil {
+			ids = append(ids, b.results[i].ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	seen, err := h.cfg.Ledger.seen(ids)
+	if err != nil {
+		return h.unavailable("reading the ledger failed", err)
+	}
+	first := make(map[string]bool, len(ids))
+	for i, e := range b.envs {
+		if e == nil {
+			continue
+		}
+		id := b.results[i].ID
+		if s, ok := seen[id]; ok {
+			b.results[i] = seenResult(b.results[i], s, b.sender)
+			b.envs[i] = nil
+			continue
+		}
+		if first[id] {
+			b.results[i].Status = StatusDuplicate
+			b.envs[i] = nil
+			continue
+		}
+		first[id] = true
+	}
+	return nil
+}
+
+// checkPurposes applies purpose and retention to the records still
+// accepted.
+func (h *Handler) checkPurposes(b *batch, now time.Time) {
+	for i, e := range b.envs {
+		if e == nil || b.results[i].Status != StatusAccepted {
+			continue
+		}
+		if reason, ok := h.purposes.Check(*e, b.srcs[i]); !ok {
+			b.reject(i, reason, schema.Violation{Pointer: "/purpose", Keyword: "purpose", Message: purposeMessage(reason)})
+			continue
+		}
+		if !now.Before(e.RetainUntil) {
+			b.reject(i, ReasonExpired, schema.Violation{Pointer: "/retain_until", Keyword: "retention",
+				Message: "retain_until " + e.RetainUntil.UTC().Format(time.RFC3339) + " has passed; the record must be deleted, not shared"})
+		}
+	}
+}
+
+func purposeMessage(r Reason) string {
+	switch r {
+	case ReasonPurposeUnknown:
+		return "no requirement or task with this id is known at this hub"
+	case ReasonPurposeInactive:
+		return "the purpose is not active now (closed, suspended, superseded, expired or not yet valid)"
+	case ReasonPurposeNotCovered:
+		return "the purpose's scope does not cover this kind, the collecting organization's sector or region, or its assignees"
+	}
+	return "the purpose does not allow this record"
+}
