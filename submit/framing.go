@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -141,4 +143,69 @@ func readBody(r io.Reader, contentLength int64) ([]byte, error) {
 	buf := bytes.NewBuffer(make([]byte, 0, contentLength+bytes.MinRead))
 	_, err := buf.ReadFrom(r)
 	return buf.Bytes(), err
+}
+
+// singletonHeaders may appear once in a submission: two of them leave
+// the hub and an intermediary free to read different ones.
+var singletonHeaders = []string{"Authorization", HeaderIdempotencyKey, HeaderContentDigest, "Content-Type", "Content-Encoding"}
+
+// checkSingletons refuses a request that repeats a singleton header.
+func checkSingletons(hd http.Header) *failure {
+	for _, k := range singletonHeaders {
+		if len(hd.Values(k)) > 1 {
+			return fail(http.StatusBadRequest, ProblemMalformed,
+				fmt.Sprintf("header %s is sent %d times; send it once", k, len(hd.Values(k))))
+		}
+	}
+	return nil
+}
+
+// errSlowBody: the body arrived slower than HandlerConfig.MinBodyRate
+// after HandlerConfig.BodyGrace.
+var errSlowBody = errors.New("submit: body too slow")
+
+// rateReader cuts a body that arrives too slowly. After grace (on the
+// handler's clock) the bytes read must keep up with minRate bytes per
+// second counted from the end of the grace; and no single read may
+// wait longer than grace in real time (a connection read deadline,
+// renewed before each read), so a body that stops altogether is cut
+// too.
+type rateReader struct {
+	r       io.Reader
+	rc      *http.ResponseController
+	clock   func() time.Time
+	start   time.Time
+	grace   time.Duration
+	minRate float64 // bytes per second
+	n       int64
+}
+
+func (s *rateReader) Read(p []byte) (int, error) {
+	if s.rc != nil {
+		s.rc.SetReadDeadline(time.Now().Add(s.grace)) //nolint:errcheck // not every connection supports it; the rate check still applies
+	}
+	n, err := s.r.Read(p)
+	s.n += int64(n)
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+		return n, errSlowBody
+	}
+	if err != nil {
+		return n, err
+	}
+	if late := s.clock().Sub(s.start) - s.grace; late > 0 && float64(s.n) < s.minRate*late.Seconds() {
+		return n, errSlowBody
+	}
+	return n, nil
+}
+
+// slowBody is the failure of a body cut by rateReader. The connection
+// is closed after the answer: the rest of the body is not read.
+func (h *Handler) slowBody(w http.ResponseWriter, n int64) *failure {
+	http.NewResponseController(w).SetReadDeadline(time.Now()) //nolint:errcheck // best effort: stops the server draining the body
+	w.Header().Set("Connection", "close")
+	f := fail(http.StatusRequestTimeout, ProblemSlowBody,
+		fmt.Sprintf("the body arrived slower than %d bytes/s after %s (%d bytes read); send it at once, or smaller batches",
+			h.cfg.MinBodyRate, h.cfg.BodyGrace, n))
+	f.p.Limit = "min_body_rate"
+	return f
 }

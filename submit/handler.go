@@ -29,6 +29,32 @@ const (
 	DefaultMaxInFlight = 16
 	// DefaultRetryAfter is what a 503 asks the sender to wait.
 	DefaultRetryAfter = time.Second
+	// DefaultMaxInFlightPerOrg is one organization's share of the
+	// submissions in flight when HandlerConfig.MaxInFlightPerOrg is 0
+	// (at most MaxInFlight).
+	DefaultMaxInFlightPerOrg = 4
+	// DefaultBodyGrace is how long a body may take before its rate is
+	// judged, and the longest a single read of it may wait.
+	DefaultBodyGrace = 10 * time.Second
+	// DefaultMinBodyRate is the slowest a body may arrive after the
+	// grace, in bytes per second.
+	DefaultMinBodyRate = 4 << 10
+	// DefaultAuthFailures is how many failed authentications one client
+	// address may make per DefaultAuthWindow before it gets 429.
+	DefaultAuthFailures = 20
+	// DefaultAuthWindow is the window failed authentications are counted in.
+	DefaultAuthWindow = time.Minute
+	// DefaultMaxClockSkew is how far ahead of the hub's clock a record's
+	// collected_at (or a provenance hop's time) may be.
+	DefaultMaxClockSkew = 5 * time.Minute
+	// DefaultRetention is how long receipts and idempotency keys are
+	// kept.
+	DefaultRetention = 7 * 24 * time.Hour
+	// DefaultPruneEvery is how often RunPruner prunes the ledger.
+	DefaultPruneEvery = time.Hour
+	// DefaultMaxRefusedDetails is how many rejected records a receipt
+	// lists one by one; the rest are summarized in runs.
+	DefaultMaxRefusedDetails = 100
 )
 
 // HandlerConfig configures a Handler. Zero values take the defaults named
@@ -60,9 +86,45 @@ type HandlerConfig struct {
 	// DefaultMaxInFlight. Requests beyond it get 503 at once: nothing
 	// queues.
 	MaxInFlight int
+	// MaxInFlightPerOrg is one organization's share of MaxInFlight; 0:
+	// DefaultMaxInFlightPerOrg, or MaxInFlight if that is smaller. One
+	// organization's slow or heavy requests cannot hold more.
+	MaxInFlightPerOrg int
 	// RetryAfter is the wait a 503 asks for; 0: DefaultRetryAfter. It is
 	// sent in whole seconds, at least 1.
 	RetryAfter time.Duration
+	// BodyGrace is how long a body may take before MinBodyRate applies,
+	// and the longest one read of it may wait (real time); 0:
+	// DefaultBodyGrace.
+	BodyGrace time.Duration
+	// MinBodyRate is the slowest a body may arrive after BodyGrace, in
+	// bytes per second; 0: DefaultMinBodyRate. A slower body is cut
+	// with 408 and its slot freed.
+	MinBodyRate int64
+	// AuthFailures is how many failed authentications a client address
+	// may make in AuthWindow; beyond, its unauthenticated requests get
+	// 429. 0: DefaultAuthFailures.
+	AuthFailures int
+	// AuthWindow is the window of AuthFailures; 0: DefaultAuthWindow.
+	AuthWindow time.Duration
+	// MaxClockSkew is how far ahead of Clock a collected_at or a hop's
+	// time may be; 0: DefaultMaxClockSkew.
+	MaxClockSkew time.Duration
+	// Retention is how long receipts and idempotency keys are kept
+	// (accepted record ids are kept until their retain_until); 0:
+	// DefaultRetention. A client retrying a batch older than this is
+	// answered as for a new batch.
+	Retention time.Duration
+	// PruneEvery is how often RunPruner prunes; 0: DefaultPruneEvery.
+	PruneEvery time.Duration
+	// MaxRefusedDetails is how many rejected records a receipt lists one
+	// by one; the others are summarized (Receipt.Refused). 0:
+	// DefaultMaxRefusedDetails.
+	MaxRefusedDetails int
+	// HopVerifier, if set, verifies each provenance hop after the chain
+	// check (signatures); nil: the chain's structure and the last hop's
+	// digest are checked, nothing more.
+	HopVerifier HopVerifier
 	// Journal, if set, gets one collab.EntryRecordsOutcome entry per
 	// submission (not per replay). A journal error is logged; the
 	// submission stands.
@@ -73,6 +135,11 @@ type HandlerConfig struct {
 	// Clock gives the time receipts, rate limits, retention and purposes
 	// are judged at. Nil: time.Now.
 	Clock func() time.Time
+
+	// newTicker makes RunPruner's ticker (nil: realTicker); onPrune, if
+	// set, is told of every prune. Tests set both.
+	newTicker func(time.Duration) (<-chan time.Time, func())
+	onPrune   func(PruneStats, error)
 }
 
 // withDefaults fills the zero fields.
@@ -103,11 +170,41 @@ func (c HandlerConfig) withDefaults() HandlerConfig {
 	if c.MaxInFlight == 0 {
 		c.MaxInFlight = DefaultMaxInFlight
 	}
+	if c.MaxInFlightPerOrg == 0 {
+		c.MaxInFlightPerOrg = min(DefaultMaxInFlightPerOrg, c.MaxInFlight)
+	}
 	if c.RetryAfter == 0 {
 		c.RetryAfter = DefaultRetryAfter
 	}
+	if c.BodyGrace == 0 {
+		c.BodyGrace = DefaultBodyGrace
+	}
+	if c.MinBodyRate == 0 {
+		c.MinBodyRate = DefaultMinBodyRate
+	}
+	if c.AuthFailures == 0 {
+		c.AuthFailures = DefaultAuthFailures
+	}
+	if c.AuthWindow == 0 {
+		c.AuthWindow = DefaultAuthWindow
+	}
+	if c.MaxClockSkew == 0 {
+		c.MaxClockSkew = DefaultMaxClockSkew
+	}
+	if c.Retention == 0 {
+		c.Retention = DefaultRetention
+	}
+	if c.PruneEvery == 0 {
+		c.PruneEvery = DefaultPruneEvery
+	}
+	if c.MaxRefusedDetails == 0 {
+		c.MaxRefusedDetails = DefaultMaxRefusedDetails
+	}
 	if c.Clock == nil {
 		c.Clock = time.Now
+	}
+	if c.newTicker == nil {
+		c.newTicker = realTicker
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -165,8 +262,28 @@ func (c HandlerConfig) Validate() error {
 	if c.MaxInFlight < 1 {
 		bad("MaxInFlight is %d; it must be positive", c.MaxInFlight)
 	}
+	if c.MaxInFlightPerOrg < 1 || c.MaxInFlightPerOrg > c.MaxInFlight {
+		bad("MaxInFlightPerOrg is %d; it must be in 1..MaxInFlight (%d)", c.MaxInFlightPerOrg, c.MaxInFlight)
+	}
 	if c.RetryAfter < 0 {
 		bad("RetryAfter is %s; it must not be negative", c.RetryAfter)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"BodyGrace", c.BodyGrace}, {"AuthWindow", c.AuthWindow}, {"MaxClockSkew", c.MaxClockSkew}, {"Retention", c.Retention}, {"PruneEvery", c.PruneEvery}} {
+		if d.v < 0 {
+			bad("%s is %s; it must be positive", d.name, d.v)
+		}
+	}
+	if c.MinBodyRate < 0 {
+		bad("MinBodyRate is %d; it must be positive", c.MinBodyRate)
+	}
+	if c.AuthFailures < 0 {
+		bad("AuthFailures is %d; it must be positive", c.AuthFailures)
+	}
+	if c.MaxRefusedDetails < 0 {
+		bad("MaxRefusedDetails is %d; it must be positive", c.MaxRefusedDetails)
 	}
 	return errors.Join(errs...)
 }
@@ -220,8 +337,11 @@ type Handler struct {
 	mux      *http.ServeMux
 	inflight chan struct{}
 
-	mu       sync.Mutex
-	limiters map[string]*rate.Limiter // by org id: at most one per organization of the directory
+	authFails authThrottle
+
+	mu          sync.Mutex
+	limiters    map[string]*rate.Limiter // by org id: at most one per organization of the directory
+	orgInFlight map[string]int           // by org id: requests holding a slot
 }
 
 // NewHandler returns a Handler for cfg, or cfg.Validate's error.
@@ -233,7 +353,8 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 	h := &Handler{
 		cfg: cfg, validate: cfg.Validator, purposes: cfg.Purposes, log: cfg.Logger,
 		inflight: make(chan struct{}, cfg.MaxInFlight),
-		limiters: map[string]*rate.Limiter{},
+		limiters: map[string]*rate.Limiter{}, orgInFlight: map[string]int{},
+		authFails: authThrottle{limit: cfg.AuthFailures, window: cfg.AuthWindow, addrs: map[string]*authCount{}},
 	}
 	h.hub, _ = cfg.Directory.Org(cfg.Org)
 	if h.validate == nil {
@@ -273,7 +394,9 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 	switch p := r.URL.Path; {
 	case p == PathSubmissions:
 		allow = http.MethodPost
-	case p == PathLimits, strings.HasPrefix(p, PathSubmissions+"/") && !strings.Contains(p[len(PathSubmissions)+1:], "/"):
+	case p == PathLimits:
+		allow = "GET, HEAD"
+	case strings.HasPrefix(p, PathSubmissions+"/") && p != PathSubmissions+"/" && !strings.Contains(p[len(PathSubmissions)+1:], "/"):
 		allow = "GET, HEAD"
 	}
 	if allow != "" {
@@ -291,16 +414,6 @@ func (h *Handler) limits(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
-	select {
-	case h.inflight <- struct{}{}:
-		defer func() { <-h.inflight }()
-	default:
-		f := fail(http.StatusServiceUnavailable, ProblemOverloaded,
-			fmt.Sprintf("%d submissions are in progress, the most this hub takes at once", h.cfg.MaxInFlight))
-		f.retryAfter = h.cfg.RetryAfter
-		h.writeFailure(w, r, f)
-		return
-	}
 	status, body, media, f := h.serveSubmission(r, w)
 	if f != nil {
 		h.writeFailure(w, r, f)
@@ -314,22 +427,17 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter) (int, []byte, string, *failure) {
 	ctx := r.Context()
 	now := h.cfg.Clock()
-	org, f := h.authenticate(r)
+	if f := checkSingletons(r.Header); f != nil {
+		return 0, nil, "", f
+	}
+	org, f := h.admit(r)
 	if f != nil {
 		return 0, nil, "", f
 	}
-	if !h.maySubmitHere(org) {
-		return 0, nil, "", fail(http.StatusForbidden, ProblemForbidden,
-			fmt.Sprintf("%q may submit no kind that %q takes in", org.ID, h.hub.ID))
-	}
-	lim := h.limiter(org.ID)
-	if tokens := lim.TokensAt(now); tokens < 1 {
-		f := fail(http.StatusTooManyRequests, ProblemRateLimited,
-			fmt.Sprintf("%s may submit %g records per second (burst %d)", org.ID, h.cfg.Limits.RecordsPerSecond, h.cfg.Limits.Burst))
-		f.retryAfter = time.Duration((1 - tokens) / h.cfg.Limits.RecordsPerSecond * float64(time.Second))
+	lim, f := h.authorize(org, now)
+	if f != nil {
 		return 0, nil, "", f
 	}
-
 	gz, f := contentEncoding(r.Header)
 	if f != nil {
 		return 0, nil, "", f
@@ -347,18 +455,30 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter) (int, 
 		return 0, nil, "", fail(http.StatusBadRequest, ProblemDigestMismatch,
 			"send Content-Digest: sha-256=:<base64 of the SHA-256 of the body as sent>:")
 	}
-
 	max := h.cfg.Limits.MaxBodyBytes
 	if r.ContentLength > max {
 		return 0, nil, "", tooLarge("max_body_bytes", fmt.Sprintf("body is %d bytes, limit is %d", r.ContentLength, max))
 	}
-	body, err := readBody(http.MaxBytesReader(w, r.Body, max), r.ContentLength)
+
+	release, f := h.acquire(org.ID)
+	if f != nil {
+		return 0, nil, "", f
+	}
+	defer release()
+	rr := &rateReader{r: http.MaxBytesReader(w, r.Body, max), rc: http.NewResponseController(w), clock: h.cfg.Clock,
+		start: now, grace: h.cfg.BodyGrace, minRate: float64(h.cfg.MinBodyRate)}
+	body, err := readBody(rr, r.ContentLength)
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return 0, nil, "", tooLarge("max_body_bytes", fmt.Sprintf("body is more than %d bytes", max))
 		}
+		if errors.Is(err, errSlowBody) {
+			h.log.Warn("slow body cut", "org", org.ID, "addr", clientAddr(r), "bytes", rr.n)
+			return 0, nil, "", h.slowBody(w, rr.n)
+		}
 		return 0, nil, "", fail(http.StatusBadRequest, ProblemMalformed, "reading the body failed: "+err.Error())
 	}
+	http.NewResponseController(w).SetReadDeadline(time.Time{}) //nolint:errcheck // the body is read; lift the per-read deadline
 	sum := sha256.Sum256(body)
 	if sum != want {
 		return 0, nil, "", fail(http.StatusBadRequest, ProblemDigestMismatch,
@@ -420,41 +540,31 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter) (int, 
 		}
 	}
 
+	if len(accepted) == 0 && !b.anyDuplicate() {
+		// Nothing was accepted: nothing is kept, not even the key, so a
+		// junk request leaves no trace on disk. A replay is judged
+		// afresh.
+		h.logOutcome(ctx, org.ID, "", http.StatusUnprocessableEntity, b.counts(), now)
+		resp, err := json.Marshal(h.nothingValid(h.summarize(b.results)))
+		if err != nil {
+			return 0, nil, "", h.unavailable("encoding the answer failed", err)
+		}
+		return http.StatusUnprocessableEntity, resp, MediaProblem, nil
+	}
 	id, err := uuid.NewV7()
 	if err != nil {
 		return 0, nil, "", h.unavailable("making a submission id failed", err)
 	}
 	sub := id.String()
-	a, err := h.cfg.Ledger.commit(org.ID, key, digest, sub, func(seen func(string) (seenBy, bool)) (*Receipt, int, []byte, error) {
-		rc := &Receipt{SubmissionID: sub, IdempotencyKey: key, Org: org.ID, ReceivedAt: now.UTC(), BodyDigest: digest}
-		rc.Results = make([]RecordResult, len(b.results))
-		for i, res := range b.results {
-			if res.Status == StatusAccepted {
-				if s, ok := seen(res.ID); ok { // accepted meanwhile, through another key
-					res = seenResult(res, s, org.ID)
-				}
-			}
-			rc.Results[i] = res
-			rc.Counts.add(res.Status)
-		}
-		if rc.Counts.Accepted+rc.Counts.Duplicate > 0 {
-			return rc, http.StatusOK, nil, nil
-		}
-		p := Problem{
-			Type: ProblemNothingValid, Title: problemTitles[ProblemNothingValid], Status: http.StatusUnprocessableEntity,
-			Detail:   fmt.Sprintf("all %d records were rejected; the results say why", rc.Counts.Records),
-			Instance: PathSubmissions + "/" + sub, Results: rc.Results,
-		}
-		if len(p.Results) == 0 {
-			p.Detail = "the body holds no record"
-		}
-		resp, err := json.Marshal(&p)
-		return rc, http.StatusUnprocessableEntity, resp, err
+	rc := &Receipt{SubmissionID: sub, IdempotencyKey: key, Org: org.ID, ReceivedAt: now.UTC(), BodyDigest: digest}
+	a, err := h.cfg.Ledger.commit(org.ID, key, digest, sub, now, func(seen func(recordKey) (seenBy, bool)) (*Receipt, int, []byte, []acceptedRecord, error) {
+		rc.Counts = Counts{}
+		return h.finish(b, seen, rc)
 	})
 	if err != nil {
 		return 0, nil, "", h.unavailable("committing the receipt failed", err, "org", org.ID)
 	}
 	w.Header().Set("Location", PathSubmissions+"/"+sub)
-	h.logOutcome(ctx, org.ID, sub, a, b, now)
+	h.logOutcome(ctx, org.ID, sub, a.Status, rc.Counts, now)
 	return a.Status, a.body(), mediaOf(a.Status), nil
 }

@@ -6,9 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/sicollab/sicollab/schema"
 )
 
 // Errors of Ledger.
@@ -25,17 +29,26 @@ var (
 // Buckets of a ledger file.
 var (
 	bucketIdempotency  = []byte("idempotency")  // org \x00 key -> body digest \x00 submission id
-	bucketReceipts     = []byte("receipts")     // submission id -> ledgerAnswer JSON
-	bucketSeen         = []byte("seen")         // record id -> org \x00 submission id
+	bucketReceipts     = []byte("receipts2")    // org \x00 submission id -> ledgerAnswer JSON
+	bucketReceived     = []byte("received")     // received_at \x00 org \x00 submission id -> key: what retention prunes
+	bucketSeen         = []byte("seen2")        // source \x00 record id -> seenBy (see encodeSeen)
+	bucketSeenExpiry   = []byte("seen_expiry")  // retain_until \x00 source \x00 record id -> nil
 	bucketRequirements = []byte("requirements") // requirement id -> learnt requirement JSON
 	bucketTasks        = []byte("tasks")        // task id -> learnt task JSON
 )
 
 // Ledger is a hub's durable memory of the protocol: which idempotency keys
 // each organization used, with the digest of the body and the answer
-// given; every receipt by submission id; every record id accepted, and by
-// whom; and the purposes learnt (see NewPurposeRegistry). It lives in a
-// bbolt file of its own (OpenLedger).
+// given; every receipt by (organization, submission id); every record
+// accepted, by (source, id), with its payload digest and handling; and
+// the purposes learnt (see NewPurposeRegistry). It lives in a bbolt file
+// of its own (OpenLedger).
+//
+// What it keeps is bounded by what was accepted: a submission of which
+// nothing was accepted leaves nothing here, and a receipt lists at most
+// HandlerConfig.MaxRefusedDetails rejections one by one. Receipts and
+// idempotency keys are pruned after the Handler's Retention, record ids
+// after their retain_until (Prune).
 //
 // The Handler writes the accepted ids, the receipt and the idempotency
 // record in one transaction, after the Sink's Put returned: a crash
@@ -53,7 +66,7 @@ type Ledger struct {
 // OpenLedger opens, or creates, the ledger at path. It fails rather than
 // wait when another process holds the file.
 func OpenLedger(path string) (*Ledger, error) {
-	db, err := openBolt(path, bucketIdempotency, bucketReceipts, bucketSeen, bucketRequirements, bucketTasks)
+	db, err := openBolt(path, bucketIdempotency, bucketReceipts, bucketReceived, bucketSeen, bucketSeenExpiry, bucketRequirements, bucketTasks)
 	if err != nil {
 		return nil, fmt.Errorf("submit: open ledger: %w", err)
 	}
@@ -74,10 +87,11 @@ func ledgerErr(err error) error {
 // sent and, when the answer was not the receipt itself (422), the exact
 // response body, so that a replay is byte-identical.
 type ledgerAnswer struct {
-	Org      string `json:"org"`
-	Status   int    `json:"status"`
-	Receipt  []byte `json:"receipt"`
-	Response []byte `json:"response,omitempty"`
+	Org      string    `json:"org"`
+	Status   int       `json:"status"`
+	At       time.Time `json:"at"` // when the receipt was made, on the handler's clock
+	Receipt  []byte    `json:"receipt"`
+	Response []byte    `json:"response,omitempty"`
 }
 
 // body returns the bytes of the response to the submission.
@@ -109,16 +123,13 @@ func (l *Ledger) receiptBytes(ctx context.Context, org, id string) ([]byte, erro
 	}
 	var out []byte
 	err := l.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketReceipts).Get([]byte(id))
+		v := tx.Bucket(bucketReceipts).Get(orgKey(org, id))
 		if v == nil {
 			return ErrReceiptNotFound
 		}
 		var a ledgerAnswer
 		if err := json.Unmarshal(v, &a); err != nil {
 			return err
-		}
-		if a.Org != org {
-			return ErrReceiptNotFound
 		}
 		out = a.Receipt
 		return nil
@@ -135,7 +146,9 @@ func (l *Ledger) receiptBytes(ctx context.Context, org, id string) ([]byte, erro
 func (l *Ledger) Receipts(ctx context.Context, org string) ([]Receipt, error) {
 	var out []Receipt
 	err := l.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketReceipts).ForEach(func(k, v []byte) error {
+		prefix := orgKey(org, "")
+		c := tx.Bucket(bucketReceipts).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -143,16 +156,13 @@ func (l *Ledger) Receipts(ctx context.Context, org string) ([]Receipt, error) {
 			if err := json.Unmarshal(v, &a); err != nil {
 				return err
 			}
-			if a.Org != org {
-				return nil
-			}
 			var r Receipt
 			if err := json.Unmarshal(a.Receipt, &r); err != nil {
 				return err
 			}
 			out = append(out, r)
-			return nil
-		})
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("submit: ledger: receipts: %w", ledgerErr(err))
@@ -160,25 +170,31 @@ func (l *Ledger) Receipts(ctx context.Context, org string) ([]Receipt, error) {
 	return out, nil
 }
 
-// SeenBy returns the organization and the submission that got record id
-// accepted, and whether any did.
-func (l *Ledger) SeenBy(ctx context.Context, id string) (org, submissionID string, ok bool, err error) {
+// SeenBy returns the organization that sent, and the submission that
+// got accepted, the record id from source, and whether one did.
+func (l *Ledger) SeenBy(ctx context.Context, source, id string) (org, submissionID string, ok bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return "", "", false, err
 	}
 	err = l.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketSeen).Get([]byte(id))
+		v := tx.Bucket(bucketSeen).Get(orgKey(source, id))
 		if v == nil {
 			return nil
 		}
-		o, s, _ := bytes.Cut(v, []byte{0})
-		org, submissionID, ok = string(o), string(s), true
+		s := decodeSeen(v)
+		org, submissionID, ok = s.org, s.submission, true
 		return nil
 	})
 	if err != nil {
 		return "", "", false, fmt.Errorf("submit: ledger: seen: %w", ledgerErr(err))
 	}
 	return org, submissionID, ok, nil
+}
+
+// orgKey is a key of a bucket keyed by organization: org \x00 id.
+func orgKey(org, id string) []byte {
+	k := make([]byte, 0, len(org)+1+len(id))
+	return append(append(append(k, org...), 0), id...)
 }
 
 // lockKey serializes the requests of one organization with one
@@ -220,7 +236,7 @@ func (l *Ledger) idempotent(org, key string) (digest string, answer *ledgerAnswe
 			return nil
 		}
 		d, sub, _ := bytes.Cut(v, []byte{0})
-		raw := tx.Bucket(bucketReceipts).Get(sub)
+		raw := tx.Bucket(bucketReceipts).Get(orgKey(org, string(sub)))
 		if raw == nil {
 			return fmt.Errorf("idempotency key %s names submission %s, which has no receipt", key, sub)
 		}
@@ -237,18 +253,38 @@ func (l *Ledger) idempotent(org, key string) (digest string, answer *ledgerAnswe
 	return digest, answer, found, nil
 }
 
-// seenBy is who got a record id accepted.
-type seenBy struct{ org, submission string }
+// seenBy is what the ledger knows of an accepted record: who sent it,
+// in which submission, its payload digest and its handling.
+type seenBy struct {
+	org, submission string
+	digest          string // sha-256:<hex> of the payload
+	handling        schema.Handling
+}
 
-// seen looks up ids in one read transaction.
-func (l *Ledger) seen(ids []string) (map[string]seenBy, error) {
-	out := map[string]seenBy{}
+// recordKey identifies a record at a hub: its source and its id.
+type recordKey struct{ source, id string }
+
+// encodeSeen is digest \x00 handling \x00 org \x00 submission.
+func encodeSeen(s seenBy) []byte {
+	return []byte(s.digest + "\x00" + string(s.handling) + "\x00" + s.org + "\x00" + s.submission)
+}
+
+func decodeSeen(v []byte) seenBy {
+	parts := strings.SplitN(string(v), "\x00", 4)
+	for len(parts) < 4 {
+		parts = append(parts, "")
+	}
+	return seenBy{digest: parts[0], handling: schema.Handling(parts[1]), org: parts[2], submission: parts[3]}
+}
+
+// seen looks up records in one read transaction.
+func (l *Ledger) seen(keys []recordKey) (map[recordKey]seenBy, error) {
+	out := map[recordKey]seenBy{}
 	err := l.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSeen)
-		for _, id := range ids {
-			if v := b.Get([]byte(id)); v != nil {
-				o, s, _ := bytes.Cut(v, []byte{0})
-				out[id] = seenBy{string(o), string(s)}
+		for _, k := range keys {
+			if v := b.Get(orgKey(k.source, k.id)); v != nil {
+				out[k] = decodeSeen(v)
 			}
 		}
 		return nil
@@ -259,28 +295,34 @@ func (l *Ledger) seen(ids []string) (map[string]seenBy, error) {
 	return out, nil
 }
 
+// accepted is a record the commit marks as seen.
+type acceptedRecord struct {
+	key         recordKey
+	seen        seenBy
+	retainUntil time.Time
+}
+
 // commit records a submission in one transaction. finish is called inside
-// the transaction with a lookup of the ids accepted meanwhile (by a
+// the transaction with a lookup of the records accepted meanwhile (by a
 // concurrent request with another key), so that it can turn them into
-// duplicates; it returns the receipt, the answer's status and the
-// answer's body when that is not the receipt. commit then writes the
-// accepted ids, the receipt and the idempotency record, and returns the
-// stored answer.
-func (l *Ledger) commit(org, key, digest, submissionID string,
-	finish func(seen func(id string) (seenBy, bool)) (r *Receipt, status int, response []byte, err error),
+// duplicates or conflicts; it returns the receipt, the answer's status,
+// the answer's body when that is not the receipt, and the records it
+// accepted. commit then writes those records, the
+// receipt and the idempotency record, and returns the stored answer.
+func (l *Ledger) commit(org, key, digest, submissionID string, at time.Time,
+	finish func(seen func(recordKey) (seenBy, bool)) (r *Receipt, status int, response []byte, acc []acceptedRecord, err error),
 ) (*ledgerAnswer, error) {
 	var a *ledgerAnswer
 	err := l.db.Update(func(tx *bolt.Tx) error {
 		seenB := tx.Bucket(bucketSeen)
-		lookup := func(id string) (seenBy, bool) {
-			v := seenB.Get([]byte(id))
+		lookup := func(k recordKey) (seenBy, bool) {
+			v := seenB.Get(orgKey(k.source, k.id))
 			if v == nil {
 				return seenBy{}, false
 			}
-			o, s, _ := bytes.Cut(v, []byte{0})
-			return seenBy{string(o), string(s)}, true
+			return decodeSeen(v), true
 		}
-		r, status, response, err := finish(lookup)
+		r, status, response, acc, err := finish(lookup)
 		if err != nil {
 			return err
 		}
@@ -288,25 +330,115 @@ func (l *Ledger) commit(org, key, digest, submissionID string,
 		if err != nil {
 			return err
 		}
-		a = &ledgerAnswer{Org: org, Status: status, Receipt: raw, Response: response}
-		for _, res := range r.Results {
-			if res.Status == StatusAccepted {
-				if err := seenB.Put([]byte(res.ID), []byte(org+"\x00"+submissionID)); err != nil {
-					return err
-				}
+		a = &ledgerAnswer{Org: org, Status: status, At: at.UTC(), Receipt: raw, Response: response}
+		exp := tx.Bucket(bucketSeenExpiry)
+		for _, ar := range acc {
+			if err := seenB.Put(orgKey(ar.key.source, ar.key.id), encodeSeen(ar.seen)); err != nil {
+				return err
+			}
+			if err := exp.Put(timeKey(ar.retainUntil, ar.key.source, ar.key.id), nil); err != nil {
+				return err
 			}
 		}
 		v, err := json.Marshal(a)
 		if err != nil {
 			return err
 		}
-		if err := tx.Bucket(bucketReceipts).Put([]byte(submissionID), v); err != nil {
+		if err := tx.Bucket(bucketReceipts).Put(orgKey(org, submissionID), v); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketIdempotency).Put([]byte(org+"\x00"+key), []byte(digest+"\x00"+submissionID))
+		if err := tx.Bucket(bucketReceived).Put(timeKey(at, org, submissionID), []byte(key)); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketIdempotency).Put(orgKey(org, key), []byte(digest+"\x00"+submissionID))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("submit: ledger: commit: %w", ledgerErr(err))
 	}
 	return a, nil
+}
+
+// timeKey is t (sortable, UTC) \x00 a \x00 b.
+func timeKey(t time.Time, a, b string) []byte {
+	k := make([]byte, 0, len(sortableTime)+len(a)+len(b)+2)
+	k = t.UTC().AppendFormat(k, sortableTime)
+	k = append(append(k, 0), a...)
+	return append(append(k, 0), b...)
+}
+
+// PruneStats says what one Prune removed.
+type PruneStats struct {
+	Receipts int // receipts, with their idempotency keys
+	Records  int // accepted record ids whose retain_until passed
+}
+
+// pruneBatch bounds the deletions of one write transaction, so a large
+// prune does not hold the writer for long.
+const pruneBatch = 1000
+
+// Prune deletes the receipts (and their idempotency keys) made before
+// receivedBefore, and the accepted record ids whose retain_until is not
+// after now. A record whose retain_until passed is refused as expired,
+// so forgetting its id lets nothing in twice.
+func (l *Ledger) Prune(ctx context.Context, receivedBefore, now time.Time) (PruneStats, error) {
+	var st PruneStats
+	for {
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
+		n, m, more := 0, 0, false
+		err := l.db.Update(func(tx *bolt.Tx) error {
+			recv, recs, keys := tx.Bucket(bucketReceived), tx.Bucket(bucketReceipts), tx.Bucket(bucketIdempotency)
+			limit := receivedBefore.UTC().AppendFormat(nil, sortableTime)
+			c := recv.Cursor()
+			for k, v := c.First(); k != nil && bytes.Compare(k, limit) < 0; k, v = c.First() {
+				if n+m == pruneBatch {
+					more = true
+					return nil
+				}
+				_, rest, _ := bytes.Cut(k, []byte{0})
+				org, sub, _ := bytes.Cut(rest, []byte{0})
+				if err := recs.Delete(orgKey(string(org), string(sub))); err != nil {
+					return err
+				}
+				ik := orgKey(string(org), string(v))
+				if iv := keys.Get(ik); iv != nil && bytes.HasSuffix(iv, append([]byte{0}, sub...)) {
+					if err := keys.Delete(ik); err != nil {
+						return err
+					}
+				}
+				if err := c.Delete(); err != nil {
+					return err
+				}
+				n++
+			}
+			exp, seen := tx.Bucket(bucketSeenExpiry), tx.Bucket(bucketSeen)
+			limit = now.UTC().Add(1).AppendFormat(nil, sortableTime) // retain_until <= now
+			c = exp.Cursor()
+			for k, _ := c.First(); k != nil && bytes.Compare(k, limit) < 0; k, _ = c.First() {
+				if n+m == pruneBatch {
+					more = true
+					return nil
+				}
+				_, rest, _ := bytes.Cut(k, []byte{0})
+				src, id, _ := bytes.Cut(rest, []byte{0})
+				if err := seen.Delete(orgKey(string(src), string(id))); err != nil {
+					return err
+				}
+				if err := c.Delete(); err != nil {
+					return err
+				}
+				m++
+			}
+			return nil
+		})
+		if err != nil {
+			return st, fmt.Errorf("submit: ledger: prune: %w", ledgerErr(err))
+		}
+		st.Receipts += n
+		st.Records += m
+		if !more {
+			return st, nil
+		}
+	}
 }

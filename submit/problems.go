@@ -24,6 +24,7 @@ var problemTitles = map[string]string{
 	ProblemOverloaded:       "Hub overloaded",
 	ProblemUnavailable:      "Hub cannot store the submission now",
 	ProblemMethodNotAllowed: "Method not allowed",
+	ProblemSlowBody:         "Request body too slow",
 }
 
 // failure is a whole-request error on its way to a problem document.

@@ -25,6 +25,7 @@ type batch struct {
 	results []RecordResult
 	envs    []*schema.Envelope // per result; nil once rejected
 	srcs    []collab.Org       // per result: the organization that collected it
+	digests []string           // per result: the payload digest, once computed
 }
 
 func (b *batch) accepted() []schema.Envelope {
@@ -35,6 +36,20 @@ func (b *batch) accepted() []schema.Envelope {
 		}
 	}
 	return out
+}
+
+// anyDuplicate reports whether a record of b is a duplicate.
+func (b *batch) anyDuplicate() bool {
+	return slices.ContainsFunc(b.results, func(r RecordResult) bool { return r.Status == StatusDuplicate })
+}
+
+// counts sums b's results.
+func (b *batch) counts() Counts {
+	var c Counts
+	for _, r := range b.results {
+		c.add(r.Status)
+	}
+	return c
 }
 
 func (b *batch) reject(i int, reason Reason, vs ...schema.Violation) {
@@ -82,9 +97,10 @@ func (h *Handler) decodeBatch(src io.Reader, sender collab.Org, now time.Time, s
 		b.results = make([]RecordResult, len(lines))
 		b.envs = make([]*schema.Envelope, len(lines))
 		b.srcs = make([]collab.Org, len(lines))
+		b.digests = make([]string, len(lines))
 		parallel(len(lines), func(i int) {
 			l := lines[i]
-			b.results[i], b.envs[i], b.srcs[i] = h.checkRecord(l.n, buf[l.start:l.end:l.end], l.tooLong, sender)
+			b.results[i], b.envs[i], b.srcs[i], b.digests[i] = h.checkRecord(l.n, buf[l.start:l.end:l.end], l.tooLong, sender, now)
 		})
 	}
 	switch {
@@ -130,13 +146,21 @@ func parallel(n int, fn func(i int)) {
 }
 
 // checkRecord runs the checks of one line that need nothing but the line,
-// the sender and the directory.
-func (h *Handler) checkRecord(n int, line []byte, tooLong bool, sender collab.Org) (RecordResult, *schema.Envelope, collab.Org) {
+// the sender, the directory and the clock, in this order: size and
+// schemas (invalid), source (source_mismatch), kind (kind_not_allowed),
+// handling on relay (handling_violation), collected_at skew
+// (collected_in_future), provenance (provenance_invalid) and a
+// purpose's issuer (purpose_not_owned). It returns the payload digest of
+// a record that passed.
+func (h *Handler) checkRecord(n int, line []byte, tooLong bool, sender collab.Org, now time.Time) (RecordResult, *schema.Envelope, collab.Org, string) {
 	res := RecordResult{Line: n, Status: StatusRejected, Reason: ReasonInvalid}
+	reject := func(reason Reason, v schema.Violation) (RecordResult, *schema.Envelope, collab.Org, string) {
+		res.Reason, res.Errors = reason, []schema.Violation{v}
+		return res, nil, collab.Org{}, ""
+	}
 	if tooLong {
-		res.Errors = []schema.Violation{{Keyword: "size",
-			Message: fmt.Sprintf("record is more than %d bytes, the hub's max_line_bytes", h.cfg.Limits.MaxLineBytes)}}
-		return res, nil, collab.Org{}
+		return reject(ReasonInvalid, schema.Violation{Keyword: "size",
+			Message: fmt.Sprintf("record is more than %d bytes, the hub's max_line_bytes", h.cfg.Limits.MaxLineBytes)})
 	}
 	env, err := h.validate.Validate(line)
 	if err != nil {
@@ -148,27 +172,70 @@ func (h *Handler) checkRecord(n int, line []byte, tooLong bool, sender collab.Or
 		} else {
 			res.Errors = []schema.Violation{{Keyword: "schema", Message: err.Error()}}
 		}
-		return res, nil, collab.Org{}
+		return res, nil, collab.Org{}, ""
 	}
 	res.ID = env.ID
 	src, ok := h.source(&env, sender)
 	if !ok {
-		res.Reason = ReasonSourceMismatch
-		res.Errors = []schema.Violation{{Pointer: "/source", Keyword: "source",
-			Message: fmt.Sprintf("source %q is not the authenticated organization %q", env.Source, sender.ID)}}
-		return res, nil, collab.Org{}
+		return reject(ReasonSourceMismatch, schema.Violation{Pointer: "/source", Keyword: "source",
+			Message: fmt.Sprintf("source %q is not the authenticated organization %q", env.Source, sender.ID)})
 	}
 	if !sender.CanSubmit(env.Kind) || !h.hub.CanReceive(env.Kind) {
-		res.Reason = ReasonKindNotAllowed
 		msg := fmt.Sprintf("%q may not submit %q", sender.ID, env.Kind)
 		if sender.CanSubmit(env.Kind) {
 			msg = fmt.Sprintf("%q does not take in %q", h.hub.ID, env.Kind)
 		}
-		res.Errors = []schema.Violation{{Pointer: "/kind", Keyword: "kind", Message: msg}}
-		return res, nil, collab.Org{}
+		return reject(ReasonKindNotAllowed, schema.Violation{Pointer: "/kind", Keyword: "kind", Message: msg})
+	}
+	if env.Source != sender.ID && !relayable(env.Handling) {
+		return reject(ReasonHandlingViolation, schema.Violation{Pointer: "/handling", Keyword: "handling",
+			Message: fmt.Sprintf("%s records stay with the organization that received them; %q relayed one from %q", env.Handling, sender.ID, env.Source)})
+	}
+	if env.CollectedAt.After(now.Add(h.cfg.MaxClockSkew)) {
+		return reject(ReasonFutureCollected, schema.Violation{Pointer: "/collected_at", Keyword: "clock_skew",
+			Message: fmt.Sprintf("collected_at %s is more than %s ahead of the hub's clock (%s); check the sender's clock",
+				env.CollectedAt.UTC().Format(time.RFC3339), h.cfg.MaxClockSkew, now.UTC().Format(time.RFC3339))})
+	}
+	digest, err := schema.PayloadDigest(env.Payload)
+	if err != nil {
+		return reject(ReasonInvalid, schema.Violation{Pointer: "/payload", Keyword: "digest", Message: err.Error()})
+	}
+	if v := h.checkProvenance(&env, sender, digest, now); v != nil {
+		return reject(ReasonProvenanceInvalid, *v)
+	}
+	if v := purposeIssuer(&env, sender); v != nil {
+		return reject(ReasonPurposeNotOwned, *v)
 	}
 	res.Status, res.Reason = StatusAccepted, ""
-	return res, &env, src
+	return res, &env, src, digest
+}
+
+// relayable reports whether records of handling h may arrive relayed
+// (TLP 2.0: RED stays where it arrives, AMBER+STRICT with its
+// recipient organization).
+func relayable(h schema.Handling) bool {
+	return h != schema.HandlingRed && h != schema.HandlingAmberStrict
+}
+
+// purposeIssuer checks that a requirement or task is sent by its issuer:
+// the sender, the envelope's source and the payload's issuer are one
+// organization.
+func purposeIssuer(env *schema.Envelope, sender collab.Org) *schema.Violation {
+	if env.Kind != schema.KindRequirement && env.Kind != schema.KindTask {
+		return nil
+	}
+	var p struct {
+		Issuer string `json:"issuer"`
+	}
+	if err := json.Unmarshal(env.Payload, &p); err != nil {
+		return &schema.Violation{Pointer: "/payload", Keyword: "issuer", Message: err.Error()}
+	}
+	if p.Issuer != env.Source || env.Source != sender.ID {
+		return &schema.Violation{Pointer: "/payload/issuer", Keyword: "issuer",
+			Message: fmt.Sprintf("a %s is created, revised or closed only by its issuer: issuer %q, source %q, sender %q must be one organization",
+				env.Kind, p.Issuer, env.Source, sender.ID)}
+	}
+	return nil
 }
 
 // source returns the organization that collected env, if the sender may
@@ -201,56 +268,61 @@ func peekID(line []byte) string {
 	return v.ID
 }
 
-// uniqueViolation is the error of a record whose id another organization
-// got accepted first.
-var uniqueViolation = schema.Violation{Pointer: "/id", Keyword: "unique",
-	Message: "id is not unique at this hub; give every record a new UUID v7"}
-
-// seenResult turns a result into a duplicate of what s accepted, or a
-// rejection if s was another organization.
-func seenResult(res RecordResult, s seenBy, org string) RecordResult {
-	if s.org == org {
+// seenResult turns a result into a duplicate of the record s accepted,
+// or a conflict if the payload digest or the handling differ.
+func seenResult(res RecordResult, s seenBy, digest string, handling schema.Handling) RecordResult {
+	switch {
+	case s.digest != digest:
+		res.Status, res.Reason, res.Errors = StatusRejected, ReasonConflict, []schema.Violation{{Pointer: "/payload", Keyword: "conflict",
+			Message: "a record with this id from this source was accepted with another payload (" + s.digest + "); a correction is a new record naming this one in supersedes"}}
+	case s.handling != handling:
+		res.Status, res.Reason, res.Errors = StatusRejected, ReasonConflict, []schema.Violation{{Pointer: "/handling", Keyword: "conflict",
+			Message: "a record with this id from this source was accepted with handling " + string(s.handling) + "; a correction is a new record naming this one in supersedes"}}
+	default:
 		res.Status = StatusDuplicate
-		return res
 	}
-	res.Status, res.Reason, res.Errors = StatusRejected, ReasonInvalid, []schema.Violation{uniqueViolation}
 	return res
 }
 
+// key is the record's identity at the hub: (source, id).
+func (b *batch) key(i int) recordKey { return recordKey{b.srcs[i].ID, b.results[i].ID} }
+
 // dedupe marks records accepted before (in the ledger) or earlier in the
-// batch as duplicates. It runs before the purpose check: a record
-// accepted before stays a success even if its purpose lapsed since.
+// batch, by (source, id), as duplicates, or as conflicts when their
+// payload digest or handling differ. It runs before the purpose check:
+// a record accepted before stays a success even if its purpose lapsed
+// since.
 func (h *Handler) dedupe(b *batch) *failure {
-	var ids []string
+	var keys []recordKey
 	for i, e := range b.envs {
 		if e != nil {
-			ids = append(ids, b.results[i].ID)
+			keys = append(keys, b.key(i))
 		}
 	}
-	if len(ids) == 0 {
+	if len(keys) == 0 {
 		return nil
 	}
-	seen, err := h.cfg.Ledger.seen(ids)
+	seen, err := h.cfg.Ledger.seen(keys)
 	if err != nil {
 		return h.unavailable("reading the ledger failed", err)
 	}
-	first := make(map[string]bool, len(ids))
+	first := make(map[recordKey]int, len(keys))
 	for i, e := range b.envs {
 		if e == nil {
 			continue
 		}
-		id := b.results[i].ID
-		if s, ok := seen[id]; ok {
-			b.results[i] = seenResult(b.results[i], s, b.sender)
+		k := b.key(i)
+		if s, ok := seen[k]; ok {
+			b.results[i] = seenResult(b.results[i], s, b.digests[i], e.Handling)
 			b.envs[i] = nil
 			continue
 		}
-		if first[id] {
-			b.results[i].Status = StatusDuplicate
+		if j, ok := first[k]; ok {
+			b.results[i] = seenResult(b.results[i], seenBy{digest: b.digests[j], handling: b.envs[j].Handling}, b.digests[i], e.Handling)
 			b.envs[i] = nil
 			continue
 		}
-		first[id] = true
+		first[k] = i
 	}
 	return nil
 }
@@ -258,9 +330,20 @@ func (h *Handler) dedupe(b *batch) *failure {
 // checkPurposes applies purpose and retention to the records still
 // accepted.
 func (h *Handler) checkPurposes(b *batch, now time.Time) {
+	rv, _ := h.purposes.(reviser)
+	var pending map[string]revision
 	for i, e := range b.envs {
 		if e == nil || b.results[i].Status != StatusAccepted {
 			continue
+		}
+		if rv != nil && (e.Kind == schema.KindRequirement || e.Kind == schema.KindTask) {
+			if pending == nil {
+				pending = map[string]revision{}
+			}
+			if reason, v := rv.checkRevision(e, pending); reason != "" {
+				b.reject(i, reason, v)
+				continue
+			}
 		}
 		if reason, ok := h.purposes.Check(*e, b.srcs[i]); !ok {
 			b.reject(i, reason, schema.Violation{Pointer: "/purpose", Keyword: "purpose", Message: purposeMessage(reason)})
@@ -278,7 +361,7 @@ func purposeMessage(r Reason) string {
 	case ReasonPurposeUnknown:
 		return "no requirement or task with this id is known at this hub"
 	case ReasonPurposeInactive:
-		return "the purpose is not active now (closed, suspended, superseded, expired or not yet valid)"
+		return "the purpose is not active now (closed, suspended, superseded, expired or not yet valid), or the record was collected outside its window"
 	case ReasonPurposeNotCovered:
 		return "the purpose's scope does not cover this kind, the collecting organization's sector or region, or its assignees"
 	}

@@ -47,8 +47,9 @@ var (
 
 // Buckets of a Store's file.
 var (
-	bucketRecords = []byte("records") // id -> envelope JSON
-	bucketByKind  = []byte("by_kind") // kind \x00 collected_at \x00 id -> nil
+	bucketRecords = []byte("records_by_source") // source \x00 id -> envelope JSON
+	bucketByKind  = []byte("by_kind2")          // kind \x00 collected_at \x00 source \x00 id -> nil
+	bucketByID    = []byte("by_id")             // id \x00 source -> nil
 )
 
 // sortableTime is a fixed-width UTC layout: its strings sort as the times
@@ -65,8 +66,9 @@ const (
 // records in a bbolt file, and what the department's analysis reads back
 // by id or by kind and collection time.
 //
-// Records are kept as the hub accepted them; the first copy of an id wins
-// (Put is idempotent by id). A Store has its own file: the Handler's
+// Records are kept as the hub accepted them, keyed by (source, id): one
+// organization's ids never collide with another's. The first copy of a
+// (source, id) wins (Put is idempotent by it). A Store has its own file: the Handler's
 // Ledger lives in another (see OpenLedger), so a hub's data directory
 // holds store.db and ledger.db. A file is opened by one process at a time.
 //
@@ -78,7 +80,7 @@ type Store struct {
 // OpenStore opens, or creates, the store at path. It fails rather than
 // wait when another process holds the file.
 func OpenStore(path string) (*Store, error) {
-	db, err := openBolt(path, bucketRecords, bucketByKind)
+	db, err := openBolt(path, bucketRecords, bucketByKind, bucketByID)
 	if err != nil {
 		return nil, fmt.Errorf("submit: open store: %w", err)
 	}
@@ -127,8 +129,8 @@ func storeErr(err error) error {
 }
 
 // Put stores envs in one transaction, durable when it returns. An
-// envelope whose id is already stored is skipped (first write wins), so
-// Put is idempotent by id, as the Sink contract requires.
+// envelope whose (source, id) is already stored is skipped (first write
+// wins), so Put is idempotent by id, as the Sink contract requires.
 func (s *Store) Put(ctx context.Context, envs []schema.Envelope) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -142,16 +144,20 @@ func (s *Store) Put(ctx context.Context, envs []schema.Envelope) error {
 		vals[i] = b
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		recs, idx := tx.Bucket(bucketRecords), tx.Bucket(bucketByKind)
+		recs, idx, byID := tx.Bucket(bucketRecords), tx.Bucket(bucketByKind), tx.Bucket(bucketByID)
 		for i := range envs {
-			id := []byte(envs[i].ID)
-			if recs.Get(id) != nil {
+			e := &envs[i]
+			k := orgKey(e.Source, e.ID)
+			if recs.Get(k) != nil {
 				continue
 			}
-			if err := recs.Put(id, vals[i]); err != nil {
+			if err := recs.Put(k, vals[i]); err != nil {
 				return err
 			}
-			if err := idx.Put(kindKey(envs[i].Kind, envs[i].CollectedAt, envs[i].ID), nil); err != nil {
+			if err := idx.Put(kindKey(e.Kind, e.CollectedAt, k), nil); err != nil {
+				return err
+			}
+			if err := byID.Put(orgKey(e.ID, e.Source), nil); err != nil {
 				return err
 			}
 		}
@@ -163,26 +169,50 @@ func (s *Store) Put(ctx context.Context, envs []schema.Envelope) error {
 	return nil
 }
 
-// kindKey is the secondary index key: kind \x00 collected_at \x00 id.
-func kindKey(kind string, at time.Time, id string) []byte {
-	k := make([]byte, 0, len(kind)+len(sortableTime)+len(id)+2)
+// kindKey is the secondary index key: kind \x00 collected_at \x00 rec,
+// where rec is the record's key (source \x00 id).
+func kindKey(kind string, at time.Time, rec []byte) []byte {
+	k := make([]byte, 0, len(kind)+len(sortableTime)+len(rec)+2)
 	k = append(k, kind...)
 	k = append(k, 0)
 	k = at.UTC().AppendFormat(k, sortableTime)
 	k = append(k, 0)
-	return append(k, id...)
+	return append(k, rec...)
 }
 
 // Get returns the record with id, or an error wrapping ErrRecordNotFound.
+// Ids are unique per source: if several sources used id, Get returns
+// the one of the source first in byte order; GetFrom names the source.
 func (s *Store) Get(ctx context.Context, id string) (schema.Envelope, error) {
+	return s.get(ctx, "", id)
+}
+
+// GetFrom returns the record with id from source, or an error wrapping
+// ErrRecordNotFound.
+func (s *Store) GetFrom(ctx context.Context, source, id string) (schema.Envelope, error) {
+	if source == "" {
+		return schema.Envelope{}, fmt.Errorf("submit: store: get: %w: empty source", ErrRecordNotFound)
+	}
+	return s.get(ctx, source, id)
+}
+
+func (s *Store) get(ctx context.Context, source, id string) (schema.Envelope, error) {
 	var env schema.Envelope
 	if err := ctx.Err(); err != nil {
 		return env, err
 	}
 	err := s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketRecords).Get([]byte(id))
+		if source == "" {
+			prefix := orgKey(id, "")
+			k, _ := tx.Bucket(bucketByID).Cursor().Seek(prefix)
+			if k == nil || !bytes.HasPrefix(k, prefix) {
+				return fmt.Errorf("%w: %q", ErrRecordNotFound, id)
+			}
+			source = string(k[len(prefix):])
+		}
+		v := tx.Bucket(bucketRecords).Get(orgKey(source, id))
 		if v == nil {
-			return fmt.Errorf("%w: %q", ErrRecordNotFound, id)
+			return fmt.Errorf("%w: %q from %q", ErrRecordNotFound, id, source)
 		}
 		return json.Unmarshal(v, &env)
 	})
@@ -284,14 +314,14 @@ func (s *Store) Scan(ctx context.Context, q ScanQuery) (ScanPage, error) {
 				page.Next = base64.RawURLEncoding.EncodeToString(last)
 				return nil
 			}
-			id := k[bytes.LastIndexByte(k, 0)+1:]
-			v := recs.Get(id)
+			rec := k[len(prefix)+len(sortableTime)+1:] // source \x00 id
+			v := recs.Get(rec)
 			if v == nil {
 				continue // cannot happen: both are written in one transaction
 			}
 			var env schema.Envelope
 			if err := json.Unmarshal(v, &env); err != nil {
-				return fmt.Errorf("decode %s: %w", id, err)
+				return fmt.Errorf("decode %s: %w", rec, err)
 			}
 			page.Records = append(page.Records, env)
 			last = append(last[:0], k...)
