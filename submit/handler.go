@@ -54,7 +54,7 @@ const (
 	DefaultPruneEvery = time.Hour
 	// DefaultMaxRefusedDetails is how many rejected records a receipt
 	// lists one by one; the rest are summarized in runs.
-	DefaultMaxRefusedDetails = 100
+	DefaultMaxRefusedDetails = 16
 )
 
 // HandlerConfig configures a Handler. Zero values take the defaults named
@@ -414,8 +414,15 @@ func (h *Handler) limits(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
-	status, body, media, f := h.serveSubmission(r, w)
+	var read bool
+	status, body, media, f := h.serveSubmission(r, w, &read)
 	if f != nil {
+		if !read && r.ContentLength != 0 {
+			// The body was refused unread: close the connection rather
+			// than let the server drain it, at whatever pace the client
+			// sends it.
+			w.Header().Set("Connection", "close")
+		}
 		h.writeFailure(w, r, f)
 		return
 	}
@@ -424,7 +431,8 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
 
 // serveSubmission runs the checks of a POST in the documented order.
 // It returns the answer (status, body, media type) or a failure.
-func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter) (int, []byte, string, *failure) {
+// It sets *read once it has read the body.
+func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *bool) (int, []byte, string, *failure) {
 	ctx := r.Context()
 	now := h.cfg.Clock()
 	if f := checkSingletons(r.Header); f != nil {
@@ -468,6 +476,7 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter) (int, 
 	rr := &rateReader{r: http.MaxBytesReader(w, r.Body, max), rc: http.NewResponseController(w), clock: h.cfg.Clock,
 		start: now, grace: h.cfg.BodyGrace, minRate: float64(h.cfg.MinBodyRate)}
 	body, err := readBody(rr, r.ContentLength)
+	*read = err == nil
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return 0, nil, "", tooLarge("max_body_bytes", fmt.Sprintf("body is more than %d bytes", max))

@@ -145,6 +145,7 @@ func (s *Store) Put(ctx context.Context, envs []schema.Envelope) error {
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		recs, idx, byID := tx.Bucket(bucketRecords), tx.Bucket(bucketByKind), tx.Bucket(bucketByID)
+		recs.FillPercent, idx.FillPercent = appendFill, appendFill // keys mostly grow (UUID v7, times)
 		for i := range envs {
 			e := &envs[i]
 			k := orgKey(e.Source, e.ID)
