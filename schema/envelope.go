@@ -90,6 +90,11 @@ type Envelope struct {
 	RetainUntil time.Time `json:"retain_until"`
 	// The hops the record passed, oldest first.
 	Provenance []Hop `json:"provenance,omitempty"`
+	// Supersedes is the id of an earlier record from the same source that
+	// this one corrects (UUID v7); empty for an original. A correction is
+	// a new record: the same id with other content is refused as a
+	// conflict.
+	Supersedes string `json:"supersedes,omitempty"`
 	// The record or message itself, validated by the schema of kind and
 	// schema_version.
 	Payload json.RawMessage `json:"payload"`

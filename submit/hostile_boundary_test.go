@@ -357,3 +357,33 @@ func TestRelayHandlingBetweenHubs(t *testing.T) {
 	up.assertStoreClean()
 	down.assertStoreClean()
 }
+
+// TestSupersedes: a correction is a new record naming the one it
+// corrects; the store resolves it, and a record naming itself is
+// refused.
+func TestSupersedes(t *testing.T) {
+	f := newFixture(t, nil)
+	l, old := f.validLine(testBank)
+	require.Equal(t, 200, f.send(post{body: ndjson(l)}).status)
+	e := f.envelope(testBank, schema.KindFinanceTransaction)
+	e.Supersedes = old
+	f.valid[e.ID] = true
+	rc := f.send(post{body: ndjson(line(t, e))}).receipt(t)
+	require.Equal(t, StatusAccepted, rc.Results[0].Status, "%+v", rc.Results)
+	got, err := f.store.GetFrom(t.Context(), testBank, e.ID)
+	require.NoError(t, err)
+	require.Equal(t, old, got.Supersedes)
+	by, ok, err := f.store.SupersededBy(t.Context(), testBank, old)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, e.ID, by)
+	_, ok, err = f.store.SupersededBy(t.Context(), testBank2, old)
+	require.NoError(t, err)
+	require.False(t, ok, "per source")
+
+	self := envLine(f, testBank, schema.KindFinanceTransaction, func(e *schema.Envelope) { e.Supersedes = e.ID })
+	r := f.send(post{body: ndjson(self)})
+	require.Equal(t, 422, r.status)
+	require.Equal(t, "/supersedes", r.problem(t).Results[0].Errors[0].Pointer)
+	f.assertStoreClean()
+}

@@ -175,6 +175,10 @@ func (h *Handler) checkRecord(n int, line []byte, tooLong bool, sender collab.Or
 		return res, nil, collab.Org{}, ""
 	}
 	res.ID = env.ID
+	if env.Supersedes == env.ID {
+		return reject(ReasonInvalid, schema.Violation{Pointer: "/supersedes", Keyword: "supersedes",
+			Message: "a record cannot supersede itself; a correction is a new record with a new id"})
+	}
 	src, ok := h.source(&env, sender)
 	if !ok {
 		return reject(ReasonSourceMismatch, schema.Violation{Pointer: "/source", Keyword: "source",

@@ -50,6 +50,7 @@ var (
 	bucketRecords = []byte("records_by_source") // source \x00 id -> envelope JSON
 	bucketByKind  = []byte("by_kind2")          // kind \x00 collected_at \x00 source \x00 id -> nil
 	bucketByID    = []byte("by_id")             // id \x00 source -> nil
+	bucketSuper   = []byte("superseded")        // source \x00 old id -> id of the record that supersedes it
 )
 
 // sortableTime is a fixed-width UTC layout: its strings sort as the times
@@ -80,7 +81,7 @@ type Store struct {
 // OpenStore opens, or creates, the store at path. It fails rather than
 // wait when another process holds the file.
 func OpenStore(path string) (*Store, error) {
-	db, err := openBolt(path, bucketRecords, bucketByKind, bucketByID)
+	db, err := openBolt(path, bucketRecords, bucketByKind, bucketByID, bucketSuper)
 	if err != nil {
 		return nil, fmt.Errorf("submit: open store: %w", err)
 	}
@@ -144,7 +145,7 @@ func (s *Store) Put(ctx context.Context, envs []schema.Envelope) error {
 		vals[i] = b
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		recs, idx, byID := tx.Bucket(bucketRecords), tx.Bucket(bucketByKind), tx.Bucket(bucketByID)
+		recs, idx, byID, sup := tx.Bucket(bucketRecords), tx.Bucket(bucketByKind), tx.Bucket(bucketByID), tx.Bucket(bucketSuper)
 		recs.FillPercent, idx.FillPercent = appendFill, appendFill // keys mostly grow (UUID v7, times)
 		for i := range envs {
 			e := &envs[i]
@@ -160,6 +161,11 @@ func (s *Store) Put(ctx context.Context, envs []schema.Envelope) error {
 			}
 			if err := byID.Put(orgKey(e.ID, e.Source), nil); err != nil {
 				return err
+			}
+			if e.Supersedes != "" {
+				if err := sup.Put(orgKey(e.Source, e.Supersedes), []byte(e.ID)); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -221,6 +227,25 @@ func (s *Store) get(ctx context.Context, source, id string) (schema.Envelope, er
 		return schema.Envelope{}, fmt.Errorf("submit: store: get: %w", storeErr(err))
 	}
 	return env, nil
+}
+
+// SupersededBy returns the id of the record from source that names id
+// in its supersedes (the newest stored, if several did), and whether
+// one does. The superseded record stays stored: it is what the
+// correction corrects.
+func (s *Store) SupersededBy(ctx context.Context, source, id string) (string, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return "", false, err
+	}
+	var by string
+	err := s.db.View(func(tx *bolt.Tx) error {
+		by = string(tx.Bucket(bucketSuper).Get(orgKey(source, id)))
+		return nil
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("submit: store: superseded by: %w", storeErr(err))
+	}
+	return by, by != "", nil
 }
 
 // Count returns how many records the store holds.
