@@ -169,9 +169,9 @@ func scanString(src []byte) (s, rest []byte, ok bool) {
 // appendCanonicalString writes the string whose raw contents are raw as
 // RFC 8785 does: only '"', '\\' and control characters escaped, the
 // short forms where they exist. It declines (ok false) invalid UTF-8
-// and \u escapes, which the general transform handles.
+// and \u escapes of surrogates, which the general transform handles.
 func appendCanonicalString(dst, raw []byte) (out []byte, ok bool) {
-	if !utf8.Valid(raw) || bytes.Contains(raw, []byte(`\u`)) {
+	if !utf8.Valid(raw) || surrogateEscape(raw) {
 		return dst, false
 	}
 	dst = append(dst, '"')
@@ -209,6 +209,28 @@ func appendCanonicalString(dst, raw []byte) (out []byte, ok bool) {
 		}
 	}
 	return append(dst, '"'), true
+}
+
+// surrogateEscape reports whether raw holds a \u escape of a UTF-16
+// surrogate (D800-DFFF), or one that is cut short.
+func surrogateEscape(raw []byte) bool {
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		i++
+		if i < len(raw) && raw[i] == 'u' {
+			if i+4 >= len(raw) {
+				return true
+			}
+			h := bytes.ToLower(raw[i+1 : i+3])
+			if h[0] == 'd' && h[1] >= '8' {
+				return true
+			}
+			i += 4
+		}
+	}
+	return false
 }
 
 func skipWS(b []byte) []byte {

@@ -39,11 +39,13 @@ func TestCanonicalAgrees(t *testing.T) {
 		`{"b":1,"a":"x"}`, `{ "a" : "\u0078", "b":1 }`, `{"a":"tab\there","q":"say \"hi\"","s":"a\/b"}`,
 		`{"z":[1,-2,{"y":true,"x":null}],"e":{},"f":[]}`, `{"n":1.0}`, `{"n":1e3}`, `{"n":-0}`,
 		`{"é":1}`, `{"a":"日本"}`, `{"a":1,"a":2}`, `{"a":01}`, `[1,2`, `{"a":"\ud800"}`, `"x" y`,
+		`{"amp":"Outdoor \u0026 Tactical"}`, `{"e":"x\u00E9y"}`, `{"s":"\uD83D\uDE00"}`, `{"c":"\u00"}`, `{"z":"\u0000\u001f"}`,
 		`{"big":1234567890123456}`, `{"ok":123456789012345}`, `{"c":"\b\f\n\r"}`,
 	} {
 		canonicalAgrees(t, []byte(s))
 	}
 	require.True(t, canonicalAgrees(t, []byte(`{"b":[1,{"d":"x","c":false}],"a":"q\"\\"}`)))
+	require.True(t, canonicalAgrees(t, []byte(`{"name":"Outdoor \u0026 Tactical"}`)), "HTML escapes of encoding/json take the fast path")
 }
 
 func FuzzCanonical(f *testing.F) {

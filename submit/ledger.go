@@ -32,7 +32,6 @@ var (
 	bucketReceipts     = []byte("receipts2")    // org \x00 submission id -> ledgerAnswer JSON
 	bucketReceived     = []byte("received")     // received_at \x00 org \x00 submission id -> key: what retention prunes
 	bucketSeen         = []byte("seen2")        // source \x00 record id -> seenBy (see encodeSeen)
-	bucketSeenExpiry   = []byte("seen_expiry")  // retain_until \x00 source \x00 record id -> nil
 	bucketRequirements = []byte("requirements") // requirement id -> learnt requirement JSON
 	bucketTasks        = []byte("tasks")        // task id -> learnt task JSON
 )
@@ -66,7 +65,7 @@ type Ledger struct {
 // OpenLedger opens, or creates, the ledger at path. It fails rather than
 // wait when another process holds the file.
 func OpenLedger(path string) (*Ledger, error) {
-	db, err := openBolt(path, bucketIdempotency, bucketReceipts, bucketReceived, bucketSeen, bucketSeenExpiry, bucketRequirements, bucketTasks)
+	db, err := openBolt(path, bucketIdempotency, bucketReceipts, bucketReceived, bucketSeen, bucketRequirements, bucketTasks)
 	if err != nil {
 		return nil, fmt.Errorf("submit: open ledger: %w", err)
 	}
@@ -259,22 +258,24 @@ type seenBy struct {
 	org, submission string
 	digest          string // sha-256:<hex> of the payload
 	handling        schema.Handling
+	retainUntil     string // the record's retain_until, sortableTime: when Prune may forget it
 }
 
 // recordKey identifies a record at a hub: its source and its id.
 type recordKey struct{ source, id string }
 
-// encodeSeen is digest \x00 handling \x00 org \x00 submission.
+// encodeSeen is digest \x00 handling \x00 org \x00 submission \x00
+// retain_until.
 func encodeSeen(s seenBy) []byte {
-	return []byte(s.digest + "\x00" + string(s.handling) + "\x00" + s.org + "\x00" + s.submission)
+	return []byte(s.digest + "\x00" + string(s.handling) + "\x00" + s.org + "\x00" + s.submission + "\x00" + s.retainUntil)
 }
 
 func decodeSeen(v []byte) seenBy {
-	parts := strings.SplitN(string(v), "\x00", 4)
-	for len(parts) < 4 {
+	parts := strings.SplitN(string(v), "\x00", 5)
+	for len(parts) < 5 {
 		parts = append(parts, "")
 	}
-	return seenBy{digest: parts[0], handling: schema.Handling(parts[1]), org: parts[2], submission: parts[3]}
+	return seenBy{digest: parts[0], handling: schema.Handling(parts[1]), org: parts[2], submission: parts[3], retainUntil: parts[4]}
 }
 
 // seen looks up records in one read transaction.
@@ -295,11 +296,10 @@ func (l *Ledger) seen(keys []recordKey) (map[recordKey]seenBy, error) {
 	return out, nil
 }
 
-// accepted is a record the commit marks as seen.
+// acceptedRecord is a record the commit marks as seen.
 type acceptedRecord struct {
-	key         recordKey
-	seen        seenBy
-	retainUntil time.Time
+	key  recordKey
+	seen seenBy
 }
 
 // commit records a submission in one transaction. finish is called inside
@@ -316,7 +316,7 @@ func (l *Ledger) commit(org, key, digest, submissionID string, at time.Time,
 	err := l.db.Update(func(tx *bolt.Tx) error {
 		seenB := tx.Bucket(bucketSeen)
 		// Keys grow (UUID v7 ids, times): fuller pages waste less disk.
-		for _, b := range [][]byte{bucketSeen, bucketSeenExpiry, bucketReceipts, bucketReceived, bucketIdempotency} {
+		for _, b := range [][]byte{bucketSeen, bucketReceipts, bucketReceived, bucketIdempotency} {
 			tx.Bucket(b).FillPercent = appendFill
 		}
 		lookup := func(k recordKey) (seenBy, bool) {
@@ -335,12 +335,8 @@ func (l *Ledger) commit(org, key, digest, submissionID string, at time.Time,
 			return err
 		}
 		a = &ledgerAnswer{Org: org, Status: status, At: at.UTC(), Receipt: raw, Response: response}
-		exp := tx.Bucket(bucketSeenExpiry)
 		for _, ar := range acc {
 			if err := seenB.Put(orgKey(ar.key.source, ar.key.id), encodeSeen(ar.seen)); err != nil {
-				return err
-			}
-			if err := exp.Put(timeKey(ar.retainUntil, ar.key.source, ar.key.id), nil); err != nil {
 				return err
 			}
 		}
@@ -386,21 +382,23 @@ const pruneBatch = 1000
 // Prune deletes the receipts (and their idempotency keys) made before
 // receivedBefore, and the accepted record ids whose retain_until is not
 // after now. A record whose retain_until passed is refused as expired,
-// so forgetting its id lets nothing in twice.
+// so forgetting its id lets nothing in twice. Receipts are found through
+// their time index; record ids by a scan of the ids, in write
+// transactions of at most pruneBatch deletions, so a hub pays nothing
+// per record for their expiry when it accepts them.
 func (l *Ledger) Prune(ctx context.Context, receivedBefore, now time.Time) (PruneStats, error) {
 	var st PruneStats
-	for {
+	limit := receivedBefore.UTC().AppendFormat(nil, sortableTime)
+	for more := true; more; {
 		if err := ctx.Err(); err != nil {
 			return st, err
 		}
-		n, m, more := 0, 0, false
+		n := 0
 		err := l.db.Update(func(tx *bolt.Tx) error {
 			recv, recs, keys := tx.Bucket(bucketReceived), tx.Bucket(bucketReceipts), tx.Bucket(bucketIdempotency)
-			limit := receivedBefore.UTC().AppendFormat(nil, sortableTime)
 			c := recv.Cursor()
 			for k, v := c.First(); k != nil && bytes.Compare(k, limit) < 0; k, v = c.First() {
-				if n+m == pruneBatch {
-					more = true
+				if n == pruneBatch {
 					return nil
 				}
 				_, rest, _ := bytes.Cut(k, []byte{0})
@@ -419,33 +417,60 @@ func (l *Ledger) Prune(ctx context.Context, receivedBefore, now time.Time) (Prun
 				}
 				n++
 			}
-			exp, seen := tx.Bucket(bucketSeenExpiry), tx.Bucket(bucketSeen)
-			limit = now.UTC().Add(1).AppendFormat(nil, sortableTime) // retain_until <= now
-			c = exp.Cursor()
-			for k, _ := c.First(); k != nil && bytes.Compare(k, limit) < 0; k, _ = c.First() {
-				if n+m == pruneBatch {
-					more = true
-					return nil
-				}
-				_, rest, _ := bytes.Cut(k, []byte{0})
-				src, id, _ := bytes.Cut(rest, []byte{0})
-				if err := seen.Delete(orgKey(string(src), string(id))); err != nil {
-					return err
-				}
-				if err := c.Delete(); err != nil {
-					return err
-				}
-				m++
-			}
 			return nil
 		})
 		if err != nil {
 			return st, fmt.Errorf("submit: ledger: prune: %w", ledgerErr(err))
 		}
 		st.Receipts += n
-		st.Records += m
-		if !more {
+		more = n == pruneBatch
+	}
+	expired := now.UTC().Format(sortableTime)
+	var after []byte
+	for {
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
+		var doomed [][]byte
+		var next []byte
+		err := l.db.View(func(tx *bolt.Tx) error {
+			c := tx.Bucket(bucketSeen).Cursor()
+			k, v := c.First()
+			if after != nil {
+				k, v = c.Seek(after)
+				if bytes.Equal(k, after) {
+					k, v = c.Next()
+				}
+			}
+			for scanned := 0; k != nil; k, v = c.Next() {
+				if s := decodeSeen(v); s.retainUntil != "" && s.retainUntil <= expired {
+					doomed = append(doomed, bytes.Clone(k))
+				}
+				if scanned++; scanned == 10*pruneBatch || len(doomed) == pruneBatch {
+					next = bytes.Clone(k)
+					return nil
+				}
+			}
+			return nil
+		})
+		if err == nil && len(doomed) > 0 {
+			err = l.db.Update(func(tx *bolt.Tx) error {
+				b := tx.Bucket(bucketSeen)
+				for _, k := range doomed {
+					if err := b.Delete(k); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}
+		if err != nil {
+			return st, fmt.Errorf("submit: ledger: prune: %w", ledgerErr(err))
+		}
+		st.Records += len(doomed)
+		if next == nil {
 			return st, nil
 		}
+		after = next
 	}
 }

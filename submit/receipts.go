@@ -85,8 +85,8 @@ func (h *Handler) finish(b *batch, seen func(recordKey) (seenBy, bool), rc *Rece
 			if s, ok := seen(k); ok {
 				res = seenResult(res, s, b.digests[i], b.envs[i].Handling)
 			} else {
-				acc = append(acc, acceptedRecord{key: k, retainUntil: b.envs[i].RetainUntil,
-					seen: seenBy{org: rc.Org, submission: rc.SubmissionID, digest: b.digests[i], handling: b.envs[i].Handling}})
+				acc = append(acc, acceptedRecord{key: k, seen: seenBy{org: rc.Org, submission: rc.SubmissionID,
+					digest: b.digests[i], handling: b.envs[i].Handling, retainUntil: b.envs[i].RetainUntil.UTC().Format(sortableTime)}})
 			}
 		}
 		results[i] = res

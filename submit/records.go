@@ -331,23 +331,14 @@ func (h *Handler) dedupe(b *batch) *failure {
 	return nil
 }
 
-// checkPurposes applies purpose and retention to the records still
-// accepted.
+// checkPurposes applies purpose, retention and, to requirements and
+// tasks, ownership of revisions to the records still accepted.
 func (h *Handler) checkPurposes(b *batch, now time.Time) {
 	rv, _ := h.purposes.(reviser)
 	var pending map[string]revision
 	for i, e := range b.envs {
 		if e == nil || b.results[i].Status != StatusAccepted {
 			continue
-		}
-		if rv != nil && (e.Kind == schema.KindRequirement || e.Kind == schema.KindTask) {
-			if pending == nil {
-				pending = map[string]revision{}
-			}
-			if reason, v := rv.checkRevision(e, pending); reason != "" {
-				b.reject(i, reason, v)
-				continue
-			}
 		}
 		if reason, ok := h.purposes.Check(*e, b.srcs[i]); !ok {
 			b.reject(i, reason, schema.Violation{Pointer: "/purpose", Keyword: "purpose", Message: purposeMessage(reason)})
@@ -356,6 +347,16 @@ func (h *Handler) checkPurposes(b *batch, now time.Time) {
 		if !now.Before(e.RetainUntil) {
 			b.reject(i, ReasonExpired, schema.Violation{Pointer: "/retain_until", Keyword: "retention",
 				Message: "retain_until " + e.RetainUntil.UTC().Format(time.RFC3339) + " has passed; the record must be deleted, not shared"})
+			continue
+		}
+		// Last, so that pending holds only revisions that are accepted.
+		if rv != nil && (e.Kind == schema.KindRequirement || e.Kind == schema.KindTask) {
+			if pending == nil {
+				pending = map[string]revision{}
+			}
+			if reason, v := rv.checkRevision(e, pending); reason != "" {
+				b.reject(i, reason, v)
+			}
 		}
 	}
 }

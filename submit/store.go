@@ -47,10 +47,9 @@ var (
 
 // Buckets of a Store's file.
 var (
-	bucketRecords = []byte("records_by_source") // source \x00 id -> envelope JSON
-	bucketByKind  = []byte("by_kind2")          // kind \x00 collected_at \x00 source \x00 id -> nil
-	bucketByID    = []byte("by_id")             // id \x00 source -> nil
-	bucketSuper   = []byte("superseded")        // source \x00 old id -> id of the record that supersedes it
+	bucketRecords = []byte("records2")   // id \x00 source -> envelope JSON
+	bucketByKind  = []byte("by_kind2")   // kind \x00 collected_at \x00 id \x00 source -> nil
+	bucketSuper   = []byte("superseded") // source \x00 old id -> id of the record that supersedes it
 )
 
 // sortableTime is a fixed-width UTC layout: its strings sort as the times
@@ -81,7 +80,7 @@ type Store struct {
 // OpenStore opens, or creates, the store at path. It fails rather than
 // wait when another process holds the file.
 func OpenStore(path string) (*Store, error) {
-	db, err := openBolt(path, bucketRecords, bucketByKind, bucketByID, bucketSuper)
+	db, err := openBolt(path, bucketRecords, bucketByKind, bucketSuper)
 	if err != nil {
 		return nil, fmt.Errorf("submit: open store: %w", err)
 	}
@@ -145,11 +144,11 @@ func (s *Store) Put(ctx context.Context, envs []schema.Envelope) error {
 		vals[i] = b
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		recs, idx, byID, sup := tx.Bucket(bucketRecords), tx.Bucket(bucketByKind), tx.Bucket(bucketByID), tx.Bucket(bucketSuper)
+		recs, idx, sup := tx.Bucket(bucketRecords), tx.Bucket(bucketByKind), tx.Bucket(bucketSuper)
 		recs.FillPercent, idx.FillPercent = appendFill, appendFill // keys mostly grow (UUID v7, times)
 		for i := range envs {
 			e := &envs[i]
-			k := orgKey(e.Source, e.ID)
+			k := orgKey(e.ID, e.Source) // id first: Get by id alone is a prefix seek
 			if recs.Get(k) != nil {
 				continue
 			}
@@ -157,9 +156,6 @@ func (s *Store) Put(ctx context.Context, envs []schema.Envelope) error {
 				return err
 			}
 			if err := idx.Put(kindKey(e.Kind, e.CollectedAt, k), nil); err != nil {
-				return err
-			}
-			if err := byID.Put(orgKey(e.ID, e.Source), nil); err != nil {
 				return err
 			}
 			if e.Supersedes != "" {
@@ -177,7 +173,7 @@ func (s *Store) Put(ctx context.Context, envs []schema.Envelope) error {
 }
 
 // kindKey is the secondary index key: kind \x00 collected_at \x00 rec,
-// where rec is the record's key (source \x00 id).
+// where rec is the record's key (id \x00 source).
 func kindKey(kind string, at time.Time, rec []byte) []byte {
 	k := make([]byte, 0, len(kind)+len(sortableTime)+len(rec)+2)
 	k = append(k, kind...)
@@ -211,13 +207,13 @@ func (s *Store) get(ctx context.Context, source, id string) (schema.Envelope, er
 	err := s.db.View(func(tx *bolt.Tx) error {
 		if source == "" {
 			prefix := orgKey(id, "")
-			k, _ := tx.Bucket(bucketByID).Cursor().Seek(prefix)
+			k, v := tx.Bucket(bucketRecords).Cursor().Seek(prefix)
 			if k == nil || !bytes.HasPrefix(k, prefix) {
 				return fmt.Errorf("%w: %q", ErrRecordNotFound, id)
 			}
-			source = string(k[len(prefix):])
+			return json.Unmarshal(v, &env)
 		}
-		v := tx.Bucket(bucketRecords).Get(orgKey(source, id))
+		v := tx.Bucket(bucketRecords).Get(orgKey(id, source))
 		if v == nil {
 			return fmt.Errorf("%w: %q from %q", ErrRecordNotFound, id, source)
 		}
@@ -340,7 +336,7 @@ func (s *Store) Scan(ctx context.Context, q ScanQuery) (ScanPage, error) {
 				page.Next = base64.RawURLEncoding.EncodeToString(last)
 				return nil
 			}
-			rec := k[len(prefix)+len(sortableTime)+1:] // source \x00 id
+			rec := k[len(prefix)+len(sortableTime)+1:] // id \x00 source
 			v := recs.Get(rec)
 			if v == nil {
 				continue // cannot happen: both are written in one transaction
