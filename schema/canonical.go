@@ -15,13 +15,25 @@ import (
 // the caller falls back to the general transform. What it accepts it
 // writes exactly as the general transform does (FuzzCanonical checks).
 func appendCanonical(dst, src []byte, depth int) (out, rest []byte, ok bool) {
+	var c canonicalizer
+	return c.value(dst, src, depth)
+}
+
+// canonicalizer holds the members of the objects being written, for all
+// nesting levels at once, so that an object costs no allocation of its
+// own once the stack has grown.
+type canonicalizer struct {
+	ms []member
+}
+
+func (cz *canonicalizer) value(dst, src []byte, depth int) (out, rest []byte, ok bool) {
 	src = skipWS(src)
 	if len(src) == 0 || depth > 64 {
 		return dst, src, false
 	}
 	switch c := src[0]; {
 	case c == '{':
-		return appendCanonicalObject(dst, src[1:], depth)
+		return cz.object(dst, src[1:], depth)
 	case c == '[':
 		src = skipWS(src[1:])
 		dst = append(dst, '[')
@@ -32,7 +44,7 @@ func appendCanonical(dst, src []byte, depth int) (out, rest []byte, ok bool) {
 			if !first {
 				dst = append(dst, ',')
 			}
-			if dst, src, ok = appendCanonical(dst, src, depth+1); !ok {
+			if dst, src, ok = cz.value(dst, src, depth+1); !ok {
 				return dst, src, false
 			}
 			src = skipWS(src)
@@ -86,19 +98,21 @@ func appendCanonical(dst, src []byte, depth int) (out, rest []byte, ok bool) {
 	}
 }
 
-// member is one key and its canonical value, for sorting.
+// member is one key and where its canonical value is in dst.
 type member struct {
-	key   []byte // the raw key, between its quotes (ASCII, no escapes)
-	value []byte
+	key        []byte // the raw key, between its quotes (ASCII, no escapes)
+	start, end int    // the value, in the dst being written
 }
 
-func appendCanonicalObject(dst, src []byte, depth int) (out, rest []byte, ok bool) {
-	var ms []member
-	var buf []byte
+// object writes the members' values to dst as they come, then the object
+// itself, sorted, after them, and moves it back over them.
+func (cz *canonicalizer) object(dst, src []byte, depth int) (out, rest []byte, ok bool) {
 	src = skipWS(src)
 	if len(src) > 0 && src[0] == '}' {
 		return append(dst, "{}"...), src[1:], true
 	}
+	base, first := len(dst), len(cz.ms)
+	defer func() { cz.ms = cz.ms[:first] }()
 	for {
 		src = skipWS(src)
 		if len(src) == 0 || src[0] != '"' {
@@ -112,11 +126,11 @@ func appendCanonicalObject(dst, src []byte, depth int) (out, rest []byte, ok boo
 		if len(src) == 0 || src[0] != ':' {
 			return dst, src, false
 		}
-		start := len(buf)
-		if buf, src, ok = appendCanonical(buf, src[1:], depth+1); !ok {
+		start := len(dst)
+		if dst, src, ok = cz.value(dst, src[1:], depth+1); !ok {
 			return dst, src, false
 		}
-		ms = append(ms, member{key: key, value: buf[start:len(buf):len(buf)]})
+		cz.ms = append(cz.ms, member{key: key, start: start, end: len(dst)})
 		src = skipWS(src)
 		if len(src) == 0 {
 			return dst, src, false
@@ -130,8 +144,10 @@ func appendCanonicalObject(dst, src []byte, depth int) (out, rest []byte, ok boo
 		}
 		src = src[1:]
 	}
+	ms := cz.ms[first:]
 	// ASCII keys: UTF-16 code unit order is byte order.
 	slices.SortFunc(ms, func(a, b member) int { return bytes.Compare(a.key, b.key) })
+	objStart := len(dst)
 	dst = append(dst, '{')
 	for i, m := range ms {
 		if i > 0 {
@@ -143,9 +159,11 @@ func appendCanonicalObject(dst, src []byte, depth int) (out, rest []byte, ok boo
 		dst = append(dst, '"')
 		dst = append(dst, m.key...)
 		dst = append(dst, '"', ':')
-		dst = append(dst, m.value...)
+		dst = append(dst, dst[m.start:m.end]...)
 	}
-	return append(dst, '}'), src, true
+	dst = append(dst, '}')
+	n := copy(dst[base:], dst[objStart:])
+	return dst[:base+n], src, true
 }
 
 // scanString returns the raw contents of the string at the start of src

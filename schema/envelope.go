@@ -140,7 +140,7 @@ func (e *Envelope) Stamp(org string, stage Stage, at time.Time) error {
 // receives, and the general transform costs as much as validating it),
 // else by the general transform.
 func canonical(payload []byte) ([]byte, error) {
-	if out, rest, ok := appendCanonical(make([]byte, 0, len(payload)), payload, 0); ok && len(skipWS(rest)) == 0 {
+	if out, rest, ok := appendCanonical(make([]byte, 0, 2*len(payload)+64), payload, 0); ok && len(skipWS(rest)) == 0 {
 		return out, nil
 	}
 	return jcs.Transform(payload)
