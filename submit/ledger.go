@@ -3,13 +3,18 @@ package submit
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/sicollab/sicollab/schema"
@@ -258,25 +263,57 @@ type seenBy struct {
 	org, submission string
 	digest          string // sha-256:<hex> of the payload
 	handling        schema.Handling
-	retainUntil     string // the record's retain_until, sortableTime: when Prune may forget it
+	retainUntil     time.Time // the record's retain_until: when Prune may forget it
 }
 
 // recordKey identifies a record at a hub: its source and its id.
 type recordKey struct{ source, id string }
 
-// encodeSeen is digest \x00 handling \x00 org \x00 submission \x00
-// retain_until.
+// The handlings as one byte of a seen entry.
+var handlingCodes = []schema.Handling{schema.HandlingClear, schema.HandlingGreen, schema.HandlingAmber, schema.HandlingAmberStrict, schema.HandlingRed}
+
+// A seen entry is written once per accepted record, so it is compact:
+// handling (1 byte), the payload digest (32), retain_until in Unix
+// seconds rounded up (8, big-endian; seconds reach year 9999, nanoseconds
+// would not), the submission id (16), the sender's org.
+const seenFixed = 1 + sha256.Size + 8 + 16
+
 func encodeSeen(s seenBy) []byte {
-	return []byte(s.digest + "\x00" + string(s.handling) + "\x00" + s.org + "\x00" + s.submission + "\x00" + s.retainUntil)
+	v := make([]byte, seenFixed, seenFixed+len(s.org))
+	v[0] = byte(slices.Index(handlingCodes, s.handling) + 1) // 0: unknown
+	if d, ok := strings.CutPrefix(s.digest, digestPrefix); !ok || len(d) != 2*sha256.Size {
+		return nil
+	} else if _, err := hex.Decode(v[1:1+sha256.Size], []byte(d)); err != nil {
+		return nil
+	}
+	secs := s.retainUntil.Unix()
+	if s.retainUntil.Nanosecond() > 0 {
+		secs++
+	}
+	binary.BigEndian.PutUint64(v[1+sha256.Size:], uint64(secs))
+	if u, err := uuid.Parse(s.submission); err == nil {
+		copy(v[1+sha256.Size+8:], u[:])
+	}
+	return append(v, s.org...)
 }
 
 func decodeSeen(v []byte) seenBy {
-	parts := strings.SplitN(string(v), "\x00", 5)
-	for len(parts) < 5 {
-		parts = append(parts, "")
+	if len(v) < seenFixed {
+		return seenBy{}
 	}
-	return seenBy{digest: parts[0], handling: schema.Handling(parts[1]), org: parts[2], submission: parts[3], retainUntil: parts[4]}
+	var s seenBy
+	if i := int(v[0]) - 1; i >= 0 && i < len(handlingCodes) {
+		s.handling = handlingCodes[i]
+	}
+	s.digest = digestPrefix + hex.EncodeToString(v[1:1+sha256.Size])
+	s.retainUntil = time.Unix(int64(binary.BigEndian.Uint64(v[1+sha256.Size:])), 0).UTC()
+	s.submission = uuid.UUID(v[1+sha256.Size+8 : seenFixed]).String()
+	s.org = string(v[seenFixed:])
+	return s
 }
+
+// digestPrefix begins every payload digest (schema.PayloadDigest).
+const digestPrefix = "sha-256:"
 
 // seen looks up records in one read transaction.
 func (l *Ledger) seen(keys []recordKey) (map[recordKey]seenBy, error) {
@@ -336,7 +373,11 @@ func (l *Ledger) commit(org, key, digest, submissionID string, at time.Time,
 		}
 		a = &ledgerAnswer{Org: org, Status: status, At: at.UTC(), Receipt: raw, Response: response}
 		for _, ar := range acc {
-			if err := seenB.Put(orgKey(ar.key.source, ar.key.id), encodeSeen(ar.seen)); err != nil {
+			v := encodeSeen(ar.seen)
+			if v == nil {
+				return fmt.Errorf("record %s from %s: digest %q is not sha-256", ar.key.id, ar.key.source, ar.seen.digest)
+			}
+			if err := seenB.Put(orgKey(ar.key.source, ar.key.id), v); err != nil {
 				return err
 			}
 		}
@@ -425,7 +466,6 @@ func (l *Ledger) Prune(ctx context.Context, receivedBefore, now time.Time) (Prun
 		st.Receipts += n
 		more = n == pruneBatch
 	}
-	expired := now.UTC().Format(sortableTime)
 	var after []byte
 	for {
 		if err := ctx.Err(); err != nil {
@@ -443,7 +483,7 @@ func (l *Ledger) Prune(ctx context.Context, receivedBefore, now time.Time) (Prun
 				}
 			}
 			for scanned := 0; k != nil; k, v = c.Next() {
-				if s := decodeSeen(v); s.retainUntil != "" && s.retainUntil <= expired {
+				if len(v) >= seenFixed && int64(binary.BigEndian.Uint64(v[1+sha256.Size:])) <= now.Unix() {
 					doomed = append(doomed, bytes.Clone(k))
 				}
 				if scanned++; scanned == 10*pruneBatch || len(doomed) == pruneBatch {

@@ -86,7 +86,7 @@ func (h *Handler) finish(b *batch, seen func(recordKey) (seenBy, bool), rc *Rece
 				res = seenResult(res, s, b.digests[i], b.envs[i].Handling)
 			} else {
 				acc = append(acc, acceptedRecord{key: k, seen: seenBy{org: rc.Org, submission: rc.SubmissionID,
-					digest: b.digests[i], handling: b.envs[i].Handling, retainUntil: b.envs[i].RetainUntil.UTC().Format(sortableTime)}})
+					digest: b.digests[i], handling: b.envs[i].Handling, retainUntil: b.envs[i].RetainUntil}})
 			}
 		}
 		results[i] = res
