@@ -84,7 +84,8 @@ type Envelope struct {
 	// The law, regulation or agreement the record is collected and shared
 	// under.
 	LegalBasis string `json:"legal_basis"`
-	// TLP 2.0 label: who may see the record. RED records are never relayed.
+	// TLP 2.0 label: who may see the record. RED and AMBER+STRICT records
+	// are never relayed.
 	Handling Handling `json:"handling"`
 	// When every holder must delete the record.
 	RetainUntil time.Time `json:"retain_until"`
