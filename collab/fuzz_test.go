@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/sicollab/sicollab/collab"
+	"github.com/sicollab/sicollab/internal/demoscheme"
 	"github.com/sicollab/sicollab/schema"
 )
 
@@ -15,7 +16,6 @@ import (
 // errors are ours, and that any directory it accepts keeps its promises.
 func FuzzParseDirectory(f *testing.F) {
 	seeds, _ := filepath.Glob(filepath.Join("..", "schema", "testdata", schema.KindDirectory, "v1", "*", "*.json"))
-	seeds = append(seeds, schemePath)
 	for _, name := range seeds {
 		raw, err := os.ReadFile(name)
 		if err != nil {
@@ -23,6 +23,7 @@ func FuzzParseDirectory(f *testing.F) {
 		}
 		f.Add(raw)
 	}
+	f.Add(demoscheme.JSON())
 	f.Add(encode(f, smallScheme()))
 	doc := smallScheme()
 	doc.Orgs[1].Supervisor = "central-bank"

@@ -1,37 +1,32 @@
 package collab_test
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/sicollab/sicollab/collab"
+	"github.com/sicollab/sicollab/internal/demoscheme"
 	"github.com/sicollab/sicollab/schema"
 )
 
-// schemePath is the synthetic scheme every routing test runs against.
-var schemePath = filepath.Join("testdata", "scheme.json")
-
-// loadScheme loads testdata/scheme.json.
+// loadScheme loads the synthetic scheme every routing test runs against
+// (internal/demoscheme).
 func loadScheme(t testing.TB) *collab.Directory {
 	t.Helper()
-	f, err := os.Open(schemePath)
-	require.NoError(t, err)
-	defer f.Close()
-	d, err := collab.LoadDirectory(f)
+	d, err := collab.LoadDirectory(bytes.NewReader(demoscheme.JSON()))
 	require.NoError(t, err)
 	return d
 }
 
 // token is the synthetic bearer token of an organization of the fixtures:
 // their token_sha256 is the SHA-256 of "token-<org id>" (see
-// testdata/README.md). Real tokens are random.
+// internal/demoscheme/README.md). Real tokens are random.
 func token(orgID string) string { return "token-" + orgID }
 
 // tokenHash is the lower-case hex SHA-256 of token(orgID).

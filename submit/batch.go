@@ -26,9 +26,10 @@ const gzipLevel = gzip.BestSpeed
 // for 5,000 records each with a few violations fits well inside it.
 const maxReceiptBytes = 64 << 20
 
-// outBatch is one request's worth of records: their outbox seqs, and the
-// NDJSON body built from them, identical on every attempt so the hub
-// sees the same body under the same key.
+// outBatch is a batch being sent (the hub decodes it as an inBatch): one
+// request's worth of records, their outbox seqs, and the NDJSON body
+// built from them, identical on every attempt so the hub sees the same
+// body under the same key.
 type outBatch struct {
 	key     uuid.UUID
 	seqs    []uint64

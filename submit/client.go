@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -594,7 +593,6 @@ func (c *Client) prepare(env schema.Envelope) ([]byte, error) {
 		return nil, fmt.Errorf("%w: source %q, client org %q", ErrForeignSource, env.Source, c.cfg.Org)
 	}
 	if n := len(env.Provenance); n == 0 || env.Provenance[n-1].Org != c.cfg.Org {
-		env.Provenance = slices.Clip(env.Provenance) // never append into the caller's array
 		if err := env.Stamp(c.cfg.Org, c.cfg.Stage, c.cfg.Clock()); err != nil {
 			// The payload cannot be canonicalized: let the validator say why.
 			if verr := c.cfg.Validator.ValidateEnvelope(env); verr != nil {

@@ -312,7 +312,7 @@ func TestRecordsPerSource(t *testing.T) {
 func TestRelayHandlingBetweenHubs(t *testing.T) {
 	up := newFixture(t, func(_ *fixture, c *HandlerConfig) { c.Org = "public-security" })
 	down := newFixture(t, func(f *fixture, c *HandlerConfig) {
-		r, err := NewRelay(f.store, &httpForwarder{url: up.srv.URL, token: token(testHub), client: up.srv.Client()}, testHub, f.clock.Now)
+		r, err := NewRelay(f.store, &httpSubmitter{url: up.srv.URL, token: token(testHub), client: up.srv.Client()}, testHub, f.clock.Now)
 		require.NoError(t, err)
 		c.Sink = r
 	})

@@ -76,7 +76,7 @@ func (h *Handler) logOutcome(ctx context.Context, org, sub string, status int, c
 // are summarized. It returns the receipt, the status (200, or 422 if
 // nothing was accepted or duplicate, then with the problem as the
 // answer's body) and the records to mark as seen.
-func (h *Handler) finish(b *batch, seen func(recordKey) (seenBy, bool), rc *Receipt) (*Receipt, int, []byte, []acceptedRecord, error) {
+func (h *Handler) finish(b *inBatch, seen func(recordKey) (seenBy, bool), rc *Receipt) (*Receipt, int, []byte, []acceptedRecord, error) {
 	results := make([]RecordResult, len(b.results))
 	var acc []acceptedRecord
 	for i, res := range b.results {

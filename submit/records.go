@@ -17,9 +17,9 @@ import (
 	"github.com/sicollab/sicollab/schema"
 )
 
-// batch is a submission being decoded: one result per record, and for
+// inBatch is a submission being decoded: one result per record, and for
 // each result the envelope when it passed so far.
-type batch struct {
+type inBatch struct {
 	sender  string
 	records int
 	results []RecordResult
@@ -28,7 +28,7 @@ type batch struct {
 	digests []string           // per result: the payload digest, once computed
 }
 
-func (b *batch) accepted() []schema.Envelope {
+func (b *inBatch) accepted() []schema.Envelope {
 	var out []schema.Envelope
 	for i, e := range b.envs {
 		if e != nil && b.results[i].Status == StatusAccepted {
@@ -39,12 +39,12 @@ func (b *batch) accepted() []schema.Envelope {
 }
 
 // anyDuplicate reports whether a record of b is a duplicate.
-func (b *batch) anyDuplicate() bool {
+func (b *inBatch) anyDuplicate() bool {
 	return slices.ContainsFunc(b.results, func(r RecordResult) bool { return r.Status == StatusDuplicate })
 }
 
 // counts sums b's results.
-func (b *batch) counts() Counts {
+func (b *inBatch) counts() Counts {
 	var c Counts
 	for _, r := range b.results {
 		c.add(r.Status)
@@ -52,7 +52,7 @@ func (b *batch) counts() Counts {
 	return c
 }
 
-func (b *batch) reject(i int, reason Reason, vs ...schema.Violation) {
+func (b *inBatch) reject(i int, reason Reason, vs ...schema.Violation) {
 	b.results[i].Status = StatusRejected
 	b.results[i].Reason = reason
 	b.results[i].Errors = vs
@@ -68,8 +68,8 @@ func (b *batch) reject(i int, reason Reason, vs ...schema.Violation) {
 // one batch at a time should not leave all but one core idle. Reading
 // first costs no more memory than MaxDecompressedBytes, and a body that
 // breaks a limit is refused before any record is validated.
-func (h *Handler) decodeBatch(src io.Reader, sender collab.Org, now time.Time, sizeHint int) (*batch, *failure) {
-	b := &batch{sender: sender.ID}
+func (h *Handler) decodeBatch(src io.Reader, sender collab.Org, now time.Time, sizeHint int) (*inBatch, *failure) {
+	b := &inBatch{sender: sender.ID}
 	maxRec := h.cfg.Limits.MaxRecords
 	type rawLine struct {
 		n          int
@@ -289,14 +289,14 @@ func seenResult(res RecordResult, s seenBy, digest string, handling schema.Handl
 }
 
 // key is the record's identity at the hub: (source, id).
-func (b *batch) key(i int) recordKey { return recordKey{b.srcs[i].ID, b.results[i].ID} }
+func (b *inBatch) key(i int) recordKey { return recordKey{b.srcs[i].ID, b.results[i].ID} }
 
 // dedupe marks records accepted before (in the ledger) or earlier in the
 // batch, by (source, id), as duplicates, or as conflicts when their
 // payload digest or handling differ. It runs before the purpose check:
 // a record accepted before stays a success even if its purpose lapsed
 // since.
-func (h *Handler) dedupe(b *batch) *failure {
+func (h *Handler) dedupe(b *inBatch) *failure {
 	var keys []recordKey
 	for i, e := range b.envs {
 		if e != nil {
@@ -333,7 +333,7 @@ func (h *Handler) dedupe(b *batch) *failure {
 
 // checkPurposes applies purpose, retention and, to requirements and
 // tasks, ownership of revisions to the records still accepted.
-func (h *Handler) checkPurposes(b *batch, now time.Time) {
+func (h *Handler) checkPurposes(b *inBatch, now time.Time) {
 	rv, _ := h.purposes.(reviser)
 	var pending map[string]revision
 	for i, e := range b.envs {

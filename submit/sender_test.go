@@ -125,7 +125,7 @@ func TestSplitOn413(t *testing.T) {
 		})
 		require.NoError(t, c.SubmitMany(context.Background(), clientEnvs(t, 2)))
 		clientFlush(t, c)
-		list, _, err := c.DeadLetters(context.Background(), "", 10)
+		list, _, err := deadLetters(context.Background(), c, DeadLetterQuery{Limit: 10})
 		require.NoError(t, err)
 		require.Len(t, list, 2)
 		for _, dl := range list {
@@ -229,7 +229,7 @@ func TestPermanentErrorsNotRetried(t *testing.T) {
 			assert.Zero(t, st.Retries)
 			assert.EqualValues(t, 3, st.DeadLettered)
 			assert.EqualValues(t, 3, st.DeadLetters)
-			list, next, err := c.DeadLetters(context.Background(), "", 10)
+			list, next, err := deadLetters(context.Background(), c, DeadLetterQuery{Limit: 10})
 			require.NoError(t, err)
 			assert.Empty(t, next)
 			require.Len(t, list, 3)
@@ -359,11 +359,17 @@ func TestGiveUp(t *testing.T) {
 	require.NoError(t, c.SubmitMany(context.Background(), clientEnvs(t, 2)))
 	clientFlush(t, c)
 	assert.Len(t, hub.Posts(), 3)
-	list, _, err := c.DeadLetters(context.Background(), "", 0)
+	list, _, err := deadLetters(context.Background(), c, DeadLetterQuery{})
 	require.NoError(t, err)
 	require.Len(t, list, 2)
 	assert.Equal(t, CauseGaveUp, list[0].Cause)
 	assert.Contains(t, list[0].Detail, "gave up after 3 attempts")
+}
+
+// deadLetters is Client.DeadLetters returning the page's list and Next.
+func deadLetters(ctx context.Context, c *Client, q DeadLetterQuery) ([]DeadLetter, string, error) {
+	page, err := c.DeadLetters(ctx, q)
+	return page.DeadLetters, page.Next, err
 }
 
 func TestDeadLetters(t *testing.T) {
@@ -400,7 +406,7 @@ func TestDeadLetters(t *testing.T) {
 	var all []DeadLetter
 	cursor := ""
 	for {
-		page, next, err := c.DeadLetters(ctx, cursor, 2)
+		page, next, err := deadLetters(ctx, c, DeadLetterQuery{Limit: 2, Cursor: cursor})
 		require.NoError(t, err)
 		assert.LessOrEqual(t, len(page), 2)
 		all = append(all, page...)
@@ -417,8 +423,12 @@ func TestDeadLetters(t *testing.T) {
 		assert.NotEmpty(t, dl.Errors)
 		assert.NotEmpty(t, dl.SubmissionID)
 	}
-	_, _, err := c.DeadLetters(ctx, "nonsense", 2)
-	assert.Error(t, err)
+	_, _, err := deadLetters(ctx, c, DeadLetterQuery{Limit: 2, Cursor: "nonsense"})
+	assert.ErrorIs(t, err, ErrBadCursor)
+	_, _, err = deadLetters(ctx, c, DeadLetterQuery{Cursor: "AQ"}) // base64url of one byte, not a position
+	assert.ErrorIs(t, err, ErrBadCursor)
+	_, _, err = deadLetters(ctx, c, DeadLetterQuery{Limit: MaxDeadLetterLimit + 1})
+	assert.ErrorContains(t, err, "Limit 10001 is outside 1..10000", "a cap crossed is an error, not a silent cut")
 
 	// The purpose becomes known: resubmit three, discard one.
 	mu.Lock()
@@ -432,7 +442,7 @@ func TestDeadLetters(t *testing.T) {
 	st = c.Stats()
 	assert.EqualValues(t, 6, st.Delivered)
 	assert.EqualValues(t, 1, st.DeadLetters)
-	left, _, err := c.DeadLetters(ctx, "", 10)
+	left, _, err := deadLetters(ctx, c, DeadLetterQuery{Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, left, 1)
 	assert.Equal(t, all[4].ID, left[0].ID)
@@ -474,7 +484,7 @@ func TestCloseDrains(t *testing.T) {
 	distinct, _ := hub.Stored()
 	assert.Equal(t, 1234, distinct)
 	assert.ErrorIs(t, c.Flush(ctx), ErrClientClosed)
-	_, _, err = c.DeadLetters(ctx, "", 1)
+	_, _, err = deadLetters(ctx, c, DeadLetterQuery{Limit: 1})
 	assert.ErrorIs(t, err, ErrClientClosed)
 
 	t.Run("flush without linger", func(t *testing.T) {

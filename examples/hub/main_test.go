@@ -23,7 +23,7 @@ import (
 	"github.com/sicollab/sicollab/submit/submittest"
 )
 
-const scheme = "../../collab/testdata/scheme.json"
+const scheme = "../../internal/demoscheme/scheme.json"
 
 func TestUsage(t *testing.T) {
 	for _, tc := range []struct {
@@ -106,7 +106,7 @@ func TestBinary(t *testing.T) {
 	require.NoError(t, err, "%s", out)
 
 	// The hub relays to public security, a hub of its own in this test.
-	up := submittest.NewHub(t, submittest.WithDirectoryFile(scheme), submittest.WithOrg("public-security"))
+	up := submittest.NewServer(t, submittest.WithDirectoryFile(scheme), submittest.WithOrg("public-security"))
 	tokenFile := filepath.Join(tmp, "token")
 	require.NoError(t, os.WriteFile(tokenFile, []byte(submittest.Token("central-bank")+"\n"), 0o600))
 

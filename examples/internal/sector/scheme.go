@@ -181,6 +181,22 @@ func (s *Scheme) Reaches(org string) bool {
 	return ok || remote
 }
 
+// Router returns the submit.Router that sends org's records to every
+// next hop the directory routes them to, each through Client(org, hop,
+// relay).
+func (s *Scheme) Router(org string, relay bool) (*submit.Router, error) {
+	return submit.NewRouter(submit.RouterConfig{
+		Org: org, Routes: s.Dir,
+		Hop: func(to string) (submit.Submitter, error) {
+			c, err := s.Client(org, to, relay)
+			if err != nil {
+				return nil, err
+			}
+			return c, nil
+		},
+	})
+}
+
 // Client returns the client org submits to the hub of to with, made on
 // first use with the scheme's rate limit and an outbox in the data
 // folder. relay lets it forward records other organizations collected
