@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
+	"strings"
 	"sync"
 	"time"
 
@@ -208,8 +209,10 @@ func (s *sender) nextBatch(draining bool) (b *outBatch, done bool) {
 		s.sleep(c.cfg.Retry.MaxInterval, true)
 		return nil, false
 	}
-	for _, dl := range dead {
+	for i := range dead {
+		dl := &dead[i]
 		c.st.deadLettered.Add(1)
+		c.refusals.note(dl)
 		c.log.Warn("submit: record moved to dead letters", "dead_letter", dl.ID, "record", dl.RecordID, "cause", dl.Cause, "detail", dl.Detail)
 	}
 	if len(dead) > 0 {
@@ -376,14 +379,34 @@ func (s *sender) settleRejected(b *outBatch, se *sendError) error {
 	}
 	byLine := resultsByLine(results, runs, len(b.seqs))
 	dead := make([]*DeadLetter, len(b.seqs))
+	rc := s.rejectedReceipt(b, se)
 	for i := range b.seqs {
 		dl := s.deadLetter(b, i, CauseRejected, se)
+		dl.SubmissionID = rc.SubmissionID
 		if r, ok := byLine[i+1]; ok {
 			dl.Reason, dl.Errors = r.Reason, r.Errors
 		}
 		dead[i] = dl
 	}
-	return s.settle(b, dead, nil, 0, 0, uint64(len(dead)))
+	return s.settle(b, dead, rc, 0, 0, uint64(len(dead)))
+}
+
+// rejectedReceipt is the receipt of a batch the hub refused whole (422),
+// read from its problem document, so that OnReceipt sees every answer.
+// ReceivedAt is the client's clock when the answer arrived: the problem
+// does not carry the hub's.
+func (s *sender) rejectedReceipt(b *outBatch, se *sendError) *Receipt {
+	rc := &Receipt{
+		IdempotencyKey: b.key.String(), Org: s.c.cfg.Org, ReceivedAt: s.c.cfg.Clock().UTC(),
+		BodyDigest: b.digest, Results: []RecordResult{},
+	}
+	if p := se.problem; p != nil {
+		rc.SubmissionID = strings.TrimPrefix(p.Instance, PathSubmissions+"/")
+		rc.Results = p.Results
+	}
+	rc.Counts.Records = len(b.seqs)
+	rc.Counts.Rejected = len(b.seqs)
+	return rc
 }
 
 // resultsByLine indexes results by line, with the lines of the refused
@@ -406,7 +429,7 @@ func resultsByLine(results []RecordResult, runs []RefusedRun, n int) map[int]Rec
 func (s *sender) deadLetter(b *outBatch, i int, cause DeadCause, se *sendError) *DeadLetter {
 	dl := &DeadLetter{
 		Record: bytes.Clone(b.record(i)), Cause: cause, At: s.c.cfg.Clock().UTC(),
-		IdempotencyKey: b.key.String(),
+		IdempotencyKey: b.key.String(), seq: b.seqs[i],
 	}
 	if se != nil {
 		dl.Status = se.status
@@ -471,6 +494,7 @@ func (s *sender) settle(b *outBatch, dead []*DeadLetter, rc *Receipt, acc, dup, 
 	for _, dl := range dead {
 		if dl != nil {
 			c.st.deadLettered.Add(1)
+			c.refusals.note(dl)
 			c.log.Warn("submit: record moved to dead letters", "dead_letter", dl.ID, "record", dl.RecordID,
 				"cause", dl.Cause, "reason", dl.Reason, "status", dl.Status, "detail", dl.Detail)
 		}

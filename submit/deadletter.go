@@ -67,6 +67,8 @@ type DeadLetter struct {
 	SubmissionID   string `json:"submission_id,omitempty"`
 	// At is when the record was moved to the dead letters.
 	At time.Time `json:"at"`
+
+	seq uint64 // the record's outbox sequence, while the client that made it runs
 }
 
 func (dl *DeadLetter) fillFromRecord() {

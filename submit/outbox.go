@@ -457,7 +457,7 @@ func (o *outbox) claim(lim claimLimits, now time.Time, gz bool) (*outBatch, []De
 			size := len(rec) + 1
 			if (lim.line > 0 && len(rec) > lim.line) || (lim.hard > 0 && size > lim.hard) {
 				dl := DeadLetter{
-					Record: slices.Clone(rec), Cause: CauseTooLarge, At: now,
+					Record: slices.Clone(rec), Cause: CauseTooLarge, At: now, seq: seq,
 					Detail: fmt.Sprintf("record of %d bytes is over the hub's limits (line %d, body %d bytes)", len(rec), lim.line, lim.hard),
 				}
 				dl.fillFromRecord()

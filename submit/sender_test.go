@@ -124,7 +124,7 @@ func TestSplitOn413(t *testing.T) {
 			return true
 		})
 		require.NoError(t, c.SubmitMany(context.Background(), clientEnvs(t, 2)))
-		clientFlush(t, c)
+		clientFlushRefused(t, c, CauseTooLarge, 2)
 		list, _, err := deadLetters(context.Background(), c, DeadLetterQuery{Limit: 10})
 		require.NoError(t, err)
 		require.Len(t, list, 2)
@@ -210,7 +210,7 @@ func TestPermanentErrorsNotRetried(t *testing.T) {
 		t.Run(http.StatusText(tt.status), func(t *testing.T) {
 			hub := newClientHub(t)
 			hub.setFault(func(_ int, w http.ResponseWriter, r *http.Request, n int) bool {
-				p := Problem{Type: tt.typ, Status: tt.status, Detail: "test"}
+				p := Problem{Type: tt.typ, Status: tt.status, Detail: "test", Instance: PathSubmissions + "/sub-422"}
 				if tt.status == 422 {
 					for i := range n {
 						p.Results = append(p.Results, RecordResult{Line: i + 1, Status: StatusRejected, Reason: ReasonPurposeInactive})
@@ -221,9 +221,25 @@ func TestPermanentErrorsNotRetried(t *testing.T) {
 				json.NewEncoder(w).Encode(p)
 				return true
 			})
-			c := clientNew(t, clientConfig(t, hub.srv.URL, t.TempDir()))
+			var receipts []Receipt // OnReceipt is never called concurrently
+			cfg := clientConfig(t, hub.srv.URL, t.TempDir())
+			cfg.OnReceipt = func(r Receipt) { receipts = append(receipts, r) }
+			c := clientNew(t, cfg)
 			require.NoError(t, c.SubmitMany(context.Background(), clientEnvs(t, 3)))
-			clientFlush(t, c)
+			clientFlushRefused(t, c, tt.cause, 3)
+			if tt.status == 422 { // a 422 is the hub's answer: OnReceipt sees it
+				require.Len(t, receipts, 1)
+				rc := receipts[0]
+				assert.Equal(t, "sub-422", rc.SubmissionID)
+				assert.Equal(t, clientTestOrg, rc.Org)
+				assert.Equal(t, Counts{Records: 3, Rejected: 3}, rc.Counts)
+				require.Len(t, rc.Results, 3)
+				assert.Equal(t, ReasonPurposeInactive, rc.Results[2].Reason)
+				assert.NotEmpty(t, rc.IdempotencyKey)
+				assert.NotEmpty(t, rc.BodyDigest)
+			} else {
+				assert.Empty(t, receipts, "no receipt: the hub refused the request")
+			}
 			assert.Len(t, hub.Posts(), 1, "not retried")
 			st := c.Stats()
 			assert.Zero(t, st.Retries)
@@ -357,7 +373,7 @@ func TestGiveUp(t *testing.T) {
 	cfg.Retry.MaxAttempts = 3
 	c := clientNew(t, cfg)
 	require.NoError(t, c.SubmitMany(context.Background(), clientEnvs(t, 2)))
-	clientFlush(t, c)
+	clientFlushRefused(t, c, CauseGaveUp, 2)
 	assert.Len(t, hub.Posts(), 3)
 	list, _, err := deadLetters(context.Background(), c, DeadLetterQuery{})
 	require.NoError(t, err)
@@ -394,7 +410,8 @@ func TestDeadLetters(t *testing.T) {
 	c := clientNew(t, cfg)
 	ctx := context.Background()
 	require.NoError(t, c.SubmitMany(ctx, envs))
-	clientFlush(t, c)
+	re := clientFlushRefused(t, c, CauseRejected, 5)
+	assert.Equal(t, 5, re.ByReason[ReasonPurposeUnknown])
 	st := c.Stats()
 	assert.EqualValues(t, 3, st.Delivered)
 	assert.EqualValues(t, 5, st.Rejected)

@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -44,8 +46,22 @@ func TestUsage(t *testing.T) {
 		require.Contains(t, errOut.String(), tc.want)
 	}
 	var out, errOut bytes.Buffer
-	require.Equal(t, 1, run([]string{"-directory", scheme, "-data", t.TempDir(), "-org", "nobody", "-listen", "127.0.0.1:0"}, &out, &errOut))
-	require.Contains(t, errOut.String(), `Org \"nobody\"`)
+	data := filepath.Join(t.TempDir(), "data")
+	require.Equal(t, 1, run([]string{"-directory", scheme, "-data", data, "-org", "nobody", "-listen", "127.0.0.1:0"}, &out, &errOut))
+	require.Contains(t, errOut.String(), `-org \"nobody\" is not in the directory`)
+	require.NoDirExists(t, data, "a bad -org creates no file")
+
+	for _, bad := range [][]string{{"-log-level", "loud"}, {"-log-format", "xml"}} {
+		out.Reset()
+		errOut.Reset()
+		args := append([]string{"-directory", scheme, "-data", t.TempDir(), "-org", "central-bank"}, bad...)
+		require.Equal(t, 2, run(args, &out, &errOut), "%v", bad)
+		require.Contains(t, errOut.String(), bad[0]+" "+strconv.Quote(bad[1]))
+	}
+	out.Reset()
+	require.Equal(t, 0, run([]string{"-version"}, &out, &errOut))
+	require.Contains(t, out.String(), "sicollab hub ")
+	require.Contains(t, out.String(), runtime.Version())
 }
 
 // envLine returns one NDJSON line of kind from source with payload.

@@ -163,8 +163,10 @@ type roundResult struct {
 	Experts     []string                      `json:"experts"`
 	Scores      []synth.Score                 `json:"scores"`
 	Truth       []synth.Truth                 `json:"-"`
-	Stored      map[string]int                `json:"stored"` // hub -> records in its store
-	Clients     map[string]submit.ClientStats `json:"clients"`
+	Stored      map[string]int                `json:"stored"`  // hub -> records in its store after the round
+	Clients     map[string]submit.ClientStats `json:"clients"` // this round's counters of each client
+	Flow        *flowReport                   `json:"flow"`
+	Yield       []sourceYield                 `json:"yield"` // by social force, for the analysing department's lists
 }
 
 type pipelineCounts struct {
@@ -178,6 +180,9 @@ type productSummary struct {
 	ListType schema.ListType `json:"list_type"`
 	Entries  int             `json:"entries"`
 }
+
+// progressEvery is how often a long phase says how far it got.
+const progressEvery = 2 * time.Second
 
 // round runs one cycle over n synthetic records.
 // Analysis reads everything the hubs hold, so findings are scored
@@ -197,15 +202,35 @@ func (w *world) round(ctx context.Context, n, number int, seed uint64, start tim
 	// Collection and processing at the social forces (4.2.2, 4.2.3), then
 	// submission upward (interaction 2).
 	say("round %d: collecting and submitting %d records (%d planted patterns)", number, n, len(truth))
-	st, err := w.collect(ctx, records)
+	w.flows.reset()
+	before := w.stats()
+	stop := progress(say, fmt.Sprintf("round %d: submitted", number), n, func() int {
+		done := 0
+		for org, s := range since(w.stats(), before) {
+			if o, ok := w.Dir.Org(org); ok && o.Tier == collab.SocialForce {
+				done += int(s.Delivered + s.Duplicate + s.DeadLettered)
+			}
+		}
+		return done
+	}, progressEvery, time.Now)
+	collected := map[string]int{} // by source, for the yield
+	st, err := w.collect(ctx, func(yield func(schema.Envelope) bool) {
+		for env := range records {
+			collected[env.Source]++
+			if !yield(env) {
+				return
+			}
+		}
+	})
+	if err == nil {
+		err = w.flush(ctx, collab.SocialForce)
+	}
+	stop()
 	if err != nil {
 		return nil, err
 	}
 	res.Records = int(st.Collected)
 	res.Pipeline["social forces"] = pipelineCounts{Collected: st.Collected, Delivered: st.Delivered, Dropped: st.Dropped()}
-	if err := w.flush(ctx, collab.SocialForce); err != nil {
-		return nil, err
-	}
 	say("round %d: ministries relaying upward", number)
 	if err := w.flush(ctx, collab.GeneralBusinessDepartment); err != nil {
 		return nil, err
@@ -265,7 +290,11 @@ func (w *world) round(ctx context.Context, n, number int, seed uint64, start tim
 			res.Stored[d.ID] = n
 		}
 	}
-	res.Clients = w.stats()
+	res.Clients = since(w.stats(), before)
+	res.Flow = w.flows.report()
+	if res.Yield, err = w.yields(ctx, "public-security", products, collected); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 

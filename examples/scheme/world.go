@@ -19,6 +19,7 @@ type world struct {
 	*sector.Scheme
 	journal *collab.BoltJournal
 	now     func() time.Time
+	flows   *flows // what reaches each hub, per round
 }
 
 // departments are the organizations that run a hub: everyone but the
@@ -32,18 +33,20 @@ func newWorld(data string, rate float64, log *slog.Logger) (*world, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &world{Scheme: sector.NewScheme(data, rate), journal: j, now: time.Now}
+	w := &world{Scheme: sector.NewScheme(data, rate), journal: j, now: time.Now, flows: newFlows(time.Now)}
 	w.Journal, w.Log = j, log
 	for _, o := range departments(w.Dir) {
 		// A ministry keeps what it receives and relays it upward.
-		sink := func(store *submit.Store) (submit.Sink, error) { return store, nil }
+		specialized := o.Tier == collab.SpecializedDepartment
+		sink := func(store *submit.Store) (submit.Sink, error) { return w.flows.sink(o.ID, specialized, store), nil }
 		if o.Tier == collab.GeneralBusinessDepartment {
 			sink = func(store *submit.Store) (submit.Sink, error) {
 				up, err := w.Router(o.ID, true)
 				if err != nil {
 					return nil, err
 				}
-				return submit.NewRelay(store, up, o.ID, w.now)
+				r, err := submit.NewRelay(store, up, o.ID, w.now)
+				return w.flows.sink(o.ID, specialized, r), err
 			}
 		}
 		if _, err := w.StartHubWith(o.ID, sink); err != nil {

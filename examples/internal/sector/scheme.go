@@ -13,8 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/sicollab/sicollab/collab"
 	"github.com/sicollab/sicollab/examples/internal/synth"
 	"github.com/sicollab/sicollab/schema"
@@ -357,8 +355,8 @@ func (h *Hub) PrintHeld(ctx context.Context, w io.Writer) (int, error) {
 	return records, nil
 }
 
-// NewID returns a new UUID v7.
-func NewID() string { return uuid.Must(uuid.NewV7()).String() }
+// NewID returns a new UUID v7 (schema.NewID).
+func NewID() string { return schema.NewID() }
 
 // Message wraps a collaboration payload in an envelope from org.
 func Message(org, kind string, purpose schema.Purpose, payload any) (schema.Envelope, error) {
