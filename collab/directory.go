@@ -261,7 +261,7 @@ func (d *Directory) Authorize(org, kind string) error {
 //     department go nowhere further: the list is empty and the error nil;
 //   - messages that name their recipients (see Addressed: requirements,
 //     plans, tasks and their status, expert requests, offers and
-//     assignments, escalations) go to the organizations they name, not by
+//     assignments, escalations, entry feedback) go to the organizations they name, not by
 //     kind: Route returns an empty list for them.
 func (d *Directory) Route(org, kind string) ([]string, error) {
 	if err := d.Authorize(org, kind); err != nil {
@@ -312,12 +312,14 @@ func (d *Directory) Authenticate(token string) (Org, bool) {
 
 // Addressed reports whether messages of kind are delivered to the
 // organizations they name (a task's assignees, a status's task issuer, an
-// escalation's department, an expert request's addressees) rather than
+// escalation's department, an expert request's addressees, an entry
+// feedback's producer) rather than
 // routed upward by kind as records, products and feedback reports are.
 func Addressed(kind string) bool {
 	switch kind {
 	case schema.KindRequirement, schema.KindPlan, schema.KindTask, schema.KindTaskStatus,
-		schema.KindExpertRequest, schema.KindExpertOffer, schema.KindExpertAssignment, schema.KindEscalation:
+		schema.KindExpertRequest, schema.KindExpertOffer, schema.KindExpertAssignment, schema.KindEscalation,
+		schema.KindEntryFeedback:
 		return true
 	}
 	return false

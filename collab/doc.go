@@ -122,5 +122,26 @@
 // it was judged, its products, escalations, actions, tasks done, late and
 // failed and its expert assignments, and recommend adjustments by three
 // documented rules; [ReviseFromFeedback] turns them into the next revision
-// of a plan, which never widens its scope ([ErrScopeWidened]).
+// of a plan, which never widens its scope ([ErrScopeWidened]) and reaches
+// only plans of the report's horizon ([Horizon], [Adjusts], [ErrHorizon]:
+// monthly reports adjust short- and medium-term plans, annual reports the
+// long-term macro plan).
+//
+// # Closing the cycle
+//
+// Consumers tell producers what became of a list entry with a
+// collab.entry_feedback ([schema.EntryFeedback]: confirmed, false
+// positive, acted on; [CheckEntryFeedback], [EntryOfEntryFeedback]). A
+// [YieldTally] counts each source's records, the entries they led to and
+// the verdicts on those, and [YieldPolicy.Recommend] turns the yields into
+// recommendations for the next plan: a productive source collected
+// faster, one that yields nothing slower, one whose entries are false
+// positives stopped. [KeepCase] keeps a finished task-oriented operation
+// as a case in the journal; a [CaseLibrary] ([LoadCaseLibrary]) offers a
+// new task-specific requirement the most similar past cases by scope
+// ([CaseLibrary.Similar]). The public is a source through a [TipDesk]:
+// public.tip payloads, limited per pseudonymous reporter, duplicates
+// folded, triaged and routed to public security. [MessageInteraction]
+// says which of the five interactions a message is, so that journals and
+// reports number them as the scheme does.
 package collab

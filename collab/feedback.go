@@ -59,7 +59,10 @@ func AnnualReport(ctx context.Context, j Journal, reporter string, year, now tim
 //     journals the outcome of a submission it received with Org the
 //     sender (who acted: it submitted) and Counterpart the hub, so a
 //     report counts what the reporter submitted and how its receivers
-//     judged it, not what it received.
+//     judged it, not what it received. Only outcomes of interaction 2
+//     (or none given) count: a hub journals tasks, expert messages and
+//     escalations it receives under their own interactions
+//     (MessageInteraction).
 //     A task report counts the records submitted while the task ran,
 //     since an outcome does not name the task.
 //   - products: collab.product entries whose Org is the reporter (in a
@@ -267,7 +270,9 @@ func (s *reportScan) count(e Entry) error {
 	}
 	switch e.Kind {
 	case EntryRecordsOutcome:
-		if e.Org != s.reporter {
+		// Only submissions count: tasks sent down (1), expert messages
+		// (3, 4) and escalations (5) are not records submitted.
+		if e.Org != s.reporter || (e.Interaction != InteractionSubmission && e.Interaction != InteractionNone) {
 			return nil
 		}
 		var o RecordsOutcome
@@ -499,7 +504,13 @@ type FeedbackRevision struct {
 //   - adjust_frequency aimed at this plan: the collection items of the
 //     kind named (or of the plan's only kind) get the new frequency; a
 //     kind the plan does not collect is an error, since collecting it
-//     would widen the plan;
+//     would widen the plan; with a Source, only that source's collection
+//     of the kind changes, in an item of its own;
+//   - stop_source aimed at this plan: the source leaves the collection
+//     items of the kind (of every kind, when none is named) that name it,
+//     an item left with no one is dropped, and an objective says to
+//     collect nothing from it (which also covers items naming no one);
+//     stopping the plan's last collection is an error;
 //   - add_task aimed at this plan or at no plan: the note is added to the
 //     objectives (if not already there) and an add_task TaskChange;
 //   - reprioritize and close_task: a TaskChange each, for whoever manages
@@ -512,8 +523,11 @@ type FeedbackRevision struct {
 // Its scope is a copy of plan's: a revision never widens a plan; ReviseFromFeedback
 // checks that every collected kind stays within the scope, and returns
 // ErrScopeWidened if plan itself collects outside its scope. It returns
-// ErrNoRecommendation when nothing is left for the plan. The plan given is
-// not changed.
+// ErrNoRecommendation when nothing is left for the plan, and ErrHorizon
+// (before anything else is read) when a monthly report meets a long-term
+// plan or an annual report a short- or medium-term one (Horizon,
+// Adjusts). The revision keeps the plan's horizon. The plan given is not
+// changed.
 func ReviseFromFeedback(report schema.FeedbackReport, plan schema.Plan, at time.Time) (FeedbackRevision, error) {
 	if !at.After(plan.RevisedAt) {
 		return FeedbackRevision{}, fmt.Errorf("collab: revise plan %q: at %s is not after its revision %d of %s",
@@ -522,8 +536,12 @@ func ReviseFromFeedback(report schema.FeedbackReport, plan schema.Plan, at time.
 	if err := withinScope(plan); err != nil {
 		return FeedbackRevision{}, err
 	}
+	if h := Horizon(plan); !Adjusts(report.Type, h) {
+		return FeedbackRevision{}, fmt.Errorf("%w: a %s report %q and plan %q, a %s-term %s plan; monthly reports adjust short- and medium-term plans, annual reports long-term ones",
+			ErrHorizon, report.Type, report.ID, plan.ID, h, plan.Level)
+	}
 	next := schema.Plan{
-		ID: plan.ID, Level: plan.Level, ParentID: plan.ParentID, RequirementID: plan.RequirementID, Owner: plan.Owner,
+		ID: plan.ID, Level: plan.Level, ParentID: plan.ParentID, RequirementID: plan.RequirementID, Horizon: plan.Horizon, Owner: plan.Owner,
 		Revision: plan.Revision + 1, RevisedAt: at.UTC(), FeedbackReportID: report.ID,
 		Scope: schema.Scope{
 			Kinds: slices.Clone(plan.Scope.Kinds), Sectors: slices.Clone(plan.Scope.Sectors),
@@ -546,6 +564,17 @@ func ReviseFromFeedback(report schema.FeedbackReport, plan schema.Plan, at time.
 			}
 			if err := adjustFrequency(&next, r); err != nil {
 				return FeedbackRevision{}, fmt.Errorf("collab: revise plan %q: recommendation %d: %w", plan.ID, i, err)
+			}
+			changed = true
+		case schema.RecommendStopSource:
+			if r.TargetID != plan.ID {
+				continue
+			}
+			if err := stopSource(&next, r); err != nil {
+				return FeedbackRevision{}, fmt.Errorf("collab: revise plan %q: recommendation %d: %w", plan.ID, i, err)
+			}
+			if obj := "Collect nothing from " + r.Source + ": " + clip(r.Note, 1900); !slices.Contains(next.Objectives, obj) {
+				next.Objectives = append(next.Objectives, obj)
 			}
 			changed = true
 		case schema.RecommendAddTask:
@@ -594,6 +623,9 @@ func adjustFrequency(p *schema.Plan, r schema.FeedbackRecommendation) error {
 			return fmt.Errorf("adjust_frequency names no kind and the plan collects %d", len(kinds))
 		}
 		kind = p.Collection[0].Kind
+	}
+	if r.Source != "" {
+		return adjustSource(p, kind, r)
 	}
 	if r.Frequency == "" {
 		return errors.New("adjust_frequency names no frequency")

@@ -513,7 +513,7 @@ func TestReviseNeverWidens(t *testing.T) {
 				some = append(some, r)
 			}
 		}
-		report := schema.FeedbackReport{ID: catID(0xa00002), Type: schema.FeedbackAnnual, Recommendations: some}
+		report := schema.FeedbackReport{ID: catID(0xa00002), Type: schema.FeedbackMonthly, Recommendations: some}
 		rev, err := collab.ReviseFromFeedback(report, plan, day(time.April, 3))
 		if mask == 1<<5 {
 			require.ErrorIs(t, err, collab.ErrNoRecommendation)

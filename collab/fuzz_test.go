@@ -1,6 +1,7 @@
 package collab_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -76,6 +77,37 @@ func FuzzParseDirectory(f *testing.F) {
 			if _, ok := d.Authenticate(o.ID); ok && o.TokenSHA256 == "" {
 				t.Fatal("authenticated without a token hash")
 			}
+		}
+	})
+}
+
+// FuzzTipDeskTakeJSON checks that a tip from the public, whatever its
+// bytes, is taken in or refused with ErrBadTip (or the reporter's limit),
+// never a panic, and that a tip taken in is routed.
+func FuzzTipDeskTakeJSON(f *testing.F) {
+	seeds, _ := filepath.Glob(filepath.Join("..", "schema", "testdata", schema.KindPublicTip, "v1", "*", "*.json"))
+	for _, name := range seeds {
+		raw, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(raw)
+	}
+	dir := loadScheme(f)
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		desk, err := collab.NewTipDesk(collab.TipDeskConfig{Directory: dir, Desk: "public-security"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc, err := desk.TakeJSON(t.Context(), raw)
+		if err != nil {
+			if !errors.Is(err, collab.ErrBadTip) && !errors.Is(err, collab.ErrTipLimit) {
+				t.Fatalf("not a tip error: %v", err)
+			}
+			return
+		}
+		if rc.To != "public-security" || rc.TipID == "" || rc.Reports != 1 {
+			t.Fatalf("taken but %+v", rc)
 		}
 	})
 }

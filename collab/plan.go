@@ -230,6 +230,7 @@ func CheckMacroPlan(dir *Directory, req schema.Requirement, p schema.Plan) error
 //     department owns a department plan, a social force an internal plan
 //     (a *PartyError otherwise);
 //   - child names parent as its parent_id and serves the same requirement;
+//   - child's horizon (collab.Horizon) is no longer than parent's;
 //   - child's scope is valid and never widens parent's: a *ScopeError
 //     lists every dimension that does (kinds, sectors, regions, window.from,
 //     window.to) with the offending values;
@@ -253,8 +254,15 @@ func Derive(dir *Directory, parent, child schema.Plan) error {
 	if child.RequirementID != parent.RequirementID {
 		f.addf("requirement_id %q is not the parent's %q", child.RequirementID, parent.RequirementID)
 	}
+	if horizonRank(Horizon(child)) > horizonRank(Horizon(parent)) {
+		f.addf("horizon %q looks further ahead than the parent's %q", Horizon(child), Horizon(parent))
+	}
 	f.checkPlan(dir, child, parent.Scope)
 	return f.err()
+}
+
+func horizonRank(h schema.PlanHorizon) int {
+	return map[schema.PlanHorizon]int{schema.HorizonShort: 1, schema.HorizonMedium: 2, schema.HorizonLong: 3}[h]
 }
 
 // PlanRevision is an adjustment of a plan, as feedback prompts it. Nil
@@ -308,7 +316,7 @@ func Revise(dir *Directory, prev schema.Plan, bound schema.Scope, change PlanRev
 
 // CheckRevision returns nil if next is a valid revision of prev within
 // bound (see Revise), or an error joining every problem found: next keeps
-// prev's id, level, owner, parent_id and requirement_id; its revision is
+// prev's id, level, owner, parent_id, requirement_id and horizon; its revision is
 // prev's plus one, with a revision_reason; it is revised after prev; its
 // owner still may own a plan of its level in dir; its scope stays within
 // bound (a *ScopeError otherwise); and the rules of every plan (see
@@ -321,9 +329,10 @@ func CheckRevision(dir *Directory, prev, next schema.Plan, bound schema.Scope) e
 		{"owner", prev.Owner, next.Owner},
 		{"parent_id", prev.ParentID, next.ParentID},
 		{"requirement_id", prev.RequirementID, next.RequirementID},
+		{"horizon", string(Horizon(prev)), string(Horizon(next))},
 	} {
 		if c[1] != c[2] {
-			f.addf("%s changed from %q to %q; a revision keeps the plan's id, level, owner, parent and requirement", c[0], c[1], c[2])
+			f.addf("%s changed from %q to %q; a revision keeps the plan's id, level, owner, parent, requirement and horizon", c[0], c[1], c[2])
 		}
 	}
 	if next.Revision != prev.Revision+1 {

@@ -212,11 +212,12 @@ func Covers(r schema.Requirement, kind, sector, region string) bool {
 }
 
 // EntryOfRequirement returns the journal entry of r's issue: by the issuer,
-// at issued_at, about r's id, with r as its data. The functions of this
+// at issued_at, about r's id, with r as its data, as interaction 1 (a
+// requirement goes down the scheme like a task). The functions of this
 // package check and decide; they never write to a Journal. The caller
 // appends the entries these constructors return (EntryOfRequirement,
 // EntryOfPlan, EntryOfTask, EntryOfTaskStatus) once the message is checked and
 // sent. The error is json.Marshal's (a time beyond year 9999).
 func EntryOfRequirement(r schema.Requirement) (Entry, error) {
-	return messageEntry(schema.KindRequirement, InteractionNone, r.IssuedAt, r.Issuer, "", r.ID, r)
+	return messageEntry(schema.KindRequirement, InteractionTask, r.IssuedAt, r.Issuer, "", r.ID, r)
 }

@@ -267,7 +267,7 @@ func TestEntryOfRequirement(t *testing.T) {
 	r := newPlanFixture(t).req
 	e, err := collab.EntryOfRequirement(r)
 	require.NoError(t, err)
-	assert.Equal(t, collab.Entry{At: r.IssuedAt, Kind: schema.KindRequirement, Org: "leading-group", Ref: r.ID, Data: e.Data}, e)
+	assert.Equal(t, collab.Entry{At: r.IssuedAt, Kind: schema.KindRequirement, Interaction: collab.InteractionTask, Org: "leading-group", Ref: r.ID, Data: e.Data}, e)
 	var back schema.Requirement
 	require.NoError(t, json.Unmarshal(e.Data, &back))
 	assert.Equal(t, r, back)

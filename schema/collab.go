@@ -105,6 +105,19 @@ const (
 	PlanInternal PlanLevel = "internal"
 )
 
+// PlanHorizon is the term a plan looks ahead.
+type PlanHorizon string
+
+// The plan horizons.
+const (
+	// HorizonShort: weeks to a few months; monthly reports adjust it.
+	HorizonShort PlanHorizon = "short"
+	// HorizonMedium: months to a year; monthly reports adjust it.
+	HorizonMedium PlanHorizon = "medium"
+	// HorizonLong: the long-term macro plan; annual reports adjust it.
+	HorizonLong PlanHorizon = "long"
+)
+
 // Frequency is how often data is collected or a product delivered. Plans
 // use all five; products only real_time, daily and task.
 type Frequency string
@@ -132,6 +145,11 @@ type Plan struct {
 	ParentID string `json:"parent_id,omitempty"`
 	// Id of the requirement the plan serves.
 	RequirementID string `json:"requirement_id"`
+	// Horizon is short, medium or long term; empty, the level decides
+	// (macro long, department medium, internal short). Monthly work
+	// reports adjust short- and medium-term plans, annual reports
+	// long-term ones.
+	Horizon PlanHorizon `json:"horizon,omitempty"`
 	// Organization responsible for the plan.
 	Owner string `json:"owner"`
 	// Revision number, 1 for the first issue, growing by one with each

@@ -14,6 +14,7 @@ func init() {
 	register(KindEscalation, 1, Escalation{})
 	register(KindProduct, 1, Product{})
 	register(KindFeedbackReport, 1, FeedbackReport{})
+	register(KindEntryFeedback, 1, EntryFeedback{})
 }
 
 // EscalationDecision is what a general business department decides about
@@ -225,24 +226,69 @@ const (
 	// RecommendCloseTask needs TargetID.
 	RecommendCloseTask RecommendationType = "close_task"
 	// RecommendAdjustFrequency needs TargetID (the plan) and Frequency,
-	// and names the Kind when the plan collects more than one.
+	// and names the Kind when the plan collects more than one; with
+	// Source, only that source's collection changes.
 	RecommendAdjustFrequency RecommendationType = "adjust_frequency"
+	// RecommendStopSource needs TargetID (the plan) and Source: stop
+	// collecting Kind (or every kind) from Source.
+	RecommendStopSource RecommendationType = "stop_source"
 )
 
 // FeedbackRecommendation is one plan adjustment a report recommends.
 type FeedbackRecommendation struct {
 	// reprioritize a requirement, plan or task; add a task; close a task;
-	// adjust a plan's collection frequency.
+	// adjust a plan's collection frequency (for one source when source is
+	// given); stop collecting from one source.
 	Type RecommendationType `json:"type"`
 	// Id of the requirement, plan or task concerned; required except for
 	// add_task, where it names the plan if given.
 	TargetID string `json:"target_id,omitempty"`
 	// The priority recommended; required for reprioritize.
 	Priority Priority `json:"priority,omitempty"`
+	// Source is the collecting organization concerned; required for
+	// stop_source, optional for adjust_frequency.
+	Source string `json:"source,omitempty"`
 	// Kind whose collection frequency should change; for adjust_frequency.
 	Kind string `json:"kind,omitempty"`
 	// The collection frequency recommended; required for adjust_frequency.
 	Frequency Frequency `json:"frequency,omitempty"`
 	// What and why.
 	Note string `json:"note"`
+}
+
+// EntryVerdict is what a consumer found about a product entry.
+type EntryVerdict string
+
+// The entry verdicts.
+const (
+	// VerdictConfirmed: the consumer's own work confirms the entry.
+	VerdictConfirmed EntryVerdict = "confirmed"
+	// VerdictFalsePositive: the entry is wrong.
+	VerdictFalsePositive EntryVerdict = "false_positive"
+	// VerdictActedOn: the consumer took an action on the entry (Action).
+	VerdictActedOn EntryVerdict = "acted_on"
+)
+
+// EntryFeedback is a collab.entry_feedback: a consumer's verdict on one
+// entry of a product, sent back to its producer, which counts verdicts per
+// source to learn each source's yield.
+type EntryFeedback struct {
+	// Id of the feedback.
+	ID string `json:"id"`
+	// Id of the product the entry is on.
+	ProductID string `json:"product_id"`
+	// Organization that produced the product, to which the feedback goes.
+	Producer string `json:"producer"`
+	// The entry's subject, as the product names it (keyed pseudonym).
+	Subject Subject `json:"subject"`
+	// Organization giving the feedback, a consumer of the product.
+	By string `json:"by"`
+	// confirmed, false_positive or acted_on.
+	Verdict EntryVerdict `json:"verdict"`
+	// Action is the action taken; required with VerdictActedOn.
+	Action EscalationAction `json:"action,omitempty"`
+	// What the consumer found, in a few words.
+	Note string `json:"note,omitempty"`
+	// When the consumer reached the verdict.
+	At time.Time `json:"at"`
 }

@@ -2,8 +2,9 @@ package schema
 
 import (
 	"encoding/json"
-	"time"
 	"unicode/utf8"
+
+	"github.com/sicollab/sicollab/schema/internal/jsontext"
 )
 
 // envelopeOK is a hand-written check of the envelope schema
@@ -116,30 +117,13 @@ func isStage(s string) bool {
 
 // isDigest matches "sha-256:" and 64 lower-case hex digits.
 func isDigest(d string) bool {
-	return len(d) == len("sha-256:")+64 && d[:8] == "sha-256:" && isLowerHex(d[8:])
+	return len(d) == len("sha-256:")+64 && d[:8] == "sha-256:" && jsontext.LowerHex(d[8:])
 }
 
-// isUUID7 matches ^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$.
+// isUUID7 matches the uuid7 definition (see jsontext.UUID7).
 func isUUID7(v any) bool {
 	s, ok := v.(string)
-	if !ok || len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' || s[14] != '7' {
-		return false
-	}
-	switch s[19] {
-	case '8', '9', 'a', 'b':
-	default:
-		return false
-	}
-	return isLowerHex(s[0:8]) && isLowerHex(s[9:13]) && isLowerHex(s[14:18]) && isLowerHex(s[19:23]) && isLowerHex(s[24:])
-}
-
-func isLowerHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
+	return ok && jsontext.UUID7(s)
 }
 
 // isKind matches ^[a-z]+\.[a-z_]+$ with at most 64 characters.
@@ -195,32 +179,8 @@ func isSmallPositive(v any, max int) bool {
 }
 
 // isUTCTime accepts what the utc_time definition does, for a real date
-// and time: YYYY-MM-DDTHH:MM:SS, a fraction of 1-9 digits not ending in
-// 0, and Z.
+// and time (see jsontext.UTCTime).
 func isUTCTime(v any) bool {
 	s, ok := v.(string)
-	if !ok || len(s) < 20 || len(s) > 30 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[len(s)-1] != 'Z' {
-		return false
-	}
-	for _, i := range [...]int{0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18} {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	if s[17] > '5' {
-		return false
-	}
-	if len(s) > 20 {
-		frac := s[19 : len(s)-1]
-		if len(frac) < 2 || frac[0] != '.' || frac[len(frac)-1] == '0' {
-			return false
-		}
-		for i := 1; i < len(frac); i++ {
-			if frac[i] < '0' || frac[i] > '9' {
-				return false
-			}
-		}
-	}
-	_, err := time.Parse(time.RFC3339Nano, s)
-	return err == nil
+	return ok && jsontext.UTCTime(s)
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/sicollab/sicollab/schema/internal/jsontext"
 )
 
 // AppendJSON appends the JSON encoding of e to dst and returns the
@@ -114,7 +116,9 @@ func plainTime(t time.Time) bool {
 }
 
 // plainPayload: valid JSON with no whitespace between its tokens, which
-// json.Marshal would compact away.
+// json.Marshal would compact away. The lexer reads more strictly than
+// encoding/json (invalid UTF-8, unpaired surrogates): what it refuses goes
+// to json.Marshal, which writes the same bytes or the error.
 func plainPayload(p json.RawMessage) bool {
 	if p == nil {
 		return true
@@ -136,8 +140,11 @@ func plainPayload(p json.RawMessage) bool {
 			return false
 		}
 	}
-	return json.Valid(p)
+	return jsontext.Valid(p, maxPayloadDepth)
 }
+
+// maxPayloadDepth is the nesting encoding/json itself reads.
+const maxPayloadDepth = 10000
 
 // appendPayload appends p, which plainPayload accepted, escaped as
 // json.Marshal escapes for HTML: <, > and & (only ever inside strings in

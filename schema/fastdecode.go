@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sicollab/sicollab/schema/internal/jsontext"
 )
 
 // Decoding payloads in one pass.
@@ -154,10 +156,10 @@ func structPlan(t reflect.Type, built map[reflect.Type]*fastPlan) (map[string]fa
 	return fields, true
 }
 
-// fastDecoder reads one payload, with the scanner's reading of JSON
-// text (scan.go).
+// fastDecoder reads one payload, with the lexer every reader of JSON
+// text in this package shares (internal/jsontext).
 type fastDecoder struct {
-	scanner
+	jsontext.Scanner
 	intern map[string]string
 }
 
@@ -180,20 +182,20 @@ func fastDecode(data []byte, v any) bool {
 	if reg, err := compiled(); err == nil {
 		intern = reg.intern
 	}
-	d := fastDecoder{scanner: scanner{data: data, maxDepth: fastDecodeMaxDepth}, intern: intern}
-	d.space()
+	d := fastDecoder{Scanner: jsontext.Scanner{Data: data, MaxDepth: fastDecodeMaxDepth}, intern: intern}
+	d.Space()
 	ok := d.value(target, p)
-	d.space()
-	if !ok || d.pos != len(d.data) {
+	d.Space()
+	if !ok || d.Pos != len(d.Data) {
 		target.SetZero()
 		return false
 	}
 	return true
 }
 
-// value decodes the value at d.pos into v, which is zero.
+// value decodes the value at d.Pos into v, which is zero.
 func (d *fastDecoder) value(v reflect.Value, p *fastPlan) bool {
-	if d.pos >= len(d.data) {
+	if d.Pos >= len(d.Data) {
 		return false
 	}
 	switch p.kind {
@@ -204,24 +206,24 @@ func (d *fastDecoder) value(v reflect.Value, p *fastPlan) bool {
 		}
 		return ok
 	case fastBool:
-		b, ok := d.literal()
+		b, ok := d.Literal()
 		if ok {
 			v.SetBool(b)
 		}
 		return ok
 	case fastInt:
-		lit, isInt, ok := d.number()
+		lit, isInt, ok := d.Number()
 		if !ok || !isInt {
 			return false
 		}
-		n, ok := plainInt(lit)
+		n, ok := jsontext.PlainInt(lit)
 		if !ok || v.OverflowInt(n) {
 			return false
 		}
 		v.SetInt(n)
 		return true
 	case fastFloat:
-		lit, _, ok := d.number()
+		lit, _, ok := d.Number()
 		if !ok {
 			return false
 		}
@@ -232,14 +234,14 @@ func (d *fastDecoder) value(v reflect.Value, p *fastPlan) bool {
 		v.SetFloat(f)
 		return true
 	case fastTime:
-		start := d.pos
-		if _, ok := d.scanner.str(); !ok {
+		start := d.Pos
+		if _, ok := d.Scanner.Str(); !ok {
 			return false
 		}
 		// What encoding/json does: hand the quoted bytes to the method.
-		return v.Addr().Interface().(*time.Time).UnmarshalJSON(d.data[start:d.pos]) == nil
+		return v.Addr().Interface().(*time.Time).UnmarshalJSON(d.Data[start:d.Pos]) == nil
 	case fastPointer:
-		if d.data[d.pos] == 'n' {
+		if d.Data[d.Pos] == 'n' {
 			return false // null
 		}
 		e := reflect.New(v.Type().Elem())
@@ -257,11 +259,11 @@ func (d *fastDecoder) value(v reflect.Value, p *fastPlan) bool {
 }
 
 func (d *fastDecoder) slice(v reflect.Value, p *fastPlan) bool {
-	if !d.next('[') || !d.enter() {
+	if !d.Next('[') || !d.Enter() {
 		return false
 	}
 	s := reflect.MakeSlice(v.Type(), 0, 0) // [] is an empty slice, not nil, as in encoding/json
-	if !d.next(']') {
+	if !d.Next(']') {
 		for n := 0; ; n++ {
 			if n == s.Cap() {
 				grown := reflect.MakeSlice(v.Type(), n, max(4, 2*n))
@@ -269,31 +271,31 @@ func (d *fastDecoder) slice(v reflect.Value, p *fastPlan) bool {
 				s = grown
 			}
 			s = s.Slice(0, n+1)
-			d.space()
+			d.Space()
 			if !d.value(s.Index(n), p.elem) {
 				return false
 			}
-			if d.next(']') {
+			if d.Next(']') {
 				break
 			}
-			if !d.next(',') {
+			if !d.Next(',') {
 				return false
 			}
 		}
 	}
-	d.depth--
+	d.Depth--
 	v.Set(s)
 	return true
 }
 
 func (d *fastDecoder) object(v reflect.Value, p *fastPlan) bool {
-	if !d.next('{') || !d.enter() {
+	if !d.Next('{') || !d.Enter() {
 		return false
 	}
 	var seen uint64
-	if !d.next('}') {
+	if !d.Next('}') {
 		for {
-			key, ok := d.scanner.str()
+			key, ok := d.Scanner.Str()
 			if !ok {
 				return false
 			}
@@ -304,31 +306,31 @@ func (d *fastDecoder) object(v reflect.Value, p *fastPlan) bool {
 				return false
 			}
 			seen |= 1 << f.bit
-			if !d.next(':') {
+			if !d.Next(':') {
 				return false
 			}
-			d.space()
+			d.Space()
 			if !d.value(v.Field(f.index), f.plan) {
 				return false
 			}
-			if d.next('}') {
+			if d.Next('}') {
 				break
 			}
-			if !d.next(',') {
+			if !d.Next(',') {
 				return false
 			}
 		}
 	}
-	d.depth--
+	d.Depth--
 	return true
 }
 
-// str reads a string that needs no decoding (see scanner.str): shared
+// str reads a string that needs no decoding (see jsontext.Scanner.Str): shared
 // when the schemas name it (an enum value, a code), else allocated for
 // itself, which on a record costs fewer bytes than a copy of the whole
 // payload.
 func (d *fastDecoder) str() (string, bool) {
-	raw, ok := d.scanner.str()
+	raw, ok := d.Scanner.Str()
 	if !ok {
 		return "", false
 	}

@@ -11,6 +11,7 @@ const (
 	KindHealthInfectious     = "health.infectious_source"
 	KindCustomsEntryExit     = "customs.entry_exit"
 	KindCustomsInspection    = "customs.inspection"
+	KindPublicTip            = "public.tip"
 )
 
 // Collaboration message kinds: requirements, plans and tasks travel down,
@@ -26,4 +27,5 @@ const (
 	KindEscalation       = "collab.escalation"
 	KindProduct          = "collab.product"
 	KindFeedbackReport   = "collab.feedback_report"
+	KindEntryFeedback    = "collab.entry_feedback"
 )

@@ -16,6 +16,8 @@ import (
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"github.com/sicollab/sicollab/schema/internal/compile"
 )
 
 //go:embed jsonschema
@@ -79,30 +81,25 @@ type registry struct {
 	latest   map[string]int
 	infos    []KindInfo
 	intern   map[string]string
+	quick    quickChecks // see quick.go
 }
 
 // payloadSchema is the compiled schema of one kind and version, with the
 // quick check of the whole payload when its schema is simple enough for
-// one (see leaves.go).
+// one (see compile.Leaf).
 type payloadSchema struct {
 	schema *jsonschema.Schema
-	root   *leaf
+	root   *compile.Leaf
 }
 
 // Validate checks v, a parsed payload. The quick check only decides that
 // v passes; anything it does not pass goes to the schema, which reports
 // the violations.
 func (p *payloadSchema) Validate(v any) error {
-	if p.root != nil && p.root.ok(v) {
+	if p.root != nil && p.root.OK(v) {
 		return nil
 	}
 	return p.schema.Validate(v)
-}
-
-// scan tells whether data, the bytes of a payload, certainly passes,
-// without parsing it (see scan.go); false means "parse and validate".
-func (p *payloadSchema) scan(data []byte, maxDepth int) bool {
-	return p.root != nil && p.root.scanDocument(data, maxDepth)
 }
 
 // compiled compiles every embedded schema once per process; compiled
@@ -110,16 +107,15 @@ func (p *payloadSchema) scan(data []byte, maxDepth int) bool {
 var compiled = sync.OnceValues(func() (*registry, error) { return compileAll(true) })
 
 // compileAll compiles every embedded file. With inline set, references to
-// shared definitions are expanded first (see inlineRefs): the same
+// shared definitions are expanded first (see compile.Inline): the same
 // constraints, fewer schema nodes to walk per record.
 func compileAll(inline bool) (*registry, error) {
 	c := jsonschema.NewCompiler()
 	c.Draft = jsonschema.Draft2020
 	c.AssertFormat = true
-	c.Formats[integerFormat] = isPlainInteger
+	c.Formats[compile.IntegerFormat] = compile.IsPlainInteger
 	if inline {
-		registerAnyRequired(c)
-		registerLeaves(c)
+		compile.RegisterExtensions(c)
 	}
 	c.LoadURL = func(s string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("schema: refusing to load %q: only embedded schemas are used", s)
@@ -133,9 +129,10 @@ func compileAll(inline bool) (*registry, error) {
 		kind        string
 		version     int
 		description string
-		root        *leaf
+		root        *compile.Leaf
 	}
 	var docs []doc
+	written := map[string][]byte{} // by $id, for the checks on bytes
 	for _, name := range files {
 		raw, err := fs.ReadFile(FS(), name)
 		if err != nil {
@@ -157,12 +154,18 @@ func compileAll(inline bool) (*registry, error) {
 		if want := SchemaURI(kind, version); head.ID != want {
 			return nil, fmt.Errorf("schema: %s has $id %q, want %q", name, head.ID, want)
 		}
-		if err := collectNames(raw, intern); err != nil {
+		if err := compile.CollectNames(raw, intern); err != nil {
 			return nil, fmt.Errorf("schema: %s: %w", name, err)
 		}
-		var root *leaf
+		intern[kind] = kind
+		written[head.ID] = raw
+		var root *compile.Leaf
 		if inline {
-			if raw, root, err = inlineFile(raw, kind); err != nil {
+			common, err := commonDefs()
+			if err != nil {
+				return nil, err
+			}
+			if raw, root, err = compile.Inline(raw, common, kind == commonDir); err != nil {
 				return nil, fmt.Errorf("schema: inline %s: %w", name, err)
 			}
 		}
@@ -196,10 +199,17 @@ func compileAll(inline bool) (*registry, error) {
 			info.Description = d.description
 		}
 	}
+	if inline {
+		kinds := make([]kindVersion, 0, len(reg.payloads))
+		for kv := range reg.payloads {
+			kinds = append(kinds, kv)
+		}
+		reg.quick = compileQuick(written, kinds)
+	}
 	seen := map[*jsonschema.Schema]bool{}
-	sharePatterns(reg.envelope, seen)
+	compile.SharePatterns(reg.envelope, seen)
 	for _, p := range reg.payloads {
-		sharePatterns(p.schema, seen)
+		compile.SharePatterns(p.schema, seen)
 	}
 	for _, info := range byKind {
 		sort.Ints(info.Versions)
@@ -309,3 +319,22 @@ func strictUnmarshalAlone(data []byte, v any) error {
 	}
 	return nil
 }
+
+// commonDefs are the shared definitions, read once.
+var commonDefs = sync.OnceValues(func() (map[string]any, error) {
+	raw, err := fs.ReadFile(FS(), commonDir+"/v1.schema.json")
+	if err != nil {
+		return nil, err
+	}
+	return compile.CommonDefs(raw)
+})
+
+// patternHints maps each pattern of a shared definition to words a
+// developer can act on (see compile.PatternHints).
+var patternHints = sync.OnceValue(func() map[string]string {
+	defs, err := commonDefs()
+	if err != nil {
+		return nil
+	}
+	return compile.PatternHints(defs)
+})

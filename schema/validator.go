@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"github.com/sicollab/sicollab/schema/internal/compile"
 )
 
 // Default limits of a Validator.
@@ -84,6 +86,17 @@ func (v *Validator) MaxDepth() int { return v.maxDepth }
 // ErrInvalid, ErrSyntax, ErrTrailingData, ErrDuplicateKey, ErrTooDeep,
 // ErrTooLarge, ErrUnknownKind or ErrUnknownVersion.
 func (v *Validator) Validate(raw []byte) (Envelope, error) {
+	if len(raw) <= v.maxBytes {
+		if env, ok := v.quickValidate(raw); ok { // see quick.go
+			return env, nil
+		}
+	}
+	return v.validateParsed(raw)
+}
+
+// validateParsed is Validate by parsing raw and asking jsonschema: what
+// reports the violations.
+func (v *Validator) validateParsed(raw []byte) (Envelope, error) {
 	doc, p, verr := v.parse(raw)
 	if verr != nil {
 		return Envelope{}, verr
@@ -137,7 +150,7 @@ func (v *Validator) checkPayloadOf(kind string, version int, handling Handling, 
 // ValidatePayload checks payload, the JSON of one record of kind at
 // version, on its own. Pointers in the error are relative to the payload.
 func (v *Validator) ValidatePayload(kind string, version int, payload []byte) error {
-	if ps := v.reg.payloads[kindVersion{kind, version}]; ps != nil && len(payload) <= v.maxBytes && ps.scan(payload, v.maxDepth) {
+	if v.quickPayload(kind, version, payload, v.maxDepth, "", false) { // see quick.go
 		return nil
 	}
 	doc, _, verr := v.parse(payload)
@@ -294,7 +307,7 @@ func schemaError(err error, doc any, base, kind string, version int) error {
 			if obj, ok := lookup(doc, e.InstanceLocation).(map[string]any); ok {
 				var extra []string
 				for k := range obj {
-					if strings.Contains(e.Message, quoteName(k)) {
+					if strings.Contains(e.Message, compile.QuoteName(k)) {
 						extra = append(extra, k)
 					}
 				}
@@ -308,7 +321,7 @@ func schemaError(err error, doc any, base, kind string, version int) error {
 			}
 		}
 		msg := e.Message
-		if kw == "format" && strings.HasSuffix(msg, "'"+integerFormat+"'") {
+		if kw == "format" && strings.HasSuffix(msg, "'"+compile.IntegerFormat+"'") {
 			msg = "must be an integer written as digits (3, not 3.0 or 3e0)"
 		}
 		if kw == "pattern" {
@@ -338,14 +351,6 @@ func schemaError(err error, doc any, base, kind string, version int) error {
 	}
 	out = kept
 	return &ValidationError{Kind: kind, Version: version, Violations: out, Offset: -1, cause: ErrInvalid}
-}
-
-// quoteName quotes a property name the way jsonschema v5 does in messages.
-func quoteName(s string) string {
-	s = strconv.Quote(s)
-	s = strings.ReplaceAll(s, `\"`, `"`)
-	s = strings.ReplaceAll(s, `'`, `\'`)
-	return "'" + s[1:len(s)-1] + "'"
 }
 
 // lookup resolves an RFC 6901 pointer in a decoded document.

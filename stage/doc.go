@@ -11,7 +11,8 @@
 //
 //   - Planning (Planner): a requirement and the feedback since the last
 //     revision become a plan and its tasks (interaction 1). Feedback
-//     re-enters here.
+//     re-enters here. HorizonPlanner makes first plans and revises them
+//     from the reports of their horizon.
 //   - Collection (Collector): records from the organization's own systems,
 //     emitted one by one as envelopes; emit blocks while the pipeline is
 //     full.
@@ -32,8 +33,12 @@
 //     NewWindowAnalyzer and NewLinker (cross-kind linkage by pseudonym)
 //     emit schema.Product values.
 //   - Application (Applier): a product supports a decision: escalate or
-//     handle here, freeze, blacklist, inspect.
+//     handle here, freeze, blacklist, inspect. ProductApplier also says
+//     whether existing products meet a requirement (Meets), and what is
+//     missing to feed back to planning.
 //   - Feedback (Feedbacker): the journal of a period becomes a work report.
+//     JournalFeedbacker adds each source's yield and, for the leading
+//     group, its reading of the departments' reports.
 //
 // The flow is not fixed: a department may skip analysis and forward, a
 // social force goes from processing to feedback.

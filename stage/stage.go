@@ -31,6 +31,10 @@ type PlanInput struct {
 	Current *schema.Plan
 	// Feedback holds the reports received since Current was made.
 	Feedback []schema.FeedbackReport
+	// Recommendations are what the application stage found missing
+	// (Coverage.Recommendations); a planner applies them like a
+	// task-oriented report's.
+	Recommendations []schema.FeedbackRecommendation
 }
 
 // PlanOutput is a Planner's answer: the plan (a new revision when
@@ -40,6 +44,12 @@ type PlanOutput struct {
 	Plan schema.Plan
 	// Tasks are the tasks to assign under it.
 	Tasks []schema.Task
+	// Changes are changes to tasks already assigned (reprioritize,
+	// close) that the feedback recommended, for whoever manages them.
+	Changes []collab.TaskChange
+	// Cases are past operations similar to a new task-specific
+	// requirement, most similar first, offered as models.
+	Cases []collab.CaseMatch
 }
 
 // Collector reads records from an organization's own systems (collection

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
+	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,6 +29,14 @@ var clientRateSecs = flag.Float64("submit.ratesecs", 2, "seconds TestRateAccurac
 func TestRateAccuracy(t *testing.T) {
 	if testing.Short() || clientRace {
 		t.Skip("real-time measurement")
+	}
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "submit.ratesecs" })
+	if !explicit && os.Getenv("SICOLLAB_REALTIME") == "" {
+		// It measures the machine as much as the client: on a loaded one
+		// it fails without a fault. TestRateLimits proves the limit on
+		// the injected clock.
+		t.Skip("real-time measurement: set SICOLLAB_REALTIME=1 or -submit.ratesecs")
 	}
 	const rate = 5000
 	secs := *clientRateSecs

@@ -283,7 +283,7 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 		// Nothing was accepted: nothing is kept, not even the key, so a
 		// junk request leaves no trace on disk. A replay is judged
 		// afresh.
-		h.logOutcome(ctx, org.ID, "", http.StatusUnprocessableEntity, b.counts(), now)
+		h.logOutcome(ctx, org.ID, "", http.StatusUnprocessableEntity, b, nil, now)
 		resp, err := json.Marshal(h.nothingValid(h.summarize(b.results)))
 		if err != nil {
 			return 0, nil, "", h.unavailable("encoding the answer failed", err)
@@ -295,15 +295,16 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 		return 0, nil, "", h.unavailable("making a submission id failed", err)
 	}
 	sub := id.String()
+	var committed []RecordResult // every result as committed, before the receipt summarizes them
 	rc := &Receipt{SubmissionID: sub, IdempotencyKey: key, Org: org.ID, ReceivedAt: now.UTC(), BodyDigest: digest}
 	a, err := h.cfg.Ledger.commit(org.ID, key, digest, sub, now, func(seen func(recordKey) (seenBy, bool)) (*Receipt, int, []byte, []acceptedRecord, error) {
 		rc.Counts = Counts{}
-		return h.finish(b, seen, rc)
+		return h.finish(b, seen, rc, &committed)
 	})
 	if err != nil {
 		return 0, nil, "", h.unavailable("committing the receipt failed", err, "org", org.ID)
 	}
 	w.Header().Set("Location", PathSubmissions+"/"+sub)
-	h.logOutcome(ctx, org.ID, sub, a.Status, rc.Counts, now)
+	h.logOutcome(ctx, org.ID, sub, a.Status, b, committed, now)
 	return a.Status, a.body(), mediaOf(a.Status), nil
 }

@@ -300,6 +300,14 @@ func TestJournalGetsOutcomes(t *testing.T) {
 	rc := f.send(post{key: key, body: ndjson(l1, []byte("x"))}).receipt(t)
 	f.send(post{key: key, body: ndjson(l1, []byte("x"))}) // a replay is not journalled
 	require.Len(t, j.entries, 2)                          // the seed and this one
+	// The seed, requirements and a task from the leading group, is
+	// tasking going down (interaction 1), not a submission.
+	seed := j.entries[0]
+	require.Equal(t, collab.InteractionTask, seed.Interaction)
+	require.Equal(t, testLeader, seed.Org)
+	var seeded collab.RecordsOutcome
+	require.NoError(t, json.Unmarshal(seed.Data, &seeded))
+	require.Equal(t, collab.RecordsOutcome{Submitted: 3, Accepted: 3}, seeded)
 	e := j.entries[1]
 	require.Equal(t, collab.EntryRecordsOutcome, e.Kind)
 	require.Equal(t, collab.InteractionSubmission, e.Interaction)
@@ -309,6 +317,42 @@ func TestJournalGetsOutcomes(t *testing.T) {
 	var out collab.RecordsOutcome
 	require.NoError(t, json.Unmarshal(e.Data, &out))
 	require.Equal(t, collab.RecordsOutcome{Submitted: 2, Accepted: 1, Rejected: 1}, out)
+}
+
+// TestJournalInteractionsByKind: a batch mixing kinds is journaled as
+// one outcome per interaction: an expert request by secondment as 3,
+// entry feedback as none.
+func TestJournalInteractionsByKind(t *testing.T) {
+	j := &memJournal{}
+	f := newFixture(t, func(_ *fixture, c *HandlerConfig) { c.Journal = j })
+	msg := func(kind, path string) []byte {
+		env := schema.Envelope{
+			ID: newID(t), Kind: kind, SchemaVersion: 1, Source: "public-security", CollectedAt: testNow.Add(-time.Hour),
+			Purpose: schema.Purpose{RequirementID: f.reqID}, LegalBasis: "Synthetic Counter-Terrorism Act, art. 43",
+			Handling: schema.HandlingAmber, RetainUntil: testNow.AddDate(1, 0, 0), Payload: readPayload(t, path),
+		}
+		f.valid[env.ID] = true
+		return line(t, env)
+	}
+	rc := f.send(post{org: "public-security", body: ndjson(
+		msg(schema.KindExpertRequest, "collab.expert_request/v1/valid/secondment_finance.json"),
+		msg(schema.KindEntryFeedback, "collab.entry_feedback/v1/valid/confirmed_minimal.json"),
+		msg(schema.KindEntryFeedback, "collab.entry_feedback/v1/valid/false_positive_with_note.json"),
+	)}).receipt(t)
+	require.Equal(t, 3, rc.Counts.Accepted, "%+v", rc.Results)
+	require.Len(t, j.entries, 3) // the seed and two
+	got := map[collab.Interaction]collab.RecordsOutcome{}
+	for _, e := range j.entries[1:] {
+		require.Equal(t, "public-security", e.Org)
+		require.Equal(t, rc.SubmissionID, e.Ref)
+		var o collab.RecordsOutcome
+		require.NoError(t, json.Unmarshal(e.Data, &o))
+		got[e.Interaction] = o
+	}
+	require.Equal(t, map[collab.Interaction]collab.RecordsOutcome{
+		collab.InteractionNone:       {Submitted: 2, Accepted: 2},
+		collab.InteractionSecondment: {Submitted: 1, Accepted: 1},
+	}, got)
 }
 
 func TestLimitsEndpoint(t *testing.T) {

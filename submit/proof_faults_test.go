@@ -8,6 +8,7 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strconv"
 	"sync"
@@ -179,9 +180,13 @@ func (h *faultHub) Arrivals() []faultArrival {
 // Both are checked on what the client did (a RoundTripper notes when each
 // request starts and its answer arrives); the hub's own view, which adds
 // the network's and the scheduler's delays, is logged beside.
+//
+// Its bounds (timer slack, admission) are in milliseconds of real time,
+// which a loaded machine does not keep: it runs only with
+// SICOLLAB_REALTIME=1 (CI runs it so, in a step of its own).
 func TestFaultsProof(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short: runs on real time")
+	if testing.Short() || os.Getenv("SICOLLAB_REALTIME") == "" {
+		t.Skip("runs on real time: set SICOLLAB_REALTIME=1")
 	}
 	const (
 		m       = 3000

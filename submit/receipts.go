@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/sicollab/sicollab/collab"
@@ -52,21 +53,49 @@ func (c *Counts) add(s Status) {
 }
 
 // logOutcome logs the submission and, when it was committed (sub set),
-// appends it to the journal. A submission of which nothing was accepted
-// is logged only: it changed nothing, and it leaves nothing on disk.
-func (h *Handler) logOutcome(ctx context.Context, org, sub string, status int, c Counts, now time.Time) {
+// appends it to the journal: one outcome entry per interaction the
+// submission's records travel as (collab.MessageInteraction), so that a
+// task sent down is journaled as interaction 1, an escalation as 5, and
+// records as 2. A submission of which nothing was accepted is logged
+// only: it changed nothing, and it leaves nothing on disk. results are
+// the statuses as committed (nil: b's).
+func (h *Handler) logOutcome(ctx context.Context, org, sub string, status int, b *inBatch, results []RecordResult, now time.Time) {
+	if results == nil {
+		results = b.results
+	}
+	var c Counts
+	for _, r := range results {
+		c.add(r.Status)
+	}
 	h.log.Info("submission", "org", org, "submission", sub, "status", status,
 		"records", c.Records, "accepted", c.Accepted, "duplicate", c.Duplicate, "rejected", c.Rejected)
 	if h.cfg.Journal == nil || sub == "" {
 		return
 	}
-	data, _ := json.Marshal(collab.RecordsOutcome{Submitted: c.Records, Accepted: c.Accepted, Rejected: c.Rejected, Duplicate: c.Duplicate})
-	_, err := h.cfg.Journal.Append(ctx, collab.Entry{
-		At: now.UTC(), Kind: collab.EntryRecordsOutcome, Interaction: collab.InteractionSubmission,
-		Org: org, Counterpart: h.hub.ID, Ref: sub, Data: data,
-	})
-	if err != nil {
-		h.log.Error("journal append failed; the submission stands", "org", org, "submission", sub, "err", err)
+	var order []collab.Interaction
+	by := map[collab.Interaction]*Counts{}
+	for i, res := range results {
+		in := collab.InteractionSubmission
+		if i < len(b.inter) {
+			in = b.inter[i]
+		}
+		if by[in] == nil {
+			by[in] = &Counts{}
+			order = append(order, in)
+		}
+		by[in].add(res.Status)
+	}
+	slices.Sort(order)
+	for _, in := range order {
+		c := by[in]
+		data, _ := json.Marshal(collab.RecordsOutcome{Submitted: c.Records, Accepted: c.Accepted, Rejected: c.Rejected, Duplicate: c.Duplicate})
+		_, err := h.cfg.Journal.Append(ctx, collab.Entry{
+			At: now.UTC(), Kind: collab.EntryRecordsOutcome, Interaction: in,
+			Org: org, Counterpart: h.hub.ID, Ref: sub, Data: data,
+		})
+		if err != nil {
+			h.log.Error("journal append failed; the submission stands", "org", org, "submission", sub, "interaction", int(in), "err", err)
+		}
 	}
 }
 
@@ -76,7 +105,7 @@ func (h *Handler) logOutcome(ctx context.Context, org, sub string, status int, c
 // are summarized. It returns the receipt, the status (200, or 422 if
 // nothing was accepted or duplicate, then with the problem as the
 // answer's body) and the records to mark as seen.
-func (h *Handler) finish(b *inBatch, seen func(recordKey) (seenBy, bool), rc *Receipt) (*Receipt, int, []byte, []acceptedRecord, error) {
+func (h *Handler) finish(b *inBatch, seen func(recordKey) (seenBy, bool), rc *Receipt, committed *[]RecordResult) (*Receipt, int, []byte, []acceptedRecord, error) {
 	results := make([]RecordResult, len(b.results))
 	var acc []acceptedRecord
 	for i, res := range b.results {
@@ -92,6 +121,7 @@ func (h *Handler) finish(b *inBatch, seen func(recordKey) (seenBy, bool), rc *Re
 		results[i] = res
 		rc.Counts.add(res.Status)
 	}
+	*committed = results
 	rc.Results, rc.Refused = h.summarize(results)
 	if rc.Counts.Accepted+rc.Counts.Duplicate > 0 {
 		return rc, http.StatusOK, nil, acc, nil

@@ -23,9 +23,10 @@ type inBatch struct {
 	sender  string
 	records int
 	results []RecordResult
-	envs    []*schema.Envelope // per result; nil once rejected
-	srcs    []collab.Org       // per result: the organization that collected it
-	digests []string           // per result: the payload digest, once computed
+	envs    []*schema.Envelope   // per result; nil once rejected
+	srcs    []collab.Org         // per result: the organization that collected it
+	digests []string             // per result: the payload digest, once computed
+	inter   []collab.Interaction // per result: the interaction the record travels as
 }
 
 func (b *inBatch) accepted() []schema.Envelope {
@@ -98,9 +99,14 @@ func (h *Handler) decodeBatch(src io.Reader, sender collab.Org, now time.Time, s
 		b.envs = make([]*schema.Envelope, len(lines))
 		b.srcs = make([]collab.Org, len(lines))
 		b.digests = make([]string, len(lines))
+		b.inter = make([]collab.Interaction, len(lines))
 		parallel(len(lines), func(i int) {
 			l := lines[i]
 			b.results[i], b.envs[i], b.srcs[i], b.digests[i] = h.checkRecord(l.n, buf[l.start:l.end:l.end], l.tooLong, sender, now)
+			b.inter[i] = collab.InteractionSubmission // what cannot be read counts as submitted
+			if e := b.envs[i]; e != nil {
+				b.inter[i] = collab.MessageInteraction(h.cfg.Directory, e.Kind, e.Payload)
+			}
 		})
 	}
 	switch {
