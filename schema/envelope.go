@@ -85,12 +85,18 @@ type Envelope struct {
 	// The law, regulation or agreement the record is collected and shared
 	// under.
 	LegalBasis string `json:"legal_basis"`
-	// TLP 2.0 label: who may see the record. RED records are never relayed.
+	// TLP 2.0 label: who may see the record. RED and AMBER+STRICT records
+	// are never relayed.
 	Handling Handling `json:"handling"`
 	// When every holder must delete the record.
 	RetainUntil time.Time `json:"retain_until"`
 	// The hops the record passed, oldest first.
 	Provenance []Hop `json:"provenance,omitempty"`
+	// Supersedes is the id of an earlier record from the same source that
+	// this one corrects (UUID v7); empty for an original. A correction is
+	// a new record: the same id with other content is refused as a
+	// conflict.
+	Supersedes string `json:"supersedes,omitempty"`
 	// The record or message itself, validated by the schema of kind and
 	// schema_version.
 	Payload json.RawMessage `json:"payload"`
@@ -136,10 +142,21 @@ func (e *Envelope) Stamp(org string, stage Stage, at time.Time) error {
 	return nil
 }
 
+// canonical returns the RFC 8785 form of payload: by appendCanonical
+// when the payload is of the common shape (a hub digests every record it
+// receives, and the general transform costs as much as validating it),
+// else by the general transform.
+func canonical(payload []byte) ([]byte, error) {
+	if out, rest, ok := appendCanonical(make([]byte, 0, 2*len(payload)+64), payload, 0); ok && len(skipWS(rest)) == 0 {
+		return out, nil
+	}
+	return jcs.Transform(payload)
+}
+
 // PayloadDigest returns "sha-256:<hex>" over the RFC 8785 canonical JSON of
 // payload.
 func PayloadDigest(payload []byte) (string, error) {
-	canon, err := jcs.Transform(payload)
+	canon, err := canonical(payload)
 	if err != nil {
 		return "", fmt.Errorf("schema: canonicalize payload: %w", err)
 	}

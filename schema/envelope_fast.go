@@ -17,7 +17,7 @@ import (
 // accepts the schema accepts too.
 func envelopeOK(doc any) bool {
 	m, ok := doc.(map[string]any)
-	if !ok || len(m) < 10 || len(m) > 11 {
+	if !ok || len(m) < 10 || len(m) > 12 {
 		return false
 	}
 	for k, v := range m {
@@ -43,6 +43,8 @@ func envelopeOK(doc any) bool {
 			ok = isStr && isHandling(s)
 		case "provenance":
 			ok = isProvenance(v)
+		case "supersedes":
+			ok = isUUID7(v)
 		case "payload":
 			_, ok = v.(map[string]any)
 		}
@@ -50,8 +52,14 @@ func envelopeOK(doc any) bool {
 			return false
 		}
 	}
-	_, hasProv := m["provenance"]
-	return len(m) == 10 && !hasProv || len(m) == 11 && hasProv
+	n := 10
+	if _, has := m["provenance"]; has {
+		n++
+	}
+	if _, has := m["supersedes"]; has {
+		n++
+	}
+	return len(m) == n
 }
 
 func isPurpose(v any) bool {

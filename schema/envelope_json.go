@@ -73,6 +73,10 @@ func (e *Envelope) AppendJSON(dst []byte) ([]byte, error) {
 		}
 		dst = append(dst, ']')
 	}
+	if e.Supersedes != "" {
+		dst = append(dst, `,"supersedes":`...)
+		dst = appendPlain(dst, e.Supersedes)
+	}
 	dst = append(dst, `,"payload":`...)
 	if e.Payload == nil {
 		dst = append(dst, "null"...)

@@ -31,6 +31,7 @@ func TestAppendJSON(t *testing.T) {
 	for name, mut := range map[string]func(*Envelope){
 		"as decoded":         func(*Envelope) {},
 		"hops":               func(e *Envelope) { e.Provenance = []Hop{hop, hop} },
+		"supersedes":         func(e *Envelope) { e.Supersedes = e.ID },
 		"empty provenance":   func(e *Envelope) { e.Provenance = []Hop{} },
 		"task only":          func(e *Envelope) { e.Purpose = Purpose{TaskID: "t"} },
 		"both purposes":      func(e *Envelope) { e.Purpose.TaskID = "t" },

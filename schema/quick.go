@@ -148,6 +148,8 @@ func (v *Validator) envelopeOf(t *jsontext.Tape) (Envelope, bool) {
 			e.Handling = Handling(str(val))
 		case "retain_until":
 			e.RetainUntil = tm(val)
+		case "supersedes":
+			e.Supersedes = str(val)
 		case "provenance":
 			e.Provenance = make([]Hop, 0, t.Tokens[val].Len)
 			h := val + 1

@@ -72,7 +72,7 @@ func (v *Validator) ValidateEnvelope(env Envelope) error {
 // hops' included (the payload aside).
 func (e *Envelope) eachString(ok func(string) bool) bool {
 	all := ok(e.ID) && ok(e.Kind) && ok(e.Source) && ok(e.LegalBasis) && ok(string(e.Handling)) &&
-		ok(e.Purpose.RequirementID) && ok(e.Purpose.TaskID)
+		ok(e.Purpose.RequirementID) && ok(e.Purpose.TaskID) && ok(e.Supersedes)
 	for _, h := range e.Provenance {
 		all = all && ok(h.Org) && ok(string(h.Stage)) && ok(h.Digest)
 	}
@@ -92,7 +92,8 @@ func envelopeStructOK(env *Envelope) bool {
 		p.RequirementID != "" && !isUUID7(p.RequirementID) || p.TaskID != "" && !isUUID7(p.TaskID) {
 		return false
 	}
-	if !isLegalBasis(env.LegalBasis) || !isHandling(string(env.Handling)) || len(env.Provenance) > maxHops {
+	if !isLegalBasis(env.LegalBasis) || !isHandling(string(env.Handling)) || len(env.Provenance) > maxHops ||
+		env.Supersedes != "" && !isUUID7(env.Supersedes) {
 		return false
 	}
 	for _, h := range env.Provenance {
@@ -158,6 +159,9 @@ func envelopeMap(env Envelope, payload any) (map[string]any, *timeError) {
 			}
 		}
 		m["provenance"] = hops
+	}
+	if env.Supersedes != "" {
+		m["supersedes"] = env.Supersedes
 	}
 	return m, terr
 }

@@ -80,6 +80,9 @@ func TestValidateEnvelopeAgrees(t *testing.T) {
 	for name, mut := range map[string]func(*Envelope){
 		"valid":                  func(*Envelope) {},
 		"with a hop":             func(e *Envelope) { e.Provenance = []Hop{hop} },
+		"supersedes":             func(e *Envelope) { e.Supersedes = e.ID },
+		"supersedes not a uuid":  func(e *Envelope) { e.Supersedes = "TX-1" },
+		"supersedes and a hop":   func(e *Envelope) { e.Supersedes = e.Purpose.RequirementID; e.Provenance = []Hop{hop} },
 		"hop without digest":     func(e *Envelope) { h := hop; h.Digest = ""; e.Provenance = []Hop{h} },
 		"hop in local time":      func(e *Envelope) { h := hop; h.At = h.At.In(berlin); e.Provenance = []Hop{h} },
 		"bad id":                 func(e *Envelope) { e.ID = "not-a-uuid" },

@@ -259,6 +259,7 @@ func envelopeFrom(m map[string]any, payload []byte) (Envelope, error) {
 		Handling: Handling(str("handling")), RetainUntil: tm(str("retain_until")),
 		Payload: append([]byte(nil), payload...),
 	}
+	e.Supersedes, _ = m["supersedes"].(string)
 	pm := m["purpose"].(map[string]any)
 	e.Purpose.RequirementID, _ = pm["requirement_id"].(string)
 	e.Purpose.TaskID, _ = pm["task_id"].(string)

@@ -373,10 +373,11 @@ func (s *sender) settleAll(b *outBatch, cause DeadCause, se *sendError) error {
 // with its detail.
 func (s *sender) settleRejected(b *outBatch, se *sendError) error {
 	var results []RecordResult
+	var runs []RefusedRun
 	if se.problem != nil {
-		results = se.problem.Results
+		results, runs = se.problem.Results, se.problem.Refused
 	}
-	byLine := resultsByLine(results, len(b.seqs))
+	byLine := resultsByLine(results, runs, len(b.seqs))
 	dead := make([]*DeadLetter, len(b.seqs))
 	rc := s.rejectedReceipt(b, se)
 	for i := range b.seqs {
@@ -408,8 +409,15 @@ func (s *sender) rejectedReceipt(b *outBatch, se *sendError) *Receipt {
 	return rc
 }
 
-func resultsByLine(results []RecordResult, n int) map[int]RecordResult {
+// resultsByLine indexes results by line, with the lines of the refused
+// runs (records the hub summarized) as rejected with the run's reason.
+func resultsByLine(results []RecordResult, runs []RefusedRun, n int) map[int]RecordResult {
 	m := make(map[int]RecordResult, len(results))
+	for _, run := range runs {
+		for l := max(run.FirstLine, 1); l <= min(run.LastLine, n); l++ {
+			m[l] = RecordResult{Line: l, Status: StatusRejected, Reason: run.Reason}
+		}
+	}
 	for _, r := range results {
 		if r.Line >= 1 && r.Line <= n {
 			m[r.Line] = r
@@ -441,7 +449,7 @@ func (s *sender) settleReceipt(b *outBatch, rc *Receipt) error {
 		return s.settleAll(b, CauseBadReceipt, &sendError{detail: fmt.Sprintf(
 			"receipt %s names idempotency key %s, not %s", rc.SubmissionID, rc.IdempotencyKey, b.key)})
 	}
-	byLine := resultsByLine(rc.Results, len(b.seqs))
+	byLine := resultsByLine(rc.Results, rc.Refused, len(b.seqs))
 	dead := make([]*DeadLetter, len(b.seqs))
 	var acc, dup, rej uint64
 	for i := range b.seqs {

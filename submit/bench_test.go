@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/sicollab/sicollab/schema"
 )
 
 // BenchmarkHandler posts batches of 500 valid records over loopback to a
@@ -28,4 +30,32 @@ func BenchmarkHandler(b *testing.B) {
 		require.Equal(b, 200, r.status)
 	}
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkRecordChecks measures, in one run, what the per-record trust
+// checks of issue 11 add to the schema validation every record pays:
+// "schemas" is the validator alone, "checks" is checkRecord (schemas,
+// source, kind, handling, skew, the payload digest recomputed, the
+// provenance chain and a purpose's issuer), on a relayed record with
+// one hop.
+func BenchmarkRecordChecks(b *testing.B) {
+	f := newFixture(b, nil)
+	e := f.envelope(testBank, schema.KindFinanceTransaction)
+	require.NoError(b, e.Stamp(testHub, schema.StageProcessing, testNow))
+	l := line(b, e)
+	sender, _ := f.dir.Org(testHub)
+	b.Run("schemas", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := f.h.validate.Validate(l); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("checks", func(b *testing.B) {
+		for b.Loop() {
+			if res, _, _, _ := f.h.checkRecord(1, l, false, sender, testNow); res.Status != StatusAccepted {
+				b.Fatal(res)
+			}
+		}
+	})
 }

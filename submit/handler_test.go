@@ -195,7 +195,7 @@ func TestCrashBetweenSinkAndLedger(t *testing.T) {
 	require.Equal(t, 503, r.status)
 	require.Equal(t, ProblemUnavailable, r.problem(t).Type)
 	require.Equal(t, "1", r.header.Get(HeaderRetryAfter))
-	_, _, seen, err := f.ledger.SeenBy(t.Context(), id1)
+	_, _, seen, err := f.ledger.SeenBy(t.Context(), testBank, id1)
 	require.NoError(t, err)
 	require.False(t, seen)
 	cs.fail = false
@@ -207,7 +207,7 @@ func TestCrashBetweenSinkAndLedger(t *testing.T) {
 }
 
 func TestSameKeyConcurrently(t *testing.T) {
-	f := newFixture(t, nil)
+	f := newFixture(t, func(_ *fixture, c *HandlerConfig) { c.MaxInFlight, c.MaxInFlightPerOrg = 8, 8 })
 	l1, _ := f.validLine(testBank)
 	key := newID(t)
 	const n = 8

@@ -240,6 +240,7 @@ type post struct {
 	chunked  bool
 	method   string
 	path     string
+	add      [][2]string // headers added after the others (a second value of one, say)
 }
 
 func (f *fixture) request(p post) *http.Request {
@@ -291,6 +292,9 @@ func (f *fixture) request(p post) *http.Request {
 	}
 	if p.enc != "" {
 		r.Header.Set("Content-Encoding", p.enc)
+	}
+	for _, kv := range p.add {
+		r.Header.Add(kv[0], kv[1])
 	}
 	return r
 }

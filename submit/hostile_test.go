@@ -255,11 +255,93 @@ func TestHostileRequests(t *testing.T) {
 				e.CollectedAt, e.RetainUntil = testNow.Add(-48*time.Hour), testNow.Add(-time.Hour)
 			}))}
 		}, status: 422, typ: ProblemNothingValid, reason: ReasonExpired},
-		{name: "id taken by another org", req: func(t *testing.T, f *fixture) post {
-			l, id := f.validLine(testBank)
-			require.Equal(t, 200, f.send(post{body: ndjson(l)}).status)
-			return post{org: testBank2, body: ndjson(envLine(f, testBank2, schema.KindFinanceTransaction, func(e *schema.Envelope) { e.ID = id }))}
-		}, status: 422, typ: ProblemNothingValid, reason: ReasonInvalid, keyword: "unique"},
+		// per-record trust rules (issue 11)
+		{name: "collected a year ahead", req: func(_ *testing.T, f *fixture) post {
+			return post{body: ndjson(envLine(f, testBank, schema.KindFinanceTransaction, func(e *schema.Envelope) {
+				e.CollectedAt = testNow.AddDate(1, 0, 0)
+				e.RetainUntil = testNow.AddDate(2, 0, 0)
+			}))}
+		}, status: 422, typ: ProblemNothingValid, reason: ReasonFutureCollected, keyword: "clock_skew"},
+		{name: "collected just past the skew", req: func(_ *testing.T, f *fixture) post {
+			return post{body: ndjson(envLine(f, testBank, schema.KindFinanceTransaction, func(e *schema.Envelope) {
+				e.CollectedAt = testNow.Add(DefaultMaxClockSkew + time.Second)
+			}))}
+		}, status: 422, typ: ProblemNothingValid, reason: ReasonFutureCollected, keyword: "clock_skew"},
+		{name: "collected before the purpose's window", req: func(_ *testing.T, f *fixture) post {
+			return post{body: ndjson(envLine(f, testBank, schema.KindFinanceTransaction, func(e *schema.Envelope) {
+				e.CollectedAt = testNow.AddDate(0, -4, 0) // the window opens 3 months back
+			}))}
+		}, status: 422, typ: ProblemNothingValid, reason: ReasonPurposeInactive},
+		{name: "same id, other payload", req: func(t *testing.T, f *fixture) post {
+			e := f.envelope(testBank, schema.KindFinanceTransaction)
+			f.valid[e.ID] = true
+			require.Equal(t, 200, f.send(post{body: ndjson(line(t, e))}).status)
+			e.Payload = bytes.Replace(e.Payload, []byte(`"amount":"`), []byte(`"amount":"9`), 1)
+			return post{body: ndjson(line(t, e))}
+		}, status: 422, typ: ProblemNothingValid, reason: ReasonConflict, keyword: "conflict"},
+		{name: "same id, stricter handling", req: func(t *testing.T, f *fixture) post {
+			e := f.envelope(testBank, schema.KindFinanceTransaction)
+			f.valid[e.ID] = true
+			require.Equal(t, 200, f.send(post{body: ndjson(line(t, e))}).status)
+			e.Handling = schema.HandlingRed
+			return post{body: ndjson(line(t, e))}
+		}, status: 422, typ: ProblemNothingValid, reason: ReasonConflict, keyword: "conflict"},
+		{name: "hop digest of zeros", req: func(_ *testing.T, f *fixture) post {
+			return post{body: ndjson(envLine(f, testBank, schema.KindFinanceTransaction, func(e *schema.Envelope) {
+				e.Provenance = []schema.Hop{{Org: testBank, Stage: schema.StageCollection, At: testNow.Add(-time.Hour),
+					Digest: "sha-256:" + strings.Repeat("0", 64)}}
+			}))}
+		}, status: 422, typ: ProblemNothingValid, reason: ReasonProvenanceInvalid, keyword: "provenance"},
+		{name: "first-hop record with an analysis hop by public security", req: func(t *testing.T, f *fixture) post {
+			return post{body: ndjson(envLine(f, testBank, schema.KindFinanceTransaction, func(e *schema.Envelope) {
+				require.NoError(t, e.Stamp(testBank, schema.StageCollection, testNow.Add(-time.Hour)))
+				require.NoError(t, e.Stamp("public-security", schema.StageAnalysis, testNow.Add(-time.Minute)))
+			}))}
+		}, status: 422, typ: ProblemNothingValid, reason: ReasonProvenanceInvalid, keyword: "provenance"},
+		{name: "hop off the route before the sender's", req: func(t *testing.T, f *fixture) post {
+			return post{body: ndjson(envLine(f, testBank, schema.KindFinanceTransaction, func(e *schema.Envelope) {
+				require.NoError(t, e.Stamp("public-security", schema.StageAnalysis, testNow.Add(-2*time.Minute)))
+				require.NoError(t, e.Stamp(testBank, schema.StageProcessing, testNow.Add(-time.Minute)))
+			}))}
+		}, status: 422, typ: ProblemNothingValid, reason: ReasonProvenanceInvalid, keyword: "provenance"},
+		{name: "hop dated in the future", req: func(t *testing.T, f *fixture) post {
+			return post{body: ndjson(envLine(f, testBank, schema.KindFinanceTransaction, func(e *schema.Envelope) {
+				require.NoError(t, e.Stamp(testBank, schema.StageCollection, testNow.AddDate(0, 1, 0)))
+			}))}
+		}, status: 422, typ: ProblemNothingValid, reason: ReasonProvenanceInvalid, keyword: "provenance"},
+		{name: "requirement naming another issuer", req: func(t *testing.T, f *fixture) post {
+			return post{org: "public-security", body: ndjson(requirementLine(t, f, newID(t), testLeader, "public-security", schema.RequirementActive, testNow.Add(-time.Minute)))}
+		}, status: 422, typ: ProblemNothingValid, reason: ReasonPurposeNotOwned, keyword: "issuer"},
+		{name: "requirement of another issuer rewritten", req: func(t *testing.T, f *fixture) post {
+			return post{org: "public-security", body: ndjson(requirementLine(t, f, f.reqID, "public-security", "public-security", schema.RequirementActive, testNow.Add(-time.Minute)))}
+		}, status: 422, typ: ProblemNothingValid, reason: ReasonPurposeNotOwned, keyword: "issuer"},
+		{name: "requirement revision older than held", req: func(t *testing.T, f *fixture) post {
+			return post{org: testLeader, body: ndjson(requirementLine(t, f, f.reqID, testLeader, testLeader, schema.RequirementActive, testNow.Add(-3*time.Hour)))}
+		}, status: 422, typ: ProblemNothingValid, reason: ReasonRevisionStale, keyword: "revision"},
+		{name: "closed requirement reopened", req: func(t *testing.T, f *fixture) post {
+			closed := requirementLine(t, f, f.reqID, testLeader, testLeader, schema.RequirementClosed, testNow.Add(-time.Hour))
+			require.Equal(t, 200, f.send(post{org: testLeader, body: ndjson(closed)}).status)
+			return post{org: testLeader, body: ndjson(requirementLine(t, f, f.reqID, testLeader, testLeader, schema.RequirementActive, testNow.Add(-time.Minute)))}
+		}, status: 422, typ: ProblemNothingValid, reason: ReasonRevisionStale, keyword: "revision"},
+		{name: "requirement pinned by a future collected_at", req: func(t *testing.T, f *fixture) post {
+			return post{org: testLeader, body: ndjson(requirementLine(t, f, f.reqID, testLeader, testLeader, schema.RequirementActive, testNow.AddDate(1, 0, 0)))}
+		}, status: 422, typ: ProblemNothingValid, reason: ReasonFutureCollected, keyword: "clock_skew"},
+		// duplicate singleton headers
+		{name: "two Authorization headers", req: withValid(func(_ *fixture, p *post) { p.add = [][2]string{{"Authorization", "Bearer " + token(testBank2)}} }),
+			status: 400, typ: ProblemMalformed},
+		{name: "two Idempotency-Key headers", req: withValid(func(f *fixture, p *post) { p.add = [][2]string{{HeaderIdempotencyKey, newID(f.t)}} }),
+			status: 400, typ: ProblemMalformed},
+		{name: "two Content-Digest headers", req: withValid(func(_ *fixture, p *post) { p.add = [][2]string{{HeaderContentDigest, ContentDigest(p.body)}} }),
+			status: 400, typ: ProblemMalformed},
+		{name: "two Content-Type headers", req: withValid(func(_ *fixture, p *post) { p.add = [][2]string{{"Content-Type", MediaNDJSON}} }),
+			status: 400, typ: ProblemMalformed},
+		{name: "two Content-Encoding headers", req: withValid(func(_ *fixture, p *post) {
+			p.add = [][2]string{{"Content-Encoding", "identity"}, {"Content-Encoding", "identity"}}
+		}),
+			status: 400, typ: ProblemMalformed},
+		{name: "receipt with two Authorization headers", req: func(t *testing.T, f *fixture) post {
+			return post{method: http.MethodGet, path: PathSubmissions + "/" + newID(t), add: [][2]string{{"Authorization", "Bearer " + token(testBank2)}}}
+		}, status: 400, typ: ProblemMalformed},
 		// 429, 503
 		{name: "rate limited", cfg: func(_ *fixture, c *HandlerConfig) {
 			c.Limits = Limits{MaxRecords: 3, Burst: 3, RecordsPerSecond: 0.5}
@@ -288,6 +370,9 @@ func TestHostileRequests(t *testing.T) {
 		{name: "receipt of another org", req: func(t *testing.T, f *fixture) post {
 			rc := f.send(post{body: ndjson(valid(f))}).receipt(t)
 			return post{org: testBank2, method: http.MethodGet, path: PathSubmissions + "/" + rc.SubmissionID}
+		}, status: 404, typ: ProblemNotFound},
+		{name: "receipt path without id", req: func(_ *testing.T, _ *fixture) post {
+			return post{method: http.MethodGet, path: PathSubmissions + "/"}
 		}, status: 404, typ: ProblemNotFound},
 		{name: "receipt unknown", req: func(t *testing.T, f *fixture) post {
 			return post{method: http.MethodGet, path: PathSubmissions + "/" + newID(t)}
@@ -324,3 +409,25 @@ func TestHostileRequests(t *testing.T) {
 }
 
 var _ = io.Discard
+
+// requirementLine is a collab.requirement envelope from source with the
+// given id, issuer, status and collected_at, covering what the
+// fixture's requirement covers.
+func requirementLine(t *testing.T, f *fixture, id, issuer, source string, status schema.RequirementStatus, at time.Time) []byte {
+	t.Helper()
+	e := schema.Envelope{
+		ID: newID(t), Kind: schema.KindRequirement, SchemaVersion: 1, Source: source, CollectedAt: at,
+		Purpose: schema.Purpose{RequirementID: f.reqID}, LegalBasis: "Synthetic Counter-Terrorism Act, art. 43",
+		Handling: schema.HandlingAmber, RetainUntil: testNow.AddDate(2, 0, 0),
+	}
+	require.NoError(t, e.SetPayload(schema.Requirement{
+		ID: id, Type: schema.RequirementEarlyWarning, Title: "Corridor watch", Description: "Report transactions matching the corridor indicators.",
+		Issuer: issuer, IssuedAt: testNow.AddDate(0, -3, 0), Priority: schema.PriorityHigh, LegalBasis: "Synthetic Counter-Terrorism Act, art. 43",
+		Status: status, Scope: schema.Scope{Kinds: []string{schema.KindFinanceTransaction}, Sectors: []string{"finance"},
+			Regions: []string{"CN-BJ", "CN-GD"}, Window: schema.Window{From: testNow.AddDate(0, -3, 0), To: testNow.AddDate(0, 6, 0)}},
+	}))
+	f.mu.Lock()
+	f.valid[e.ID] = true
+	f.mu.Unlock()
+	return line(t, e)
+}

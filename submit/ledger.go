@@ -3,14 +3,22 @@ package submit
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
+	"time"
 
+	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/sicollab/sicollab/internal/boltdb"
+	"github.com/sicollab/sicollab/schema"
 )
 
 // Errors of Ledger.
@@ -27,17 +35,25 @@ var (
 // Buckets of a ledger file.
 var (
 	bucketIdempotency  = []byte("idempotency")  // org \x00 key -> body digest \x00 submission id
-	bucketReceipts     = []byte("receipts")     // submission id -> ledgerAnswer JSON
-	bucketSeen         = []byte("seen")         // record id -> org \x00 submission id
+	bucketReceipts     = []byte("receipts2")    // org \x00 submission id -> ledgerAnswer JSON
+	bucketReceived     = []byte("received")     // received_at \x00 org \x00 submission id -> key: what retention prunes
+	bucketSeen         = []byte("seen2")        // source \x00 record id -> seenBy (see encodeSeen)
 	bucketRequirements = []byte("requirements") // requirement id -> learnt requirement JSON
 	bucketTasks        = []byte("tasks")        // task id -> learnt task JSON
 )
 
 // Ledger is a hub's durable memory of the protocol: which idempotency keys
 // each organization used, with the digest of the body and the answer
-// given; every receipt by submission id; every record id accepted, and by
-// whom; and the purposes learnt (see NewPurposeRegistry). It lives in a
-// bbolt file of its own (OpenLedger).
+// given; every receipt by (organization, submission id); every record
+// accepted, by (source, id), with its payload digest and handling; and
+// the purposes learnt (see NewPurposeRegistry). It lives in a bbolt file
+// of its own (OpenLedger).
+//
+// What it keeps is bounded by what was accepted: a submission of which
+// nothing was accepted leaves nothing here, and a receipt lists at most
+// HandlerConfig.MaxRefusedDetails rejections one by one. Receipts and
+// idempotency keys are pruned after the Handler's Retention, record ids
+// after their retain_until (Prune).
 //
 // The Handler writes the accepted ids, the receipt and the idempotency
 // record in one transaction, after the Sink's Put returned: a crash
@@ -55,7 +71,7 @@ type Ledger struct {
 // OpenLedger opens, or creates, the ledger at path. It fails rather than
 // wait when another process holds the file.
 func OpenLedger(path string) (*Ledger, error) {
-	db, err := openBolt(path, bucketIdempotency, bucketReceipts, bucketSeen, bucketRequirements, bucketTasks)
+	db, err := openBolt(path, bucketIdempotency, bucketReceipts, bucketReceived, bucketSeen, bucketRequirements, bucketTasks)
 	if err != nil {
 		return nil, fmt.Errorf("submit: open ledger: %w", err)
 	}
@@ -71,10 +87,11 @@ func ledgerErr(err error) error { return boltdb.Closed(err, ErrLedgerClosed) }
 // sent and, when the answer was not the receipt itself (422), the exact
 // response body, so that a replay is byte-identical.
 type ledgerAnswer struct {
-	Org      string `json:"org"`
-	Status   int    `json:"status"`
-	Receipt  []byte `json:"receipt"`
-	Response []byte `json:"response,omitempty"`
+	Org      string    `json:"org"`
+	Status   int       `json:"status"`
+	At       time.Time `json:"at"` // when the receipt was made, on the handler's clock
+	Receipt  []byte    `json:"receipt"`
+	Response []byte    `json:"response,omitempty"`
 }
 
 // body returns the bytes of the response to the submission.
@@ -106,16 +123,13 @@ func (l *Ledger) receiptBytes(ctx context.Context, org, id string) ([]byte, erro
 	}
 	var out []byte
 	err := l.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketReceipts).Get([]byte(id))
+		v := tx.Bucket(bucketReceipts).Get(orgKey(org, id))
 		if v == nil {
 			return ErrReceiptNotFound
 		}
 		var a ledgerAnswer
 		if err := json.Unmarshal(v, &a); err != nil {
 			return err
-		}
-		if a.Org != org {
-			return ErrReceiptNotFound
 		}
 		out = a.Receipt
 		return nil
@@ -155,9 +169,10 @@ type ReceiptPage struct {
 }
 
 // Receipts returns one page of the receipts q.Org was given, oldest
-// first. Meant for tests and operators: the ledger is read in key order
-// and the other organizations' receipts are skipped. A cursor Receipts
-// did not hand out for q.Org yields an error wrapping ErrBadCursor.
+// first. Meant for tests and operators. Receipts are keyed by
+// (organization, submission id), so only q.Org's are read. A cursor
+// Receipts did not hand out for q.Org yields an error wrapping
+// ErrBadCursor.
 func (l *Ledger) Receipts(ctx context.Context, q ReceiptQuery) (ReceiptPage, error) {
 	var page ReceiptPage
 	if q.Org == "" {
@@ -167,8 +182,8 @@ func (l *Ledger) Receipts(ctx context.Context, q ReceiptQuery) (ReceiptPage, err
 	if err != nil {
 		return page, fmt.Errorf("submit: ledger: receipts: %w", err)
 	}
-	// A cursor is org \x00 the last key handed out.
-	prefix := append([]byte(q.Org), 0)
+	// A cursor is the last key handed out: org \x00 submission id.
+	prefix := orgKey(q.Org, "")
 	var after []byte
 	if q.Cursor != "" {
 		c, err := boltdb.DecodeCursor(q.Cursor, ErrBadCursor)
@@ -178,33 +193,30 @@ func (l *Ledger) Receipts(ctx context.Context, q ReceiptQuery) (ReceiptPage, err
 		if err != nil {
 			return page, fmt.Errorf("submit: ledger: receipts: %w", err)
 		}
-		after = c[len(prefix):]
+		after = c
 	}
 	var last []byte
 	err = l.db.View(func(tx *bolt.Tx) error {
 		cur := tx.Bucket(bucketReceipts).Cursor()
-		k, v := cur.First()
+		k, v := cur.Seek(prefix)
 		if after != nil {
 			if k, v = cur.Seek(after); bytes.Equal(k, after) {
 				k, v = cur.Next()
 			}
 		}
-		for n := 0; k != nil; k, v = cur.Next() {
+		for n := 0; k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
 			if n++; n%256 == 0 {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
 			}
+			if len(page.Receipts) == limit {
+				page.Next = boltdb.EncodeCursor(last)
+				return nil
+			}
 			var a ledgerAnswer
 			if err := json.Unmarshal(v, &a); err != nil {
 				return err
-			}
-			if a.Org != q.Org {
-				continue
-			}
-			if len(page.Receipts) == limit {
-				page.Next = boltdb.EncodeCursor(append(prefix, last...))
-				return nil
 			}
 			var r Receipt
 			if err := json.Unmarshal(a.Receipt, &r); err != nil {
@@ -221,25 +233,31 @@ func (l *Ledger) Receipts(ctx context.Context, q ReceiptQuery) (ReceiptPage, err
 	return page, nil
 }
 
-// SeenBy returns the organization and the submission that got record id
-// accepted, and whether any did.
-func (l *Ledger) SeenBy(ctx context.Context, id string) (org, submissionID string, ok bool, err error) {
+// SeenBy returns the organization that sent, and the submission that
+// got accepted, the record id from source, and whether one did.
+func (l *Ledger) SeenBy(ctx context.Context, source, id string) (org, submissionID string, ok bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return "", "", false, err
 	}
 	err = l.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketSeen).Get([]byte(id))
+		v := tx.Bucket(bucketSeen).Get(orgKey(source, id))
 		if v == nil {
 			return nil
 		}
-		o, s, _ := bytes.Cut(v, []byte{0})
-		org, submissionID, ok = string(o), string(s), true
+		s := decodeSeen(v)
+		org, submissionID, ok = s.org, s.submission, true
 		return nil
 	})
 	if err != nil {
 		return "", "", false, fmt.Errorf("submit: ledger: seen: %w", ledgerErr(err))
 	}
 	return org, submissionID, ok, nil
+}
+
+// orgKey is a key of a bucket keyed by organization: org \x00 id.
+func orgKey(org, id string) []byte {
+	k := make([]byte, 0, len(org)+1+len(id))
+	return append(append(append(k, org...), 0), id...)
 }
 
 // lockKey serializes the requests of one organization with one
@@ -281,7 +299,7 @@ func (l *Ledger) idempotent(org, key string) (digest string, answer *ledgerAnswe
 			return nil
 		}
 		d, sub, _ := bytes.Cut(v, []byte{0})
-		raw := tx.Bucket(bucketReceipts).Get(sub)
+		raw := tx.Bucket(bucketReceipts).Get(orgKey(org, string(sub)))
 		if raw == nil {
 			return fmt.Errorf("idempotency key %s names submission %s, which has no receipt", key, sub)
 		}
@@ -298,18 +316,72 @@ func (l *Ledger) idempotent(org, key string) (digest string, answer *ledgerAnswe
 	return digest, answer, found, nil
 }
 
-// seenBy is who got a record id accepted.
-type seenBy struct{ org, submission string }
+// seenBy is what the ledger knows of an accepted record: who sent it,
+// in which submission, its payload digest and its handling.
+type seenBy struct {
+	org, submission string
+	digest          string // sha-256:<hex> of the payload
+	handling        schema.Handling
+	retainUntil     time.Time // the record's retain_until: when Prune may forget it
+}
 
-// seen looks up ids in one read transaction.
-func (l *Ledger) seen(ids []string) (map[string]seenBy, error) {
-	out := map[string]seenBy{}
+// recordKey identifies a record at a hub: its source and its id.
+type recordKey struct{ source, id string }
+
+// The handlings as one byte of a seen entry.
+var handlingCodes = []schema.Handling{schema.HandlingClear, schema.HandlingGreen, schema.HandlingAmber, schema.HandlingAmberStrict, schema.HandlingRed}
+
+// A seen entry is written once per accepted record, so it is compact:
+// handling (1 byte), the payload digest (32), retain_until in Unix
+// seconds rounded up (8, big-endian; seconds reach year 9999, nanoseconds
+// would not), the submission id (16), the sender's org.
+const seenFixed = 1 + sha256.Size + 8 + 16
+
+func encodeSeen(s seenBy) []byte {
+	v := make([]byte, seenFixed, seenFixed+len(s.org))
+	v[0] = byte(slices.Index(handlingCodes, s.handling) + 1) // 0: unknown
+	if d, ok := strings.CutPrefix(s.digest, digestPrefix); !ok || len(d) != 2*sha256.Size {
+		return nil
+	} else if _, err := hex.Decode(v[1:1+sha256.Size], []byte(d)); err != nil {
+		return nil
+	}
+	secs := s.retainUntil.Unix()
+	if s.retainUntil.Nanosecond() > 0 {
+		secs++
+	}
+	binary.BigEndian.PutUint64(v[1+sha256.Size:], uint64(secs))
+	if u, err := uuid.Parse(s.submission); err == nil {
+		copy(v[1+sha256.Size+8:], u[:])
+	}
+	return append(v, s.org...)
+}
+
+func decodeSeen(v []byte) seenBy {
+	if len(v) < seenFixed {
+		return seenBy{}
+	}
+	var s seenBy
+	if i := int(v[0]) - 1; i >= 0 && i < len(handlingCodes) {
+		s.handling = handlingCodes[i]
+	}
+	s.digest = digestPrefix + hex.EncodeToString(v[1:1+sha256.Size])
+	s.retainUntil = time.Unix(int64(binary.BigEndian.Uint64(v[1+sha256.Size:])), 0).UTC()
+	s.submission = uuid.UUID(v[1+sha256.Size+8 : seenFixed]).String()
+	s.org = string(v[seenFixed:])
+	return s
+}
+
+// digestPrefix begins every payload digest (schema.PayloadDigest).
+const digestPrefix = "sha-256:"
+
+// seen looks up records in one read transaction.
+func (l *Ledger) seen(keys []recordKey) (map[recordKey]seenBy, error) {
+	out := map[recordKey]seenBy{}
 	err := l.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSeen)
-		for _, id := range ids {
-			if v := b.Get([]byte(id)); v != nil {
-				o, s, _ := bytes.Cut(v, []byte{0})
-				out[id] = seenBy{string(o), string(s)}
+		for _, k := range keys {
+			if v := b.Get(orgKey(k.source, k.id)); v != nil {
+				out[k] = decodeSeen(v)
 			}
 		}
 		return nil
@@ -320,28 +392,37 @@ func (l *Ledger) seen(ids []string) (map[string]seenBy, error) {
 	return out, nil
 }
 
+// acceptedRecord is a record the commit marks as seen.
+type acceptedRecord struct {
+	key  recordKey
+	seen seenBy
+}
+
 // commit records a submission in one transaction. finish is called inside
-// the transaction with a lookup of the ids accepted meanwhile (by a
+// the transaction with a lookup of the records accepted meanwhile (by a
 // concurrent request with another key), so that it can turn them into
-// duplicates; it returns the receipt, the answer's status and the
-// answer's body when that is not the receipt. commit then writes the
-// accepted ids, the receipt and the idempotency record, and returns the
-// stored answer.
-func (l *Ledger) commit(org, key, digest, submissionID string,
-	finish func(seen func(id string) (seenBy, bool)) (r *Receipt, status int, response []byte, err error),
+// duplicates or conflicts; it returns the receipt, the answer's status,
+// the answer's body when that is not the receipt, and the records it
+// accepted. commit then writes those records, the
+// receipt and the idempotency record, and returns the stored answer.
+func (l *Ledger) commit(org, key, digest, submissionID string, at time.Time,
+	finish func(seen func(recordKey) (seenBy, bool)) (r *Receipt, status int, response []byte, acc []acceptedRecord, err error),
 ) (*ledgerAnswer, error) {
 	var a *ledgerAnswer
 	err := l.db.Update(func(tx *bolt.Tx) error {
 		seenB := tx.Bucket(bucketSeen)
-		lookup := func(id string) (seenBy, bool) {
-			v := seenB.Get([]byte(id))
+		// Keys grow (UUID v7 ids, times): fuller pages waste less disk.
+		for _, b := range [][]byte{bucketSeen, bucketReceipts, bucketReceived, bucketIdempotency} {
+			tx.Bucket(b).FillPercent = appendFill
+		}
+		lookup := func(k recordKey) (seenBy, bool) {
+			v := seenB.Get(orgKey(k.source, k.id))
 			if v == nil {
 				return seenBy{}, false
 			}
-			o, s, _ := bytes.Cut(v, []byte{0})
-			return seenBy{string(o), string(s)}, true
+			return decodeSeen(v), true
 		}
-		r, status, response, err := finish(lookup)
+		r, status, response, acc, err := finish(lookup)
 		if err != nil {
 			return err
 		}
@@ -349,25 +430,146 @@ func (l *Ledger) commit(org, key, digest, submissionID string,
 		if err != nil {
 			return err
 		}
-		a = &ledgerAnswer{Org: org, Status: status, Receipt: raw, Response: response}
-		for _, res := range r.Results {
-			if res.Status == StatusAccepted {
-				if err := seenB.Put([]byte(res.ID), []byte(org+"\x00"+submissionID)); err != nil {
-					return err
-				}
+		a = &ledgerAnswer{Org: org, Status: status, At: at.UTC(), Receipt: raw, Response: response}
+		for _, ar := range acc {
+			v := encodeSeen(ar.seen)
+			if v == nil {
+				return fmt.Errorf("record %s from %s: digest %q is not sha-256", ar.key.id, ar.key.source, ar.seen.digest)
+			}
+			if err := seenB.Put(orgKey(ar.key.source, ar.key.id), v); err != nil {
+				return err
 			}
 		}
 		v, err := json.Marshal(a)
 		if err != nil {
 			return err
 		}
-		if err := tx.Bucket(bucketReceipts).Put([]byte(submissionID), v); err != nil {
+		if err := tx.Bucket(bucketReceipts).Put(orgKey(org, submissionID), v); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketIdempotency).Put([]byte(org+"\x00"+key), []byte(digest+"\x00"+submissionID))
+		if err := tx.Bucket(bucketReceived).Put(timeKey(at, org, submissionID), []byte(key)); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketIdempotency).Put(orgKey(org, key), []byte(digest+"\x00"+submissionID))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("submit: ledger: commit: %w", ledgerErr(err))
 	}
 	return a, nil
+}
+
+// appendFill is the FillPercent of buckets whose keys mostly grow.
+const appendFill = 0.9
+
+// timeKey is t (sortable, UTC) \x00 a \x00 b.
+func timeKey(t time.Time, a, b string) []byte {
+	k := make([]byte, 0, len(sortableTime)+len(a)+len(b)+2)
+	k = t.UTC().AppendFormat(k, sortableTime)
+	k = append(append(k, 0), a...)
+	return append(append(k, 0), b...)
+}
+
+// PruneStats says what one Prune removed.
+type PruneStats struct {
+	Receipts int // receipts, with their idempotency keys
+	Records  int // accepted record ids whose retain_until passed
+}
+
+// pruneBatch bounds the deletions of one write transaction, so a large
+// prune does not hold the writer for long.
+const pruneBatch = 1000
+
+// Prune deletes the receipts (and their idempotency keys) made before
+// receivedBefore, and the accepted record ids whose retain_until is not
+// after now. A record whose retain_until passed is refused as expired,
+// so forgetting its id lets nothing in twice. Receipts are found through
+// their time index; record ids by a scan of the ids, in write
+// transactions of at most pruneBatch deletions, so a hub pays nothing
+// per record for their expiry when it accepts them.
+func (l *Ledger) Prune(ctx context.Context, receivedBefore, now time.Time) (PruneStats, error) {
+	var st PruneStats
+	limit := receivedBefore.UTC().AppendFormat(nil, sortableTime)
+	for more := true; more; {
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
+		n := 0
+		err := l.db.Update(func(tx *bolt.Tx) error {
+			recv, recs, keys := tx.Bucket(bucketReceived), tx.Bucket(bucketReceipts), tx.Bucket(bucketIdempotency)
+			c := recv.Cursor()
+			for k, v := c.First(); k != nil && bytes.Compare(k, limit) < 0; k, v = c.First() {
+				if n == pruneBatch {
+					return nil
+				}
+				_, rest, _ := bytes.Cut(k, []byte{0})
+				org, sub, _ := bytes.Cut(rest, []byte{0})
+				if err := recs.Delete(orgKey(string(org), string(sub))); err != nil {
+					return err
+				}
+				ik := orgKey(string(org), string(v))
+				if iv := keys.Get(ik); iv != nil && bytes.HasSuffix(iv, append([]byte{0}, sub...)) {
+					if err := keys.Delete(ik); err != nil {
+						return err
+					}
+				}
+				if err := c.Delete(); err != nil {
+					return err
+				}
+				n++
+			}
+			return nil
+		})
+		if err != nil {
+			return st, fmt.Errorf("submit: ledger: prune: %w", ledgerErr(err))
+		}
+		st.Receipts += n
+		more = n == pruneBatch
+	}
+	var after []byte
+	for {
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
+		var doomed [][]byte
+		var next []byte
+		err := l.db.View(func(tx *bolt.Tx) error {
+			c := tx.Bucket(bucketSeen).Cursor()
+			k, v := c.First()
+			if after != nil {
+				k, v = c.Seek(after)
+				if bytes.Equal(k, after) {
+					k, v = c.Next()
+				}
+			}
+			for scanned := 0; k != nil; k, v = c.Next() {
+				if len(v) >= seenFixed && int64(binary.BigEndian.Uint64(v[1+sha256.Size:])) <= now.Unix() {
+					doomed = append(doomed, bytes.Clone(k))
+				}
+				if scanned++; scanned == 10*pruneBatch || len(doomed) == pruneBatch {
+					next = bytes.Clone(k)
+					return nil
+				}
+			}
+			return nil
+		})
+		if err == nil && len(doomed) > 0 {
+			err = l.db.Update(func(tx *bolt.Tx) error {
+				b := tx.Bucket(bucketSeen)
+				for _, k := range doomed {
+					if err := b.Delete(k); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}
+		if err != nil {
+			return st, fmt.Errorf("submit: ledger: prune: %w", ledgerErr(err))
+		}
+		st.Records += len(doomed)
+		if next == nil {
+			return st, nil
+		}
+		after = next
+	}
 }

@@ -52,6 +52,33 @@ const (
 	ReasonExpired           Reason = "expired"             // /retain_until has passed
 )
 
+// Reasons added with the hub's trust boundary (docs/security.md).
+const (
+	// ReasonConflict: the source already had a record with this id
+	// accepted, with another payload digest or another handling; Errors
+	// names what differs. A correction is a new record naming the old
+	// one in /supersedes.
+	ReasonConflict Reason = "conflict"
+	// ReasonFutureCollected: /collected_at is further ahead of the hub's
+	// clock than HandlerConfig.MaxClockSkew.
+	ReasonFutureCollected Reason = "collected_in_future"
+	// ReasonProvenanceInvalid: the provenance chain does not hold; Errors
+	// names the hop (/provenance/N) and why.
+	ReasonProvenanceInvalid Reason = "provenance_invalid"
+	// ReasonHandlingViolation: a RED or AMBER+STRICT record arrived
+	// relayed (the sender is not its source); TLP 2.0 keeps those with
+	// the organization that received them.
+	ReasonHandlingViolation Reason = "handling_violation"
+	// ReasonPurposeNotOwned: a requirement or task sent by an
+	// organization that is not its issuer, or whose issuer is not the
+	// envelope's source, or that would change the issuer of one known.
+	ReasonPurposeNotOwned Reason = "purpose_not_owned"
+	// ReasonRevisionStale: a requirement or task that is not newer than
+	// the revision the hub holds, or that revises a closed requirement
+	// (closed is terminal).
+	ReasonRevisionStale Reason = "revision_stale"
+)
+
 // RecordResult is the outcome of one line of a submission.
 type RecordResult struct {
 	// Line is the 1-based line of the record in the request body.
@@ -84,11 +111,25 @@ type Receipt struct {
 	ReceivedAt     time.Time      `json:"received_at"`     // when the hub took the request
 	BodyDigest     string         `json:"body_digest"`     // Content-Digest of the body as sent
 	Counts         Counts         `json:"counts"`          // the results, summed
-	Results        []RecordResult `json:"results"`         // one per record, in line order
+	Results        []RecordResult `json:"results"`         // in line order; see Refused
 	// Log, if the hub keeps a transparency log, places the batch's leaf
 	// in it: index, tree size, inclusion proof and signed checkpoint (see
 	// VerifyReceipt and ReceiptLeaf).
 	Log *translog.InclusionProof `json:"log,omitempty"`
+	// Refused summarizes the rejected records beyond the first
+	// HandlerConfig.MaxRefusedDetails, which Results does not list one by
+	// one: what a hub keeps of a submission is bounded by what it
+	// accepted, not by what it was sent.
+	Refused []RefusedRun `json:"refused,omitempty"`
+}
+
+// RefusedRun is a run of consecutive rejected records, all with the same
+// reason, summarized in a receipt rather than listed one by one.
+type RefusedRun struct {
+	FirstLine int    `json:"first_line"` // line of the first record of the run
+	LastLine  int    `json:"last_line"`  // line of the last record of the run
+	Records   int    `json:"records"`    // records in the run (blank lines are not records)
+	Reason    Reason `json:"reason"`     // why each was rejected
 }
 
 // Limits are what a hub accepts; GET /v1/limits declares them so clients
@@ -131,6 +172,8 @@ type Problem struct {
 	Limit string `json:"limit,omitempty"`
 	// Results, on 422, says why each record was refused.
 	Results []RecordResult `json:"results,omitempty"`
+	// Refused, on 422, summarizes the records Results does not list.
+	Refused []RefusedRun `json:"refused,omitempty"`
 }
 
 // Problem types. The URIs are names; nothing is served there.
@@ -158,6 +201,10 @@ const (
 	ProblemUnavailable = problemBase + "unavailable"
 	// ProblemMethodNotAllowed: 405, with Allow.
 	ProblemMethodNotAllowed = problemBase + "method-not-allowed"
+	// ProblemSlowBody: 408: the body arrived slower than the hub's
+	// minimum rate after its grace period, and was cut; Limit is
+	// "min_body_rate". Send the batch again, at once.
+	ProblemSlowBody = problemBase + "slow-body"
 )
 
 // ContentDigest returns the Content-Digest field value (RFC 9530) of

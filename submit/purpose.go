@@ -20,11 +20,17 @@ import (
 // accepts, keeps them in the Ledger's file, and checks records against
 // them.
 //
-// Of two messages about the same requirement or task id, the one with the
-// later collected_at (then the greater envelope id) wins, whatever the
-// order they arrive in: a status change is sent as a new message with the
-// same requirement id. A requirement that another names in supersedes is
-// no longer active, whatever becomes of the one that replaced it.
+// A requirement or task belongs to its issuer: the Handler accepts one
+// only when the sender, the envelope's source and the payload's issuer
+// are the same organization (else purpose_not_owned), and a revision
+// (a new message with the same requirement or task id) only from the
+// issuer of the revision held, only if it is newer than it (a later
+// collected_at, then a greater envelope id; else revision_stale), and
+// never of a closed requirement: closed is terminal. collected_at is
+// bounded by the hub's clock (HandlerConfig.MaxClockSkew), so no sender
+// can pin a purpose with a date in the future. A requirement that
+// another names in supersedes is no longer active, whatever becomes of
+// the one that replaced it.
 //
 // The rules of Check, for records (collaboration messages, kind
 // "collab.*", carry no purpose to check: they are how purposes travel,
@@ -40,8 +46,8 @@ import (
 //     requirement is checked as below.
 //   - purpose.requirement_id: the requirement is known (else
 //     ReasonPurposeUnknown); its status is active, it is not superseded,
-//     now is inside its scope's window and before its valid_until (else
-//     ReasonPurposeInactive); its scope names the record's kind, one of
+//     now and the record's collected_at are inside its scope's window and
+//     before its valid_until (else ReasonPurposeInactive); its scope names the record's kind, one of
 //     the organization's sectors and its region (else
 //     ReasonPurposeNotCovered).
 //
@@ -62,6 +68,86 @@ type learnt[T any] struct {
 	Env     string          `json:"env"` // the envelope's id
 	Payload json.RawMessage `json:"payload"`
 	v       T
+	head    revision
+}
+
+// revision is what ownership and monotonic revisions are judged on.
+type revision struct {
+	at     time.Time // collected_at
+	env    string    // envelope id
+	issuer string
+	closed bool
+}
+
+// revises reports whether next may replace r: the same issuer, r not
+// closed, and next newer.
+func (r revision) revises(next revision) bool {
+	if r.issuer != next.issuer || r.closed {
+		return false
+	}
+	if c := next.at.Compare(r.at); c != 0 {
+		return c > 0
+	}
+	return next.env > r.env
+}
+
+// revisionOf reads the head of a requirement or task message.
+func revisionOf(e *schema.Envelope) (id string, r revision, ok bool) {
+	var p struct {
+		ID     string `json:"id"`
+		Issuer string `json:"issuer"`
+		Status string `json:"status"`
+	}
+	if json.Unmarshal(e.Payload, &p) != nil || p.ID == "" {
+		return "", r, false
+	}
+	return p.ID, revision{at: e.CollectedAt.UTC(), env: e.ID, issuer: p.Issuer,
+		closed: e.Kind == schema.KindRequirement && p.Status == string(schema.RequirementClosed)}, true
+}
+
+// reviser is a Purposes that owns the purposes it learns: checkRevision
+// says whether e (a requirement or task) may create or revise one, given
+// the revisions accepted earlier in the same batch (pending, updated on
+// success). It returns "" or a reason and its violation.
+type reviser interface {
+	checkRevision(e *schema.Envelope, pending map[string]revision) (Reason, schema.Violation)
+}
+
+// checkRevision applies ownership, monotonic revisions and closed as
+// terminal to e against what p holds and pending.
+func (p *PurposeRegistry) checkRevision(e *schema.Envelope, pending map[string]revision) (Reason, schema.Violation) {
+	id, next, ok := revisionOf(e)
+	if !ok {
+		return "", schema.Violation{}
+	}
+	pk := e.Kind + "\x00" + id
+	cur, have := pending[pk]
+	if !have {
+		p.mu.RLock()
+		if e.Kind == schema.KindRequirement {
+			if l := p.reqs[id]; l != nil {
+				cur, have = l.head, true
+			}
+		} else if l := p.tasks[id]; l != nil {
+			cur, have = l.head, true
+		}
+		p.mu.RUnlock()
+	}
+	if have {
+		switch {
+		case cur.issuer != next.issuer:
+			return ReasonPurposeNotOwned, schema.Violation{Pointer: "/payload/issuer", Keyword: "issuer",
+				Message: fmt.Sprintf("%s %s belongs to %q; only its issuer revises or closes it", e.Kind, id, cur.issuer)}
+		case cur.closed:
+			return ReasonRevisionStale, schema.Violation{Pointer: "/payload/status", Keyword: "revision",
+				Message: fmt.Sprintf("requirement %s is closed; closed is terminal: issue a new requirement", id)}
+		case !cur.revises(next):
+			return ReasonRevisionStale, schema.Violation{Pointer: "/collected_at", Keyword: "revision",
+				Message: fmt.Sprintf("%s %s is held at a revision collected at %s; a revision must be newer", e.Kind, id, cur.at.Format(time.RFC3339Nano))}
+		}
+	}
+	pending[pk] = next
+	return "", schema.Violation{}
 }
 
 // newer reports whether a message collected at at with envelope id env
@@ -92,10 +178,10 @@ func NewPurposeRegistry(l *Ledger, clock func() time.Time) (*PurposeRegistry, er
 		superseded: map[string]bool{},
 	}
 	err := l.db.View(func(tx *bolt.Tx) error {
-		if err := loadLearnt(tx.Bucket(bucketRequirements), p.reqs); err != nil {
+		if err := loadLearnt(tx.Bucket(bucketRequirements), schema.KindRequirement, p.reqs); err != nil {
 			return err
 		}
-		return loadLearnt(tx.Bucket(bucketTasks), p.tasks)
+		return loadLearnt(tx.Bucket(bucketTasks), schema.KindTask, p.tasks)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("submit: purpose registry: load: %w", ledgerErr(err))
@@ -104,7 +190,7 @@ func NewPurposeRegistry(l *Ledger, clock func() time.Time) (*PurposeRegistry, er
 	return p, nil
 }
 
-func loadLearnt[T any](b *bolt.Bucket, into map[string]*learnt[T]) error {
+func loadLearnt[T any](b *bolt.Bucket, kind string, into map[string]*learnt[T]) error {
 	return b.ForEach(func(k, v []byte) error {
 		l := new(learnt[T])
 		if err := json.Unmarshal(v, l); err != nil {
@@ -113,6 +199,7 @@ func loadLearnt[T any](b *bolt.Bucket, into map[string]*learnt[T]) error {
 		if err := json.Unmarshal(l.Payload, &l.v); err != nil {
 			return fmt.Errorf("decode %s: %w", k, err)
 		}
+		_, l.head, _ = revisionOf(&schema.Envelope{ID: l.Env, Kind: kind, CollectedAt: l.At, Payload: l.Payload})
 		into[string(k)] = l
 		return nil
 	})
@@ -145,11 +232,13 @@ func (p *PurposeRegistry) Learn(ctx context.Context, envs []schema.Envelope) err
 		case schema.KindRequirement:
 			l := &learnt[schema.Requirement]{At: e.CollectedAt.UTC(), Env: e.ID, Payload: e.Payload}
 			if e.DecodePayload(&l.v) == nil {
+				_, l.head, _ = revisionOf(e)
 				reqs = append(reqs, l)
 			}
 		case schema.KindTask:
 			l := &learnt[schema.Task]{At: e.CollectedAt.UTC(), Env: e.ID, Payload: e.Payload}
 			if e.DecodePayload(&l.v) == nil {
+				_, l.head, _ = revisionOf(e)
 				tasks = append(tasks, l)
 			}
 		}
@@ -192,7 +281,7 @@ func putLearnt[T any](b *bolt.Bucket, have map[string]*learnt[T], ls []*learnt[T
 		if cur == nil {
 			cur = have[k]
 		}
-		if cur.newer(l.At, l.Env) {
+		if cur.newer(l.At, l.Env) && (cur == nil || cur.head.revises(l.head)) {
 			best[k] = l
 		}
 	}
@@ -230,7 +319,7 @@ func (p *PurposeRegistry) Check(env schema.Envelope, org collab.Org) (Reason, bo
 		if _, ok := p.reqs[t.v.RequirementID]; !ok {
 			return ReasonPurposeUnknown, false
 		}
-		if !now.Before(t.v.Deadline) {
+		if !now.Before(t.v.Deadline) || !env.CollectedAt.Before(t.v.Deadline) {
 			return ReasonPurposeInactive, false
 		}
 		if !slices.Contains(t.v.Kinds, env.Kind) {
@@ -247,7 +336,8 @@ func (p *PurposeRegistry) Check(env schema.Envelope, org collab.Org) (Reason, bo
 	}
 	r := &l.v
 	if r.Status != schema.RequirementActive || p.superseded[r.ID] || !r.Scope.Window.Contains(now) ||
-		(r.ValidUntil != nil && !now.Before(*r.ValidUntil)) {
+		!r.Scope.Window.Contains(env.CollectedAt) ||
+		(r.ValidUntil != nil && (!now.Before(*r.ValidUntil) || !env.CollectedAt.Before(*r.ValidUntil))) {
 		return ReasonPurposeInactive, false
 	}
 	if !slices.Contains(r.Scope.Kinds, env.Kind) || !slices.Contains(r.Scope.Regions, org.Region) ||

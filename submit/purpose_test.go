@@ -51,7 +51,7 @@ func TestPurposeRegistry(t *testing.T) {
 	}))
 
 	rec := func(p schema.Purpose, kind string) schema.Envelope {
-		return schema.Envelope{ID: newID(t), Kind: kind, Purpose: p}
+		return schema.Envelope{ID: newID(t), Kind: kind, Purpose: p, CollectedAt: clock.Now()}
 	}
 	fin := schema.KindFinanceTransaction
 	for _, tc := range []struct {

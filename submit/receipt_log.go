@@ -31,15 +31,18 @@ func ReceiptDigest(rc Receipt) (string, error) {
 	return translog.Digest(c), nil
 }
 
-// payloadDigests returns, per result of b, the payload digest of its
-// record (schema.PayloadDigest's value, through the faster
-// translog.Canonical) if it is accepted so far, else "". It works in
-// parallel.
-func payloadDigests(b *inBatch) ([]string, error) {
+// payloadDigests returns, by record id, the payload digest of every
+// record of b accepted so far (schema.PayloadDigest's value): the one the
+// record checks computed, else through translog.Canonical, in parallel.
+func payloadDigests(b *inBatch) (map[string]string, error) {
 	out := make([]string, len(b.results))
 	errs := make([]error, len(b.results))
 	parallel(len(b.results), func(i int) {
 		if e := b.envs[i]; e != nil && b.results[i].Status == StatusAccepted {
+			if i < len(b.digests) && b.digests[i] != "" { // computed by the record checks
+				out[i] = b.digests[i]
+				return
+			}
 			c, err := translog.Canonical(e.Payload)
 			if err != nil {
 				errs[i] = fmt.Errorf("submit: canonicalize payload of %s: %w", e.ID, err)
@@ -48,7 +51,13 @@ func payloadDigests(b *inBatch) ([]string, error) {
 			out[i] = translog.Digest(c)
 		}
 	})
-	return out, errors.Join(errs...)
+	m := make(map[string]string, len(out))
+	for i, d := range out {
+		if d != "" {
+			m[b.results[i].ID] = d
+		}
+	}
+	return m, errors.Join(errs...)
 }
 
 // batchLeaf returns the leaf of receipt rc; digest(i) is the payload
@@ -89,7 +98,7 @@ func ReceiptLeaf(rc Receipt, digests map[string]string) ([]byte, error) {
 // digests, and, if the batch had anything to answer 200 for, the leaf of
 // the receipt as it stood then (counts) and its proof.
 type preLog struct {
-	digests []string
+	digests map[string]string // accepted record id -> payload digest
 	counts  Counts
 	proof   *translog.InclusionProof
 }
@@ -113,11 +122,13 @@ func (h *Handler) startLog(ctx context.Context, b *inBatch, org, key, bodyDigest
 		if pre.digests, err = payloadDigests(b); err != nil {
 			return
 		}
-		rc := Receipt{SubmissionID: sub, IdempotencyKey: key, Org: org, ReceivedAt: now.UTC(), BodyDigest: bodyDigest,
-			Results: slices.Clone(b.results)}
-		for _, res := range rc.Results {
+		// The receipt as finish will make it, unless the commit finds an
+		// accepted record accepted meanwhile (then attachLog logs again).
+		rc := Receipt{SubmissionID: sub, IdempotencyKey: key, Org: org, ReceivedAt: now.UTC(), BodyDigest: bodyDigest}
+		for _, res := range b.results {
 			rc.Counts.add(res.Status)
 		}
+		rc.Results, rc.Refused = h.summarize(slices.Clone(b.results))
 		pre.counts = rc.Counts
 		if rc.Counts.Accepted+rc.Counts.Duplicate == 0 {
 			return // a 422: nothing to log
@@ -148,9 +159,9 @@ func (h *Handler) attachLog(ctx context.Context, rc *Receipt, pre *preLog) error
 }
 
 // logBatch appends rc's leaf to the log and sets rc.Log. digests are
-// payloadDigests of the batch rc's results come from, in the same order.
-func (h *Handler) logBatch(ctx context.Context, rc *Receipt, digests []string) error {
-	leaf, err := batchLeaf(*rc, func(i int) (string, bool) { return digests[i], digests[i] != "" })
+// payloadDigests of the batch rc's results come from, by record id.
+func (h *Handler) logBatch(ctx context.Context, rc *Receipt, digests map[string]string) error {
+	leaf, err := batchLeaf(*rc, func(i int) (string, bool) { d, ok := digests[rc.Results[i].ID]; return d, ok })
 	if err != nil {
 		return err
 	}

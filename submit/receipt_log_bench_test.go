@@ -135,7 +135,7 @@ func BenchmarkLogAppendVsStorePut(b *testing.B) {
 		require.NoError(b, f.store.Put(b.Context(), jobs[i].envs))
 		tPut += time.Since(s)
 		s = time.Now()
-		bt := &inBatch{results: jobs[i].rc.Results, envs: make([]*schema.Envelope, 500)}
+		bt := &inBatch{results: jobs[i].rc.Results, envs: make([]*schema.Envelope, 500), digests: make([]string, 500)}
 		for n := range bt.envs {
 			bt.envs[n] = &jobs[i].envs[n]
 		}

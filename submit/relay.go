@@ -19,6 +19,9 @@ import (
 // forwarded:
 //
 //   - RED records: they stay with the hub that received them;
+//   - AMBER+STRICT records: they stay with the organization that
+//     received them (TLP 2.0); an upstream hub refuses both if they
+//     arrive relayed (handling_violation);
 //   - requirements, plans and tasks (collab.requirement, collab.plan,
 //     collab.task): they travel down the scheme, not up.
 //
@@ -62,7 +65,7 @@ func NewRelay(inner Sink, fwd Submitter, hubOrg string, clock func() time.Time) 
 
 // Relayed reports whether a Relay forwards env.
 func Relayed(env *schema.Envelope) bool {
-	if env.Handling == schema.HandlingRed {
+	if !relayable(env.Handling) {
 		return false
 	}
 	switch env.Kind {

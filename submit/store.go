@@ -30,8 +30,9 @@ var (
 
 // Buckets of a Store's file.
 var (
-	bucketRecords = []byte("records") // id -> envelope JSON
-	bucketByKind  = []byte("by_kind") // kind \x00 collected_at \x00 id -> nil
+	bucketRecords = []byte("records2")   // id \x00 source -> envelope JSON
+	bucketByKind  = []byte("by_kind2")   // kind \x00 collected_at \x00 id \x00 source -> nil
+	bucketSuper   = []byte("superseded") // source \x00 old id -> id of the record that supersedes it
 )
 
 // sortableTime is a fixed-width UTC layout: its strings sort as the times
@@ -48,8 +49,9 @@ const (
 // records in a bbolt file, and what the department's analysis reads back
 // by id or by kind and collection time.
 //
-// Records are kept as the hub accepted them; the first copy of an id wins
-// (Put is idempotent by id). A Store has its own file: the Handler's
+// Records are kept as the hub accepted them, keyed by (source, id): one
+// organization's ids never collide with another's. The first copy of a
+// (source, id) wins (Put is idempotent by it). A Store has its own file: the Handler's
 // Ledger lives in another (see OpenLedger), so a hub's data directory
 // holds store.db and ledger.db. A file is opened by one process at a time.
 //
@@ -61,7 +63,7 @@ type Store struct {
 // OpenStore opens, or creates, the store at path. It fails rather than
 // wait when another process holds the file.
 func OpenStore(path string) (*Store, error) {
-	db, err := openBolt(path, bucketRecords, bucketByKind)
+	db, err := openBolt(path, bucketRecords, bucketByKind, bucketSuper)
 	if err != nil {
 		return nil, fmt.Errorf("submit: open store: %w", err)
 	}
@@ -86,8 +88,8 @@ func (s *Store) Close() error {
 func storeErr(err error) error { return boltdb.Closed(err, ErrStoreClosed) }
 
 // Put stores envs in one transaction, durable when it returns. An
-// envelope whose id is already stored is skipped (first write wins), so
-// Put is idempotent by id, as the Sink contract requires.
+// envelope whose (source, id) is already stored is skipped (first write
+// wins), so Put is idempotent by id, as the Sink contract requires.
 func (s *Store) Put(ctx context.Context, envs []schema.Envelope) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -101,17 +103,24 @@ func (s *Store) Put(ctx context.Context, envs []schema.Envelope) error {
 		vals[i] = b
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		recs, idx := tx.Bucket(bucketRecords), tx.Bucket(bucketByKind)
+		recs, idx, sup := tx.Bucket(bucketRecords), tx.Bucket(bucketByKind), tx.Bucket(bucketSuper)
+		recs.FillPercent, idx.FillPercent = appendFill, appendFill // keys mostly grow (UUID v7, times)
 		for i := range envs {
-			id := []byte(envs[i].ID)
-			if recs.Get(id) != nil {
+			e := &envs[i]
+			k := orgKey(e.ID, e.Source) // id first: Get by id alone is a prefix seek
+			if recs.Get(k) != nil {
 				continue
 			}
-			if err := recs.Put(id, vals[i]); err != nil {
+			if err := recs.Put(k, vals[i]); err != nil {
 				return err
 			}
-			if err := idx.Put(kindKey(envs[i].Kind, envs[i].CollectedAt, envs[i].ID), nil); err != nil {
+			if err := idx.Put(kindKey(e.Kind, e.CollectedAt, k), nil); err != nil {
 				return err
+			}
+			if e.Supersedes != "" {
+				if err := sup.Put(orgKey(e.Source, e.Supersedes), []byte(e.ID)); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -122,26 +131,50 @@ func (s *Store) Put(ctx context.Context, envs []schema.Envelope) error {
 	return nil
 }
 
-// kindKey is the secondary index key: kind \x00 collected_at \x00 id.
-func kindKey(kind string, at time.Time, id string) []byte {
-	k := make([]byte, 0, len(kind)+len(sortableTime)+len(id)+2)
+// kindKey is the secondary index key: kind \x00 collected_at \x00 rec,
+// where rec is the record's key (id \x00 source).
+func kindKey(kind string, at time.Time, rec []byte) []byte {
+	k := make([]byte, 0, len(kind)+len(sortableTime)+len(rec)+2)
 	k = append(k, kind...)
 	k = append(k, 0)
 	k = boltdb.AppendTime(k, at)
 	k = append(k, 0)
-	return append(k, id...)
+	return append(k, rec...)
 }
 
 // Get returns the record with id, or an error wrapping ErrRecordNotFound.
+// Ids are unique per source: if several sources used id, Get returns
+// the one of the source first in byte order; GetFrom names the source.
 func (s *Store) Get(ctx context.Context, id string) (schema.Envelope, error) {
+	return s.get(ctx, "", id)
+}
+
+// GetFrom returns the record with id from source, or an error wrapping
+// ErrRecordNotFound.
+func (s *Store) GetFrom(ctx context.Context, source, id string) (schema.Envelope, error) {
+	if source == "" {
+		return schema.Envelope{}, fmt.Errorf("submit: store: get: %w: empty source", ErrRecordNotFound)
+	}
+	return s.get(ctx, source, id)
+}
+
+func (s *Store) get(ctx context.Context, source, id string) (schema.Envelope, error) {
 	var env schema.Envelope
 	if err := ctx.Err(); err != nil {
 		return env, err
 	}
 	err := s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketRecords).Get([]byte(id))
+		if source == "" {
+			prefix := orgKey(id, "")
+			k, v := tx.Bucket(bucketRecords).Cursor().Seek(prefix)
+			if k == nil || !bytes.HasPrefix(k, prefix) {
+				return fmt.Errorf("%w: %q", ErrRecordNotFound, id)
+			}
+			return json.Unmarshal(v, &env)
+		}
+		v := tx.Bucket(bucketRecords).Get(orgKey(id, source))
 		if v == nil {
-			return fmt.Errorf("%w: %q", ErrRecordNotFound, id)
+			return fmt.Errorf("%w: %q from %q", ErrRecordNotFound, id, source)
 		}
 		return json.Unmarshal(v, &env)
 	})
@@ -149,6 +182,25 @@ func (s *Store) Get(ctx context.Context, id string) (schema.Envelope, error) {
 		return schema.Envelope{}, fmt.Errorf("submit: store: get: %w", storeErr(err))
 	}
 	return env, nil
+}
+
+// SupersededBy returns the id of the record from source that names id
+// in its supersedes (the newest stored, if several did), and whether
+// one does. The superseded record stays stored: it is what the
+// correction corrects.
+func (s *Store) SupersededBy(ctx context.Context, source, id string) (string, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return "", false, err
+	}
+	var by string
+	err := s.db.View(func(tx *bolt.Tx) error {
+		by = string(tx.Bucket(bucketSuper).Get(orgKey(source, id)))
+		return nil
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("submit: store: superseded by: %w", storeErr(err))
+	}
+	return by, by != "", nil
 }
 
 // Count returns how many records the store holds.
@@ -243,14 +295,14 @@ func (s *Store) Scan(ctx context.Context, q ScanQuery) (ScanPage, error) {
 				page.Next = boltdb.EncodeCursor(last)
 				return nil
 			}
-			id := k[bytes.LastIndexByte(k, 0)+1:]
-			v := recs.Get(id)
+			rec := k[len(prefix)+len(sortableTime)+1:] // id \x00 source
+			v := recs.Get(rec)
 			if v == nil {
 				continue // cannot happen: both are written in one transaction
 			}
 			var env schema.Envelope
 			if err := json.Unmarshal(v, &env); err != nil {
-				return fmt.Errorf("decode %s: %w", id, err)
+				return fmt.Errorf("decode %s: %w", rec, err)
 			}
 			page.Records = append(page.Records, env)
 			last = append(last[:0], k...)

@@ -261,6 +261,10 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 	defer stop()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	pctx, pcancel := context.WithCancel(ctx)
+	pruned := make(chan struct{})
+	go func() { h.RunPruner(pctx); close(pruned) }() //nolint:errcheck // returns ctx's error at shutdown
+	defer func() { pcancel(); <-pruned }()           // before the ledger closes
 	log.Info("hub started", "org", org, "addr", ln.Addr().String(), "data", data, "directory_version", dir.Version())
 	fmt.Fprintf(stdout, "listening on %s\n", ln.Addr())
 

@@ -97,7 +97,7 @@ func TestPurposesSharedAcrossHubs(t *testing.T) {
 
 	// Hub B learns it from the bucket (asynchronously).
 	var probe schema.Envelope
-	probe.Kind, probe.Purpose = schema.KindFinanceTransaction, schema.Purpose{RequirementID: req}
+	probe.Kind, probe.Purpose, probe.CollectedAt = schema.KindFinanceTransaction, schema.Purpose{RequirementID: req}, now // collected inside the window
 	partner, _ := dir.Org(submittest.Partner)
 	for {
 		if _, ok := sharedB.Check(probe, partner); ok {

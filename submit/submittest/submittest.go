@@ -342,7 +342,7 @@ func (h *Server) Requirement(kinds ...string) (string, error) {
 		ID: rid.String(), Type: schema.RequirementEarlyWarning, Title: "submittest requirement",
 		Description: "A requirement made by submittest for a test.", Issuer: LeadingGroup, IssuedAt: now,
 		Scope: schema.Scope{Kinds: kinds, Sectors: sectors, Regions: regions,
-			Window: schema.Window{From: now.Add(-24 * time.Hour), To: now.AddDate(1, 0, 0)}},
+			Window: schema.Window{From: now.AddDate(-5, 0, 0), To: now.AddDate(1, 0, 0)}},
 		Priority: schema.PriorityMedium, LegalBasis: "test", Status: schema.RequirementActive,
 	}
 	env := schema.Envelope{ID: eid.String(), Kind: schema.KindRequirement, SchemaVersion: 1, Source: LeadingGroup,

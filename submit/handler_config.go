@@ -1,0 +1,283 @@
+package submit
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"time"
+
+	"github.com/sicollab/sicollab/collab"
+	"github.com/sicollab/sicollab/schema"
+	"github.com/sicollab/sicollab/submit/translog"
+)
+
+// Defaults of HandlerConfig.
+const (
+	// DefaultMaxInFlight bounds the submissions a Handler works on at once
+	// when HandlerConfig.MaxInFlight is 0; beyond it requests get 503.
+	DefaultMaxInFlight = 16
+	// DefaultRetryAfter is what a 503 asks the sender to wait.
+	DefaultRetryAfter = time.Second
+	// DefaultMaxInFlightPerOrg is one organization's share of the
+	// submissions in flight when HandlerConfig.MaxInFlightPerOrg is 0
+	// (at most MaxInFlight).
+	DefaultMaxInFlightPerOrg = 4
+	// DefaultBodyGrace is how long a body may take before its rate is
+	// judged, and the longest a single read of it may wait.
+	DefaultBodyGrace = 10 * time.Second
+	// DefaultMinBodyRate is the slowest a body may arrive after the
+	// grace, in bytes per second.
+	DefaultMinBodyRate = 4 << 10
+	// DefaultAuthFailures is how many failed authentications one client
+	// address may make per DefaultAuthWindow before it gets 429.
+	DefaultAuthFailures = 20
+	// DefaultAuthWindow is the window failed authentications are counted in.
+	DefaultAuthWindow = time.Minute
+	// DefaultMaxClockSkew is how far ahead of the hub's clock a record's
+	// collected_at (or a provenance hop's time) may be.
+	DefaultMaxClockSkew = 5 * time.Minute
+	// DefaultRetention is how long receipts and idempotency keys are
+	// kept.
+	DefaultRetention = 7 * 24 * time.Hour
+	// DefaultPruneEvery is how often RunPruner prunes the ledger.
+	DefaultPruneEvery = time.Hour
+	// DefaultMaxRefusedDetails is how many rejected records a receipt
+	// lists one by one; the rest are summarized in runs.
+	DefaultMaxRefusedDetails = 16
+)
+
+// HandlerConfig configures a Handler. Zero values take the defaults named
+// on each field; Validate says what is wrong with the rest.
+type HandlerConfig struct {
+	// Org is the id of the hub's own organization; it must be in
+	// Directory. The hub accepts only kinds Org receives.
+	Org string
+	// Directory authenticates senders and says what each may submit.
+	// Required.
+	Directory *collab.Directory
+	// Sink keeps the accepted records (a *Store, a *Relay, ...).
+	// Required.
+	Sink Sink
+	// Ledger keeps idempotency keys, receipts and accepted record ids.
+	// Required; see OpenLedger.
+	Ledger *Ledger
+	// Purposes checks each record's purpose. Nil: a PurposeRegistry kept
+	// in Ledger, with Clock.
+	Purposes Purposes
+	// Limits are what the hub accepts. Each zero field takes its value
+	// from DefaultLimits.
+	Limits Limits
+	// Validator checks each record. Nil: one made with
+	// Limits.MaxLineBytes and Limits.MaxDepth; a Validator given must
+	// have those limits.
+	Validator *schema.Validator
+	// MaxInFlight bounds the submissions worked on at once; 0:
+	// DefaultMaxInFlight. Requests beyond it get 503 at once: nothing
+	// queues.
+	MaxInFlight int
+	// MaxInFlightPerOrg is one organization's share of MaxInFlight; 0:
+	// DefaultMaxInFlightPerOrg, or MaxInFlight if that is smaller. One
+	// organization's slow or heavy requests cannot hold more.
+	MaxInFlightPerOrg int
+	// RetryAfter is the wait a 503 asks for; 0: DefaultRetryAfter. It is
+	// sent in whole seconds, at least 1.
+	RetryAfter time.Duration
+	// BodyGrace is how long a body may take before MinBodyRate applies,
+	// and the longest one read of it may wait (real time); 0:
+	// DefaultBodyGrace.
+	BodyGrace time.Duration
+	// MinBodyRate is the slowest a body may arrive after BodyGrace, in
+	// bytes per second; 0: DefaultMinBodyRate. A slower body is cut
+	// with 408 and its slot freed.
+	MinBodyRate int64
+	// AuthFailures is how many failed authentications a client address
+	// may make in AuthWindow; beyond, its unauthenticated requests get
+	// 429. 0: DefaultAuthFailures.
+	AuthFailures int
+	// AuthWindow is the window of AuthFailures; 0: DefaultAuthWindow.
+	AuthWindow time.Duration
+	// MaxClockSkew is how far ahead of Clock a collected_at or a hop's
+	// time may be; 0: DefaultMaxClockSkew.
+	MaxClockSkew time.Duration
+	// Retention is how long receipts and idempotency keys are kept
+	// (accepted record ids are kept until their retain_until); 0:
+	// DefaultRetention. A client retrying a batch older than this is
+	// answered as for a new batch.
+	Retention time.Duration
+	// PruneEvery is how often RunPruner prunes; 0: DefaultPruneEvery.
+	PruneEvery time.Duration
+	// MaxRefusedDetails is how many rejected records a receipt lists one
+	// by one; the others are summarized (Receipt.Refused). 0:
+	// DefaultMaxRefusedDetails.
+	MaxRefusedDetails int
+	// HopVerifier, if set, verifies each provenance hop after the chain
+	// check (signatures); nil: the chain's structure and the last hop's
+	// digest are checked, nothing more.
+	HopVerifier HopVerifier
+	// Journal, if set, gets one collab.EntryRecordsOutcome entry per
+	// submission (not per replay). A journal error is logged; the
+	// submission stands.
+	Journal collab.Journal
+	// Log, if set, is the hub's transparency log: each receipt of an
+	// accepted batch gets its leaf, inclusion proof and checkpoint
+	// (Receipt.Log), appended before the receipt is committed.
+	Log *translog.Log
+	// Logger gets one line per submission and every internal error. Nil:
+	// silent.
+	Logger *slog.Logger
+	// Clock gives the time receipts, rate limits, retention and purposes
+	// are judged at. Nil: time.Now.
+	Clock func() time.Time
+
+	// newTicker makes RunPruner's ticker (nil: realTicker); onPrune, if
+	// set, is told of every prune. Tests set both.
+	newTicker func(time.Duration) (<-chan time.Time, func())
+	onPrune   func(PruneStats, error)
+}
+
+// withDefaults fills the zero fields.
+func (c HandlerConfig) withDefaults() HandlerConfig {
+	d := DefaultLimits()
+	l := &c.Limits
+	if l.MaxBodyBytes == 0 {
+		l.MaxBodyBytes = d.MaxBodyBytes
+	}
+	if l.MaxDecompressedBytes == 0 {
+		l.MaxDecompressedBytes = d.MaxDecompressedBytes
+	}
+	if l.MaxRecords == 0 {
+		l.MaxRecords = d.MaxRecords
+	}
+	if l.MaxLineBytes == 0 {
+		l.MaxLineBytes = d.MaxLineBytes
+	}
+	if l.MaxDepth == 0 {
+		l.MaxDepth = d.MaxDepth
+	}
+	if l.RecordsPerSecond == 0 {
+		l.RecordsPerSecond = d.RecordsPerSecond
+	}
+	if l.Burst == 0 {
+		l.Burst = d.Burst
+	}
+	if c.MaxInFlight == 0 {
+		c.MaxInFlight = DefaultMaxInFlight
+	}
+	if c.MaxInFlightPerOrg == 0 {
+		c.MaxInFlightPerOrg = min(DefaultMaxInFlightPerOrg, c.MaxInFlight)
+	}
+	if c.RetryAfter == 0 {
+		c.RetryAfter = DefaultRetryAfter
+	}
+	if c.BodyGrace == 0 {
+		c.BodyGrace = DefaultBodyGrace
+	}
+	if c.MinBodyRate == 0 {
+		c.MinBodyRate = DefaultMinBodyRate
+	}
+	if c.AuthFailures == 0 {
+		c.AuthFailures = DefaultAuthFailures
+	}
+	if c.AuthWindow == 0 {
+		c.AuthWindow = DefaultAuthWindow
+	}
+	if c.MaxClockSkew == 0 {
+		c.MaxClockSkew = DefaultMaxClockSkew
+	}
+	if c.Retention == 0 {
+		c.Retention = DefaultRetention
+	}
+	if c.PruneEvery == 0 {
+		c.PruneEvery = DefaultPruneEvery
+	}
+	if c.MaxRefusedDetails == 0 {
+		c.MaxRefusedDetails = DefaultMaxRefusedDetails
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	if c.newTicker == nil {
+		c.newTicker = realTicker
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Validate reports every problem of c after defaults, each naming the
+// field and the value found, joined with errors.Join.
+func (c HandlerConfig) Validate() error {
+	c = c.withDefaults()
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("submit: HandlerConfig."+format, a...)) }
+	if c.Directory == nil {
+		bad("Directory is nil; load one with collab.LoadDirectory")
+	} else if _, ok := c.Directory.Org(c.Org); !ok {
+		bad("Org %q is not in the directory (version %d)", c.Org, c.Directory.Version())
+	}
+	if c.Sink == nil {
+		bad("Sink is nil; use a *Store (OpenStore) or a *Relay")
+	}
+	if c.Ledger == nil {
+		bad("Ledger is nil; open one with OpenLedger")
+	}
+	l := c.Limits
+	if l.MaxBodyBytes < 1 {
+		bad("Limits.MaxBodyBytes is %d; it must be positive", l.MaxBodyBytes)
+	}
+	if l.MaxDecompressedBytes < l.MaxBodyBytes {
+		bad("Limits.MaxDecompressedBytes is %d; it must be at least MaxBodyBytes (%d)", l.MaxDecompressedBytes, l.MaxBodyBytes)
+	}
+	if l.MaxRecords < 1 {
+		bad("Limits.MaxRecords is %d; it must be positive", l.MaxRecords)
+	}
+	if l.MaxLineBytes < 1 {
+		bad("Limits.MaxLineBytes is %d; it must be positive", l.MaxLineBytes)
+	}
+	if l.MaxDepth < 8 {
+		bad("Limits.MaxDepth is %d; it must be at least 8 (valid envelopes nest 7 deep)", l.MaxDepth)
+	}
+	if !(l.RecordsPerSecond > 0) || math.IsInf(l.RecordsPerSecond, 0) {
+		bad("Limits.RecordsPerSecond is %v; it must be positive and finite", l.RecordsPerSecond)
+	}
+	if l.Burst < l.MaxRecords {
+		bad("Limits.Burst is %d; it must be at least MaxRecords (%d), or a full batch could never pass", l.Burst, l.MaxRecords)
+	}
+	if v := c.Validator; v != nil {
+		if v.MaxBytes() != l.MaxLineBytes {
+			bad("Validator.MaxBytes() is %d; it must equal Limits.MaxLineBytes (%d)", v.MaxBytes(), l.MaxLineBytes)
+		}
+		if v.MaxDepth() != l.MaxDepth {
+			bad("Validator.MaxDepth() is %d; it must equal Limits.MaxDepth (%d)", v.MaxDepth(), l.MaxDepth)
+		}
+	}
+	if c.MaxInFlight < 1 {
+		bad("MaxInFlight is %d; it must be positive", c.MaxInFlight)
+	}
+	if c.MaxInFlightPerOrg < 1 || c.MaxInFlightPerOrg > c.MaxInFlight {
+		bad("MaxInFlightPerOrg is %d; it must be in 1..MaxInFlight (%d)", c.MaxInFlightPerOrg, c.MaxInFlight)
+	}
+	if c.RetryAfter < 0 {
+		bad("RetryAfter is %s; it must not be negative", c.RetryAfter)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"BodyGrace", c.BodyGrace}, {"AuthWindow", c.AuthWindow}, {"MaxClockSkew", c.MaxClockSkew}, {"Retention", c.Retention}, {"PruneEvery", c.PruneEvery}} {
+		if d.v < 0 {
+			bad("%s is %s; it must be positive", d.name, d.v)
+		}
+	}
+	if c.MinBodyRate < 0 {
+		bad("MinBodyRate is %d; it must be positive", c.MinBodyRate)
+	}
+	if c.AuthFailures < 0 {
+		bad("AuthFailures is %d; it must be positive", c.AuthFailures)
+	}
+	if c.MaxRefusedDetails < 0 {
+		bad("MaxRefusedDetails is %d; it must be positive", c.MaxRefusedDetails)
+	}
+	return errors.Join(errs...)
+}
