@@ -118,6 +118,7 @@ func checkDirectory(doc *schema.Directory) []*DirectoryError {
 	}
 
 	c.kinds(orgs, tiers, sup)
+	c.checkKeys(orgs)
 
 	slices.SortStableFunc(c.problems, func(a, b problem) int { return a.org - b.org })
 	out := make([]*DirectoryError, len(c.problems))
