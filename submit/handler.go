@@ -45,8 +45,16 @@ type HandlerConfig struct {
 	// Directory. The hub accepts only kinds Org receives.
 	Org string
 	// Directory authenticates senders and says what each may submit.
-	// Required.
+	// Required unless DirectorySource is set.
 	Directory *collab.Directory
+	// DirectorySource, if set, gives the directory in use for each
+	// request instead of Directory (a *collab.DirectoryFile, reloaded
+	// without a restart). The hub's own entry is read once, at start.
+	DirectorySource DirectorySource
+	// Authenticator says which organization sent a request. Nil:
+	// BearerTokens, for loopback and tests; across a network use
+	// AllOf(TLSIdentity, SignatureVerifier, RefuseTokens).
+	Authenticator Authenticator
 	// Sink keeps the accepted records (a *Store, a *Relay, ...).
 	// Required.
 	Sink Sink
@@ -119,6 +127,12 @@ func (c HandlerConfig) withDefaults() HandlerConfig {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	if c.DirectorySource != nil {
+		c.Directory = c.DirectorySource.Directory()
+	}
+	if c.Authenticator == nil {
+		c.Authenticator = BearerTokens{}
+	}
 	return c
 }
 
@@ -188,7 +202,10 @@ func (c HandlerConfig) Validate() error {
 // A submission is checked in this order; the first failure answers:
 //
 //  1. requests in flight below MaxInFlight, else 503 overloaded;
-//  2. a bearer token the directory knows, else 401;
+//  2. the Authenticator names an organization of the directory (by
+//     default a bearer token; see TLSIdentity and SignatureVerifier),
+//     else 401, or 403 for a certificate naming no acceptable
+//     organization;
 //  3. the organization may submit some kind this hub receives, else 403;
 //  4. the organization's rate limit has a token left, else 429. The
 //     organization is known only after step 2: authentication is one
@@ -291,6 +308,7 @@ var problemTitles = map[string]string{
 	ProblemOverloaded:       "Hub overloaded",
 	ProblemUnavailable:      "Hub cannot store the submission now",
 	ProblemMethodNotAllowed: "Method not allowed",
+	ProblemIdentityRefused:  "Identity not accepted",
 }
 
 // failure is a whole-request error on its way to a problem document.
@@ -349,17 +367,21 @@ func (h *Handler) unavailable(msg string, err error, attrs ...any) *failure {
 	return f
 }
 
-// authenticate returns the organization of the request's bearer token.
+// authenticate returns the organization the Authenticator finds.
 func (h *Handler) authenticate(r *http.Request) (collab.Org, *failure) {
-	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	if strings.EqualFold(scheme, "Bearer") {
-		if org, ok := h.cfg.Directory.Authenticate(strings.TrimSpace(token)); ok {
-			return org, nil
-		}
+	org, err := h.cfg.Authenticator.Authenticate(r, h.dir())
+	if err != nil {
+		return collab.Org{}, authFailure(err)
 	}
-	f := fail(http.StatusUnauthorized, ProblemUnauthenticated, "send Authorization: Bearer <token> with your organization's token")
-	f.header = [2]string{"WWW-Authenticate", `Bearer realm="sicollab"`}
-	return collab.Org{}, f
+	return org, nil
+}
+
+// dir is the directory in use.
+func (h *Handler) dir() *collab.Directory {
+	if h.cfg.DirectorySource != nil {
+		return h.cfg.DirectorySource.Directory()
+	}
+	return h.cfg.Directory
 }
 
 // limiter returns org's rate limiter, made on first use. Only
@@ -928,11 +950,11 @@ func (h *Handler) source(env *schema.Envelope, sender collab.Org) (collab.Org, b
 	if len(env.Provenance) == 0 || env.Provenance[len(env.Provenance)-1].Org != sender.ID {
 		return collab.Org{}, false
 	}
-	next, err := h.cfg.Directory.Route(env.Source, env.Kind)
+	next, err := h.dir().Route(env.Source, env.Kind)
 	if err != nil || !slices.Contains(next, sender.ID) {
 		return collab.Org{}, false
 	}
-	return h.cfg.Directory.Org(env.Source)
+	return h.dir().Org(env.Source)
 }
 
 // peekID reads the id of a record the schemas refused, if it has one

@@ -126,6 +126,9 @@ type Problem struct {
 	Limit string `json:"limit,omitempty"`
 	// Results, on 422, says why each record was refused.
 	Results []RecordResult `json:"results,omitempty"`
+	// Check names the authentication check that failed on 401 and 403
+	// (see AuthError.Check).
+	Check string `json:"check,omitempty"`
 }
 
 // Problem types. The URIs are names; nothing is served there.
@@ -153,6 +156,10 @@ const (
 	ProblemUnavailable = problemBase + "unavailable"
 	// ProblemMethodNotAllowed: 405, with Allow.
 	ProblemMethodNotAllowed = problemBase + "method-not-allowed"
+	// ProblemIdentityRefused: 403: the client certificate is valid but
+	// names no organization this hub accepts (no or several URI SANs,
+	// another trust domain, an organization not in the directory).
+	ProblemIdentityRefused = problemBase + "identity-refused"
 )
 
 // ContentDigest returns the Content-Digest field value (RFC 9530) of
