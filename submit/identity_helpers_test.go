@@ -211,7 +211,9 @@ func newSigningKey(t testing.TB, id string, nb, na time.Time) (schema.DirectoryK
 }
 
 // swapDirectory is a DirectorySource tests change by hand.
-type swapDirectory struct{ p atomic.Pointer[collab.Directory] }
+type swapDirectory struct {
+	p atomic.Pointer[collab.Directory]
+}
 
 func (s *swapDirectory) Directory() *collab.Directory { return s.p.Load() }
 
