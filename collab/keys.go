@@ -135,3 +135,27 @@ func (c *checker) checkKeys(orgs []schema.DirectoryOrg) {
 		}
 	}
 }
+
+// ParseKey checks one key entry as the directory document writes it (a
+// trust anchor configured out of band, say) and returns it as a Key of
+// org.
+func ParseKey(org string, k schema.DirectoryKey) (Key, error) {
+	var errs []error
+	if k.KeyID == "" {
+		errs = append(errs, errors.New("key_id is empty"))
+	}
+	if k.Alg != AlgEd25519 {
+		errs = append(errs, fmt.Errorf("alg is %q; only %q is accepted", k.Alg, AlgEd25519))
+	}
+	pub, err := base64.StdEncoding.DecodeString(k.PublicKey)
+	if err != nil || len(pub) != ed25519.PublicKeySize {
+		errs = append(errs, fmt.Errorf("public_key is not %d bytes of standard base64", ed25519.PublicKeySize))
+	}
+	if !k.NotAfter.After(k.NotBefore) {
+		errs = append(errs, errors.New("not_after is not after not_before"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Key{}, fmt.Errorf("collab: key %q: %w", k.KeyID, err)
+	}
+	return parseKeys(org, []schema.DirectoryKey{k})[0], nil
+}
