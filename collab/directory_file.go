@@ -122,7 +122,7 @@ func (f *DirectoryFile) Reload() (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	changed, err := f.reload()
-	if err != nil {
+	if err != nil && f.cur.Load() != nil {
 		f.cfg.Logger.Error("collab: directory refused; keeping the one in use", "path", f.cfg.Path, "err", err,
 			"in_use_version", f.versionInUse())
 	}

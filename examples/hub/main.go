@@ -9,6 +9,17 @@
 // logs to stderr, and shuts down gracefully on SIGINT or SIGTERM: it
 // stops accepting, lets requests in progress finish (up to
 // -shutdown-timeout), then closes its files.
+//
+// Identity (see docs/security.md): with -tls-cert and -tls-key it serves
+// TLS 1.3; with -client-ca and -trust-domain it requires a client
+// certificate of that CA and takes the organization from its URI SAN
+// spiffe://<trust-domain>/org/<id>; -require-signatures requires RFC 9421
+// signed requests with the directory's keys; -refuse-tokens refuses bearer
+// tokens (otherwise a token sent must name the same organization).
+// -directory-key requires the directory to be signed by the leading group
+// (<directory>.sig). The directory is reloaded on SIGHUP and when its file
+// changes; a directory that fails any check is refused, and the one in
+// use stays.
 package main
 
 import (
@@ -27,7 +38,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/sicollab/sicollab/collab"
 	"github.com/sicollab/sicollab/submit"
 )
 
@@ -47,6 +57,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	upstream := fs.String("upstream", "", "URL of the hub to relay accepted records to (optional)")
 	tokenFile := fs.String("token-file", "", "file holding this hub's bearer token for -upstream")
 	shutdown := fs.Duration("shutdown-timeout", 10*time.Second, "how long requests in progress may take to finish on shutdown")
+	var id identityFlags
+	id.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -67,6 +79,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case (*upstream == "") != (*tokenFile == ""):
 		return usage("-upstream and -token-file go together")
 	}
+	if msg := id.check(); msg != "" {
+		return usage(msg)
+	}
 	token := ""
 	if *tokenFile != "" {
 		b, err := os.ReadFile(*tokenFile)
@@ -76,20 +91,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 		token = strings.TrimSpace(string(b))
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *shutdown, stdout, log); err != nil {
+	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *shutdown, id, stdout, log); err != nil {
 		log.Error("hub stopped", "err", err)
 		return 1
 	}
 	return 0
 }
 
-func serve(listen, dirFile, data, org, upstream, token string, shutdownTimeout time.Duration, stdout io.Writer, log *slog.Logger) (err error) {
-	f, err := os.Open(dirFile)
+func serve(listen, dirFile, data, org, upstream, token string, shutdownTimeout time.Duration, id identityFlags, stdout io.Writer, log *slog.Logger) (err error) {
+	dirs, err := id.openDirectory(dirFile, org, log)
 	if err != nil {
 		return err
 	}
-	dir, err := collab.LoadDirectory(f)
-	f.Close()
+	dir := dirs.Directory()
+	auth, tlsConfig, err := id.build()
 	if err != nil {
 		return err
 	}
@@ -129,7 +144,7 @@ func serve(listen, dirFile, data, org, upstream, token string, shutdownTimeout t
 			return err
 		}
 	}
-	h, err := submit.NewHandler(submit.HandlerConfig{Org: org, Directory: dir, Sink: sink, Ledger: ledger, Logger: log})
+	h, err := submit.NewHandler(submit.HandlerConfig{Org: org, DirectorySource: dirs, Authenticator: auth, Sink: sink, Ledger: ledger, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -146,12 +161,27 @@ func serve(listen, dirFile, data, org, upstream, token string, shutdownTimeout t
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		TLSConfig:         tlsConfig,
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	watching := make(chan struct{})
+	wctx, stopWatch := context.WithCancel(ctx)
+	go func() { defer close(watching); dirs.Watch(wctx, hup) }()
+	defer func() { stopWatch(); <-watching }()
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	log.Info("hub started", "org", org, "addr", ln.Addr().String(), "data", data, "directory_version", dir.Version())
+	go func() {
+		if tlsConfig != nil {
+			served <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		served <- srv.Serve(ln)
+	}()
+	log.Info("hub started", "org", org, "addr", ln.Addr().String(), "data", data, "directory_version", dir.Version(),
+		"tls", tlsConfig != nil, "client_certificates", id.clientCA != "", "signatures", id.requireSigs, "tokens", !id.refuseTokens)
 	fmt.Fprintf(stdout, "listening on %s\n", ln.Addr())
 
 	select {

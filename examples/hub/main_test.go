@@ -45,7 +45,7 @@ func TestUsage(t *testing.T) {
 	}
 	var out, errOut bytes.Buffer
 	require.Equal(t, 1, run([]string{"-directory", scheme, "-data", t.TempDir(), "-org", "nobody", "-listen", "127.0.0.1:0"}, &out, &errOut))
-	require.Contains(t, errOut.String(), `Org \"nobody\"`)
+	require.Contains(t, errOut.String(), `organization \"nobody\" is not in it`)
 }
 
 // envLine returns one NDJSON line of kind from source with payload.
