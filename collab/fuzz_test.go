@@ -1,11 +1,13 @@
 package collab_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sicollab/sicollab/collab"
 	"github.com/sicollab/sicollab/schema"
@@ -75,6 +77,34 @@ func FuzzParseDirectory(f *testing.F) {
 			if _, ok := d.Authenticate(o.ID); ok && o.TokenSHA256 == "" {
 				t.Fatal("authenticated without a token hash")
 			}
+		}
+	})
+}
+
+// FuzzDirectorySignature feeds arbitrary signature documents to
+// VerifyDirectorySignature: it never panics, and anything but the real
+// signature is refused with ErrDirectorySignature.
+func FuzzDirectorySignature(f *testing.F) {
+	raw, err := os.ReadFile(schemePath)
+	if err != nil {
+		f.Fatal(err)
+	}
+	d := loadScheme(f)
+	id, priv := fixtureKey("leading-group")
+	good, err := collab.SignDirectory(raw, id, priv)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add([]byte(`{"key_id":"leading-group-2026","alg":"ed25519","signature":"AAAA"}`))
+	f.Add([]byte(`{"key_id":"leading-group-2026","alg":"ed25519","signature":"` + strings.Repeat("A", 86) + `=="}`))
+	f.Add([]byte(`[]`))
+	at := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	trusted := d.LeadingGroup().Keys
+	f.Fuzz(func(t *testing.T, sig []byte) {
+		_, err := collab.VerifyDirectorySignature(raw, sig, trusted, at)
+		if err != nil && !errors.Is(err, collab.ErrDirectorySignature) {
+			t.Fatalf("error does not wrap ErrDirectorySignature: %v", err)
 		}
 	})
 }
