@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -24,6 +26,11 @@ type identityFlags struct {
 	requireSigs     bool
 	refuseTokens    bool
 	directoryKey    string
+
+	// For -upstream: how this hub proves itself there.
+	upstreamCA   string
+	signingKey   string
+	signingKeyID string
 }
 
 func (f *identityFlags) register(fs *flag.FlagSet) {
@@ -33,6 +40,9 @@ func (f *identityFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.trustDomain, "trust-domain", "", "SPIFFE trust domain of client certificates: the organization is spiffe://<domain>/org/<id>")
 	fs.BoolVar(&f.requireSigs, "require-signatures", false, "require RFC 9421 signed requests with keys of the directory")
 	fs.BoolVar(&f.refuseTokens, "refuse-tokens", false, "refuse bearer tokens (needs -client-ca or -require-signatures)")
+	fs.StringVar(&f.upstreamCA, "upstream-ca", "", "PEM CA certificates of the -upstream hub's certificate; the relay then presents -tls-cert as its client certificate")
+	fs.StringVar(&f.signingKey, "signing-key", "", "this hub's Ed25519 private key (PKCS #8 PEM, as keys gen writes it): sign the requests to -upstream")
+	fs.StringVar(&f.signingKeyID, "signing-key-id", "", "the id of -signing-key in the directory")
 	fs.StringVar(&f.directoryKey, "directory-key", "", "JSON file of the leading group's key entries (one or an array, as keys gen prints): the directory must be signed by one of them (<directory>.sig)")
 }
 
@@ -47,6 +57,10 @@ func (f *identityFlags) check() string {
 		return "-client-ca and -trust-domain go together"
 	case f.refuseTokens && f.clientCA == "" && !f.requireSigs:
 		return "-refuse-tokens needs -client-ca or -require-signatures: something must authenticate"
+	case (f.signingKey == "") != (f.signingKeyID == ""):
+		return "-signing-key and -signing-key-id go together"
+	case f.upstreamCA != "" && f.tlsCert == "":
+		return "-upstream-ca needs -tls-cert and -tls-key: the relay presents them upstream"
 	}
 	return ""
 }
@@ -143,4 +157,64 @@ func readKeyEntries(path string) ([]collab.Key, error) {
 		keys = append(keys, k)
 	}
 	return keys, nil
+}
+
+// upstreamCredentials fills the relay client's identity from the flags:
+// a client certificate (-tls-cert, trusted roots -upstream-ca) and a
+// signer (-signing-key).
+func (f *identityFlags) upstreamCredentials(c *submit.ClientConfig) error {
+	if f.upstreamCA != "" {
+		cert, err := tls.LoadX509KeyPair(f.tlsCert, f.tlsKey)
+		if err != nil {
+			return fmt.Errorf("-tls-cert, -tls-key: %w", err)
+		}
+		raw, err := os.ReadFile(f.upstreamCA)
+		if err != nil {
+			return fmt.Errorf("-upstream-ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(raw) {
+			return fmt.Errorf("-upstream-ca: %s holds no PEM certificate", f.upstreamCA)
+		}
+		c.TLS = submit.ClientTLSConfig(cert, pool)
+	}
+	if f.signingKey != "" {
+		priv, err := readPrivateKey(f.signingKey)
+		if err != nil {
+			return fmt.Errorf("-signing-key: %w", err)
+		}
+		s, err := submit.NewHTTPSigner(submit.SignerConfig{KeyID: f.signingKeyID, PrivateKey: priv})
+		if err != nil {
+			return err
+		}
+		c.Signer = s
+	}
+	return nil
+}
+
+// hasUpstreamCredentials reports whether the flags give the relay a
+// certificate or a key.
+func (f *identityFlags) hasUpstreamCredentials() bool {
+	return f.upstreamCA != "" || f.signingKey != ""
+}
+
+// readPrivateKey reads an Ed25519 private key in PKCS #8 PEM.
+func readPrivateKey(path string) (ed25519.PrivateKey, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	b, _ := pem.Decode(raw)
+	if b == nil || b.Type != "PRIVATE KEY" {
+		return nil, fmt.Errorf("%s holds no PEM PRIVATE KEY block", path)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(b.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	priv, ok := k.(ed25519.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("%s holds a %T, not an Ed25519 key", path, k)
+	}
+	return priv, nil
 }

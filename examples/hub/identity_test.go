@@ -31,6 +31,7 @@ import (
 	"github.com/sicollab/sicollab/collab"
 	"github.com/sicollab/sicollab/schema"
 	"github.com/sicollab/sicollab/submit"
+	"github.com/sicollab/sicollab/submit/submittest"
 )
 
 func TestIdentityUsage(t *testing.T) {
@@ -122,13 +123,14 @@ func (p *signedPoster) post(body []byte) (int, []byte) {
 	return resp.StatusCode, raw
 }
 
-func (p *signedPoster) accepted(body []byte) {
+func (p *signedPoster) accepted(body []byte) submit.Receipt {
 	p.t.Helper()
 	status, raw := p.post(body)
 	require.Equal(p.t, http.StatusOK, status, "%s", raw)
 	var rc submit.Receipt
 	require.NoError(p.t, json.Unmarshal(raw, &rc))
 	require.Equal(p.t, 1, rc.Counts.Accepted, "%+v", rc.Results)
+	return rc
 }
 
 // TestBinarySecured runs the hub with mutual TLS, signatures, no tokens
@@ -150,7 +152,7 @@ func TestBinarySecured(t *testing.T) {
 
 	pki := filepath.Join(tmp, "pki")
 	require.NoError(t, os.Mkdir(pki, 0o700))
-	pool := testCA(t, pki, "central-bank", "leading-group", "bank-north-01")
+	pool := testCA(t, pki, "central-bank", "leading-group", "bank-north-01", "public-security")
 
 	// The directory, signed by the leading group; its key the trust anchor.
 	raw, err := os.ReadFile(scheme)
@@ -173,7 +175,22 @@ func TestBinarySecured(t *testing.T) {
 	require.Equal(t, "leading-group", doc.Orgs[0].ID)
 	require.NoError(t, os.WriteFile(anchor, lgEntry, 0o644))
 
-	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-directory", dirFile, "-data", filepath.Join(tmp, "data"), "-org", "central-bank",
+	// Upstream: public security, taking mutual TLS and signatures only.
+	verifier, err := submit.NewSignatureVerifier(submit.SignatureConfig{})
+	require.NoError(t, err)
+	upCert, err := tls.LoadX509KeyPair(filepath.Join(pki, "public-security.pem"), filepath.Join(pki, "public-security-key.pem"))
+	require.NoError(t, err)
+	up := submittest.NewHub(t, submittest.WithDirectoryFile(dirFile), submittest.WithOrg("public-security"),
+		submittest.WithTLS(submit.ServerTLSConfig(upCert, pool)),
+		submittest.WithAuthenticator(submit.AllOf(submit.TLSIdentity{TrustDomain: "sicollab.test"}, verifier, submit.RefuseTokens{})))
+	cbID, cbPriv := fixtureKey("central-bank")
+	cbKey := filepath.Join(tmp, "central-bank.key")
+	p8, err := x509.MarshalPKCS8PrivateKey(cbPriv)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(cbKey, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8}), 0o600))
+
+	cmd := exec.Command(bin, "-listen", "127.0.0.1:0",
+		"-upstream", up.URL, "-upstream-ca", filepath.Join(pki, "ca.pem"), "-signing-key", cbKey, "-signing-key-id", cbID, "-directory", dirFile, "-data", filepath.Join(tmp, "data"), "-org", "central-bank",
 		"-tls-cert", filepath.Join(pki, "central-bank.pem"), "-tls-key", filepath.Join(pki, "central-bank-key.pem"),
 		"-client-ca", filepath.Join(pki, "ca.pem"), "-trust-domain", "sicollab.test",
 		"-require-signatures", "-refuse-tokens", "-directory-key", anchor)
@@ -207,13 +224,15 @@ func TestBinarySecured(t *testing.T) {
 			Sectors: []string{"finance"}, Regions: []string{"CN-BJ"}, Window: schema.Window{From: now.Add(-time.Hour), To: now.AddDate(0, 1, 0)}},
 	}
 	lg.accepted(envLine(t, schema.KindRequirement, "leading-group", reqID, req))
+	lgUp := newPoster(t, pki, pool, up.URL, "leading-group", lgID, lgPriv)
+	lgUp.accepted(envLine(t, schema.KindRequirement, "leading-group", reqID, req))
 
 	payload, err := os.ReadFile("../../schema/testdata/finance.transaction/v1/valid/card_payment_merchant.json")
 	require.NoError(t, err)
 	record := func() []byte { return envLine(t, schema.KindFinanceTransaction, "bank-north-01", reqID, payload) }
 	bankID, bankPriv := fixtureKey("bank-north-01")
 	bank := newPoster(t, pki, pool, url, "bank-north-01", bankID, bankPriv)
-	bank.accepted(record())
+	recID := bank.accepted(record()).Results[0].ID
 
 	bank.token = "token-bank-north-01"
 	status, body := bank.post(record())
@@ -256,6 +275,11 @@ func TestBinarySecured(t *testing.T) {
 		t.Fatalf("hub did not stop; stderr: %s", stderr.String())
 	}
 	require.Contains(t, stderr.String(), "hub stopped cleanly")
+
+	// Relayed over mutual TLS with the hub's own signature.
+	relayed, err := up.Store.Get(t.Context(), recID)
+	require.NoError(t, err, "stderr: %s", stderr.String())
+	require.Equal(t, "central-bank", relayed.Provenance[len(relayed.Provenance)-1].Org)
 }
 
 // waitLog waits until the hub's log holds s (the hub logs each reload).

@@ -76,8 +76,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return usage("-data is required")
 	case *org == "":
 		return usage("-org is required")
-	case (*upstream == "") != (*tokenFile == ""):
-		return usage("-upstream and -token-file go together")
+	case *upstream == "" && (*tokenFile != "" || id.hasUpstreamCredentials()):
+		return usage("-token-file, -upstream-ca and -signing-key need -upstream")
+	case *upstream != "" && *tokenFile == "" && !id.hasUpstreamCredentials():
+		return usage("-upstream needs -token-file, or -upstream-ca or -signing-key: a way to authenticate there")
 	}
 	if msg := id.check(); msg != "" {
 		return usage(msg)
@@ -126,10 +128,14 @@ func serve(listen, dirFile, data, org, upstream, token string, shutdownTimeout t
 		// Relay: keep every record here, forward it upward through a
 		// client whose outbox lives beside the store. Close, deferred
 		// after the server stops, sends what it can; the rest stays.
-		client, err := submit.NewClient(submit.ClientConfig{
+		cc := submit.ClientConfig{
 			Endpoint: upstream, Org: org, Token: token, Relay: true,
 			OutboxPath: filepath.Join(data, "outbox.db"), Logger: log,
-		})
+		}
+		if err := id.upstreamCredentials(&cc); err != nil {
+			return err
+		}
+		client, err := submit.NewClient(cc)
 		if err != nil {
 			return err
 		}
