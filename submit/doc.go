@@ -56,7 +56,7 @@
 //
 // HandlerConfig.Authenticator says who sent a request. BearerTokens, the
 // default, is for loopback and tests. Across a network a hub uses
-// AllOf(TLSIdentity, SignatureVerifier, RefuseTokens): mutual TLS 1.3
+// AllOf(TLSIdentity, RefuseTokens, SignatureVerifier): mutual TLS 1.3
 // (ServerTLSConfig) with the organization taken from the client
 // certificate's one URI SAN spiffe://<trust-domain>/org/<id>, and RFC 9421
 // signed requests (Ed25519, keys from the directory, short expiry, nonces

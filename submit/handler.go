@@ -53,7 +53,7 @@ type HandlerConfig struct {
 	DirectorySource DirectorySource
 	// Authenticator says which organization sent a request. Nil:
 	// BearerTokens, for loopback and tests; across a network use
-	// AllOf(TLSIdentity, SignatureVerifier, RefuseTokens).
+	// AllOf(TLSIdentity, RefuseTokens, SignatureVerifier).
 	Authenticator Authenticator
 	// Sink keeps the accepted records (a *Store, a *Relay, ...).
 	// Required.

@@ -101,7 +101,8 @@ func (RefuseTokens) Authenticate(r *http.Request, _ *collab.Directory) (collab.O
 	return collab.Org{}, nil
 }
 
-// AllOf returns an Authenticator that runs each of auths in order: every
+// AllOf returns an Authenticator that runs each of auths in order (put
+// the cheap ones first: a SignatureVerifier spends a nonce): every
 // one must pass, at least one must name an organization, and all that name
 // one must name the same (a certificate of one organization with another's
 // token or signing key fails with check "identity-mismatch").

@@ -42,7 +42,7 @@ func BenchmarkHubIdentity(b *testing.B) {
 	}
 	pki := newPKI(b, "scheme-ca")
 	f := newFixture(b, func(_ *fixture, c *HandlerConfig) {
-		c.Authenticator = byTransport{AllOf(TLSIdentity{TrustDomain: testTrustDomain}, v, RefuseTokens{})}
+		c.Authenticator = byTransport{AllOf(TLSIdentity{TrustDomain: testTrustDomain}, RefuseTokens{}, v)}
 		c.Limits = Limits{RecordsPerSecond: 1e9, Burst: 1 << 30}
 	})
 	ts := httptest.NewUnstartedServer(f.h)

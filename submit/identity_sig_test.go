@@ -33,7 +33,7 @@ func newSigHub(t *testing.T, cfg SignatureConfig) *sigHub {
 	h.ver = v
 	h.fixture = newFixture(t, func(_ *fixture, c *HandlerConfig) {
 		c.Directory, c.DirectorySource = nil, h.dirs
-		c.Authenticator = seeded{AllOf(v, RefuseTokens{})}
+		c.Authenticator = seeded{AllOf(RefuseTokens{}, v)}
 	})
 	return h
 }
@@ -226,7 +226,7 @@ func TestSignatureNonceBound(t *testing.T) {
 func TestClientMutualTLSAndSignature(t *testing.T) {
 	v, err := NewSignatureVerifier(SignatureConfig{})
 	require.NoError(t, err)
-	h := newTLSHub(t, AllOf(TLSIdentity{TrustDomain: testTrustDomain}, v, RefuseTokens{}), nil)
+	h := newTLSHub(t, AllOf(TLSIdentity{TrustDomain: testTrustDomain}, RefuseTokens{}, v), nil)
 	id, priv := fixtureKey(testBank)
 	c := clientNew(t, ClientConfig{
 		Endpoint: h.ts.URL, Org: testBank, OutboxPath: filepath.Join(t.TempDir(), "outbox.db"),

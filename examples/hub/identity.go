@@ -91,17 +91,17 @@ func (f *identityFlags) build() (submit.Authenticator, *tls.Config, error) {
 	if f.clientCA != "" {
 		auths = append(auths, submit.TLSIdentity{TrustDomain: f.trustDomain})
 	}
+	if f.refuseTokens { // before the signature: cheap, and no nonce is spent on a refusal
+		auths = append(auths, submit.RefuseTokens{})
+	} else {
+		auths = append(auths, submit.BearerTokens{Optional: f.clientCA != "" || f.requireSigs})
+	}
 	if f.requireSigs {
 		v, err := submit.NewSignatureVerifier(submit.SignatureConfig{})
 		if err != nil {
 			return nil, nil, err
 		}
 		auths = append(auths, v)
-	}
-	if f.refuseTokens {
-		auths = append(auths, submit.RefuseTokens{})
-	} else {
-		auths = append(auths, submit.BearerTokens{Optional: len(auths) > 0})
 	}
 	return submit.AllOf(auths...), tc, nil
 }

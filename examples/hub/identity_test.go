@@ -182,7 +182,7 @@ func TestBinarySecured(t *testing.T) {
 	require.NoError(t, err)
 	up := submittest.NewHub(t, submittest.WithDirectoryFile(dirFile), submittest.WithOrg("public-security"),
 		submittest.WithTLS(submit.ServerTLSConfig(upCert, pool)),
-		submittest.WithAuthenticator(submit.AllOf(submit.TLSIdentity{TrustDomain: "sicollab.test"}, verifier, submit.RefuseTokens{})))
+		submittest.WithAuthenticator(submit.AllOf(submit.TLSIdentity{TrustDomain: "sicollab.test"}, submit.RefuseTokens{}, verifier)))
 	cbID, cbPriv := fixtureKey("central-bank")
 	cbKey := filepath.Join(tmp, "central-bank.key")
 	p8, err := x509.MarshalPKCS8PrivateKey(cbPriv)
