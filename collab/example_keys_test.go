@@ -56,8 +56,8 @@ func ExampleKey_ValidAt() {
 		return
 	}
 	fmt.Println(k.Org, k.ValidAt(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)))
-	fmt.Println(k.ValidAt(time.Date(2027, 7, 1, 0, 0, 0, 0, time.UTC)))
+	fmt.Println(k.ValidAt(time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)))
 	// Output:
 	// bank-north-01 <nil>
-	// collab: key not valid at this time: "bank-north-01-2026" of "bank-north-01" was retired at 2027-07-01T00:00:00Z, it is 2027-07-01T00:00:00Z
+	// collab: key not valid at this time: "bank-north-01-2026" of "bank-north-01" was retired at 2100-01-01T00:00:00Z, it is 2100-01-01T00:00:00Z
 }
