@@ -2,6 +2,7 @@ package submit
 
 import (
 	"crypto/ed25519"
+	"crypto/tls"
 	"net/http"
 	"path/filepath"
 	"sync/atomic"
@@ -264,4 +265,8 @@ func TestSignerConfigValidate(t *testing.T) {
 	assert.ErrorContains(t, SignatureConfig{MaxAge: -1, MaxSkew: -1, MaxNonces: -1}.Validate(), "SignatureConfig.MaxNonces is -1")
 	err = ClientConfig{Endpoint: "http://127.0.0.1:1", Org: testBank, OutboxPath: "x"}.Validate()
 	assert.ErrorContains(t, err, "required unless Signer or a client certificate in TLS is set")
+	err = ClientConfig{Endpoint: "https://127.0.0.1:1", Org: testBank, OutboxPath: "x",
+		TLS: &tls.Config{Certificates: []tls.Certificate{{}}}, HTTPClient: &http.Client{}}.Validate()
+	assert.ErrorContains(t, err, "ClientConfig.TLS = set: must be nil when HTTPClient is set")
+	assert.NotContains(t, err.Error(), "Token", "a client certificate stands in for the token")
 }
