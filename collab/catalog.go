@@ -2,15 +2,14 @@ package collab
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/sicollab/sicollab/internal/boltdb"
 	"github.com/sicollab/sicollab/schema"
 )
 
@@ -18,8 +17,8 @@ import (
 const (
 	// DefaultQueryLimit is the page size of a ProductQuery whose Limit is 0.
 	DefaultQueryLimit = 100
-	// MaxQueryLimit is the largest page: a larger Limit is lowered to it
-	// (the page's Next carries on from there), not refused.
+	// MaxQueryLimit is the largest page: a larger Limit is an error
+	// wrapping ErrInvalidQuery, not a page silently cut to the cap.
 	MaxQueryLimit = 1000
 )
 
@@ -39,34 +38,13 @@ var (
 	// ErrInvalidQuery: Catalog.Query of a ProductQuery that cannot be
 	// answered (a negative Limit, To not after From).
 	ErrInvalidQuery = errors.New("collab: invalid product query")
-	// ErrBadCursor: Catalog.Query with a Cursor that this query did not
-	// hand out: one from a query with other filters, or one that was
-	// changed or cut. Start again without a cursor.
+	// ErrBadCursor: Catalog.Query or ReadJournal with a Cursor that this
+	// query did not hand out: one from a query with other filters, or one
+	// that was changed or cut. Start again without a cursor.
 	ErrBadCursor = errors.New("collab: bad cursor")
 	// ErrCatalogClosed: BoltCatalog's methods after Close.
 	ErrCatalogClosed = errors.New("collab: catalog closed")
 )
-
-// Catalog holds intelligence products so that they can be found again: the
-// application stage first queries existing products before asking for new
-// ones. Products are immutable.
-//
-// Implementations are safe for concurrent use. Put of a product the
-// catalog already holds with the same content is a no-op; with other
-// content it fails with ErrProductConflict, and the catalog is unchanged.
-// Put validates the product against the collab.product schema
-// (ErrInvalidProduct). Get and Query return copies the caller may change,
-// with an empty Entries as nil. Get returns ErrNotFound for an unknown id. Query
-// returns products in produced_at order, then id, one page at a time
-// (ProductQuery, ProductPage); it fails with ErrBadCursor for a cursor it
-// did not hand out for the same filters, and ErrInvalidQuery for a query
-// that cannot be answered. A product put while a query pages through
-// results shows up in a later page if it sorts after the cursor.
-type Catalog interface {
-	Put(ctx context.Context, p schema.Product) error
-	Get(ctx context.Context, id string) (schema.Product, error)
-	Query(ctx context.Context, q ProductQuery) (ProductPage, error)
-}
 
 // ProductQuery selects products. Empty filters select everything; set
 // filters must all match.
@@ -81,9 +59,10 @@ type ProductQuery struct {
 	// From and To select products by produced_at: From inclusive, To
 	// exclusive; a zero time leaves that side open.
 	From, To time.Time
-	// Limit is the most products in a page: 0 means DefaultQueryLimit, a
-	// value above MaxQueryLimit is lowered to it, a negative one is an
-	// error. It may change from page to page.
+	// Limit is the most products in a page: 0 means DefaultQueryLimit; a
+	// negative value or one above MaxQueryLimit is an error wrapping
+	// ErrInvalidQuery (never a silent truncation). It may change from page
+	// to page.
 	Limit int
 	// Cursor is the Next of the previous page of the same query; empty
 	// for the first page.
@@ -144,12 +123,11 @@ func conflict(id string, old, raw []byte) error {
 	return fmt.Errorf("%w: %q; products are immutable: put a new product whose supersedes is %q", ErrProductConflict, id, id)
 }
 
-// timeKey is produced_at as a fixed-width UTC string (nanoseconds always
-// written) so that keys sort as times do; RFC 3339 with trailing zeros cut
-// would not.
-const timeKeyLayout = "2006-01-02T15:04:05.000000000Z"
+// timeKey is produced_at as a fixed-width UTC string, so that keys sort
+// as times do (boltdb.TimeKeyLayout).
+const timeKeyLayout = boltdb.TimeKeyLayout
 
-func timeKey(t time.Time) string { return t.UTC().Format(timeKeyLayout) }
+func timeKey(t time.Time) string { return boltdb.TimeKey(t) }
 
 // position is where a page ends: the last product's produced_at and id.
 type position struct {
@@ -206,7 +184,8 @@ func prepare(q ProductQuery) (*queryPlan, error) {
 	case q.Limit == 0:
 		qp.limit = DefaultQueryLimit
 	case q.Limit > MaxQueryLimit:
-		qp.limit = MaxQueryLimit
+		_, err := boltdb.Limit("limit", q.Limit, DefaultQueryLimit, MaxQueryLimit)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidQuery, err)
 	}
 	if !q.From.IsZero() && !q.To.IsZero() && !q.To.After(q.From) {
 		return nil, fmt.Errorf("%w: to %s is not after from %s", ErrInvalidQuery,
@@ -286,38 +265,38 @@ func encodeCursor(q ProductQuery, pos position) string {
 	c := cursor{V: 1, Query: fingerprint(q), At: pos.at, ID: pos.id}
 	c.Check = c.check()
 	raw, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(raw)
+	return boltdb.EncodeCursor(raw)
 }
 
 func decodeCursor(q ProductQuery) (position, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(q.Cursor)
+	raw, err := boltdb.DecodeCursor(q.Cursor, ErrBadCursor)
 	if err != nil {
-		return position{}, fmt.Errorf("%w: not base64url: %w", ErrBadCursor, err)
+		return position{}, err
 	}
 	var c cursor
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return position{}, fmt.Errorf("%w: not a cursor: %w", ErrBadCursor, err)
+		return position{}, boltdb.BadCursor(ErrBadCursor, "not a cursor: "+err.Error())
 	}
 	switch {
 	case c.V != 1:
-		return position{}, fmt.Errorf("%w: version %d unknown", ErrBadCursor, c.V)
+		return position{}, boltdb.BadCursor(ErrBadCursor, fmt.Sprintf("version %d unknown", c.V))
 	case c.Check != c.check():
-		return position{}, fmt.Errorf("%w: changed or damaged", ErrBadCursor)
+		return position{}, boltdb.BadCursor(ErrBadCursor, "changed or damaged")
 	case c.Query != fingerprint(q):
-		return position{}, fmt.Errorf("%w: it belongs to a query with other filters; start this query without a cursor", ErrBadCursor)
+		return position{}, boltdb.BadCursor(ErrBadCursor, "it belongs to a query with other filters")
 	}
 	if _, err := time.Parse(timeKeyLayout, c.At); err != nil || c.ID == "" {
-		return position{}, fmt.Errorf("%w: no position", ErrBadCursor)
+		return position{}, boltdb.BadCursor(ErrBadCursor, "no position")
 	}
 	return position{at: c.At, id: c.ID}, nil
 }
 
-// ProductEntry returns the journal entry of a product made (analysis
+// EntryOfProduct returns the journal entry of a product made (analysis
 // stage): by the producer, at produced_at, about the product's id, with
 // the product as its data; feedback reports count these. Append it once
 // the product is kept.
-func ProductEntry(p schema.Product) (Entry, error) {
+func EntryOfProduct(p schema.Product) (Entry, error) {
 	return messageEntry(schema.KindProduct, InteractionNone, p.ProducedAt, p.Producer, "", p.ID, p)
 }

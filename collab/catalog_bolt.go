@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"sync"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/sicollab/sicollab/internal/boltdb"
 
 	"github.com/sicollab/sicollab/schema"
 )
@@ -37,11 +38,8 @@ var (
 // before it commits; Query reads in one read transaction of at most Limit
 // matches.
 type BoltCatalog struct {
-	db *bolt.DB
+	db *boltdb.DB // its transactions end before Close
 	v  *schema.Validator
-
-	mu     sync.RWMutex // held for reading by each transaction, for writing by Close
-	closed bool
 }
 
 var _ Catalog = (*BoltCatalog)(nil)
@@ -53,21 +51,9 @@ func OpenBoltCatalog(path string, opts ...BoltOption) (*BoltCatalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, _, err := openBolt(path, opts)
+	db, _, err := openBolt(path, opts, ErrCatalogClosed, catalogBuckets...)
 	if err != nil {
 		return nil, err
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range catalogBuckets {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("collab: open catalog %s: %w", path, err)
 	}
 	return &BoltCatalog{db: db, v: v}, nil
 }
@@ -109,11 +95,6 @@ func (c *BoltCatalog) Put(ctx context.Context, p schema.Product) error {
 	if err != nil {
 		return err
 	}
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if c.closed {
-		return ErrCatalogClosed
-	}
 	err = c.db.Update(func(tx *bolt.Tx) error {
 		products := tx.Bucket(productsBucket)
 		if old := products.Get([]byte(p.ID)); old != nil {
@@ -132,6 +113,9 @@ func (c *BoltCatalog) Put(ctx context.Context, p schema.Product) error {
 		}
 		return nil
 	})
+	if err == ErrCatalogClosed {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("collab: catalog put: %w", err)
 	}
@@ -166,14 +150,7 @@ func decodeStored(id string, raw []byte) (schema.Product, error) {
 }
 
 // view runs fn in a read transaction unless the catalog is closed.
-func (c *BoltCatalog) view(fn func(*bolt.Tx) error) error {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if c.closed {
-		return ErrCatalogClosed
-	}
-	return c.db.View(fn)
-}
+func (c *BoltCatalog) view(fn func(*bolt.Tx) error) error { return c.db.View(fn) }
 
 // Query returns one page of the products q selects (see Catalog and
 // BoltCatalog): ErrInvalidQuery, ErrBadCursor, ErrCatalogClosed.
@@ -251,12 +228,6 @@ func (c *BoltCatalog) Query(ctx context.Context, q ProductQuery) (ProductPage, e
 // methods return ErrCatalogClosed from then on. Closing twice is not an
 // error.
 func (c *BoltCatalog) Close() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return nil
-	}
-	c.closed = true
 	if err := c.db.Close(); err != nil {
 		return fmt.Errorf("collab: close catalog: %w", err)
 	}

@@ -440,7 +440,9 @@ func TestCatalogContext(t *testing.T) {
 	}
 }
 
-func TestMemCatalogLimitIsClamped(t *testing.T) {
+// TestMemCatalogLimitCap: a Limit above MaxQueryLimit is refused with an
+// error naming the cap, not cut silently; the cap itself pages on.
+func TestMemCatalogLimitCap(t *testing.T) {
 	ctx := context.Background()
 	c, err := collab.NewMemCatalog()
 	require.NoError(t, err)
@@ -450,7 +452,10 @@ func TestMemCatalogLimitIsClamped(t *testing.T) {
 		p.ID = catID(0x500000 + i)
 		require.NoError(t, c.Put(ctx, p))
 	}
-	page, err := c.Query(ctx, collab.ProductQuery{Limit: 5000})
+	_, err = c.Query(ctx, collab.ProductQuery{Limit: 5000})
+	require.ErrorIs(t, err, collab.ErrInvalidQuery)
+	assert.ErrorContains(t, err, "limit 5000 is outside 1..1000")
+	page, err := c.Query(ctx, collab.ProductQuery{Limit: collab.MaxQueryLimit})
 	require.NoError(t, err)
 	assert.Len(t, page.Products, collab.MaxQueryLimit)
 	require.NotEmpty(t, page.Next)

@@ -31,11 +31,11 @@ type checker struct {
 
 type problem struct {
 	org int // index of the org the pointer is in; -1 for the document
-	err *DirectoryError
+	v   schema.Violation
 }
 
 func (c *checker) add(org int, pointer, format string, args ...any) {
-	c.problems = append(c.problems, problem{org, &DirectoryError{Pointer: pointer, Problem: fmt.Sprintf(format, args...)}})
+	c.problems = append(c.problems, problem{org, schema.Violation{Pointer: pointer, Keyword: KeywordScheme, Message: fmt.Sprintf(format, args...)}})
 }
 
 func orgPointer(i int, field string, index ...int) string {
@@ -49,7 +49,7 @@ func orgPointer(i int, field string, index ...int) string {
 // checkDirectory applies the scheme's rules (see ParseDirectory) to a
 // document the schema accepted, and returns every problem, ordered by the
 // position of the organization they concern.
-func checkDirectory(doc *schema.Directory) []*DirectoryError {
+func checkDirectory(doc *schema.Directory) []schema.Violation {
 	var c checker
 	orgs := doc.Orgs
 	tiers := make([]Tier, len(orgs))
@@ -121,9 +121,9 @@ func checkDirectory(doc *schema.Directory) []*DirectoryError {
 	c.checkKeys(orgs)
 
 	slices.SortStableFunc(c.problems, func(a, b problem) int { return a.org - b.org })
-	out := make([]*DirectoryError, len(c.problems))
+	out := make([]schema.Violation, len(c.problems))
 	for i, p := range c.problems {
-		out[i] = p.err
+		out[i] = p.v
 	}
 	return out
 }

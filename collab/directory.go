@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -104,8 +103,8 @@ func LoadDirectory(r io.Reader) (*Directory, error) {
 // *schema.ValidationError, whose violations carry JSON pointers (an unknown
 // sector, for instance, at "/orgs/3/sectors/0"). A valid document that
 // breaks the scheme's rules yields an error listing every problem at once:
-// each is a *DirectoryError wrapping ErrInconsistentDirectory; use
-// DirectoryProblems to list them. The rules:
+// one *DirectoryError wrapping ErrInconsistentDirectory, whose Problems
+// list them. The rules:
 //
 //   - org ids are unique, and so are token hashes and key ids;
 //   - a key's public key is 32 bytes and its not_after is after its
@@ -134,15 +133,12 @@ func ParseDirectory(raw []byte) (*Directory, error) {
 	}
 	var doc schema.Directory
 	if err := json.Unmarshal(raw, &doc); err != nil {
-		// The schema accepts 1.0 as the integer 1; encoding/json does not.
+		// Cannot happen for a document the schema passed (integers are
+		// written as digits); kept so that a decoder change fails loudly.
 		return nil, fmt.Errorf("collab: directory: decode: %w", err)
 	}
 	if problems := checkDirectory(&doc); len(problems) > 0 {
-		errs := make([]error, len(problems))
-		for i, p := range problems {
-			errs[i] = p
-		}
-		return nil, errors.Join(errs...)
+		return nil, &DirectoryError{Problems: problems}
 	}
 	return newDirectory(&doc), nil
 }

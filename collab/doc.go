@@ -33,8 +33,8 @@
 // [ParseDirectory]): validated against the embedded schema first, so that
 // every violation comes with a JSON pointer ([*schema.ValidationError]),
 // then against the scheme's rules. Every broken rule is reported at once,
-// each as a [*DirectoryError] with the pointer of the offending value;
-// [DirectoryProblems] lists them and errors.Is(err,
+// in one [*DirectoryError] whose Problems carry the pointer of each
+// offending value, as a [*schema.ValidationError] does; errors.Is(err,
 // [ErrInconsistentDirectory]) detects them. A Directory is immutable and
 // safe for concurrent use; tier and sector are taken from it, never from a
 // sender.
@@ -80,7 +80,7 @@
 // [ErrIllegalTransition] or [ErrWrongParty]); a [Tracker] folds statuses into
 // each assignee's part of a task and lists the parts that are [Tracker.Late].
 // These functions check and decide but never write to a [Journal]: append
-// what [RequirementEntry], [PlanEntry], [TaskEntry] and [TaskStatusEntry]
+// what [EntryOfRequirement], [EntryOfPlan], [EntryOfTask] and [EntryOfTaskStatus]
 // return.
 //
 // # Experts and escalation
@@ -122,5 +122,5 @@
 // it was judged, its products, escalations, actions, tasks done, late and
 // failed and its expert assignments, and recommend adjustments by three
 // documented rules; [ReviseFromFeedback] turns them into the next revision
-// of a plan, which never widens its scope ([ErrWiderScope]).
+// of a plan, which never widens its scope ([ErrScopeWidened]).
 package collab

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+
+	"github.com/sicollab/sicollab/schema"
 )
 
 // Sentinel errors, for errors.Is.
@@ -11,8 +13,7 @@ var (
 	// ErrInconsistentDirectory: a directory passed its schema but breaks a
 	// rule of the scheme (duplicate ids, a supervisor of the wrong tier, a
 	// cycle, a kind nobody receives, ...). ParseDirectory and LoadDirectory
-	// return every problem found, each a *DirectoryError that wraps it; see
-	// DirectoryProblems.
+	// return every problem found in one *DirectoryError that wraps it.
 	ErrInconsistentDirectory = errors.New("collab: inconsistent directory")
 	// ErrUnknownOrg: the organization is not in the directory. Returned by
 	// Directory.Authorize and Directory.Route.
@@ -23,50 +24,44 @@ var (
 	ErrKindNotAllowed = errors.New("collab: kind not allowed")
 )
 
-// DirectoryError is one problem of an inconsistent directory. It wraps
-// ErrInconsistentDirectory.
+// KeywordScheme is the Keyword of a schema.Violation that breaks a rule
+// of the scheme rather than the directory's JSON Schema.
+const KeywordScheme = "scheme"
+
+// DirectoryError lists every problem of an inconsistent directory, in the
+// shape *schema.ValidationError lists the violations of a document: one
+// error, found with errors.As, whose Problems name the JSON pointer of
+// each offending value. It wraps ErrInconsistentDirectory.
 type DirectoryError struct {
-	// Pointer is the RFC 6901 JSON pointer of the offending value in the
-	// directory document, e.g. "/orgs/3/supervisor".
-	Pointer string
-	// Problem says what is wrong and, where it can, what would fix it.
-	Problem string
+	// Problems, ordered by the position in the document of the
+	// organization they concern. Each has Keyword KeywordScheme, the RFC
+	// 6901 pointer of the offending value (e.g. "/orgs/3/supervisor") and
+	// a Message saying what is wrong and, where it can, what would fix it.
+	Problems []schema.Violation
 }
 
-// Error returns "collab: inconsistent directory at <pointer>: <problem>".
+// Error returns one line per problem, each "collab: inconsistent
+// directory at <pointer>: <message>".
 func (e *DirectoryError) Error() string {
-	ptr := e.Pointer
-	if ptr == "" {
-		ptr = "(root)"
+	var b strings.Builder
+	for i, p := range e.Problems {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		ptr := p.Pointer
+		if ptr == "" {
+			ptr = "(root)"
+		}
+		b.WriteString(ErrInconsistentDirectory.Error() + " at " + ptr + ": " + p.Message)
 	}
-	return ErrInconsistentDirectory.Error() + " at " + ptr + ": " + e.Problem
+	if len(e.Problems) == 0 {
+		b.WriteString(ErrInconsistentDirectory.Error())
+	}
+	return b.String()
 }
 
 // Unwrap returns ErrInconsistentDirectory.
 func (e *DirectoryError) Unwrap() error { return ErrInconsistentDirectory }
-
-// DirectoryProblems returns every *DirectoryError in err's tree, in the
-// order they were reported (by position in the document). errors.As finds
-// only the first; use this to list them all.
-func DirectoryProblems(err error) []*DirectoryError {
-	var out []*DirectoryError
-	var walk func(error)
-	walk = func(e error) {
-		switch t := e.(type) {
-		case nil:
-		case *DirectoryError:
-			out = append(out, t)
-		case interface{ Unwrap() []error }:
-			for _, c := range t.Unwrap() {
-				walk(c)
-			}
-		case interface{ Unwrap() error }:
-			walk(t.Unwrap())
-		}
-	}
-	walk(err)
-	return out
-}
 
 // listNames joins up to limit names, then says how many more there are.
 func listNames(names []string, limit int) string {

@@ -90,14 +90,6 @@ type Verdict struct {
 	To string
 }
 
-// EscalationPolicy decides whether a general business department handles
-// a case itself or escalates it to a specialized department.
-// Implementations must be safe for concurrent use; one that consults
-// another service honours ctx and returns its error.
-type EscalationPolicy interface {
-	Decide(ctx context.Context, dept Org, c Case) (Verdict, error)
-}
-
 // DefaultEscalationThreshold is the score from which DefaultEscalationPolicy
 // escalates.
 const DefaultEscalationThreshold = 0.8

@@ -1,24 +1,21 @@
 package collab_test
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/sicollab/sicollab/collab"
+	"github.com/sicollab/sicollab/internal/demoscheme"
 )
 
 // The leading group signs a directory; a hub verifies it with the leading
 // group's key and refuses it once a byte changes.
 func ExampleSignDirectory() {
-	raw, err := os.ReadFile("testdata/scheme.json")
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	// The fixture's key (testdata/README.md); a real one comes from
+	raw := demoscheme.JSON()
+	// The fixture's key (internal/demoscheme/README.md); a real one comes from
 	// examples/keys gen and is kept offline.
 	seed := sha256.Sum256([]byte("key-leading-group"))
 	sig, err := collab.SignDirectory(raw, "leading-group-2026", ed25519.NewKeyFromSeed(seed[:]))
@@ -43,9 +40,7 @@ func ExampleSignDirectory() {
 // A key verifies within its period unless revoked; a rotation publishes
 // the new key with a period that overlaps the old one's.
 func ExampleKey_ValidAt() {
-	f, _ := os.Open("testdata/scheme.json")
-	defer f.Close()
-	dir, err := collab.LoadDirectory(f)
+	dir, err := collab.LoadDirectory(bytes.NewReader(demoscheme.JSON()))
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -1,21 +1,17 @@
 package collab_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/sicollab/sicollab/collab"
+	"github.com/sicollab/sicollab/internal/demoscheme"
 	"github.com/sicollab/sicollab/schema"
 )
 
 func ExampleLoadDirectory() {
-	f, err := os.Open("testdata/scheme.json")
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer f.Close()
+	f := bytes.NewReader(demoscheme.JSON()) // or an *os.File
 	dir, err := collab.LoadDirectory(f)
 	if err != nil {
 		fmt.Println(err)
@@ -76,7 +72,7 @@ func ExampleDirectory_Authenticate() {
 	// false
 }
 
-func ExampleDirectoryProblems() {
+func ExampleDirectoryError() {
 	_, err := collab.ParseDirectory([]byte(`{
 	  "version": 1,
 	  "updated_at": "2026-03-01T00:00:00Z",
@@ -87,8 +83,11 @@ func ExampleDirectoryProblems() {
 	  ]
 	}`))
 	fmt.Println(errors.Is(err, collab.ErrInconsistentDirectory))
-	for _, p := range collab.DirectoryProblems(err) {
-		fmt.Printf("%s: %s\n", p.Pointer, p.Problem)
+	var de *collab.DirectoryError
+	if errors.As(err, &de) {
+		for _, p := range de.Problems {
+			fmt.Printf("%s: %s\n", p.Pointer, p.Message)
+		}
 	}
 	// Output:
 	// true
@@ -99,12 +98,7 @@ func ExampleDirectoryProblems() {
 
 // mustLoad loads the synthetic scheme for the examples.
 func mustLoad() *collab.Directory {
-	f, err := os.Open("testdata/scheme.json")
-	if err != nil {
-		panic(err)
-	}
-	defer f.Close()
-	dir, err := collab.LoadDirectory(f)
+	dir, err := collab.LoadDirectory(bytes.NewReader(demoscheme.JSON()))
 	if err != nil {
 		panic(err)
 	}

@@ -157,20 +157,6 @@ type ExpertNeed struct {
 	Reason string
 }
 
-// ExpertPolicy decides whether a specialized department needs an expert
-// it does not have for a task: the first step of the scheme's analysis
-// stage ("specialized departments first determine whether to second
-// experts; if not, they directly produce intelligence products"). have
-// lists the fields of expertise the department has in-house.
-//
-// One call answers for one domain; a task that needs several experts is
-// asked about again once the first is found (add the domain to have).
-// Implementations must be safe for concurrent use; an implementation that
-// consults a roster service honours ctx and returns its error.
-type ExpertPolicy interface {
-	NeedsExpert(ctx context.Context, task schema.Task, have []schema.ExpertDomain) (ExpertNeed, error)
-}
-
 // KindExpertPolicy is the rule-based ExpertPolicy: the record kinds a task
 // names decide the domains it needs, and an expert is needed for the first
 // such domain (in the task's kind order) that is not in-house.

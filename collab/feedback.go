@@ -20,10 +20,6 @@ var (
 	// ErrNoRecommendation: ReviseFromFeedback of a report that recommends nothing for
 	// the plan; the plan needs no revision.
 	ErrNoRecommendation = errors.New("collab: no recommendation for the plan")
-	// ErrWiderScope: ReviseFromFeedback would have produced a plan that collects
-	// outside its scope, or was given one; a revision never widens what a
-	// plan covers.
-	ErrWiderScope = errors.New("collab: wider scope")
 )
 
 // RejectionThreshold is the share of rejected records above which a
@@ -515,7 +511,7 @@ type FeedbackRevision struct {
 // made of the report's findings, and FeedbackReportID the report's id.
 // Its scope is a copy of plan's: a revision never widens a plan; ReviseFromFeedback
 // checks that every collected kind stays within the scope, and returns
-// ErrWiderScope if plan itself collects outside its scope. It returns
+// ErrScopeWidened if plan itself collects outside its scope. It returns
 // ErrNoRecommendation when nothing is left for the plan. The plan given is
 // not changed.
 func ReviseFromFeedback(report schema.FeedbackReport, plan schema.Plan, at time.Time) (FeedbackRevision, error) {
@@ -610,7 +606,7 @@ func adjustFrequency(p *schema.Plan, r schema.FeedbackRecommendation) error {
 		}
 	}
 	if n == 0 {
-		return fmt.Errorf("%w: the plan does not collect %q; collecting it is a new plan, not a revision", ErrWiderScope, kind)
+		return fmt.Errorf("%w: the plan does not collect %q; collecting it is a new plan, not a revision", ErrScopeWidened, kind)
 	}
 	return nil
 }
@@ -619,7 +615,7 @@ func adjustFrequency(p *schema.Plan, r schema.FeedbackRecommendation) error {
 func withinScope(p schema.Plan) error {
 	for i, item := range p.Collection {
 		if !slices.Contains(p.Scope.Kinds, item.Kind) {
-			return fmt.Errorf("%w: plan %q revision %d collects %q (collection %d), outside its scope's kinds", ErrWiderScope, p.ID, p.Revision, item.Kind, i)
+			return fmt.Errorf("%w: plan %q revision %d collects %q (collection %d), outside its scope's kinds", ErrScopeWidened, p.ID, p.Revision, item.Kind, i)
 		}
 	}
 	return nil

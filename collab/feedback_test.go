@@ -451,9 +451,9 @@ func TestReviseAdjustFrequency(t *testing.T) {
 		{"the plan's only kind", schema.FeedbackRecommendation{Type: schema.RecommendAdjustFrequency, TargetID: plan.ID, Frequency: schema.FrequencyDaily, Note: "n"},
 			nil, "", []schema.Frequency{schema.FrequencyDaily, schema.FrequencyDaily}},
 		{"a kind of the scope the plan does not collect", schema.FeedbackRecommendation{Type: schema.RecommendAdjustFrequency, TargetID: plan.ID, Kind: schema.KindCustomsEntryExit, Frequency: schema.FrequencyDaily, Note: "n"},
-			collab.ErrWiderScope, `the plan does not collect "customs.entry_exit"`, nil},
+			collab.ErrScopeWidened, `the plan does not collect "customs.entry_exit"`, nil},
 		{"a kind outside the scope", schema.FeedbackRecommendation{Type: schema.RecommendAdjustFrequency, TargetID: plan.ID, Kind: schema.KindTelecomAccountReport, Frequency: schema.FrequencyDaily, Note: "n"},
-			collab.ErrWiderScope, `the plan does not collect "telecom.account_report"`, nil},
+			collab.ErrScopeWidened, `the plan does not collect "telecom.account_report"`, nil},
 		{"no frequency", schema.FeedbackRecommendation{Type: schema.RecommendAdjustFrequency, TargetID: plan.ID, Note: "n"},
 			nil, "names no frequency", nil},
 		{"another plan's", schema.FeedbackRecommendation{Type: schema.RecommendAdjustFrequency, TargetID: catID(9), Frequency: schema.FrequencyDaily, Note: "n"},
@@ -533,7 +533,7 @@ func TestReviseNeverWidens(t *testing.T) {
 	bad := fbPlan()
 	bad.Collection = append(bad.Collection, schema.PlanCollectionItem{Kind: schema.KindTelecomAccountReport, Frequency: schema.FrequencyDaily})
 	_, err := collab.ReviseFromFeedback(schema.FeedbackReport{Recommendations: recs[1:2]}, bad, day(time.April, 3))
-	assert.ErrorIs(t, err, collab.ErrWiderScope)
+	assert.ErrorIs(t, err, collab.ErrScopeWidened)
 	assert.ErrorContains(t, err, `collects "telecom.account_report" (collection 2), outside its scope's kinds`)
 
 	// Nothing to do, or a time that does not move the plan on.
@@ -543,14 +543,14 @@ func TestReviseNeverWidens(t *testing.T) {
 	assert.ErrorContains(t, err, "is not after its revision 3")
 }
 
-// TestProductEntryCounts: a product journaled with ProductEntry counts in
+// TestEntryOfProductCounts: a product journaled with EntryOfProduct counts in
 // its producer's report.
-func TestProductEntryCounts(t *testing.T) {
+func TestEntryOfProductCounts(t *testing.T) {
 	j := collab.NewMemJournal()
 	p := schema.Product{ID: catID(0x700001), ListType: schema.ListHazmatPurchases, Frequency: schema.FrequencyDaily,
 		Producer: "miit", RequirementID: catID(1), Period: schema.Window{From: day(time.March, 1), To: day(time.March, 2)},
 		ProducedAt: day(time.March, 3)}
-	e, err := collab.ProductEntry(p)
+	e, err := collab.EntryOfProduct(p)
 	require.NoError(t, err)
 	assert.Equal(t, schema.KindProduct, e.Kind)
 	assert.Equal(t, "miit", e.Org)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sicollab/sicollab/collab"
+	"github.com/sicollab/sicollab/internal/demoscheme"
 	"github.com/sicollab/sicollab/schema"
 )
 
@@ -17,7 +18,6 @@ import (
 // errors are ours, and that any directory it accepts keeps its promises.
 func FuzzParseDirectory(f *testing.F) {
 	seeds, _ := filepath.Glob(filepath.Join("..", "schema", "testdata", schema.KindDirectory, "v1", "*", "*.json"))
-	seeds = append(seeds, schemePath)
 	for _, name := range seeds {
 		raw, err := os.ReadFile(name)
 		if err != nil {
@@ -25,6 +25,7 @@ func FuzzParseDirectory(f *testing.F) {
 		}
 		f.Add(raw)
 	}
+	f.Add(demoscheme.JSON())
 	f.Add(encode(f, smallScheme()))
 	doc := smallScheme()
 	doc.Orgs[1].Supervisor = "central-bank"
@@ -85,10 +86,7 @@ func FuzzParseDirectory(f *testing.F) {
 // VerifyDirectorySignature: it never panics, and anything but the real
 // signature is refused with ErrDirectorySignature.
 func FuzzDirectorySignature(f *testing.F) {
-	raw, err := os.ReadFile(schemePath)
-	if err != nil {
-		f.Fatal(err)
-	}
+	raw := demoscheme.JSON()
 	d := loadScheme(f)
 	id, priv := fixtureKey("leading-group")
 	good, err := collab.SignDirectory(raw, id, priv)

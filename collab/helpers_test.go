@@ -1,38 +1,33 @@
 package collab_test
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/sicollab/sicollab/collab"
+	"github.com/sicollab/sicollab/internal/demoscheme"
 	"github.com/sicollab/sicollab/schema"
 )
 
-// schemePath is the synthetic scheme every routing test runs against.
-var schemePath = filepath.Join("testdata", "scheme.json")
-
-// loadScheme loads testdata/scheme.json.
+// loadScheme loads the synthetic scheme every routing test runs against
+// (internal/demoscheme).
 func loadScheme(t testing.TB) *collab.Directory {
 	t.Helper()
-	f, err := os.Open(schemePath)
-	require.NoError(t, err)
-	defer f.Close()
-	d, err := collab.LoadDirectory(f)
+	d, err := collab.LoadDirectory(bytes.NewReader(demoscheme.JSON()))
 	require.NoError(t, err)
 	return d
 }
 
 // token is the synthetic bearer token of an organization of the fixtures:
 // their token_sha256 is the SHA-256 of "token-<org id>" (see
-// testdata/README.md). Real tokens are random.
+// internal/demoscheme/README.md). Real tokens are random.
 func token(orgID string) string { return "token-" + orgID }
 
 // tokenHash is the lower-case hex SHA-256 of token(orgID).
@@ -103,7 +98,7 @@ func encode(t testing.TB, doc *schema.Directory) []byte {
 
 // fixtureKey is the synthetic Ed25519 key of an organization of the
 // fixtures: its seed is the SHA-256 of "key-<org id>", its id
-// "<org id>-2026" (see testdata/README.md).
+// "<org id>-2026" (see internal/demoscheme/README.md).
 func fixtureKey(orgID string) (string, ed25519.PrivateKey) {
 	seed := sha256.Sum256([]byte("key-" + orgID))
 	return orgID + "-2026", ed25519.NewKeyFromSeed(seed[:])

@@ -1,10 +1,8 @@
 package collab
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"iter"
 	"time"
 )
 
@@ -63,19 +61,6 @@ type Entry struct {
 	Ref string `json:"ref,omitempty"`
 	// Data is the message itself (its payload JSON) or the outcome.
 	Data json.RawMessage `json:"data,omitempty"`
-}
-
-// Journal is the append-only record of everything the scheme's actors did:
-// every interaction (1-5), plan, decision and report. Feedback reads it.
-//
-// Implementations are safe for concurrent use. Append makes the entry
-// durable before it returns (for durable implementations) and never
-// rewrites or deletes an entry. Entries returns entries with Seq >= from in
-// Seq order; it reflects at least every Append that returned before it was
-// called.
-type Journal interface {
-	Append(ctx context.Context, e Entry) (uint64, error)
-	Entries(ctx context.Context, from uint64) iter.Seq2[Entry, error]
 }
 
 // ErrJournalClosed is returned by Append and Entries after Close.

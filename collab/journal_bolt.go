@@ -8,10 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/sicollab/sicollab/internal/boltdb"
 )
 
 // Defaults of the bbolt-backed journal and catalog.
@@ -19,7 +20,7 @@ const (
 	// DefaultLockTimeout is how long OpenBoltJournal and OpenBoltCatalog
 	// wait for the file lock another process (or another open in this
 	// one) holds, before they fail.
-	DefaultLockTimeout = time.Second
+	DefaultLockTimeout = boltdb.DefaultLockTimeout
 	// DefaultReadPage is how many entries BoltJournal.Entries reads in one
 	// read transaction.
 	DefaultReadPage = 256
@@ -61,8 +62,10 @@ func WithReadPage(n int) BoltOption {
 	}
 }
 
-// openBolt applies the options (then the defaults) and opens the file.
-func openBolt(path string, opts []BoltOption) (*bolt.DB, boltConfig, error) {
+// openBolt applies the options (then the defaults) and opens the file
+// with its buckets. A file another process holds is an error wrapping
+// bbolt.ErrTimeout that says so.
+func openBolt(path string, opts []BoltOption, closed error, buckets ...[]byte) (*boltdb.DB, boltConfig, error) {
 	var c boltConfig
 	for _, o := range opts {
 		if err := o(&c); err != nil {
@@ -75,7 +78,7 @@ func openBolt(path string, opts []BoltOption) (*bolt.DB, boltConfig, error) {
 	if c.readPage == 0 {
 		c.readPage = DefaultReadPage
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: c.lockTimeout})
+	db, err := boltdb.OpenDB(path, boltdb.Options{LockTimeout: c.lockTimeout}, closed, buckets...)
 	if err != nil {
 		return nil, c, fmt.Errorf("collab: open %s: %w", path, err)
 	}
@@ -85,11 +88,7 @@ func openBolt(path string, opts []BoltOption) (*bolt.DB, boltConfig, error) {
 var journalBucket = []byte("journal")
 
 // seqKey is the big-endian key of a seq, so that keys sort as seqs do.
-func seqKey(seq uint64) []byte {
-	var k [8]byte
-	binary.BigEndian.PutUint64(k[:], seq)
-	return k[:]
-}
+func seqKey(seq uint64) []byte { return boltdb.SeqKey(seq) }
 
 // BoltJournal is a durable Journal in one bbolt file: one bucket, the key
 // of an entry its Seq as 8 big-endian bytes, the value the entry as JSON.
@@ -104,11 +103,8 @@ func seqKey(seq uint64) []byte {
 // growing its memory map) nor blocks writers; entries appended during the
 // scan are seen.
 type BoltJournal struct {
-	db       *bolt.DB
+	db       *boltdb.DB // its transactions end before Close
 	readPage int
-
-	mu     sync.RWMutex // held for reading by each transaction, for writing by Close
-	closed bool
 }
 
 var _ Journal = (*BoltJournal)(nil)
@@ -116,17 +112,9 @@ var _ Journal = (*BoltJournal)(nil)
 // OpenBoltJournal opens, or creates, the journal in the bbolt file at
 // path. Appends continue the Seq of what the file holds.
 func OpenBoltJournal(path string, opts ...BoltOption) (*BoltJournal, error) {
-	db, c, err := openBolt(path, opts)
+	db, c, err := openBolt(path, opts, ErrJournalClosed, journalBucket)
 	if err != nil {
 		return nil, err
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(journalBucket)
-		return err
-	})
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("collab: open journal %s: %w", path, err)
 	}
 	return &BoltJournal{db: db, readPage: c.readPage}, nil
 }
@@ -144,11 +132,6 @@ func (j *BoltJournal) Append(ctx context.Context, e Entry) (uint64, error) {
 		return 0, err
 	}
 	e = normalizeEntry(e)
-	j.mu.RLock()
-	defer j.mu.RUnlock()
-	if j.closed {
-		return 0, ErrJournalClosed
-	}
 	err := j.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(journalBucket)
 		seq, err := b.NextSequence()
@@ -167,6 +150,9 @@ func (j *BoltJournal) Append(ctx context.Context, e Entry) (uint64, error) {
 		}
 		return b.Put(key, v)
 	})
+	if err == ErrJournalClosed {
+		return 0, err
+	}
 	if err != nil {
 		return 0, fmt.Errorf("collab: journal append: %w", err)
 	}
@@ -213,11 +199,6 @@ func (j *BoltJournal) Entries(ctx context.Context, from uint64) iter.Seq2[Entry,
 // transaction. It returns the entries read before a corrupt one and the
 // error about it.
 func (j *BoltJournal) page(next uint64) ([]Entry, error) {
-	j.mu.RLock()
-	defer j.mu.RUnlock()
-	if j.closed {
-		return nil, ErrJournalClosed
-	}
 	var out []Entry
 	err := j.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(journalBucket).Cursor()
@@ -261,12 +242,6 @@ func decodeEntry(seq uint64, v []byte) (Entry, error) {
 // Entries return ErrJournalClosed from then on. Closing twice is not an
 // error.
 func (j *BoltJournal) Close() error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.closed {
-		return nil
-	}
-	j.closed = true
 	if err := j.db.Close(); err != nil {
 		return fmt.Errorf("collab: close journal: %w", err)
 	}

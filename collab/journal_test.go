@@ -306,6 +306,7 @@ func TestBoltJournalRecovery(t *testing.T) {
 	require.NoError(t, err)
 	_, err = collab.OpenBoltJournal(path, collab.WithLockTimeout(50*time.Millisecond))
 	assert.ErrorContains(t, err, "timeout")
+	assert.ErrorContains(t, err, "held by another process")
 
 	after, err := jReadAll(t, j, 0)
 	require.NoError(t, err)

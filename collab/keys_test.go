@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sicollab/sicollab/collab"
+	"github.com/sicollab/sicollab/internal/demoscheme"
 	"github.com/sicollab/sicollab/schema"
 )
 
@@ -105,8 +106,7 @@ func TestTLSIdentity(t *testing.T) {
 }
 
 func TestDirectorySignature(t *testing.T) {
-	raw, err := os.ReadFile(schemePath)
-	require.NoError(t, err)
+	raw := demoscheme.JSON()
 	d := loadScheme(t)
 	keyID, priv := fixtureKey("leading-group")
 	sig, err := collab.SignDirectory(raw, keyID, priv)

@@ -14,8 +14,11 @@ import (
 var (
 	// ErrScopeWidened: a scope goes beyond the scope it must stay within (a
 	// plan beyond its parent's or its requirement's, a task's kinds beyond
-	// its plan's). Returned, wrapped in a *ScopeError, by ScopeWithin,
-	// CheckMacroPlan, Derive, CheckRevision, Revise and AssignTask.
+	// its plan's, a revision's collection beyond its plan's kinds).
+	// Returned, wrapped in a *ScopeError, by ScopeWithin, CheckMacroPlan,
+	// Derive, CheckRevision, Revise and AssignTask, and wrapped with the
+	// kind named by ReviseFromFeedback, which never widens what a plan
+	// covers.
 	ErrScopeWidened = errors.New("collab: scope widened")
 	// ErrInvalidPlan: a plan breaks a rule of the scheme. Returned by
 	// CheckMacroPlan, Derive, CheckRevision and Revise, one wrapped error per
@@ -353,9 +356,9 @@ func clonePlan(p schema.Plan) schema.Plan {
 	return p
 }
 
-// PlanEntry returns the journal entry of a plan revision: by the owner, at
+// EntryOfPlan returns the journal entry of a plan revision: by the owner, at
 // revised_at, about the plan's id, with p as its data. Append it once the
 // revision is checked and sent.
-func PlanEntry(p schema.Plan) (Entry, error) {
+func EntryOfPlan(p schema.Plan) (Entry, error) {
 	return messageEntry(schema.KindPlan, InteractionNone, p.RevisedAt, p.Owner, "", p.ID, p)
 }

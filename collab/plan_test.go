@@ -401,9 +401,9 @@ func TestCheckRevision(t *testing.T) {
 	}
 }
 
-func TestPlanEntry(t *testing.T) {
+func TestEntryOfPlan(t *testing.T) {
 	p := newPlanFixture(t).dept
-	e, err := collab.PlanEntry(p)
+	e, err := collab.EntryOfPlan(p)
 	require.NoError(t, err)
 	assert.Equal(t, collab.Entry{At: p.RevisedAt, Kind: schema.KindPlan, Org: "central-bank", Ref: p.ID, Data: e.Data}, e)
 	var back schema.Plan

@@ -211,12 +211,12 @@ func Covers(r schema.Requirement, kind, sector, region string) bool {
 	return slices.Contains(s.Kinds, kind) && slices.Contains(s.Sectors, sector) && slices.Contains(s.Regions, region)
 }
 
-// RequirementEntry returns the journal entry of r's issue: by the issuer,
+// EntryOfRequirement returns the journal entry of r's issue: by the issuer,
 // at issued_at, about r's id, with r as its data. The functions of this
 // package check and decide; they never write to a Journal. The caller
-// appends the entries these constructors return (RequirementEntry,
-// PlanEntry, TaskEntry, TaskStatusEntry) once the message is checked and
+// appends the entries these constructors return (EntryOfRequirement,
+// EntryOfPlan, EntryOfTask, EntryOfTaskStatus) once the message is checked and
 // sent. The error is json.Marshal's (a time beyond year 9999).
-func RequirementEntry(r schema.Requirement) (Entry, error) {
+func EntryOfRequirement(r schema.Requirement) (Entry, error) {
 	return messageEntry(schema.KindRequirement, InteractionNone, r.IssuedAt, r.Issuer, "", r.ID, r)
 }

@@ -17,7 +17,7 @@ import (
 var planEpoch = time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
 
 // planFixture is a consistent chain of planning messages over
-// testdata/scheme.json: an early-warning requirement of the leading group
+// internal/demoscheme: an early-warning requirement of the leading group
 // on finance and transport in three regions for a year, its macro plan,
 // the central bank's department plan (finance only) and the northern
 // bank's internal plan. Each call returns fresh values to change.
@@ -263,9 +263,9 @@ func TestCovers(t *testing.T) {
 	}), "a hub runs them on every record")
 }
 
-func TestRequirementEntry(t *testing.T) {
+func TestEntryOfRequirement(t *testing.T) {
 	r := newPlanFixture(t).req
-	e, err := collab.RequirementEntry(r)
+	e, err := collab.EntryOfRequirement(r)
 	require.NoError(t, err)
 	assert.Equal(t, collab.Entry{At: r.IssuedAt, Kind: schema.KindRequirement, Org: "leading-group", Ref: r.ID, Data: e.Data}, e)
 	var back schema.Requirement
@@ -273,7 +273,7 @@ func TestRequirementEntry(t *testing.T) {
 	assert.Equal(t, r, back)
 
 	r.IssuedAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
-	_, err = collab.RequirementEntry(r)
+	_, err = collab.EntryOfRequirement(r)
 	assert.Error(t, err)
 	assert.False(t, errors.Is(err, collab.ErrInvalidRequirement))
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/sicollab/sicollab/schema"
 )
 
-// Short names for the kinds of testdata/scheme.json.
+// Short names for the kinds of the synthetic scheme (internal/demoscheme).
 const (
 	fin   = schema.KindFinanceTransaction
 	pax   = schema.KindTransportPassenger

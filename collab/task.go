@@ -414,11 +414,11 @@ func (tr *Tracker) Forget(taskID string) {
 	delete(tr.tasks, taskID)
 }
 
-// TaskEntry returns the journal entry of t's assignment (interaction 1):
+// EntryOfTask returns the journal entry of t's assignment (interaction 1):
 // by the issuer, at issued_at, about t's id, with t as its data; the
 // counterpart is the assignee when there is one only. Append it once the
 // task is sent.
-func TaskEntry(t schema.Task) (Entry, error) {
+func EntryOfTask(t schema.Task) (Entry, error) {
 	var counterpart string
 	if len(t.Assignee) == 1 {
 		counterpart = t.Assignee[0]
@@ -426,10 +426,10 @@ func TaskEntry(t schema.Task) (Entry, error) {
 	return messageEntry(schema.KindTask, InteractionTask, t.IssuedAt, t.Issuer, counterpart, t.ID, t)
 }
 
-// TaskStatusEntry returns the journal entry of a change of a task's state
+// EntryOfTaskStatus returns the journal entry of a change of a task's state
 // (interaction 1): by the organization that made it, at its time, about
 // the task's id, with s as its data. Append it once Transition or
 // Tracker.Apply has accepted s.
-func TaskStatusEntry(s schema.TaskStatus) (Entry, error) {
+func EntryOfTaskStatus(s schema.TaskStatus) (Entry, error) {
 	return messageEntry(schema.KindTaskStatus, InteractionTask, s.At, s.By, "", s.TaskID, s)
 }

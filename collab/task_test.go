@@ -417,7 +417,7 @@ func TestTrackerConcurrent(t *testing.T) {
 
 func TestTaskEntries(t *testing.T) {
 	task := fixtureTask(newPlanFixture(t))
-	e, err := collab.TaskEntry(task)
+	e, err := collab.EntryOfTask(task)
 	require.NoError(t, err)
 	assert.Equal(t, collab.Entry{At: task.IssuedAt, Kind: schema.KindTask, Interaction: collab.InteractionTask,
 		Org: "central-bank", Ref: task.ID, Data: e.Data}, e, "two assignees: no single counterpart")
@@ -426,12 +426,12 @@ func TestTaskEntries(t *testing.T) {
 	assert.Equal(t, task, back)
 
 	task.Assignee = []string{"bank-north-01"}
-	e, err = collab.TaskEntry(task)
+	e, err = collab.EntryOfTask(task)
 	require.NoError(t, err)
 	assert.Equal(t, "bank-north-01", e.Counterpart)
 
 	s := taskStatusAt(task, schema.TaskAccepted, "bank-north-01", 1, "")
-	e, err = collab.TaskStatusEntry(s)
+	e, err = collab.EntryOfTaskStatus(s)
 	require.NoError(t, err)
 	assert.Equal(t, collab.Entry{At: s.At, Kind: schema.KindTaskStatus, Interaction: collab.InteractionTask,
 		Org: "bank-north-01", Ref: task.ID, Data: e.Data}, e)

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/gowebpki/jcs"
@@ -121,12 +122,17 @@ func (e *Envelope) Digest() (string, error) {
 }
 
 // Stamp appends a provenance hop for org at stage, with the payload digest.
+//
+// Stamp never writes into the array e.Provenance shares with copies of
+// the envelope: it appends to a clipped slice, so the hop always lands in
+// a new array and a caller's envelope, or another copy of it, keeps its
+// provenance as it was. Callers need not copy the slice first.
 func (e *Envelope) Stamp(org string, stage Stage, at time.Time) error {
 	d, err := e.Digest()
 	if err != nil {
 		return err
 	}
-	e.Provenance = append(e.Provenance, Hop{Org: org, Stage: stage, At: at.UTC(), Digest: d})
+	e.Provenance = append(slices.Clip(e.Provenance), Hop{Org: org, Stage: stage, At: at.UTC(), Digest: d})
 	return nil
 }
 

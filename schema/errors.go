@@ -38,7 +38,8 @@ type Violation struct {
 	Pointer string `json:"pointer"`
 	// Keyword is the JSON Schema keyword that failed ("required",
 	// "pattern", ...) or one of the SDK's own: "syntax", "duplicate-key",
-	// "depth", "size", "kind", "schema_version", "handling".
+	// "depth", "size", "kind", "schema_version", "handling"; package collab
+	// reports a broken rule of the scheme under "scheme".
 	Keyword string `json:"keyword"`
 	// Message says what is wrong in words a developer can act on.
 	Message string `json:"message"`

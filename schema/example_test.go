@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/sicollab/sicollab/schema"
 )
 
@@ -97,4 +99,12 @@ func ExampleKinds() {
 	// Output:
 	// customs.entry_exit [1]
 	// customs.inspection [1]
+}
+
+// NewID gives the UUID v7 every record needs.
+func ExampleNewID() {
+	id := schema.NewID()
+	u := uuid.MustParse(id)
+	fmt.Println(u.Version(), u.Variant(), len(id))
+	// Output: VERSION_7 RFC4122 36
 }

@@ -24,9 +24,10 @@ import (
 // schema's simple leaves move into leavesKeyword, an extension that checks
 // them in a loop over the object. It only decides that a value passes;
 // a value its check does not pass is validated by the leaf's own
-// compiled schema, so every violation is reported exactly as before. With
-// the leaves gone from "properties", the extension also enforces
-// "additionalProperties": false with the full list of names.
+// compiled schema, so every violation is reported as the schema files
+// as written report it. With the leaves gone from "properties", the
+// extension also enforces "additionalProperties": false with the full
+// list of names.
 // TestCompiledFormAgrees and FuzzValidate compare the compiled form with
 // the files as written.
 

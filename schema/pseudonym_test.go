@@ -1,8 +1,13 @@
 package schema_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 	"sync"
@@ -196,37 +201,81 @@ func followsRule(t schema.IDType, s string) bool {
 	return false
 }
 
-// TestPseudonymVectors pins the algorithm with values computed outside Go:
+// TestPseudonymVectors pins the algorithm with the published vectors of
+// testdata/vectors/pseudonyms.json, whose values were computed outside Go:
 //
 //	printf '%s' 'phone:+8613800000000' | openssl dgst -sha256 -hmac 'sicollab-test-key-0123456789abcd'
 //
-// Partners check their own implementation against this table.
+// Partners check their own implementation against that file.
 func TestPseudonymVectors(t *testing.T) {
 	p := testPseudonymizer(t)
 	assert.Equal(t, testKeyID, p.KeyID())
-	vectors := []struct {
-		t    schema.IDType
-		raw  string
-		want string
-	}{
-		{schema.IDPhone, "+86 138-0000-0000", "195c30777612bfafd34fa321d1ddc5aaeafbf0464aaefd095e4e88905b6e5d9f"},
-		{schema.IDPhone, "0086 (138) 0000.0000", "195c30777612bfafd34fa321d1ddc5aaeafbf0464aaefd095e4e88905b6e5d9f"},
-		{schema.IDAccount, "8613800000000", "ac76128c90753378b20dc7159f562b48343ae61204910ff19be94e8e5cd82b71"},
-		{schema.IDPhone, "+44 20 7946 0000", "1cda953a8e14e47940a1c2463acbdcf4f7c79cc473c9adec6ab024c42c47bcde"},
-		{schema.IDPassport, "e1234 5678", "df2e7bcf028ab994b1cb17ad3e102fb466da2fcd238524b0b1c3465a5b785dfa"},
-		{schema.IDNationalID, "E12345678", "746498e5871f0fcbf8df1e0b58df9d6defc75f3560c6edcf5736650579bad742"},
-		{schema.IDAccount, "E1234-5678", "3908fa80f033fa793eb2ee64f4d71a9ade46dfd3f3bc0e320b69aa9255be49b7"},
-		{schema.IDNationalID, "9900 0020 2601 0100 0x", "1deca91a85d9443ecef250fc7fc77e6d2f632b8433d254a2aa52e0cc39dd6983"},
-		{schema.IDAccount, "DE89 3704 0044 0532 0130 00", "484ac450f1540ed99aaf3ac156f5abf0698953cb647a809f7d3afebb1cbe0e42"},
-		{schema.IDEmail, "  Alice.Example@Example.ORG ", "a3aaa753df6b7c9e138156c927e530fdd03020b999bcd5af50f6a4df5078bda8"},
+	var file struct {
+		Key     string `json:"key"`
+		KeyID   string `json:"key_id"`
+		Vectors []struct {
+			IDType     schema.IDType `json:"id_type"`
+			Raw        string        `json:"raw"`
+			Normalized string        `json:"normalized"`
+			Pseudonym  string        `json:"pseudonym"`
+		} `json:"vectors"`
 	}
-	for _, v := range vectors {
-		t.Run(string(v.t)+"/"+v.raw, func(t *testing.T) {
-			s, err := p.Pseudonym(v.t, v.raw)
+	b, err := os.ReadFile("testdata/vectors/pseudonyms.json")
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &file))
+	assert.Equal(t, testKey, file.Key)
+	assert.Equal(t, testKeyID, file.KeyID)
+	require.GreaterOrEqual(t, len(file.Vectors), 10)
+	for _, v := range file.Vectors {
+		t.Run(string(v.IDType)+"/"+v.Raw, func(t *testing.T) {
+			n, err := schema.Normalize(v.IDType, v.Raw)
 			require.NoError(t, err)
-			assert.Equal(t, schema.Subject{Pseudonym: v.want, IDType: v.t, KeyID: testKeyID}, s)
+			assert.Equal(t, v.Normalized, n)
+			s, err := p.Pseudonym(v.IDType, v.Raw)
+			require.NoError(t, err)
+			assert.Equal(t, schema.Subject{Pseudonym: v.Pseudonym, IDType: v.IDType, KeyID: testKeyID}, s)
 		})
 	}
+}
+
+// TestDigestVectors checks testdata/vectors/digests.json: each payload's
+// RFC 8785 form and provenance digest.
+func TestDigestVectors(t *testing.T) {
+	var file struct {
+		Vectors []struct {
+			Name      string          `json:"name"`
+			Payload   json.RawMessage `json:"payload"`
+			Canonical string          `json:"canonical"`
+			Digest    string          `json:"digest"`
+		} `json:"vectors"`
+	}
+	b, err := os.ReadFile("testdata/vectors/digests.json")
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &file))
+	require.GreaterOrEqual(t, len(file.Vectors), 5)
+	for _, v := range file.Vectors {
+		t.Run(v.Name, func(t *testing.T) {
+			assert.Equal(t, v.Canonical, canonical(t, v.Payload))
+			d, err := schema.PayloadDigest(v.Payload)
+			require.NoError(t, err)
+			assert.Equal(t, v.Digest, d)
+			sum := sha256.Sum256([]byte(v.Canonical))
+			assert.Equal(t, "sha-256:"+hex.EncodeToString(sum[:]), v.Digest)
+		})
+	}
+}
+
+// TestVectorFilesWithNode runs testdata/vectors/check.cjs, which checks
+// both files with node's own crypto and JSON, when node is installed.
+func TestVectorFilesWithNode(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not installed")
+	}
+	out, err := exec.Command(node, "testdata/vectors/check.cjs", "testdata/vectors").CombinedOutput()
+	t.Logf("%s", out)
+	require.NoError(t, err)
+	assert.Contains(t, string(out), " 0 fail")
 }
 
 func TestPseudonymDomainSeparation(t *testing.T) {

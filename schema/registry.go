@@ -236,8 +236,8 @@ func NewPayload(kind string, version int) (any, error) {
 // reading a stream that is fed one payload at a time (a stream of
 // values is what a json.Decoder is for). The common case, a payload that
 // decodes and is followed by nothing but space, is answered from the
-// pool; anything else is decoded again by a decoder of its own, so errors
-// read exactly as before, and the pooled one is dropped.
+// pool; anything else is decoded again by a decoder of its own, so its
+// errors are encoding/json's own, and the pooled one is dropped.
 func strictUnmarshal(data []byte, v any) error {
 	if fastDecode(data, v) { // see fastdecode.go
 		return nil

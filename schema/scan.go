@@ -17,8 +17,8 @@ import (
 // control characters, nesting past the limit, trailing data), but also
 // escapes in strings, an "identity" member, numbers other than plain
 // integers, formats it does not know and objects the schema leaves open.
-// A payload it says no to is parsed and validated as before, which
-// reports every violation. FuzzScan checks that what it passes, the
+// A payload it says no to is parsed and validated in full, which reports
+// every violation. FuzzScan checks that what it passes, the
 // parser and the schemas as written pass too.
 
 // scanner reads one JSON document.

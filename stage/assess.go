@@ -9,25 +9,6 @@ import (
 	"github.com/sicollab/sicollab/schema"
 )
 
-// Rule scores one aspect of a record's value for the scheme's purpose.
-//
-// Assess returns a score from 0 (no value) to 1 (certainly of value);
-// scores outside are clamped. reason names what the rule saw, as a short
-// stable phrase (it becomes a counter label and a product reason); it is
-// ignored when the score is 0. An error fails the record. Assess is
-// called concurrently when the processor is.
-type Rule interface {
-	Assess(ctx context.Context, env schema.Envelope) (score float64, reason string, err error)
-}
-
-// RuleFunc adapts a function to Rule.
-type RuleFunc func(ctx context.Context, env schema.Envelope) (float64, string, error)
-
-// Assess calls f.
-func (f RuleFunc) Assess(ctx context.Context, env schema.Envelope) (float64, string, error) {
-	return f(ctx, env)
-}
-
 // Assessment is the value of one record.
 type Assessment struct {
 	// Score combines the rules' scores as independent evidence:
@@ -38,7 +19,7 @@ type Assessment struct {
 	Reasons []string
 }
 
-// AssessConfig configures NewAssess.
+// AssessConfig configures NewAssessor.
 type AssessConfig struct {
 	// Rules score the record; at least one is required.
 	Rules []Rule
@@ -51,7 +32,7 @@ type AssessConfig struct {
 }
 
 // Validate reports what is wrong with c.
-func (c *AssessConfig) Validate() error {
+func (c AssessConfig) Validate() error {
 	var errs []string
 	if len(c.Rules) == 0 {
 		errs = append(errs, "Rules: at least one is required, got none")
@@ -78,8 +59,8 @@ type Assessor struct {
 	cfg AssessConfig
 }
 
-// NewAssess returns an Assessor.
-func NewAssess(cfg AssessConfig) (*Assessor, error) {
+// NewAssessor returns an Assessor.
+func NewAssessor(cfg AssessConfig) (*Assessor, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -148,7 +148,7 @@ func pipeline(v *schema.Validator, records iter.Seq[schema.Envelope]) int {
 			{Name: "normalize", Processor: stage.Normalize(), Concurrency: conc, OnError: stage.PolicyDrop},
 			{Name: "dedupe", Processor: dd, Concurrency: conc},
 		},
-		Sink:   stage.SinkFunc(func(ctx context.Context, env schema.Envelope) error { n.Add(1); return nil }),
+		Sink:   stage.SubmitterFunc(func(ctx context.Context, env schema.Envelope) error { n.Add(1); return nil }),
 		Buffer: 256,
 	})
 	if err != nil {

@@ -43,12 +43,12 @@ func (p Policy) String() string {
 const (
 	// DefaultBuffer is the capacity of the channel after each step, in
 	// records. Each step holds at most Buffer records queued after it and,
-	// in each of its goroutines, a batch being processed and one being
+	// in each of its goroutines, a chunk being processed and one being
 	// filled, each of at most Buffer/8 records (at most 32; one record when
 	// Buffer is under 16, and in Ordered mode, where a step holds
 	// 2×Concurrency+1 records being processed or waiting to be put in
 	// order). The channel after the collector holds at most Buffer
-	// batches, and the collector one being filled. Memory stays bounded
+	// chunks, and the collector one being filled. Memory stays bounded
 	// however fast the collector is.
 	DefaultBuffer = 64
 	// DefaultConcurrency is the number of goroutines of a step, and of the
@@ -86,8 +86,9 @@ type Config struct {
 	Collector Collector
 	// Steps are the processors, in order; there may be none.
 	Steps []Step
-	// Sink takes every record that passes all steps; required.
-	Sink Sink
+	// Sink is the pipeline's last step, the Submitter that takes every
+	// record that passes all steps; required.
+	Sink Submitter
 	// SinkConcurrency is the number of goroutines calling Sink.Submit (0
 	// means DefaultConcurrency). With more than one, the sink sees records
 	// out of order even in Ordered mode.
@@ -99,11 +100,11 @@ type Config struct {
 	SinkDropReason string
 	// DeadLetter takes quarantined records; required when a step or the
 	// sink uses PolicyQuarantine.
-	DeadLetter Sink
+	DeadLetter Submitter
 	// Analyzers are fed every record the sink took; optional.
 	Analyzers []Analyzer
 	// Products takes what the analyzers emit; required with Analyzers.
-	Products ProductSink
+	Products Publisher
 	// Ordered keeps records in collection order through every step, so
 	// each processor and the sink see them in the order the collector
 	// emitted them (the sink only with SinkConcurrency 1). Unordered mode
@@ -111,8 +112,8 @@ type Config struct {
 	Ordered bool
 	// Buffer is the capacity of the channel after the collector and after
 	// each step, in records (0 means DefaultBuffer). Steps hand records on
-	// in batches of up to Buffer/8 (see DefaultBuffer): one channel
-	// operation per batch instead of one per record.
+	// in chunks of up to Buffer/8 (see DefaultBuffer): one channel
+	// operation per chunk instead of one per record.
 	Buffer int
 	// Logger receives drops (debug), failures handled by a policy (warn)
 	// and the error that stops a pipeline (error). Nil means silent.
@@ -122,7 +123,7 @@ type Config struct {
 // Validate reports every problem of c at once, each naming the field and
 // the value found, joined with errors.Join. Zero values that have a default
 // are valid.
-func (c *Config) Validate() error {
+func (c Config) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("stage: config: "+format, args...))
@@ -131,7 +132,7 @@ func (c *Config) Validate() error {
 		bad("Collector: required, got nil")
 	}
 	if c.Sink == nil {
-		bad("Sink: required, got nil (use a SinkFunc that discards if nothing is to be kept)")
+		bad("Sink: required, got nil (use a SubmitterFunc that discards if nothing is to be kept)")
 	}
 	if c.Buffer < 0 {
 		bad("Buffer: must be at least 0 (0 means %d), got %d", DefaultBuffer, c.Buffer)

@@ -30,7 +30,7 @@ type DedupeConfig struct {
 }
 
 // Validate reports what is wrong with c.
-func (c *DedupeConfig) Validate() error {
+func (c DedupeConfig) Validate() error {
 	if c.Window < 0 {
 		return fmt.Errorf("stage: dedupe config: Window: must be at least 0 (0 means %d), got %d", DefaultDedupeWindow, c.Window)
 	}

@@ -3,8 +3,8 @@
 // with backpressure, and the processing steps the scheme names.
 //
 // A bank's integration is "implement Collector, pick processors, hand the
-// result to the submit client": the pipeline ends in a Sink, a one-method
-// interface the submit client satisfies (package stage never imports
+// result to the submit client": the pipeline's sink step (Config.Sink) is a
+// Submitter, a one-method interface the submit client satisfies (package stage never imports
 // package submit; programs wire the two).
 //
 // # The six stages
@@ -15,11 +15,18 @@
 //   - Collection (Collector): records from the organization's own systems,
 //     emitted one by one as envelopes; emit blocks while the pipeline is
 //     full.
-//   - Processing (Processor): verifying authenticity (Verify), assessing
-//     value (NewAssess), removing duplicates (NewDedupe), structuring
-//     (Normalize, Validate), protecting identity (Pseudonymize) and
+//   - Processing (Processor): verifying authenticity (NewVerify), assessing
+//     value (NewAssessor), removing duplicates (NewDedupe), structuring
+//     (Normalize, Validate), protecting identity (NewPseudonymize) and
 //     integrating submissions from different regions and enterprises
 //     (NewIntegrate); Stamp adds the organization's provenance hop.
+//
+// One constructor style: a step that takes a configuration is built by
+// NewT(cfg TConfig) (*T, error), which validates cfg and names every bad
+// field (NewVerify, NewAssessor, NewDedupe, NewPseudonymize, NewIntegrate,
+// NewLinker, NewWindows, NewWindowAnalyzer); a step with nothing to
+// configure wrong is an adapter that returns a Processor and cannot fail
+// (Normalize, Validate, Stamp, Map).
 //   - Analysis (Analyzer): records become products, the domain lists of
 //     the scheme. Windows aggregates per subject pseudonym on event time;
 //     NewWindowAnalyzer and NewLinker (cross-kind linkage by pseudonym)
@@ -39,7 +46,7 @@
 // cancelling the context end it (see Pipeline for the order). Channels of
 // Config.Buffer records join the stages, so a slow sink stalls the
 // collector instead of filling memory; records move through them in small
-// batches that never wait for more while a step is idle. Ordered mode keeps collection order
+// chunks that never wait for more while a step is idle. Ordered mode keeps collection order
 // through every step with a reorder buffer bounded by the step's
 // concurrency.
 //

@@ -31,7 +31,7 @@ func Example() {
 			{Name: "validate", Processor: stage.Validate(nil), OnError: stage.PolicyDrop, DropReason: "invalid"},
 			{Name: "dedupe", Processor: dedupe},
 		},
-		Sink: stage.SinkFunc(func(ctx context.Context, env schema.Envelope) error {
+		Sink: stage.SubmitterFunc(func(ctx context.Context, env schema.Envelope) error {
 			fmt.Println("submit", env.Kind, env.Handling)
 			return nil
 		}),

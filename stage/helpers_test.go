@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"testing"
@@ -16,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sicollab/sicollab/collab"
+	"github.com/sicollab/sicollab/internal/demoscheme"
 	"github.com/sicollab/sicollab/schema"
 	"github.com/sicollab/sicollab/stage"
 )
@@ -168,7 +167,7 @@ func sliceCollector(envs []schema.Envelope) stage.Collector {
 	})
 }
 
-// recorder is a Sink that keeps what it gets.
+// recorder is a Submitter that keeps what it gets.
 type recorder struct {
 	mu   sync.Mutex
 	envs []schema.Envelope
@@ -222,13 +221,10 @@ func noLeak(t *testing.T) {
 	})
 }
 
-// loadScheme loads the synthetic scheme of package collab.
+// loadScheme loads the synthetic scheme (internal/demoscheme).
 func loadScheme(t testing.TB) *collab.Directory {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "collab", "testdata", "scheme.json"))
-	require.NoError(t, err)
-	defer f.Close()
-	d, err := collab.LoadDirectory(f)
+	d, err := collab.ParseDirectory(demoscheme.JSON())
 	require.NoError(t, err)
 	return d
 }

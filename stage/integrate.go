@@ -57,7 +57,7 @@ type IntegrateConfig struct {
 }
 
 // Validate reports every problem of c, joined.
-func (c *IntegrateConfig) Validate() error {
+func (c IntegrateConfig) Validate() error {
 	var errs []error
 	if c.Org == "" {
 		errs = append(errs, errors.New("stage: integrate config: Org: required, got \"\""))

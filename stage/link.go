@@ -46,7 +46,7 @@ type LinkConfig struct {
 }
 
 // Validate reports every problem of c, joined.
-func (c *LinkConfig) Validate() error {
+func (c LinkConfig) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("stage: link config: "+format, args...))

@@ -17,8 +17,8 @@ import (
 // analyzer in one, joined by channels of Buffer records. A full channel
 // blocks the step before it, and so on back to the collector's emit: a
 // slow sink slows collection instead of filling memory. Steps hand records
-// on in small batches, sent when full or when the step would otherwise
-// wait for input, so batching never holds a record back while its step
+// on in small chunks, sent when full or when the step would otherwise
+// wait for input, so chunking never holds a record back while its step
 // is idle.
 //
 // Stopping, in order of gentleness:
@@ -42,9 +42,9 @@ type Pipeline struct {
 	emitMu      sync.Mutex
 	collectDone bool
 	seq         uint64
-	pending     *batch // emitted, not yet sent
-	first       chan *batch
-	batchMax    int // records in a batch between steps (see batch)
+	pending     *chunk // emitted, not yet sent
+	first       chan *chunk
+	chunkMax    int // records in a chunk between steps (see chunk)
 
 	collected, abandoned, products atomic.Uint64
 	steps                          []*stepCounters
@@ -78,20 +78,20 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 	var collectCtx context.Context
 	collectCtx, p.collectCancel = context.WithCancel(p.ctx)
 
-	// Steps send batches of up to batchMax records, so a channel of
-	// Buffer/batchMax batches holds at most Buffer records. The collector's
-	// channel holds Buffer batches: its batches are often of one record,
+	// Steps send chunks of up to chunkMax records, so a channel of
+	// Buffer/chunkMax chunks holds at most Buffer records. The collector's
+	// channel holds Buffer chunks: its chunks are often of one record,
 	// since it sends at once whenever the first step has nothing queued.
-	p.batchMax = min(max(cfg.Buffer/8, 1), maxBatch)
+	p.chunkMax = min(max(cfg.Buffer/8, 1), maxChunk)
 	if cfg.Ordered {
-		p.batchMax = 1
+		p.chunkMax = 1
 	}
-	p.first = make(chan *batch, cfg.Buffer)
+	p.first = make(chan *chunk, cfg.Buffer)
 	in := p.first
 	for _, st := range cfg.Steps {
 		c := newStepCounters(st.Name, st.Concurrency+1) // +1: reorder and finish
 		p.steps = append(p.steps, c)
-		out := make(chan *batch, max(cfg.Buffer/p.batchMax, 1))
+		out := make(chan *chunk, max(cfg.Buffer/p.chunkMax, 1))
 		r := &runner{p: p, c: c, proc: st.Processor, conc: st.Concurrency,
 			policy: st.OnError, reason: st.DropReason, in: in, out: out}
 		r.start()
@@ -132,7 +132,7 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 // Wait blocks until every goroutine of the pipeline has returned, and
 // returns nil if every record was drained, or else: an error wrapping
 // ErrStopped (a step stopped it), ErrContract (an implementation broke its
-// contract), the collector's error, an analyzer's or product sink's error,
+// contract), the collector's error, an analyzer's or publisher's error,
 // or the caller's context error.
 func (p *Pipeline) Wait() error {
 	<-p.done
@@ -206,14 +206,14 @@ func (p *Pipeline) collect(ctx context.Context) {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("%w: %w", ErrClosed, err)
 		}
-		// Records go in batches while the first step has work queued, and
+		// Records go in chunks while the first step has work queued, and
 		// at once when it has none (see poke for a step that runs dry).
 		if p.pending == nil {
-			p.pending = getBatch()
+			p.pending = getChunk()
 		}
 		b := p.pending
 		b.items = append(b.items, item{seq: p.seq, env: env})
-		if len(b.items) >= p.batchMax || len(p.first) == 0 {
+		if len(b.items) >= p.chunkMax || len(p.first) == 0 {
 			if !send(ctx, p.first, b) {
 				// Not taken; the records before it stay, for the drain.
 				b.items[len(b.items)-1] = item{}
@@ -233,7 +233,7 @@ func (p *Pipeline) collect(ctx context.Context) {
 		p.pending = nil
 		if len(b.items) > 0 && !send(p.ctx, p.first, b) { // emitted: drained unless cancelled
 			p.abandoned.Add(uint64(len(b.items)))
-			putBatch(b)
+			putChunk(b)
 		}
 	}
 	close(p.first)
@@ -300,12 +300,12 @@ type runner struct {
 	p      *Pipeline
 	c      *stepCounters
 	proc   Processor
-	sink   Sink
+	sink   Submitter
 	conc   int
 	policy Policy
 	reason string
-	in     <-chan *batch
-	out    chan *batch            // nil for the sink
+	in     <-chan *chunk
+	out    chan *chunk            // nil for the sink
 	taps   []chan schema.Envelope // analyzers, for the sink
 
 	// Ordered mode.
@@ -348,18 +348,18 @@ func (r *runner) start() {
 	})
 }
 
-// work takes batches of records from in until it closes, counting in
-// shard c. What the step emits is passed on in batches too: a batch goes
+// work takes chunks of records from in until it closes, counting in
+// shard c. What the step emits is passed on in chunks too: a chunk goes
 // when it is full, or when the worker would otherwise wait for input, so
-// a record never waits in a batch while the step is idle.
+// a record never waits in a chunk while the step is idle.
 func (r *runner) work(ordered bool, c *counterShard) {
 	ctx := r.p.ctx
 	em := &emitter{p: r.p}
-	out := outbox{p: r.p, ch: r.out, max: r.p.batchMax, passed: &c.out}
+	out := chunkWriter{p: r.p, ch: r.out, max: r.p.chunkMax, passed: &c.out}
 	for {
 		if ordered {
 			select {
-			case r.tokens <- struct{}{}: // batches of one record in Ordered mode
+			case r.tokens <- struct{}{}: // chunks of one record in Ordered mode
 			case <-ctx.Done():
 				r.drain(c)
 				return
@@ -413,7 +413,7 @@ func (r *runner) work(ordered bool, c *counterShard) {
 					break
 				}
 				if !out.add(ctx, item{env: o}) {
-					r.p.abandoned.Add(uint64(len(em.outs) - j - 1)) // the batch that failed is counted
+					r.p.abandoned.Add(uint64(len(em.outs) - j - 1)) // the chunk that failed is counted
 					clear(em.outs)
 					r.abandonRest(c, b, i+1)
 					r.drain(c)
@@ -425,54 +425,54 @@ func (r *runner) work(ordered bool, c *counterShard) {
 				t = time.Now() // a full channel may have kept it waiting
 			}
 		}
-		putBatch(b)
+		putChunk(b)
 	}
 }
 
 // abandonRest counts the records of b from i on as taken in and
 // abandoned, and gives b back.
-func (r *runner) abandonRest(c *counterShard, b *batch, i int) {
+func (r *runner) abandonRest(c *counterShard, b *chunk, i int) {
 	if n := uint64(len(b.items) - i); n > 0 {
 		c.in.Add(n)
 		r.abandon(c, n)
 	}
-	putBatch(b)
+	putChunk(b)
 }
 
-// batch is records handed from one goroutine of the pipeline to the next
+// chunk is records handed from one goroutine of the pipeline to the next
 // in one channel operation: with a record per operation, the channels'
 // locks cost more CPU than light processors do.
-type batch struct{ items []item }
+type chunk struct{ items []item }
 
-// maxBatch bounds a batch; Config.Buffer/8 is the bound in use, so that a
+// maxChunk bounds a chunk; Config.Buffer/8 is the bound in use, so that a
 // small buffer keeps records moving one by one.
-const maxBatch = 32
+const maxChunk = 32
 
-var batches = sync.Pool{New: func() any { return &batch{items: make([]item, 0, maxBatch)} }}
+var chunks = sync.Pool{New: func() any { return &chunk{items: make([]item, 0, maxChunk)} }}
 
-func getBatch() *batch { return batches.Get().(*batch) }
+func getChunk() *chunk { return chunks.Get().(*chunk) }
 
-func putBatch(b *batch) {
+func putChunk(b *chunk) {
 	clear(b.items) // the envelopes are the next holder's, not the pool's
 	b.items = b.items[:0]
-	batches.Put(b)
+	chunks.Put(b)
 }
 
-// outbox fills batches for one channel and sends them.
-type outbox struct {
+// chunkWriter fills chunks for one channel and sends them.
+type chunkWriter struct {
 	p      *Pipeline
-	ch     chan<- *batch
+	ch     chan<- *chunk
 	max    int
 	passed *atomic.Uint64 // counts records sent
-	cur    *batch
-	sent   int // batches sent
+	cur    *chunk
+	sent   int // chunks sent
 }
 
-// add queues it, sending the batch when it is full; false if the
-// pipeline ended first (what the batch held is counted as abandoned).
-func (o *outbox) add(ctx context.Context, it item) bool {
+// add queues it, sending the chunk when it is full; false if the
+// pipeline ended first (what the chunk held is counted as abandoned).
+func (o *chunkWriter) add(ctx context.Context, it item) bool {
 	if o.cur == nil {
-		o.cur = getBatch()
+		o.cur = getChunk()
 	}
 	o.cur.items = append(o.cur.items, it)
 	if len(o.cur.items) >= o.max {
@@ -482,7 +482,7 @@ func (o *outbox) add(ctx context.Context, it item) bool {
 }
 
 // flush sends what is queued; false if the pipeline ended first.
-func (o *outbox) flush(ctx context.Context) bool {
+func (o *chunkWriter) flush(ctx context.Context) bool {
 	if o.cur == nil {
 		return true
 	}
@@ -490,7 +490,7 @@ func (o *outbox) flush(ctx context.Context) bool {
 	o.cur = nil
 	if !send(ctx, o.ch, b) {
 		o.p.abandoned.Add(n)
-		putBatch(b)
+		putChunk(b)
 		return false
 	}
 	o.passed.Add(n)
@@ -499,10 +499,10 @@ func (o *outbox) flush(ctx context.Context) bool {
 }
 
 // discard counts what is queued as abandoned.
-func (o *outbox) discard() {
+func (o *chunkWriter) discard() {
 	if o.cur != nil {
 		o.p.abandoned.Add(uint64(len(o.cur.items)))
-		putBatch(o.cur)
+		putChunk(o.cur)
 		o.cur = nil
 	}
 }
@@ -513,7 +513,7 @@ func (r *runner) reorder() {
 	ctx := r.p.ctx
 	pending := map[uint64]result{}
 	var next, seq uint64
-	out := outbox{p: r.p, ch: r.out, max: 1, passed: &r.c.shards[r.conc].out}
+	out := chunkWriter{p: r.p, ch: r.out, max: 1, passed: &r.c.shards[r.conc].out}
 	for res := range r.results {
 		pending[res.seq] = res
 		for {
@@ -529,7 +529,7 @@ func (r *runner) reorder() {
 					r.p.abandoned.Add(uint64(len(res.outs) - i))
 					break
 				}
-				if !out.add(ctx, item{seq: seq, env: o}) { // batches of one in Ordered mode: sent now
+				if !out.add(ctx, item{seq: seq, env: o}) { // chunks of one in Ordered mode: sent now
 					r.p.abandoned.Add(uint64(len(res.outs) - i - 1))
 					break
 				}
@@ -574,7 +574,7 @@ func (r *runner) finish() {
 		}
 		return
 	}
-	out := outbox{p: r.p, ch: r.out, max: r.p.batchMax, passed: &r.c.shards[r.conc].out}
+	out := chunkWriter{p: r.p, ch: r.out, max: r.p.chunkMax, passed: &r.c.shards[r.conc].out}
 	for i, o := range outs {
 		if !out.add(ctx, item{seq: r.outSeq, env: o}) {
 			r.p.abandoned.Add(uint64(len(outs) - i - 1))

@@ -89,7 +89,7 @@ func TestPipelineBackpressure(t *testing.T) {
 			noLeak(t)
 			gate := make(chan struct{})
 			var sink recorder
-			slow := stage.SinkFunc(func(ctx context.Context, env schema.Envelope) error {
+			slow := stage.SubmitterFunc(func(ctx context.Context, env schema.Envelope) error {
 				select {
 				case <-gate:
 				case <-ctx.Done():
@@ -146,17 +146,17 @@ func TestPipelineBackpressure(t *testing.T) {
 	}
 }
 
-// TestPipelineBatchingHoldsNothingBack: records move between steps in
-// batches, but a record never waits in a batch for more to come. The
+// TestPipelineChunkingHoldsNothingBack: records move between steps in
+// chunks, but a record never waits in a chunk for more to come. The
 // collector emits bursts while the steps are busy, then waits, before its
 // next burst, for everything it emitted to reach the sink: a record held
 // back would stall it.
-func TestPipelineBatchingHoldsNothingBack(t *testing.T) {
+func TestPipelineChunkingHoldsNothingBack(t *testing.T) {
 	for _, conc := range []int{1, 3} {
 		t.Run(fmt.Sprintf("concurrency=%d", conc), func(t *testing.T) {
 			noLeak(t)
 			var delivered atomic.Int64
-			sink := stage.SinkFunc(func(ctx context.Context, env schema.Envelope) error {
+			sink := stage.SubmitterFunc(func(ctx context.Context, env schema.Envelope) error {
 				delivered.Add(1)
 				return nil
 			})
@@ -164,7 +164,7 @@ func TestPipelineBatchingHoldsNothingBack(t *testing.T) {
 			collector := stage.CollectorFunc(func(ctx context.Context, emit func(schema.Envelope) error) error {
 				n := 0
 				for burst := range 5 {
-					for range 3 + 7*burst { // odd sizes, not multiples of a batch
+					for range 3 + 7*burst { // odd sizes, not multiples of a chunk
 						if err := emit(s.passenger("rail-north-01", n, n, t0)); err != nil {
 							return err
 						}
@@ -173,7 +173,7 @@ func TestPipelineBatchingHoldsNothingBack(t *testing.T) {
 					deadline := time.Now().Add(5 * time.Second)
 					for delivered.Load() < int64(n) {
 						if time.Now().After(deadline) {
-							return fmt.Errorf("burst %d: %d of %d records delivered: some wait in a batch", burst, delivered.Load(), n)
+							return fmt.Errorf("burst %d: %d of %d records delivered: some wait in a chunk", burst, delivered.Load(), n)
 						}
 						time.Sleep(time.Millisecond)
 					}
@@ -186,7 +186,7 @@ func TestPipelineBatchingHoldsNothingBack(t *testing.T) {
 					{Name: "a", Processor: jitter(1), Concurrency: conc},
 					{Name: "b", Processor: jitter(2), Concurrency: conc},
 				},
-				Sink: sink, Buffer: 256, // batches of up to 32
+				Sink: sink, Buffer: 256, // chunks of up to 32
 			})
 			require.NoError(t, err)
 			assert.EqualValues(t, 3+10+17+24+31, st.Delivered)
@@ -201,7 +201,7 @@ func TestPipelineCancelMidStreamLeavesNoGoroutine(t *testing.T) {
 			noLeak(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			var delivered atomic.Int64
-			sink := stage.SinkFunc(func(ctx context.Context, env schema.Envelope) error {
+			sink := stage.SubmitterFunc(func(ctx context.Context, env schema.Envelope) error {
 				if delivered.Add(1) == 300 {
 					cancel()
 				}
@@ -363,7 +363,7 @@ func TestPipelineQuarantineFailureStops(t *testing.T) {
 		Collector: sliceCollector(envs),
 		Steps:     []stage.Step{{Name: "f", Processor: failing, OnError: stage.PolicyQuarantine}},
 		Sink:      &recorder{},
-		DeadLetter: stage.SinkFunc(func(ctx context.Context, env schema.Envelope) error {
+		DeadLetter: stage.SubmitterFunc(func(ctx context.Context, env schema.Envelope) error {
 			return deadErr
 		}),
 	})
@@ -375,7 +375,7 @@ func TestPipelineSinkPolicy(t *testing.T) {
 	noLeak(t)
 	envs, _, _ := newSynth(9).stream(100)
 	n := 0
-	sink := stage.SinkFunc(func(ctx context.Context, env schema.Envelope) error {
+	sink := stage.SubmitterFunc(func(ctx context.Context, env schema.Envelope) error {
 		n++
 		if n%4 == 0 {
 			return errors.New("synthetic refusal")
@@ -516,7 +516,7 @@ func TestPipelineFeedsAnalyzers(t *testing.T) {
 	var products []schema.Product
 	stats, err := stage.Run(context.Background(), stage.Config{
 		Collector: sliceCollector(envs), Sink: &recorder{}, Analyzers: []stage.Analyzer{linker},
-		Products: stage.ProductSinkFunc(func(ctx context.Context, p schema.Product) error {
+		Products: stage.PublisherFunc(func(ctx context.Context, p schema.Product) error {
 			mu.Lock()
 			defer mu.Unlock()
 			products = append(products, p)

@@ -180,7 +180,7 @@ func TestPseudonymize(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p, err := stage.Pseudonymize(stage.PseudonymizeConfig{Pseudonymizer: ps, KeepIdentity: c.keep})
+			p, err := stage.NewPseudonymize(stage.PseudonymizeConfig{Pseudonymizer: ps, KeepIdentity: c.keep})
 			require.NoError(t, err)
 			out, err := process(t, p, c.env)
 			if c.wantErr != nil || c.wantMsg != "" {
@@ -202,7 +202,7 @@ func TestPseudonymize(t *testing.T) {
 			assert.NotContains(t, string(out[0].Payload), "123-4567")
 		})
 	}
-	_, err = stage.Pseudonymize(stage.PseudonymizeConfig{})
+	_, err = stage.NewPseudonymize(stage.PseudonymizeConfig{})
 	require.ErrorContains(t, err, "Pseudonymizer: required")
 }
 
@@ -230,7 +230,7 @@ func TestVerify(t *testing.T) {
 		}(), nil, `first provenance hop is "air-east-01"`},
 		{"payload changed after the last hop", edit(t, good, func(p *schema.PassengerTrip) { p.Seat = "12A" }), nil, "does not match"},
 	}
-	p, err := stage.Verify(stage.VerifyConfig{Directory: dir})
+	p, err := stage.NewVerify(stage.VerifyConfig{Directory: dir})
 	require.NoError(t, err)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -247,7 +247,7 @@ func TestVerify(t *testing.T) {
 			assert.Contains(t, err.Error(), c.msg)
 		})
 	}
-	_, err = stage.Verify(stage.VerifyConfig{})
+	_, err = stage.NewVerify(stage.VerifyConfig{})
 	require.ErrorContains(t, err, "Directory: required")
 }
 
@@ -312,7 +312,7 @@ func TestAssess(t *testing.T) {
 	plain := s.finance("bank-north-01", 2, t0)
 	trip := s.passenger("rail-north-01", 3, 3, t0)
 	var seen []stage.Assessment
-	a, err := stage.NewAssess(stage.AssessConfig{
+	a, err := stage.NewAssessor(stage.AssessConfig{
 		Rules:     []stage.Rule{stage.KindRule(map[string]float64{schema.KindTransportPassenger: 0.3}), stage.IndicatorRule(0.5)},
 		Threshold: 0.25,
 		OnAssess:  func(env schema.Envelope, as stage.Assessment) { seen = append(seen, as) },
@@ -351,11 +351,11 @@ func TestAssess(t *testing.T) {
 	failing := stage.RuleFunc(func(ctx context.Context, env schema.Envelope) (float64, string, error) {
 		return 0, "", errors.New("synthetic rule failure")
 	})
-	a2, err := stage.NewAssess(stage.AssessConfig{Rules: []stage.Rule{failing}})
+	a2, err := stage.NewAssessor(stage.AssessConfig{Rules: []stage.Rule{failing}})
 	require.NoError(t, err)
 	_, err = process(t, a2, plain)
 	require.ErrorContains(t, err, "synthetic rule failure")
-	_, err = stage.NewAssess(stage.AssessConfig{Threshold: 2})
+	_, err = stage.NewAssessor(stage.AssessConfig{Threshold: 2})
 	require.ErrorContains(t, err, "Rules: at least one")
 	require.ErrorContains(t, err, "Threshold: must be from 0 to 1, got 2")
 }
@@ -412,7 +412,7 @@ func TestIntegrate(t *testing.T) {
 		}
 		assert.Equal(t, []string{"rail-north-01", "air-east-01", "road-south-01", "transport-ministry"}, orgs)
 		// The merged record still verifies: its last hop digests its payload.
-		v, err := stage.Verify(stage.VerifyConfig{Directory: dir})
+		v, err := stage.NewVerify(stage.VerifyConfig{Directory: dir})
 		require.NoError(t, err)
 		_, err = process(t, v, m)
 		require.NoError(t, err)

@@ -32,7 +32,7 @@ type ProductConfig struct {
 }
 
 // Validate reports every problem of c, joined.
-func (c *ProductConfig) Validate() error {
+func (c ProductConfig) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("stage: product config: "+format, args...))

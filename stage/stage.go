@@ -140,7 +140,7 @@ type Holder interface {
 	Held() int
 }
 
-// Sink takes a processed record at the end of a pipeline: the submit
+// Submitter takes a processed record at the end of a pipeline: the submit
 // client satisfies it, and so does a dead-letter store.
 //
 // Submit may be called concurrently up to the pipeline's SinkConcurrency.
@@ -148,15 +148,15 @@ type Holder interface {
 // sink); the envelope is the sink's from the call on. An error wrapping
 // ErrDrop drops the record under its reason; any other error is handled by
 // the pipeline's SinkPolicy.
-type Sink interface {
+type Submitter interface {
 	Submit(ctx context.Context, env schema.Envelope) error
 }
 
-// SinkFunc adapts a function to Sink.
-type SinkFunc func(ctx context.Context, env schema.Envelope) error
+// SubmitterFunc adapts a function to Submitter.
+type SubmitterFunc func(ctx context.Context, env schema.Envelope) error
 
 // Submit calls f.
-func (f SinkFunc) Submit(ctx context.Context, env schema.Envelope) error { return f(ctx, env) }
+func (f SubmitterFunc) Submit(ctx context.Context, env schema.Envelope) error { return f(ctx, env) }
 
 // Analyzer turns records into intelligence products (analysis stage): the
 // domain lists of the scheme.
@@ -165,7 +165,7 @@ func (f SinkFunc) Submit(ctx context.Context, env schema.Envelope) error { retur
 // order the sink took them, from one goroutine: Analyze is never called
 // concurrently by the pipeline. Analyze must not modify env (it is shared
 // with the sink and other analyzers); it may keep it. emit publishes a
-// product; it blocks while the product sink is busy and returns its error.
+// product; it blocks while the publisher is busy and returns its error.
 // Flush is called once when the pipeline drains, to emit what is still
 // pending (open windows). An error from either fails the pipeline.
 type Analyzer interface {
@@ -173,21 +173,21 @@ type Analyzer interface {
 	Flush(ctx context.Context, emit func(schema.Product) error) error
 }
 
-// ProductSink takes the products analyzers emit, e.g. to wrap each in a
+// Publisher takes the products analyzers emit, e.g. to wrap each in a
 // collab.product envelope and submit it.
 //
 // Publish is called from one goroutine per analyzer, so possibly
-// concurrently when there are several. The product is the sink's from the
+// concurrently when there are several. The product is the publisher's from the
 // call on. An error fails the pipeline.
-type ProductSink interface {
+type Publisher interface {
 	Publish(ctx context.Context, p schema.Product) error
 }
 
-// ProductSinkFunc adapts a function to ProductSink.
-type ProductSinkFunc func(ctx context.Context, p schema.Product) error
+// PublisherFunc adapts a function to Publisher.
+type PublisherFunc func(ctx context.Context, p schema.Product) error
 
 // Publish calls f.
-func (f ProductSinkFunc) Publish(ctx context.Context, p schema.Product) error { return f(ctx, p) }
+func (f PublisherFunc) Publish(ctx context.Context, p schema.Product) error { return f(ctx, p) }
 
 // Applier uses a product to support a decision (application stage): a
 // general business department decides to escalate or handle an incident
@@ -217,4 +217,32 @@ func (f ApplierFunc[D]) Apply(ctx context.Context, p schema.Product) ([]D, error
 // it. Feedback may be called concurrently; the report is the caller's.
 type Feedbacker interface {
 	Feedback(ctx context.Context, period schema.Window, entries iter.Seq2[collab.Entry, error]) (schema.FeedbackReport, error)
+}
+
+// Rule scores one aspect of a record's value for the scheme's purpose.
+//
+// Assess returns a score from 0 (no value) to 1 (certainly of value);
+// scores outside are clamped. reason names what the rule saw, as a short
+// stable phrase (it becomes a counter label and a product reason); it is
+// ignored when the score is 0. An error fails the record. Assess is
+// called concurrently when the processor is.
+type Rule interface {
+	Assess(ctx context.Context, env schema.Envelope) (score float64, reason string, err error)
+}
+
+// RuleFunc adapts a function to Rule.
+type RuleFunc func(ctx context.Context, env schema.Envelope) (float64, string, error)
+
+// Assess calls f.
+func (f RuleFunc) Assess(ctx context.Context, env schema.Envelope) (float64, string, error) {
+	return f(ctx, env)
+}
+
+// Authorizer says whether an organization may submit a kind; a
+// *collab.Directory is one. To follow a directory that is replaced at run
+// time, pass a type whose Authorize reads the current one.
+type Authorizer interface {
+	// Authorize returns nil if org may submit kind, or an error wrapping
+	// collab.ErrUnknownOrg or collab.ErrKindNotAllowed.
+	Authorize(org, kind string) error
 }

@@ -50,9 +50,6 @@ func Stamp(org string, st schema.Stage, now func() time.Time) Processor {
 		if org == "" {
 			return errors.New("stage: stamp: no organization id")
 		}
-		// Copy the provenance so that appending never writes into an array
-		// an earlier holder of the envelope still reads.
-		env.Provenance = append(make([]schema.Hop, 0, len(env.Provenance)+1), env.Provenance...)
 		if err := env.Stamp(org, st, now()); err != nil {
 			return fmt.Errorf("stage: stamp %s: %w", env.ID, err)
 		}

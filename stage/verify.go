@@ -8,30 +8,21 @@ import (
 	"github.com/sicollab/sicollab/schema"
 )
 
-// Authorizer says whether an organization may submit a kind; a
-// *collab.Directory is one. To follow a directory that is replaced at run
-// time, pass a type whose Authorize reads the current one.
-type Authorizer interface {
-	// Authorize returns nil if org may submit kind, or an error wrapping
-	// collab.ErrUnknownOrg or collab.ErrKindNotAllowed.
-	Authorize(org, kind string) error
-}
-
-// VerifyConfig configures Verify.
+// VerifyConfig configures NewVerify.
 type VerifyConfig struct {
 	// Directory says who may submit what; required.
 	Directory Authorizer
 }
 
 // Validate reports what is wrong with c.
-func (c *VerifyConfig) Validate() error {
+func (c VerifyConfig) Validate() error {
 	if c.Directory == nil {
 		return errors.New("stage: verify config: Directory: required, got nil")
 	}
 	return nil
 }
 
-// Verify returns a processor that checks each record's authenticity (the
+// Verify is the processor that checks each record's authenticity (the
 // scheme's "verifying authenticity"), in this order:
 //   - the source is in the directory and may submit the kind;
 //   - the record has provenance, and its first hop is the source's;
@@ -42,13 +33,25 @@ func (c *VerifyConfig) Validate() error {
 // the directory, collab.ErrUnknownOrg or collab.ErrKindNotAllowed): usually
 // quarantined. Verify changes nothing; run it before any processor that
 // changes payloads. It is safe for concurrent use.
-func Verify(cfg VerifyConfig) (Processor, error) {
+type Verify struct {
+	dir Authorizer
+}
+
+// NewVerify returns a Verify, or an error naming what is wrong with cfg.
+func NewVerify(cfg VerifyConfig) (*Verify, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return Map(func(ctx context.Context, env schema.Envelope) (schema.Envelope, error) {
-		return env, verify(cfg.Directory, &env)
-	}), nil
+	return &Verify{dir: cfg.Directory}, nil
+}
+
+// Process passes env if it is authentic, and fails it otherwise.
+func (v *Verify) Process(ctx context.Context, env schema.Envelope, emit func(schema.Envelope)) error {
+	if err := verify(v.dir, &env); err != nil {
+		return err
+	}
+	emit(env)
+	return nil
 }
 
 func verify(dir Authorizer, env *schema.Envelope) error {

@@ -46,7 +46,7 @@ type WindowConfig struct {
 }
 
 // Validate reports every problem of c, joined.
-func (c *WindowConfig) Validate() error {
+func (c WindowConfig) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("stage: window config: "+format, args...))

@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,9 +27,10 @@ const gzipLevel = gzip.BestSpeed
 // for 5,000 records each with a few violations fits well inside it.
 const maxReceiptBytes = 64 << 20
 
-// outBatch is one request's worth of records: their outbox seqs, and the
-// NDJSON body built from them, identical on every attempt so the hub
-// sees the same body under the same key.
+// outBatch is a batch being sent (the hub decodes it as an inBatch): one
+// request's worth of records, their outbox seqs, and the NDJSON body
+// built from them, identical on every attempt so the hub sees the same
+// body under the same key.
 type outBatch struct {
 	key     uuid.UUID
 	seqs    []uint64
@@ -207,8 +209,10 @@ func (s *sender) nextBatch(draining bool) (b *outBatch, done bool) {
 		s.sleep(c.cfg.Retry.MaxInterval, true)
 		return nil, false
 	}
-	for _, dl := range dead {
+	for i := range dead {
+		dl := &dead[i]
 		c.st.deadLettered.Add(1)
+		c.refusals.note(dl)
 		c.log.Warn("submit: record moved to dead letters", "dead_letter", dl.ID, "record", dl.RecordID, "cause", dl.Cause, "detail", dl.Detail)
 	}
 	if len(dead) > 0 {
@@ -374,14 +378,34 @@ func (s *sender) settleRejected(b *outBatch, se *sendError) error {
 	}
 	byLine := resultsByLine(results, len(b.seqs))
 	dead := make([]*DeadLetter, len(b.seqs))
+	rc := s.rejectedReceipt(b, se)
 	for i := range b.seqs {
 		dl := s.deadLetter(b, i, CauseRejected, se)
+		dl.SubmissionID = rc.SubmissionID
 		if r, ok := byLine[i+1]; ok {
 			dl.Reason, dl.Errors = r.Reason, r.Errors
 		}
 		dead[i] = dl
 	}
-	return s.settle(b, dead, nil, 0, 0, uint64(len(dead)))
+	return s.settle(b, dead, rc, 0, 0, uint64(len(dead)))
+}
+
+// rejectedReceipt is the receipt of a batch the hub refused whole (422),
+// read from its problem document, so that OnReceipt sees every answer.
+// ReceivedAt is the client's clock when the answer arrived: the problem
+// does not carry the hub's.
+func (s *sender) rejectedReceipt(b *outBatch, se *sendError) *Receipt {
+	rc := &Receipt{
+		IdempotencyKey: b.key.String(), Org: s.c.cfg.Org, ReceivedAt: s.c.cfg.Clock().UTC(),
+		BodyDigest: b.digest, Results: []RecordResult{},
+	}
+	if p := se.problem; p != nil {
+		rc.SubmissionID = strings.TrimPrefix(p.Instance, PathSubmissions+"/")
+		rc.Results = p.Results
+	}
+	rc.Counts.Records = len(b.seqs)
+	rc.Counts.Rejected = len(b.seqs)
+	return rc
 }
 
 func resultsByLine(results []RecordResult, n int) map[int]RecordResult {
@@ -397,7 +421,7 @@ func resultsByLine(results []RecordResult, n int) map[int]RecordResult {
 func (s *sender) deadLetter(b *outBatch, i int, cause DeadCause, se *sendError) *DeadLetter {
 	dl := &DeadLetter{
 		Record: bytes.Clone(b.record(i)), Cause: cause, At: s.c.cfg.Clock().UTC(),
-		IdempotencyKey: b.key.String(),
+		IdempotencyKey: b.key.String(), seq: b.seqs[i],
 	}
 	if se != nil {
 		dl.Status = se.status
@@ -462,6 +486,7 @@ func (s *sender) settle(b *outBatch, dead []*DeadLetter, rc *Receipt, acc, dup, 
 	for _, dl := range dead {
 		if dl != nil {
 			c.st.deadLettered.Add(1)
+			c.refusals.note(dl)
 			c.log.Warn("submit: record moved to dead letters", "dead_letter", dl.ID, "record", dl.RecordID,
 				"cause", dl.Cause, "reason", dl.Reason, "status", dl.Status, "detail", dl.Detail)
 		}

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -194,7 +193,8 @@ type ClientConfig struct {
 	BlockWhenFull bool
 
 	// OnReceipt, if set, is called with every receipt the hub returns,
-	// after the outbox has applied it (delivered records deleted,
+	// a batch refused whole (422) included (its receipt is read from the
+	// problem document), after the outbox has applied it (delivered records deleted,
 	// rejected ones moved to the dead letters). It is called from a
 	// sender goroutine, one receipt at a time (never concurrently, even
 	// with several batches in flight): it must return promptly, since the
@@ -408,7 +408,8 @@ type Client struct {
 	drainMu    sync.Mutex
 	drainErr   error // the first error a sender stopped draining with
 
-	st clientStats
+	st       clientStats
+	refusals refusals // tells each Flush of the dead letters among its records
 }
 
 // NewClient opens (or creates) the outbox at cfg.OutboxPath and starts
@@ -608,7 +609,6 @@ func (c *Client) prepare(env schema.Envelope) ([]byte, error) {
 		return nil, fmt.Errorf("%w: source %q, client org %q", ErrForeignSource, env.Source, c.cfg.Org)
 	}
 	if n := len(env.Provenance); n == 0 || env.Provenance[n-1].Org != c.cfg.Org {
-		env.Provenance = slices.Clip(env.Provenance) // never append into the caller's array
 		if err := env.Stamp(c.cfg.Org, c.cfg.Stage, c.cfg.Clock()); err != nil {
 			// The payload cannot be canonicalized: let the validator say why.
 			if verr := c.cfg.Validator.ValidateEnvelope(env); verr != nil {
@@ -650,7 +650,10 @@ func (c *Client) queue(ctx context.Context, recs [][]byte) error {
 // or dead-lettered), or with ctx's error. Records queued during Flush
 // are sent too but not waited for. Retries go on as usual, bounded by
 // ctx; Flush returns an error wrapping ErrCredentials if the hub refuses
-// the client's credentials, and ErrClientClosed after Close.
+// the client's credentials, and ErrClientClosed after Close. When every
+// record is covered but some were dead-lettered (rejected by the hub, too
+// large, given up on), Flush returns a *RefusedError (errors.Is
+// ErrRefused) that counts them by cause and reason.
 func (c *Client) Flush(ctx context.Context) error {
 	c.mu.Lock()
 	closed := c.closed
@@ -659,25 +662,29 @@ func (c *Client) Flush(ctx context.Context) error {
 		return ErrClientClosed
 	}
 	target := c.ob.lastSeq()
+	w := c.refusals.watch(target)
 	c.flushing.Add(1)
 	defer c.flushing.Add(-1)
 	c.signal()
 	for {
 		progress := c.ob.progressSignal()
 		if c.ob.coveredUpTo(target) {
-			return nil
+			return c.refusals.done(w)
 		}
 		if err := c.st.credentialsErr(); err != nil {
+			c.refusals.done(w)
 			return err
 		}
 		select {
 		case <-progress:
 		case <-c.senderDone:
 			if c.ob.coveredUpTo(target) {
-				return nil
+				return c.refusals.done(w)
 			}
+			c.refusals.done(w)
 			return ErrClientClosed
 		case <-ctx.Done():
+			c.refusals.done(w)
 			return ctx.Err()
 		}
 	}

@@ -427,6 +427,26 @@ func clientFlush(tb testing.TB, c *Client) {
 	require.NoError(tb, c.Flush(ctx))
 }
 
+// clientFlushRefused flushes c and requires the *RefusedError that says
+// n records of the flush were dead-lettered with cause.
+func clientFlushRefused(tb testing.TB, c *Client, cause DeadCause, n int) *RefusedError {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := c.Flush(ctx)
+	require.ErrorIs(tb, err, ErrRefused)
+	var re *RefusedError
+	require.ErrorAs(tb, err, &re)
+	require.Equal(tb, n, re.Refused, "records refused")
+	require.Equal(tb, n, re.ByCause[cause], "records refused with cause %s: %v", cause, re.ByCause)
+	require.Len(tb, re.Samples, min(n, maxRefusalSamples))
+	for _, s := range re.Samples {
+		require.NotZero(tb, s.ID, "a sample names its dead letter")
+		require.Nil(tb, s.Record, "a sample carries no record bytes")
+	}
+	return re
+}
+
 // clientRecords returns n records as the outbox holds them (stamped,
 // marshalled envelopes), without going through Submit.
 func clientRecords(tb testing.TB, n int) [][]byte {

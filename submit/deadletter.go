@@ -6,10 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/sicollab/sicollab/internal/boltdb"
 
 	"github.com/sicollab/sicollab/schema"
 )
@@ -66,6 +67,8 @@ type DeadLetter struct {
 	SubmissionID   string `json:"submission_id,omitempty"`
 	// At is when the record was moved to the dead letters.
 	At time.Time `json:"at"`
+
+	seq uint64 // the record's outbox sequence, while the client that made it runs
 }
 
 func (dl *DeadLetter) fillFromRecord() {
@@ -78,30 +81,63 @@ func (dl *DeadLetter) fillFromRecord() {
 	}
 }
 
-// DeadLetters lists dead letters in the order they were made, at most
-// limit (default 100, at most 10,000) after cursor ("" for the first).
-// next is the cursor of the following page, "" when there is none.
-// Memory is bounded by limit, not by the store.
-func (c *Client) DeadLetters(ctx context.Context, cursor string, limit int) (list []DeadLetter, next string, err error) {
+// Default and largest page sizes of Client.DeadLetters.
+const (
+	DefaultDeadLetterLimit = 100
+	MaxDeadLetterLimit     = 10_000
+)
+
+// DeadLetterQuery selects a page of dead letters.
+type DeadLetterQuery struct {
+	// Limit is the page size: DefaultDeadLetterLimit when 0; a negative
+	// value or one above MaxDeadLetterLimit is an error.
+	Limit int
+	// Cursor continues a listing: DeadLetterPage.Next of the previous
+	// page. Empty starts at the oldest.
+	Cursor string
+}
+
+// DeadLetterPage is one page of dead letters, in the order they were made.
+type DeadLetterPage struct {
+	// DeadLetters are the page's, at most DeadLetterQuery.Limit.
+	DeadLetters []DeadLetter
+	// Next is the cursor of the following page; empty when the listing is
+	// complete.
+	Next string
+}
+
+// DeadLetters returns one page of the dead letters, oldest first. Memory
+// is bounded by the page, not by the store. A cursor DeadLetters did not
+// hand out yields an error wrapping ErrBadCursor.
+func (c *Client) DeadLetters(ctx context.Context, q DeadLetterQuery) (DeadLetterPage, error) {
+	var page DeadLetterPage
 	if err := c.enter(); err != nil {
-		return nil, "", err
+		return page, err
 	}
 	defer c.submits.Done()
-	if limit <= 0 {
-		limit = 100
+	limit, err := boltdb.Limit("Limit", q.Limit, DefaultDeadLetterLimit, MaxDeadLetterLimit)
+	if err != nil {
+		return page, fmt.Errorf("submit: list dead letters: %w", err)
 	}
-	limit = min(limit, 10_000)
 	after := uint64(0)
-	if cursor != "" {
-		if after, err = strconv.ParseUint(cursor, 10, 64); err != nil {
-			return nil, "", fmt.Errorf("submit: dead-letter cursor %q: not one DeadLetters returned", cursor)
+	if q.Cursor != "" {
+		k, err := boltdb.DecodeCursor(q.Cursor, ErrBadCursor)
+		var ok bool
+		if err == nil {
+			if after, ok = boltdb.Seq(k); !ok {
+				err = boltdb.BadCursor(ErrBadCursor, "not a dead-letter position")
+			}
+		}
+		if err != nil {
+			return page, fmt.Errorf("submit: list dead letters: %w", err)
 		}
 	}
+	list := []DeadLetter(nil)
 	err = c.ob.db.View(func(tx *bolt.Tx) error {
 		cur := tx.Bucket(bucketDead).Cursor()
 		for k, v := cur.Seek(seqKey(after + 1)); k != nil; k, v = cur.Next() {
 			if len(list) == limit {
-				next = strconv.FormatUint(list[len(list)-1].ID, 10)
+				page.Next = boltdb.EncodeCursor(seqKey(list[len(list)-1].ID))
 				return nil
 			}
 			if len(list)%256 == 0 && ctx.Err() != nil {
@@ -117,9 +153,10 @@ func (c *Client) DeadLetters(ctx context.Context, cursor string, limit int) (lis
 		return nil
 	})
 	if err != nil {
-		return nil, "", fmt.Errorf("submit: list dead letters: %w", err)
+		return DeadLetterPage{}, fmt.Errorf("submit: list dead letters: %w", err)
 	}
-	return list, next, nil
+	page.DeadLetters = list
+	return page, nil
 }
 
 // Resubmit moves the dead letters ids back to the outbox, all or nothing,

@@ -1,46 +1,38 @@
 package submit_test
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/sicollab/sicollab/schema"
 	"github.com/sicollab/sicollab/submit"
+	"github.com/sicollab/sicollab/submit/submittest"
 )
 
 // A bank submits records through a Client: each Submit returns once the
 // record is durable in the outbox; Close sends what is queued and waits
-// for the receipts. The hub here is a stand-in that accepts every line;
-// a department runs submit.Handler.
+// for the receipts. The hub is submittest's, in process on loopback: a
+// department runs submit.Handler the same way (see NewHandler).
 func ExampleClient() {
-	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == submit.PathLimits {
-			json.NewEncoder(w).Encode(submit.DefaultLimits())
-			return
-		}
-		rc := submit.Receipt{SubmissionID: "s-1", IdempotencyKey: r.Header.Get(submit.HeaderIdempotencyKey)}
-		for sc := bufio.NewScanner(r.Body); sc.Scan(); {
-			rc.Counts.Records++
-			rc.Counts.Accepted++
-			rc.Results = append(rc.Results, submit.RecordResult{Line: rc.Counts.Records, Status: submit.StatusAccepted})
-		}
-		json.NewEncoder(w).Encode(rc)
-	}))
+	hub, err := submittest.StartServer()
+	if err != nil {
+		panic(err)
+	}
 	defer hub.Close()
+	requirement, err := hub.Requirement(schema.KindFinanceTransaction)
+	if err != nil {
+		panic(err)
+	}
 	dir, _ := os.MkdirTemp("", "outbox")
 	defer os.RemoveAll(dir)
 
 	c, err := submit.NewClient(submit.ClientConfig{
 		Endpoint:   hub.URL,
-		Org:        "bank-north-01",
-		Token:      "the bank's token",
+		Org:        submittest.Partner,
+		Token:      hub.Token(submittest.Partner),
 		OutboxPath: filepath.Join(dir, "outbox.db"),
 		OnReceipt: func(r submit.Receipt) {
 			fmt.Println("receipt:", r.Counts.Accepted, "accepted")
@@ -50,15 +42,15 @@ func ExampleClient() {
 		panic(err)
 	}
 	// An invalid record is refused at once and never queued.
-	bad := schema.Envelope{ID: "not-a-uuid", Source: "bank-north-01"}
+	bad := schema.Envelope{ID: "not-a-uuid", Source: submittest.Partner}
 	fmt.Println("invalid:", c.Submit(context.Background(), bad) != nil)
 
-	at := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
-	for i, id := range []string{"01950a7e-3c00-7d2a-9b1e-4f6a8c0d2e47", "01950a7e-3c00-7d2a-9b1e-4f6a8c0d2e48"} {
+	at := time.Now().UTC().Truncate(time.Second) // inside the requirement's window
+	for i := range 2 {
 		env := schema.Envelope{
-			ID: id, Kind: schema.KindFinanceTransaction, SchemaVersion: 1,
-			Source: "bank-north-01", CollectedAt: at,
-			Purpose:    schema.Purpose{RequirementID: "01950a00-0000-7000-8000-000000000001"},
+			ID: schema.NewID(), Kind: schema.KindFinanceTransaction, SchemaVersion: 1,
+			Source: submittest.Partner, CollectedAt: at,
+			Purpose:    schema.Purpose{RequirementID: requirement},
 			LegalBasis: "synthetic example basis", Handling: schema.HandlingAmber,
 			RetainUntil: at.AddDate(1, 0, 0),
 		}

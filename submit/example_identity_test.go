@@ -7,9 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 
 	"github.com/sicollab/sicollab/collab"
+	"github.com/sicollab/sicollab/internal/demoscheme"
 	"github.com/sicollab/sicollab/submit"
 )
 
@@ -17,18 +17,12 @@ import (
 // SignatureVerifier names the bank, and refuses the same request sent to
 // another path, saying which check failed.
 func ExampleSignatureVerifier() {
-	f, err := os.Open("../collab/testdata/scheme.json")
+	dir, err := collab.LoadDirectory(bytes.NewReader(demoscheme.JSON()))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	dir, err := collab.LoadDirectory(f)
-	f.Close()
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	// The fixture's key of bank-north-01 (collab/testdata/README.md).
+	// The fixture's key of bank-north-01 (internal/demoscheme/README.md).
 	seed := sha256.Sum256([]byte("key-bank-north-01"))
 	signer, err := submit.NewHTTPSigner(submit.SignerConfig{KeyID: "bank-north-01-2026", PrivateKey: ed25519.NewKeyFromSeed(seed[:])})
 	if err != nil {

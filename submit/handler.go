@@ -631,7 +631,7 @@ func (c *Counts) add(s Status) {
 }
 
 // logOutcome logs the submission and appends it to the journal.
-func (h *Handler) logOutcome(ctx context.Context, org, sub string, a *ledgerAnswer, b *batch, now time.Time) {
+func (h *Handler) logOutcome(ctx context.Context, org, sub string, a *ledgerAnswer, b *inBatch, now time.Time) {
 	var c Counts
 	for _, res := range b.results {
 		c.add(res.Status)
@@ -774,9 +774,10 @@ func eachLine(r io.Reader, maxLine int, fn func(n int, line []byte, tooLong bool
 	}
 }
 
-// batch is a submission being decoded: one result per record, and for
-// each result the envelope when it passed so far.
-type batch struct {
+// inBatch is a batch being decoded, the hub's side of the client's
+// outBatch: one result per record, and for each result the envelope when
+// it passed so far.
+type inBatch struct {
 	sender  string
 	records int
 	results []RecordResult
@@ -784,7 +785,7 @@ type batch struct {
 	srcs    []collab.Org       // per result: the organization that collected it
 }
 
-func (b *batch) accepted() []schema.Envelope {
+func (b *inBatch) accepted() []schema.Envelope {
 	var out []schema.Envelope
 	for i, e := range b.envs {
 		if e != nil && b.results[i].Status == StatusAccepted {
@@ -794,7 +795,7 @@ func (b *batch) accepted() []schema.Envelope {
 	return out
 }
 
-func (b *batch) reject(i int, reason Reason, vs ...schema.Violation) {
+func (b *inBatch) reject(i int, reason Reason, vs ...schema.Violation) {
 	b.results[i].Status = StatusRejected
 	b.results[i].Reason = reason
 	b.results[i].Errors = vs
@@ -810,8 +811,8 @@ func (b *batch) reject(i int, reason Reason, vs ...schema.Violation) {
 // one batch at a time should not leave all but one core idle. Reading
 // first costs no more memory than MaxDecompressedBytes, and a body that
 // breaks a limit is refused before any record is validated.
-func (h *Handler) decodeBatch(src io.Reader, sender collab.Org, now time.Time, sizeHint int) (*batch, *failure) {
-	b := &batch{sender: sender.ID}
+func (h *Handler) decodeBatch(src io.Reader, sender collab.Org, now time.Time, sizeHint int) (*inBatch, *failure) {
+	b := &inBatch{sender: sender.ID}
 	maxRec := h.cfg.Limits.MaxRecords
 	type rawLine struct {
 		n          int
@@ -988,7 +989,7 @@ func seenResult(res RecordResult, s seenBy, org string) RecordResult {
 // dedupe marks records accepted before (in the ledger) or earlier in the
 // batch as duplicates. It runs before the purpose check: a record
 // accepted before stays a success even if its purpose lapsed since.
-func (h *Handler) dedupe(b *batch) *failure {
+func (h *Handler) dedupe(b *inBatch) *failure {
 	var ids []string
 	for i, e := range b.envs {
 		if e != nil {
@@ -1025,7 +1026,7 @@ func (h *Handler) dedupe(b *batch) *failure {
 
 // checkPurposes applies purpose and retention to the records still
 // accepted.
-func (h *Handler) checkPurposes(b *batch, now time.Time) {
+func (h *Handler) checkPurposes(b *inBatch, now time.Time) {
 	for i, e := range b.envs {
 		if e == nil || b.results[i].Status != StatusAccepted {
 			continue

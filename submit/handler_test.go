@@ -230,9 +230,10 @@ func TestSameKeyConcurrently(t *testing.T) {
 	for i := range n {
 		require.Equal(t, bodies[0], bodies[i])
 	}
-	rs, err := f.ledger.Receipts(t.Context(), testBank)
+	rs, err := f.ledger.Receipts(t.Context(), ReceiptQuery{Org: testBank})
 	require.NoError(t, err)
-	require.Len(t, rs, 1)
+	require.Len(t, rs.Receipts, 1)
+	require.Empty(t, rs.Next)
 }
 
 func TestConcurrentOrgs(t *testing.T) {

@@ -20,10 +20,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sicollab/sicollab/collab"
+	"github.com/sicollab/sicollab/internal/demoscheme"
 	"github.com/sicollab/sicollab/schema"
 )
 
-// The test scheme: collab/testdata/scheme.json plus "observer-01", a
+// The test scheme: internal/demoscheme's scheme.json plus "observer-01", a
 // social force that may submit nothing. The hub is the central bank.
 const (
 	testHub      = "central-bank"
@@ -50,11 +51,7 @@ var (
 func testDirectory(t testing.TB) *collab.Directory {
 	t.Helper()
 	dirOnce.Do(func() {
-		raw, err := os.ReadFile("../collab/testdata/scheme.json")
-		if err != nil {
-			dirErr = err
-			return
-		}
+		raw := demoscheme.JSON()
 		var doc schema.Directory
 		if err := json.Unmarshal(raw, &doc); err != nil {
 			dirErr = err

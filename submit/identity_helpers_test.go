@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sicollab/sicollab/collab"
+	"github.com/sicollab/sicollab/internal/demoscheme"
 	"github.com/sicollab/sicollab/schema"
 )
 
@@ -175,8 +175,7 @@ func (h *tlsHub) postTLS(c *http.Client, p post) (response, error) {
 // replaced by keys, as a directory of version v.
 func keyedDirectory(t testing.TB, v int, keys ...schema.DirectoryKey) *collab.Directory {
 	t.Helper()
-	raw, err := os.ReadFile("../collab/testdata/scheme.json")
-	require.NoError(t, err)
+	raw := demoscheme.JSON()
 	var doc schema.Directory
 	require.NoError(t, json.Unmarshal(raw, &doc))
 	doc.Version = v
@@ -195,7 +194,7 @@ func keyedDirectory(t testing.TB, v int, keys ...schema.DirectoryKey) *collab.Di
 	return d
 }
 
-// fixtureKey is an organization's key in collab/testdata/scheme.json:
+// fixtureKey is an organization's key in internal/demoscheme/scheme.json:
 // seed SHA-256("key-<org>"), id "<org>-2026".
 func fixtureKey(org string) (string, ed25519.PrivateKey) {
 	seed := sha256.Sum256([]byte("key-" + org))

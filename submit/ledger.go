@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/sicollab/sicollab/internal/boltdb"
 )
 
 // Errors of Ledger.
@@ -63,12 +65,7 @@ func OpenLedger(path string) (*Ledger, error) {
 // Close closes the file. Methods called afterwards return ErrLedgerClosed.
 func (l *Ledger) Close() error { return l.db.Close() }
 
-func ledgerErr(err error) error {
-	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
-		return ErrLedgerClosed
-	}
-	return err
-}
+func ledgerErr(err error) error { return boltdb.Closed(err, ErrLedgerClosed) }
 
 // ledgerAnswer is what the ledger keeps of one submission: the receipt as
 // sent and, when the answer was not the receipt itself (422), the exact
@@ -129,35 +126,99 @@ func (l *Ledger) receiptBytes(ctx context.Context, org, id string) ([]byte, erro
 	return out, nil
 }
 
-// Receipts returns every receipt org was given, in submission id order
-// (UUID v7: the order they were made). Meant for tests and operators; a
-// hub's ledger can hold many.
-func (l *Ledger) Receipts(ctx context.Context, org string) ([]Receipt, error) {
-	var out []Receipt
-	err := l.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketReceipts).ForEach(func(k, v []byte) error {
-			if err := ctx.Err(); err != nil {
-				return err
+// Default and largest page sizes of Ledger.Receipts.
+const (
+	DefaultReceiptLimit = 100
+	MaxReceiptLimit     = 10_000
+)
+
+// ReceiptQuery selects a page of the receipts an organization was given.
+type ReceiptQuery struct {
+	// Org is the organization; required.
+	Org string
+	// Limit is the page size: DefaultReceiptLimit when 0; a negative value
+	// or one above MaxReceiptLimit is an error.
+	Limit int
+	// Cursor continues a listing: ReceiptPage.Next of the previous page of
+	// the same Org. Empty starts at the oldest.
+	Cursor string
+}
+
+// ReceiptPage is one page of receipts, in submission id order (UUID v7:
+// the order they were made).
+type ReceiptPage struct {
+	// Receipts are the page's, at most ReceiptQuery.Limit.
+	Receipts []Receipt
+	// Next is the cursor of the following page; empty when the listing is
+	// complete.
+	Next string
+}
+
+// Receipts returns one page of the receipts q.Org was given, oldest
+// first. Meant for tests and operators: the ledger is read in key order
+// and the other organizations' receipts are skipped. A cursor Receipts
+// did not hand out for q.Org yields an error wrapping ErrBadCursor.
+func (l *Ledger) Receipts(ctx context.Context, q ReceiptQuery) (ReceiptPage, error) {
+	var page ReceiptPage
+	if q.Org == "" {
+		return page, errors.New("submit: ledger: receipts: Org is required")
+	}
+	limit, err := boltdb.Limit("Limit", q.Limit, DefaultReceiptLimit, MaxReceiptLimit)
+	if err != nil {
+		return page, fmt.Errorf("submit: ledger: receipts: %w", err)
+	}
+	// A cursor is org \x00 the last key handed out.
+	prefix := append([]byte(q.Org), 0)
+	var after []byte
+	if q.Cursor != "" {
+		c, err := boltdb.DecodeCursor(q.Cursor, ErrBadCursor)
+		if err == nil && (!bytes.HasPrefix(c, prefix) || len(c) == len(prefix)) {
+			err = boltdb.BadCursor(ErrBadCursor, "it belongs to the receipts of another organization")
+		}
+		if err != nil {
+			return page, fmt.Errorf("submit: ledger: receipts: %w", err)
+		}
+		after = c[len(prefix):]
+	}
+	var last []byte
+	err = l.db.View(func(tx *bolt.Tx) error {
+		cur := tx.Bucket(bucketReceipts).Cursor()
+		k, v := cur.First()
+		if after != nil {
+			if k, v = cur.Seek(after); bytes.Equal(k, after) {
+				k, v = cur.Next()
+			}
+		}
+		for n := 0; k != nil; k, v = cur.Next() {
+			if n++; n%256 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
 			}
 			var a ledgerAnswer
 			if err := json.Unmarshal(v, &a); err != nil {
 				return err
 			}
-			if a.Org != org {
+			if a.Org != q.Org {
+				continue
+			}
+			if len(page.Receipts) == limit {
+				page.Next = boltdb.EncodeCursor(append(prefix, last...))
 				return nil
 			}
 			var r Receipt
 			if err := json.Unmarshal(a.Receipt, &r); err != nil {
 				return err
 			}
-			out = append(out, r)
-			return nil
-		})
+			page.Receipts = append(page.Receipts, r)
+			last = append(last[:0], k...)
+		}
+		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("submit: ledger: receipts: %w", ledgerErr(err))
+		return ReceiptPage{}, fmt.Errorf("submit: ledger: receipts: %w", ledgerErr(err))
 	}
-	return out, nil
+	return page, nil
 }
 
 // SeenBy returns the organization and the submission that got record id

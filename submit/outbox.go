@@ -14,6 +14,8 @@ import (
 
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/sicollab/sicollab/internal/boltdb"
 )
 
 // The outbox is one bbolt file with four buckets:
@@ -86,11 +88,7 @@ type outbox struct {
 	testBeforeCommit func(requests int) // tests: called before each group commit
 }
 
-func seqKey(seq uint64) []byte {
-	var k [8]byte
-	binary.BigEndian.PutUint64(k[:], seq)
-	return k[:]
-}
+func seqKey(seq uint64) []byte { return boltdb.SeqKey(seq) }
 
 // openOutbox opens or creates the outbox file and recovers its state:
 // counters, the batches in flight, and any record that a damaged batch
@@ -98,7 +96,7 @@ func seqKey(seq uint64) []byte {
 // It starts the group committer; onQueued is called after each commit
 // that queued records.
 func openOutbox(path string, maxRecords, maxBytes int64, onQueued func()) (*outbox, error) {
-	db, err := bolt.Open(path, 0o600, boltOptions())
+	db, err := boltdb.Open(path, boltdb.Options{NoFreelistSync: true})
 	if err != nil {
 		return nil, fmt.Errorf("submit: open outbox %s: %w", path, err)
 	}
@@ -459,7 +457,7 @@ func (o *outbox) claim(lim claimLimits, now time.Time, gz bool) (*outBatch, []De
 			size := len(rec) + 1
 			if (lim.line > 0 && len(rec) > lim.line) || (lim.hard > 0 && size > lim.hard) {
 				dl := DeadLetter{
-					Record: slices.Clone(rec), Cause: CauseTooLarge, At: now,
+					Record: slices.Clone(rec), Cause: CauseTooLarge, At: now, seq: seq,
 					Detail: fmt.Sprintf("record of %d bytes is over the hub's limits (line %d, body %d bytes)", len(rec), lim.line, lim.hard),
 				}
 				dl.fillFromRecord()

@@ -78,9 +78,9 @@ func proofEnvs(from, n int, org, req string) []schema.Envelope {
 
 // proofHub starts submittest's hub with a requirement covering
 // finance.transaction and returns it with the requirement's id.
-func proofHub(tb testing.TB, opts ...submittest.Option) (*submittest.Hub, string) {
+func proofHub(tb testing.TB, opts ...submittest.Option) (*submittest.Server, string) {
 	tb.Helper()
-	hub := submittest.NewHub(tb, opts...)
+	hub := submittest.NewServer(tb, opts...)
 	req, err := hub.Requirement(schema.KindFinanceTransaction)
 	if err != nil {
 		tb.Fatal(err)
@@ -91,7 +91,7 @@ func proofHub(tb testing.TB, opts ...submittest.Option) (*submittest.Hub, string
 // proofCheckStore fails unless the hub's store holds exactly records
 // [0, n) and the ledger's receipts for org accepted each id once. It
 // returns the receipts' totals.
-func proofCheckStore(tb testing.TB, hub *submittest.Hub, org string, n int) submit.Counts {
+func proofCheckStore(tb testing.TB, hub *submittest.Server, org string, n int) submit.Counts {
 	tb.Helper()
 	ctx := context.Background()
 	count, err := hub.Store.Count()

@@ -15,28 +15,6 @@ import (
 	"github.com/sicollab/sicollab/schema"
 )
 
-// Purposes decides whether a record may be accepted under the purpose it
-// names (purpose limitation). Check is called for every record that
-// passed the schemas and the directory; org is the organization that
-// collected it (the envelope's source). It returns ("", true) when the
-// purpose is active and covers the record, or a Reason and false.
-//
-// Check must be safe for concurrent use and must not block on I/O: it is
-// called once per record.
-type Purposes interface {
-	Check(env schema.Envelope, org collab.Org) (Reason, bool)
-}
-
-// Learner is implemented by a Purposes that learns from what the hub
-// accepts. The Handler calls Learn with the accepted envelopes of every
-// submission, after the Sink's Put and before the ledger commit; Learn
-// must be durable when it returns, idempotent, and independent of the
-// order in which the same messages arrive. An error fails the request
-// (503) and the sender retries.
-type Learner interface {
-	Learn(ctx context.Context, envs []schema.Envelope) error
-}
-
 // PurposeRegistry is the default Purposes: it learns requirements
 // (collab.requirement) and tasks (collab.task) from the envelopes the hub
 // accepts, keeps them in the Ledger's file, and checks records against

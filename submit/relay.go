@@ -4,32 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/sicollab/sicollab/schema"
 )
 
-// Forwarder sends one record upward. Submit returns nil only when the
-// record is durably queued (submit.Client keeps it in its outbox), so a
-// record that was forwarded is never lost; an error means it was not
-// queued.
-type Forwarder interface {
-	Submit(ctx context.Context, env schema.Envelope) error
-}
-
-// BatchForwarder is a Forwarder that can also queue many records at once,
-// in one durable write (submit.Client's SubmitMany). Relay uses it when
-// its Forwarder has it, so relaying a batch costs one disk commit rather
-// than one per record.
-type BatchForwarder interface {
-	Forwarder
-	SubmitMany(ctx context.Context, envs []schema.Envelope) error
-}
-
 // Relay is the Sink of a hub that passes records on: a general business
 // department runs a Handler whose Sink is a Relay over its Store, with
-// the Forwarder a client of its specialized department's hub.
+// the Submitter a client of its specialized department's hub.
 //
 // Put stores every envelope in the inner Sink first (durable), then
 // forwards, in order, each one that goes upward, stamped with a
@@ -47,10 +29,10 @@ type BatchForwarder interface {
 // hub twice and are reported there as duplicates. Nothing is lost and
 // nothing is stored twice.
 //
-// A Relay is safe for concurrent use if its inner Sink and Forwarder are.
+// A Relay is safe for concurrent use if its inner Sink and Submitter are.
 type Relay struct {
 	inner Sink
-	fwd   Forwarder
+	fwd   Submitter
 	org   string
 	clock func() time.Time
 }
@@ -58,13 +40,13 @@ type Relay struct {
 // NewRelay returns a Relay that keeps records in inner and forwards them
 // through fwd, stamped by hubOrg. clock gives the hop's time (nil:
 // time.Now).
-func NewRelay(inner Sink, fwd Forwarder, hubOrg string, clock func() time.Time) (*Relay, error) {
+func NewRelay(inner Sink, fwd Submitter, hubOrg string, clock func() time.Time) (*Relay, error) {
 	var errs []error
 	if inner == nil {
 		errs = append(errs, errors.New("submit: NewRelay: inner Sink is nil"))
 	}
 	if fwd == nil {
-		errs = append(errs, errors.New("submit: NewRelay: Forwarder is nil"))
+		errs = append(errs, errors.New("submit: NewRelay: Submitter is nil"))
 	}
 	if hubOrg == "" {
 		errs = append(errs, errors.New("submit: NewRelay: hubOrg is empty"))
@@ -103,13 +85,12 @@ func (r *Relay) Put(ctx context.Context, envs []schema.Envelope) error {
 			continue
 		}
 		e := envs[i]
-		e.Provenance = slices.Clip(slices.Clone(e.Provenance))
 		if err := e.Stamp(r.org, schema.StageProcessing, now); err != nil {
 			return fmt.Errorf("submit: relay %s: %w", e.ID, err)
 		}
 		up = append(up, e)
 	}
-	if bf, ok := r.fwd.(BatchForwarder); ok && len(up) > 0 {
+	if bf, ok := r.fwd.(BatchSubmitter); ok && len(up) > 0 {
 		if err := bf.SubmitMany(ctx, up); err != nil {
 			return fmt.Errorf("submit: relay %d records: %w", len(up), err)
 		}

@@ -18,14 +18,14 @@ import (
 	"github.com/sicollab/sicollab/schema"
 )
 
-// recForwarder records what it is given, failing while fail is set.
-type recForwarder struct {
+// recSubmitter records what it is given, failing while fail is set.
+type recSubmitter struct {
 	mu   sync.Mutex
 	got  []schema.Envelope
 	fail error
 }
 
-func (r *recForwarder) Submit(_ context.Context, env schema.Envelope) error {
+func (r *recSubmitter) Submit(_ context.Context, env schema.Envelope) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.fail != nil {
@@ -59,7 +59,7 @@ func (m *memSink) Put(_ context.Context, envs []schema.Envelope) error {
 
 func TestRelay(t *testing.T) {
 	f := newFixture(t, nil)
-	inner, fwd := &memSink{}, &recForwarder{}
+	inner, fwd := &memSink{}, &recSubmitter{}
 	at := testNow.Add(time.Minute)
 	r, err := NewRelay(inner, fwd, testHub, func() time.Time { return at })
 	require.NoError(t, err)
@@ -96,17 +96,17 @@ func TestRelay(t *testing.T) {
 
 	_, err = NewRelay(nil, nil, "", nil)
 	require.ErrorContains(t, err, "inner Sink is nil")
-	require.ErrorContains(t, err, "Forwarder is nil")
+	require.ErrorContains(t, err, "Submitter is nil")
 	require.ErrorContains(t, err, "hubOrg is empty")
 }
 
-// batchForwarder is a recForwarder that also takes batches, counting them.
-type batchForwarder struct {
-	recForwarder
+// batchSubmitter is a recSubmitter that also takes batches, counting them.
+type batchSubmitter struct {
+	recSubmitter
 	batches int
 }
 
-func (b *batchForwarder) SubmitMany(ctx context.Context, envs []schema.Envelope) error {
+func (b *batchSubmitter) SubmitMany(ctx context.Context, envs []schema.Envelope) error {
 	b.mu.Lock()
 	b.batches++
 	b.mu.Unlock()
@@ -118,11 +118,11 @@ func (b *batchForwarder) SubmitMany(ctx context.Context, envs []schema.Envelope)
 	return nil
 }
 
-// TestRelayForwardsABatchAtOnce: with a BatchForwarder, one Put is one
+// TestRelayForwardsABatchAtOnce: with a BatchSubmitter, one Put is one
 // SubmitMany of what goes up, and nothing else.
 func TestRelayForwardsABatchAtOnce(t *testing.T) {
 	f := newFixture(t, nil)
-	inner, fwd := &memSink{}, &batchForwarder{}
+	inner, fwd := &memSink{}, &batchSubmitter{}
 	r, err := NewRelay(inner, fwd, testHub, func() time.Time { return testNow })
 	require.NoError(t, err)
 	var envs []schema.Envelope
@@ -139,14 +139,14 @@ func TestRelayForwardsABatchAtOnce(t *testing.T) {
 	require.Equal(t, 1, fwd.batches, "nothing to forward, no call")
 }
 
-// httpForwarder posts each record alone to a hub: enough for tests, not
+// httpSubmitter posts each record alone to a hub: enough for tests, not
 // the client (no outbox, no batching).
-type httpForwarder struct {
+type httpSubmitter struct {
 	url, token string
 	client     *http.Client
 }
 
-func (h *httpForwarder) Submit(ctx context.Context, env schema.Envelope) error {
+func (h *httpSubmitter) Submit(ctx context.Context, env schema.Envelope) error {
 	id := newKey().String()
 	b := ndjson(mustJSON(env))
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.url+PathSubmissions, bytes.NewReader(b))
@@ -174,7 +174,7 @@ func (h *httpForwarder) Submit(ctx context.Context, env schema.Envelope) error {
 func TestRelayBetweenHubs(t *testing.T) {
 	up := newFixture(t, func(_ *fixture, c *HandlerConfig) { c.Org = "public-security" })
 	down := newFixture(t, func(f *fixture, c *HandlerConfig) {
-		r, err := NewRelay(f.store, &httpForwarder{url: up.srv.URL, token: token(testHub), client: up.srv.Client()}, testHub, f.clock.Now)
+		r, err := NewRelay(f.store, &httpSubmitter{url: up.srv.URL, token: token(testHub), client: up.srv.Client()}, testHub, f.clock.Now)
 		require.NoError(t, err)
 		c.Sink = r
 	})

@@ -124,8 +124,8 @@ func TestSplitOn413(t *testing.T) {
 			return true
 		})
 		require.NoError(t, c.SubmitMany(context.Background(), clientEnvs(t, 2)))
-		clientFlush(t, c)
-		list, _, err := c.DeadLetters(context.Background(), "", 10)
+		clientFlushRefused(t, c, CauseTooLarge, 2)
+		list, _, err := deadLetters(context.Background(), c, DeadLetterQuery{Limit: 10})
 		require.NoError(t, err)
 		require.Len(t, list, 2)
 		for _, dl := range list {
@@ -210,7 +210,7 @@ func TestPermanentErrorsNotRetried(t *testing.T) {
 		t.Run(http.StatusText(tt.status), func(t *testing.T) {
 			hub := newClientHub(t)
 			hub.setFault(func(_ int, w http.ResponseWriter, r *http.Request, n int) bool {
-				p := Problem{Type: tt.typ, Status: tt.status, Detail: "test"}
+				p := Problem{Type: tt.typ, Status: tt.status, Detail: "test", Instance: PathSubmissions + "/sub-422"}
 				if tt.status == 422 {
 					for i := range n {
 						p.Results = append(p.Results, RecordResult{Line: i + 1, Status: StatusRejected, Reason: ReasonPurposeInactive})
@@ -221,15 +221,31 @@ func TestPermanentErrorsNotRetried(t *testing.T) {
 				json.NewEncoder(w).Encode(p)
 				return true
 			})
-			c := clientNew(t, clientConfig(t, hub.srv.URL, t.TempDir()))
+			var receipts []Receipt // OnReceipt is never called concurrently
+			cfg := clientConfig(t, hub.srv.URL, t.TempDir())
+			cfg.OnReceipt = func(r Receipt) { receipts = append(receipts, r) }
+			c := clientNew(t, cfg)
 			require.NoError(t, c.SubmitMany(context.Background(), clientEnvs(t, 3)))
-			clientFlush(t, c)
+			clientFlushRefused(t, c, tt.cause, 3)
+			if tt.status == 422 { // a 422 is the hub's answer: OnReceipt sees it
+				require.Len(t, receipts, 1)
+				rc := receipts[0]
+				assert.Equal(t, "sub-422", rc.SubmissionID)
+				assert.Equal(t, clientTestOrg, rc.Org)
+				assert.Equal(t, Counts{Records: 3, Rejected: 3}, rc.Counts)
+				require.Len(t, rc.Results, 3)
+				assert.Equal(t, ReasonPurposeInactive, rc.Results[2].Reason)
+				assert.NotEmpty(t, rc.IdempotencyKey)
+				assert.NotEmpty(t, rc.BodyDigest)
+			} else {
+				assert.Empty(t, receipts, "no receipt: the hub refused the request")
+			}
 			assert.Len(t, hub.Posts(), 1, "not retried")
 			st := c.Stats()
 			assert.Zero(t, st.Retries)
 			assert.EqualValues(t, 3, st.DeadLettered)
 			assert.EqualValues(t, 3, st.DeadLetters)
-			list, next, err := c.DeadLetters(context.Background(), "", 10)
+			list, next, err := deadLetters(context.Background(), c, DeadLetterQuery{Limit: 10})
 			require.NoError(t, err)
 			assert.Empty(t, next)
 			require.Len(t, list, 3)
@@ -357,13 +373,19 @@ func TestGiveUp(t *testing.T) {
 	cfg.Retry.MaxAttempts = 3
 	c := clientNew(t, cfg)
 	require.NoError(t, c.SubmitMany(context.Background(), clientEnvs(t, 2)))
-	clientFlush(t, c)
+	clientFlushRefused(t, c, CauseGaveUp, 2)
 	assert.Len(t, hub.Posts(), 3)
-	list, _, err := c.DeadLetters(context.Background(), "", 0)
+	list, _, err := deadLetters(context.Background(), c, DeadLetterQuery{})
 	require.NoError(t, err)
 	require.Len(t, list, 2)
 	assert.Equal(t, CauseGaveUp, list[0].Cause)
 	assert.Contains(t, list[0].Detail, "gave up after 3 attempts")
+}
+
+// deadLetters is Client.DeadLetters returning the page's list and Next.
+func deadLetters(ctx context.Context, c *Client, q DeadLetterQuery) ([]DeadLetter, string, error) {
+	page, err := c.DeadLetters(ctx, q)
+	return page.DeadLetters, page.Next, err
 }
 
 func TestDeadLetters(t *testing.T) {
@@ -388,7 +410,8 @@ func TestDeadLetters(t *testing.T) {
 	c := clientNew(t, cfg)
 	ctx := context.Background()
 	require.NoError(t, c.SubmitMany(ctx, envs))
-	clientFlush(t, c)
+	re := clientFlushRefused(t, c, CauseRejected, 5)
+	assert.Equal(t, 5, re.ByReason[ReasonPurposeUnknown])
 	st := c.Stats()
 	assert.EqualValues(t, 3, st.Delivered)
 	assert.EqualValues(t, 5, st.Rejected)
@@ -400,7 +423,7 @@ func TestDeadLetters(t *testing.T) {
 	var all []DeadLetter
 	cursor := ""
 	for {
-		page, next, err := c.DeadLetters(ctx, cursor, 2)
+		page, next, err := deadLetters(ctx, c, DeadLetterQuery{Limit: 2, Cursor: cursor})
 		require.NoError(t, err)
 		assert.LessOrEqual(t, len(page), 2)
 		all = append(all, page...)
@@ -417,8 +440,12 @@ func TestDeadLetters(t *testing.T) {
 		assert.NotEmpty(t, dl.Errors)
 		assert.NotEmpty(t, dl.SubmissionID)
 	}
-	_, _, err := c.DeadLetters(ctx, "nonsense", 2)
-	assert.Error(t, err)
+	_, _, err := deadLetters(ctx, c, DeadLetterQuery{Limit: 2, Cursor: "nonsense"})
+	assert.ErrorIs(t, err, ErrBadCursor)
+	_, _, err = deadLetters(ctx, c, DeadLetterQuery{Cursor: "AQ"}) // base64url of one byte, not a position
+	assert.ErrorIs(t, err, ErrBadCursor)
+	_, _, err = deadLetters(ctx, c, DeadLetterQuery{Limit: MaxDeadLetterLimit + 1})
+	assert.ErrorContains(t, err, "Limit 10001 is outside 1..10000", "a cap crossed is an error, not a silent cut")
 
 	// The purpose becomes known: resubmit three, discard one.
 	mu.Lock()
@@ -432,7 +459,7 @@ func TestDeadLetters(t *testing.T) {
 	st = c.Stats()
 	assert.EqualValues(t, 6, st.Delivered)
 	assert.EqualValues(t, 1, st.DeadLetters)
-	left, _, err := c.DeadLetters(ctx, "", 10)
+	left, _, err := deadLetters(ctx, c, DeadLetterQuery{Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, left, 1)
 	assert.Equal(t, all[4].ID, left[0].ID)
@@ -474,7 +501,7 @@ func TestCloseDrains(t *testing.T) {
 	distinct, _ := hub.Stored()
 	assert.Equal(t, 1234, distinct)
 	assert.ErrorIs(t, c.Flush(ctx), ErrClientClosed)
-	_, _, err = c.DeadLetters(ctx, "", 1)
+	_, _, err = deadLetters(ctx, c, DeadLetterQuery{Limit: 1})
 	assert.ErrorIs(t, err, ErrClientClosed)
 
 	t.Run("flush without linger", func(t *testing.T) {

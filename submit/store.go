@@ -3,7 +3,6 @@ package submit
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,27 +10,9 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/sicollab/sicollab/internal/boltdb"
 	"github.com/sicollab/sicollab/schema"
 )
-
-// Sink is where a Handler puts the records it accepted. Store keeps them
-// in an embedded database; Relay keeps them and forwards them upward.
-//
-// The contract, which every implementation must keep:
-//
-//   - Put returns nil only when every envelope is durable: a crash after
-//     Put returns loses none of them. The Handler acknowledges records
-//     only after Put returned nil.
-//   - Put is idempotent by envelope id: putting an envelope whose id is
-//     already held changes nothing and is not an error. A crash between
-//     Put and the Handler's ledger commit makes the sender retry, and the
-//     retry puts the same records again.
-//   - Put is safe for concurrent use.
-//   - Put respects ctx as far as it can; an error means the Handler
-//     answers 503 and the sender retries the whole batch.
-type Sink interface {
-	Put(ctx context.Context, envs []schema.Envelope) error
-}
 
 // Errors of Store.
 var (
@@ -40,8 +21,10 @@ var (
 	// ErrStoreClosed: the Store was closed; returned by every method
 	// after Close.
 	ErrStoreClosed = errors.New("submit: store closed")
-	// ErrBadCursor: Store.Scan was given a cursor it did not hand out, or
-	// one for another kind.
+	// ErrBadCursor: a page query (Store.Scan, Ledger.Receipts,
+	// Client.DeadLetters) was given a cursor it did not hand out, or one of
+	// another query (a scan of another kind, receipts of another
+	// organization). Start again without a cursor.
 	ErrBadCursor = errors.New("submit: bad cursor")
 )
 
@@ -53,7 +36,7 @@ var (
 
 // sortableTime is a fixed-width UTC layout: its strings sort as the times
 // do (years 0000-9999).
-const sortableTime = "2006-01-02T15:04:05.000000000Z"
+const sortableTime = boltdb.TimeKeyLayout
 
 // Default and largest page sizes of Store.Scan.
 const (
@@ -85,32 +68,13 @@ func OpenStore(path string) (*Store, error) {
 	return &Store{db: db}, nil
 }
 
-// boltOptions are the options of every bbolt file of the package: the
-// freelist stays out of each commit (one page less to write and sync per
-// batch; it is rebuilt when the file is opened).
-func boltOptions() *bolt.Options {
-	return &bolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType}
-}
-
-// openBolt opens a bbolt file and creates the buckets.
+// openBolt opens a bbolt file of the package and creates the buckets.
+// The freelist stays out of each commit (one page less to write and sync
+// per batch; it is rebuilt when the file is opened). A file another
+// process holds fails after boltdb.DefaultLockTimeout with an error that
+// says so.
 func openBolt(path string, buckets ...[]byte) (*bolt.DB, error) {
-	db, err := bolt.Open(path, 0o600, boltOptions())
-	if err != nil {
-		return nil, err
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range buckets {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
+	return boltdb.Open(path, boltdb.Options{NoFreelistSync: true}, buckets...)
 }
 
 // Close closes the file. Methods called afterwards return ErrStoreClosed.
@@ -119,12 +83,7 @@ func (s *Store) Close() error {
 }
 
 // storeErr maps bbolt's closed-database error to ErrStoreClosed.
-func storeErr(err error) error {
-	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
-		return ErrStoreClosed
-	}
-	return err
-}
+func storeErr(err error) error { return boltdb.Closed(err, ErrStoreClosed) }
 
 // Put stores envs in one transaction, durable when it returns. An
 // envelope whose id is already stored is skipped (first write wins), so
@@ -168,7 +127,7 @@ func kindKey(kind string, at time.Time, id string) []byte {
 	k := make([]byte, 0, len(kind)+len(sortableTime)+len(id)+2)
 	k = append(k, kind...)
 	k = append(k, 0)
-	k = at.UTC().AppendFormat(k, sortableTime)
+	k = boltdb.AppendTime(k, at)
 	k = append(k, 0)
 	return append(k, id...)
 }
@@ -236,32 +195,32 @@ func (s *Store) Scan(ctx context.Context, q ScanQuery) (ScanPage, error) {
 	if q.Kind == "" {
 		return page, errors.New("submit: store: scan: Kind is required")
 	}
-	if q.Limit < 0 || q.Limit > MaxScanLimit {
-		return page, fmt.Errorf("submit: store: scan: Limit %d is outside 0..%d", q.Limit, MaxScanLimit)
-	}
-	limit := q.Limit
-	if limit == 0 {
-		limit = DefaultScanLimit
+	limit, err := boltdb.Limit("Limit", q.Limit, DefaultScanLimit, MaxScanLimit)
+	if err != nil {
+		return page, fmt.Errorf("submit: store: scan: %w", err)
 	}
 	prefix := append([]byte(q.Kind), 0)
 	start := prefix
 	if !q.From.IsZero() {
-		start = append(append([]byte(nil), prefix...), q.From.UTC().Format(sortableTime)...)
+		start = boltdb.AppendTime(bytes.Clone(prefix), q.From)
 	}
 	after := []byte(nil)
 	if q.Cursor != "" {
-		c, err := base64.RawURLEncoding.DecodeString(q.Cursor)
-		if err != nil || !bytes.HasPrefix(c, prefix) {
-			return page, fmt.Errorf("submit: store: scan: %w", ErrBadCursor)
+		c, err := boltdb.DecodeCursor(q.Cursor, ErrBadCursor)
+		if err == nil && !bytes.HasPrefix(c, prefix) {
+			err = boltdb.BadCursor(ErrBadCursor, "it belongs to a scan of another kind")
+		}
+		if err != nil {
+			return page, fmt.Errorf("submit: store: scan: %w", err)
 		}
 		after = c
 	}
 	var end []byte
 	if !q.To.IsZero() {
-		end = append(append([]byte(nil), prefix...), q.To.UTC().Format(sortableTime)...)
+		end = boltdb.AppendTime(bytes.Clone(prefix), q.To)
 	}
 	var last []byte
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err = s.db.View(func(tx *bolt.Tx) error {
 		recs := tx.Bucket(bucketRecords)
 		c := tx.Bucket(bucketByKind).Cursor()
 		var k []byte
@@ -281,7 +240,7 @@ func (s *Store) Scan(ctx context.Context, q ScanQuery) (ScanPage, error) {
 				return err
 			}
 			if len(page.Records) == limit {
-				page.Next = base64.RawURLEncoding.EncodeToString(last)
+				page.Next = boltdb.EncodeCursor(last)
 				return nil
 			}
 			id := k[bytes.LastIndexByte(k, 0)+1:]

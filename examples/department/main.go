@@ -235,7 +235,7 @@ func assigned(ctx context.Context, s *sector.Scheme, req schema.Requirement, org
 	if err := collab.AssignTask(s.Dir, macro, t); err != nil {
 		return t, err
 	}
-	e, err := collab.TaskEntry(t)
+	e, err := collab.EntryOfTask(t)
 	if err == nil {
 		_, err = s.Journal.Append(ctx, e)
 	}
@@ -271,13 +271,13 @@ func analyse(ctx context.Context, s *sector.Scheme, hub *sector.Hub, task schema
 			}
 			return nil
 		}),
-		Sink:      stage.SinkFunc(func(context.Context, schema.Envelope) error { return nil }),
+		Sink:      stage.SubmitterFunc(func(context.Context, schema.Envelope) error { return nil }),
 		Analyzers: []stage.Analyzer{linker},
-		Products: stage.ProductSinkFunc(func(ctx context.Context, p schema.Product) error {
+		Products: stage.PublisherFunc(func(ctx context.Context, p schema.Product) error {
 			if err := hub.Catalog.Put(ctx, p); err != nil {
 				return err
 			}
-			entry, err := collab.ProductEntry(p)
+			entry, err := collab.EntryOfProduct(p)
 			if err != nil {
 				return err
 			}

@@ -113,7 +113,7 @@ func (f *identityFlags) openDirectory(path, org string, log *slog.Logger) (*coll
 		Path: path, Logger: log,
 		Check: func(d *collab.Directory) error {
 			if _, ok := d.Org(org); !ok {
-				return fmt.Errorf("the hub's own organization %q is not in it", org)
+				return fmt.Errorf("-org %q is not in the directory (version %d); give the id of this hub's own organization, and keep it in every revision", org, d.Version())
 			}
 			return nil
 		},

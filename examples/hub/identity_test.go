@@ -180,7 +180,7 @@ func TestBinarySecured(t *testing.T) {
 	require.NoError(t, err)
 	upCert, err := tls.LoadX509KeyPair(filepath.Join(pki, "public-security.pem"), filepath.Join(pki, "public-security-key.pem"))
 	require.NoError(t, err)
-	up := submittest.NewHub(t, submittest.WithDirectoryFile(dirFile), submittest.WithOrg("public-security"),
+	up := submittest.NewServer(t, submittest.WithDirectoryFile(dirFile), submittest.WithOrg("public-security"),
 		submittest.WithTLS(submit.ServerTLSConfig(upCert, pool)),
 		submittest.WithAuthenticator(submit.AllOf(submit.TLSIdentity{TrustDomain: "sicollab.test"}, submit.RefuseTokens{}, verifier)))
 	cbID, cbPriv := fixtureKey("central-bank")

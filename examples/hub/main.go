@@ -2,7 +2,12 @@
 // (docs/protocol.md) over an embedded store, for one organization of the
 // scheme.
 //
-//	hub -directory scheme.json -data /var/lib/hub -org central-bank
+//	hub -directory scheme.json -data /var/lib/hub -org central-bank [-purposes purposes.ndjson]
+//
+// A new hub refuses every record with purpose_unknown until it knows the
+// requirement or task the record is collected under: their issuers send
+// them over the protocol, or the operator gives a -purposes file of
+// collab.requirement and collab.task envelopes, validated at start.
 //
 // It serves on loopback (127.0.0.1:8480) unless -listen says otherwise,
 // prints "listening on <address>" on stdout once it accepts connections,
@@ -34,6 +39,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -59,8 +66,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	shutdown := fs.Duration("shutdown-timeout", 10*time.Second, "how long requests in progress may take to finish on shutdown")
 	var id identityFlags
 	id.register(fs)
+	purposes := fs.String("purposes", "", "NDJSON file of collab.requirement and collab.task envelopes to learn at start (optional)")
+	logLevel := fs.String("log-level", "info", "least level logged: debug, info, warn or error")
+	logFormat := fs.String("log-format", "text", "log format on stderr: text or json")
+	version := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *version {
+		fmt.Fprintln(stdout, versionLine())
+		return 0
 	}
 	usage := func(msg string) int {
 		fmt.Fprintln(stderr, "hub:", msg)
@@ -92,15 +107,28 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		token = strings.TrimSpace(string(b))
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
-	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *shutdown, id, stdout, log); err != nil {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return usage(fmt.Sprintf("-log-level %q: want debug, info, warn or error", *logLevel))
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	var log *slog.Logger
+	switch *logFormat {
+	case "text":
+		log = slog.New(slog.NewTextHandler(stderr, opts))
+	case "json":
+		log = slog.New(slog.NewJSONHandler(stderr, opts))
+	default:
+		return usage(fmt.Sprintf("-log-format %q: want text or json", *logFormat))
+	}
+	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *purposes, *shutdown, id, stdout, log); err != nil {
 		log.Error("hub stopped", "err", err)
 		return 1
 	}
 	return 0
 }
 
-func serve(listen, dirFile, data, org, upstream, token string, shutdownTimeout time.Duration, id identityFlags, stdout io.Writer, log *slog.Logger) (err error) {
+func serve(listen, dirFile, data, org, upstream, token, purposesFile string, shutdownTimeout time.Duration, id identityFlags, stdout io.Writer, log *slog.Logger) (err error) {
 	dirs, err := id.openDirectory(dirFile, org, log)
 	if err != nil {
 		return err
@@ -109,6 +137,11 @@ func serve(listen, dirFile, data, org, upstream, token string, shutdownTimeout t
 	auth, tlsConfig, err := id.build()
 	if err != nil {
 		return err
+	}
+	// Before any file is made: a hub for an organization the directory
+	// does not know would refuse everyone.
+	if _, ok := dir.Org(org); !ok {
+		return fmt.Errorf("-org %q is not in the directory %s (version %d); give the id of this hub's own organization", org, dirFile, dir.Version())
 	}
 	if err := os.MkdirAll(data, 0o700); err != nil {
 		return err
@@ -150,7 +183,18 @@ func serve(listen, dirFile, data, org, upstream, token string, shutdownTimeout t
 			return err
 		}
 	}
-	h, err := submit.NewHandler(submit.HandlerConfig{Org: org, DirectorySource: dirs, Authenticator: auth, Sink: sink, Ledger: ledger, Logger: log})
+	purposes, err := submit.NewPurposeRegistry(ledger, nil)
+	if err != nil {
+		return err
+	}
+	if purposesFile != "" {
+		n, err := seedPurposes(context.Background(), purposesFile, purposes)
+		if err != nil {
+			return err
+		}
+		log.Info("purposes learnt from file", "file", purposesFile, "envelopes", n)
+	}
+	h, err := submit.NewHandler(submit.HandlerConfig{Org: org, DirectorySource: dirs, Authenticator: auth, Sink: sink, Ledger: ledger, Purposes: purposes, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -206,4 +250,19 @@ func serve(listen, dirFile, data, org, upstream, token string, shutdownTimeout t
 	}
 	log.Info("hub stopped cleanly")
 	return nil
+}
+
+// versionLine names the program, the module version it was built from
+// ("(devel)" in a work tree) and the Go toolchain.
+func versionLine() string {
+	v, goVersion := "(unknown)", runtime.Version()
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		v = bi.Main.Version
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += " " + s.Value[:12]
+			}
+		}
+	}
+	return fmt.Sprintf("sicollab hub %s %s", v, goVersion)
 }

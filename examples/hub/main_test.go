@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -23,7 +25,7 @@ import (
 	"github.com/sicollab/sicollab/submit/submittest"
 )
 
-const scheme = "../../collab/testdata/scheme.json"
+const scheme = "../../internal/demoscheme/scheme.json"
 
 func TestUsage(t *testing.T) {
 	for _, tc := range []struct {
@@ -44,8 +46,22 @@ func TestUsage(t *testing.T) {
 		require.Contains(t, errOut.String(), tc.want)
 	}
 	var out, errOut bytes.Buffer
-	require.Equal(t, 1, run([]string{"-directory", scheme, "-data", t.TempDir(), "-org", "nobody", "-listen", "127.0.0.1:0"}, &out, &errOut))
-	require.Contains(t, errOut.String(), `organization \"nobody\" is not in it`)
+	data := filepath.Join(t.TempDir(), "data")
+	require.Equal(t, 1, run([]string{"-directory", scheme, "-data", data, "-org", "nobody", "-listen", "127.0.0.1:0"}, &out, &errOut))
+	require.Contains(t, errOut.String(), `-org \"nobody\" is not in the directory`)
+	require.NoDirExists(t, data, "a bad -org creates no file")
+
+	for _, bad := range [][]string{{"-log-level", "loud"}, {"-log-format", "xml"}} {
+		out.Reset()
+		errOut.Reset()
+		args := append([]string{"-directory", scheme, "-data", t.TempDir(), "-org", "central-bank"}, bad...)
+		require.Equal(t, 2, run(args, &out, &errOut), "%v", bad)
+		require.Contains(t, errOut.String(), bad[0]+" "+strconv.Quote(bad[1]))
+	}
+	out.Reset()
+	require.Equal(t, 0, run([]string{"-version"}, &out, &errOut))
+	require.Contains(t, out.String(), "sicollab hub ")
+	require.Contains(t, out.String(), runtime.Version())
 }
 
 // envLine returns one NDJSON line of kind from source with payload.
@@ -106,7 +122,7 @@ func TestBinary(t *testing.T) {
 	require.NoError(t, err, "%s", out)
 
 	// The hub relays to public security, a hub of its own in this test.
-	up := submittest.NewHub(t, submittest.WithDirectoryFile(scheme), submittest.WithOrg("public-security"))
+	up := submittest.NewServer(t, submittest.WithDirectoryFile(scheme), submittest.WithOrg("public-security"))
 	tokenFile := filepath.Join(tmp, "token")
 	require.NoError(t, os.WriteFile(tokenFile, []byte(submittest.Token("central-bank")+"\n"), 0o600))
 

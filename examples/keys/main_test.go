@@ -19,7 +19,7 @@ import (
 	"github.com/sicollab/sicollab/schema"
 )
 
-const scheme = "../../collab/testdata/scheme.json"
+const scheme = "../../internal/demoscheme/scheme.json"
 
 func runOK(t *testing.T, args ...string) (string, string) {
 	t.Helper()
@@ -74,7 +74,7 @@ func TestSign(t *testing.T) {
 	require.NoError(t, err)
 	dirFile := filepath.Join(tmp, "scheme.json")
 	require.NoError(t, os.WriteFile(dirFile, raw, 0o644))
-	seed := sha256.Sum256([]byte("key-leading-group")) // the fixture's key (collab/testdata/README.md)
+	seed := sha256.Sum256([]byte("key-leading-group")) // the fixture's key (internal/demoscheme/README.md)
 	keyFile := filepath.Join(tmp, "lg.key")
 	require.NoError(t, writeKey(keyFile, ed25519.NewKeyFromSeed(seed[:])))
 

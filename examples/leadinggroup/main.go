@@ -170,18 +170,18 @@ func leadingGroup(ctx context.Context, data string, w io.Writer) error {
 
 	// Journal what was issued, and send it down to the hubs.
 	entries := []func() (collab.Entry, error){
-		func() (collab.Entry, error) { return collab.RequirementEntry(req) },
-		func() (collab.Entry, error) { return collab.PlanEntry(macro) },
+		func() (collab.Entry, error) { return collab.EntryOfRequirement(req) },
+		func() (collab.Entry, error) { return collab.EntryOfPlan(macro) },
 	}
 	purpose := schema.Purpose{RequirementID: req.ID}
 	send := s.Post(ctx, lg, schema.KindRequirement, purpose, req, hubs...)
 	for _, id := range sortedKeys(plans) {
 		p := plans[id]
-		entries = append(entries, func() (collab.Entry, error) { return collab.PlanEntry(p) })
+		entries = append(entries, func() (collab.Entry, error) { return collab.EntryOfPlan(p) })
 		send = errors.Join(send, s.Post(ctx, lg, schema.KindPlan, purpose, p, id))
 	}
 	for _, t := range tasks {
-		entries = append(entries, func() (collab.Entry, error) { return collab.TaskEntry(t) })
+		entries = append(entries, func() (collab.Entry, error) { return collab.EntryOfTask(t) })
 		send = errors.Join(send, s.Post(ctx, lg, schema.KindTask, purpose, t, t.Assignee...))
 	}
 	if err := errors.Join(send, s.Flush(ctx, lg)); err != nil {
@@ -203,7 +203,7 @@ func leadingGroup(ctx context.Context, data string, w io.Writer) error {
 		if err := collab.Transition(task, state, st); err != nil {
 			return err
 		}
-		if err := appendEntry(ctx, journal, func() (collab.Entry, error) { return collab.TaskStatusEntry(st) }); err != nil {
+		if err := appendEntry(ctx, journal, func() (collab.Entry, error) { return collab.EntryOfTaskStatus(st) }); err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "task %q: %s -> %s by %s\n", task.Title, state, next, st.By)

@@ -21,6 +21,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sicollab/sicollab/collab"
@@ -194,25 +195,40 @@ func writeReport(dir string, rep *report) error {
 func summary(w io.Writer, rep *report) {
 	fmt.Fprintf(w, "\nsummary (took %s)\n", rep.Took)
 	for _, r := range rep.Rounds {
-		fmt.Fprintf(w, "\nround %d: %d records collected\n", r.Round, r.Records)
-		for name, c := range r.Pipeline {
-			fmt.Fprintf(w, "  %-14s collected %d, submitted %d, dropped %v\n", name, c.Collected, c.Delivered, c.Dropped)
+		fmt.Fprintf(w, "\nround %d: %s records collected\n", r.Round, thousands(r.Records))
+		for _, name := range slices.Sorted(mapsKeys(r.Pipeline)) {
+			c := r.Pipeline[name]
+			fmt.Fprintf(w, "  %-14s collected %s, submitted %s, dropped %s\n", name, thousands(int(c.Collected)), thousands(int(c.Delivered)), counts(c.Dropped))
 		}
-		fmt.Fprintln(w, "  submissions by organization (accepted / duplicate / rejected / retries):")
+		fmt.Fprintf(w, "  submissions in round %d by organization (accepted / duplicate / rejected / retries):\n", r.Round)
 		for _, org := range slices.Sorted(mapsKeys(r.Clients)) {
 			s := r.Clients[org]
 			fmt.Fprintf(w, "    %-24s %7d / %d / %d / %d\n", org, s.Delivered, s.Duplicate, s.Rejected, s.Retries)
 		}
-		fmt.Fprintln(w, "  records held by each hub:")
+		fmt.Fprintf(w, "  records held by each hub after round %d:\n", r.Round)
 		for _, org := range slices.Sorted(mapsKeys(r.Stored)) {
 			fmt.Fprintf(w, "    %-24s %7d\n", org, r.Stored[org])
+		}
+		if f := r.Flow; f != nil {
+			fmt.Fprintf(w, "  latency from collection to a specialized department: median under %s ms, 95%% under %s ms\n",
+				thousands(int(f.P50Ms)), thousands(int(f.P95Ms)))
 		}
 		fmt.Fprintln(w, "  products:")
 		for _, p := range r.Products {
 			fmt.Fprintf(w, "    %-24s %-28s %d entries\n", p.Producer, p.ListType, p.Entries)
 		}
-		fmt.Fprintf(w, "  escalations: %v\n", r.Escalations)
-		fmt.Fprintf(w, "  experts: %v\n", r.Experts)
+		fmt.Fprintf(w, "  escalations: %s\n", counts(r.Escalations))
+		experts := "none"
+		if len(r.Experts) > 0 {
+			experts = strings.Join(r.Experts, "; ")
+		}
+		fmt.Fprintf(w, "  experts: %s\n", experts)
+		if len(r.Yield) > 0 {
+			fmt.Fprintln(w, "  yield by source (records collected -> cited as evidence -> list entries):")
+			for _, y := range r.Yield {
+				fmt.Fprintf(w, "    %-24s %7d -> %d -> %d\n", y.Org, y.Submitted, y.Evidence, y.Entries)
+			}
+		}
 		fmt.Fprintln(w, "  planted patterns found (recall, precision):")
 		for _, s := range r.Scores {
 			fmt.Fprintf(w, "    %-22s planted %d, found %d, findings %d: recall %.2f, precision %.2f\n",
@@ -228,5 +244,20 @@ func summary(w io.Writer, rep *report) {
 		fmt.Fprintf(w, "  finding: %s\n", f)
 	}
 	fmt.Fprintf(w, "  plan %s of %s revised to revision %d: %s\n", rep.Revision.Level, rep.Revision.Owner, rep.Revision.Revision, rep.Revision.RevisionReason)
-	fmt.Fprintf(w, "\njournal: %v\n", rep.Journal)
+	fmt.Fprintln(w, "\njournal (entries by kind):")
+	for _, k := range slices.Sorted(mapsKeys(rep.Journal)) {
+		fmt.Fprintf(w, "  %-28s %7d\n", k, rep.Journal[k])
+	}
+}
+
+// counts writes a map of counts as "a 1, b 2" in key order, "none" if empty.
+func counts[N int | uint64](m map[string]N) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	parts := make([]string, 0, len(m))
+	for _, k := range slices.Sorted(mapsKeys(m)) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -25,7 +25,7 @@ func TestSchemeFindsEveryPlantedPattern(t *testing.T) {
 	require.Equal(t, 0, code, "stderr: %s\nstdout: %s", stderr.String(), stdout.String())
 	text := stdout.String()
 	for _, want := range []string{"planning:", "round 1:", "round 2:", "feedback:", "public security analysing",
-		"expert from central-bank: assigned", "escalations:", "journal:"} {
+		"expert from central-bank: assigned", "escalations:", "journal (entries by kind):", "yield by source", "latency from collection"} {
 		assert.Contains(t, text, want)
 	}
 	assert.Equal(t, 8, strings.Count(text, "recall 1.00"), "4 patterns x 2 rounds, all found:\n%s", text)

@@ -88,8 +88,8 @@ func (w *world) plan(ctx context.Context, start time.Time, days int) (*planning,
 		return nil, err
 	}
 	entries := []func() (collab.Entry, error){
-		func() (collab.Entry, error) { return collab.RequirementEntry(p.req) },
-		func() (collab.Entry, error) { return collab.PlanEntry(p.macro) },
+		func() (collab.Entry, error) { return collab.EntryOfRequirement(p.req) },
+		func() (collab.Entry, error) { return collab.EntryOfPlan(p.macro) },
 	}
 	for _, d := range departments(w.Dir) {
 		var dk []string
@@ -110,7 +110,7 @@ func (w *world) plan(ctx context.Context, start time.Time, days int) (*planning,
 			return nil, fmt.Errorf("derive the plan of %s: %w", d.ID, err)
 		}
 		p.plans[d.ID] = child
-		entries = append(entries, func() (collab.Entry, error) { return collab.PlanEntry(child) })
+		entries = append(entries, func() (collab.Entry, error) { return collab.EntryOfPlan(child) })
 	}
 	p.task = schema.Task{
 		ID: sector.NewID(), PlanID: p.macro.ID, RequirementID: p.req.ID, Issuer: lg, Assignee: []string{"public-security"},
@@ -121,7 +121,7 @@ func (w *world) plan(ctx context.Context, start time.Time, days int) (*planning,
 	if err := collab.AssignTask(w.Dir, p.macro, p.task); err != nil {
 		return nil, err
 	}
-	entries = append(entries, func() (collab.Entry, error) { return collab.TaskEntry(p.task) })
+	entries = append(entries, func() (collab.Entry, error) { return collab.EntryOfTask(p.task) })
 	for _, e := range entries {
 		if err := w.record(ctx, e); err != nil {
 			return nil, err
@@ -163,8 +163,10 @@ type roundResult struct {
 	Experts     []string                      `json:"experts"`
 	Scores      []synth.Score                 `json:"scores"`
 	Truth       []synth.Truth                 `json:"-"`
-	Stored      map[string]int                `json:"stored"` // hub -> records in its store
-	Clients     map[string]submit.ClientStats `json:"clients"`
+	Stored      map[string]int                `json:"stored"`  // hub -> records in its store after the round
+	Clients     map[string]submit.ClientStats `json:"clients"` // this round's counters of each client
+	Flow        *flowReport                   `json:"flow"`
+	Yield       []sourceYield                 `json:"yield"` // by social force, for the analysing department's lists
 }
 
 type pipelineCounts struct {
@@ -178,6 +180,9 @@ type productSummary struct {
 	ListType schema.ListType `json:"list_type"`
 	Entries  int             `json:"entries"`
 }
+
+// progressEvery is how often a long phase says how far it got.
+const progressEvery = 2 * time.Second
 
 // round runs one cycle over n synthetic records.
 // Analysis reads everything the hubs hold, so findings are scored
@@ -197,15 +202,35 @@ func (w *world) round(ctx context.Context, n, number int, seed uint64, start tim
 	// Collection and processing at the social forces (4.2.2, 4.2.3), then
 	// submission upward (interaction 2).
 	say("round %d: collecting and submitting %d records (%d planted patterns)", number, n, len(truth))
-	st, err := w.collect(ctx, records)
+	w.flows.reset()
+	before := w.stats()
+	stop := progress(say, fmt.Sprintf("round %d: submitted", number), n, func() int {
+		done := 0
+		for org, s := range since(w.stats(), before) {
+			if o, ok := w.Dir.Org(org); ok && o.Tier == collab.SocialForce {
+				done += int(s.Delivered + s.Duplicate + s.DeadLettered)
+			}
+		}
+		return done
+	}, progressEvery, time.Now)
+	collected := map[string]int{} // by source, for the yield
+	st, err := w.collect(ctx, func(yield func(schema.Envelope) bool) {
+		for env := range records {
+			collected[env.Source]++
+			if !yield(env) {
+				return
+			}
+		}
+	})
+	if err == nil {
+		err = w.flush(ctx, collab.SocialForce)
+	}
+	stop()
 	if err != nil {
 		return nil, err
 	}
 	res.Records = int(st.Collected)
 	res.Pipeline["social forces"] = pipelineCounts{Collected: st.Collected, Delivered: st.Delivered, Dropped: st.Dropped()}
-	if err := w.flush(ctx, collab.SocialForce); err != nil {
-		return nil, err
-	}
 	say("round %d: ministries relaying upward", number)
 	if err := w.flush(ctx, collab.GeneralBusinessDepartment); err != nil {
 		return nil, err
@@ -265,7 +290,11 @@ func (w *world) round(ctx context.Context, n, number int, seed uint64, start tim
 			res.Stored[d.ID] = n
 		}
 	}
-	res.Clients = w.stats()
+	res.Clients = since(w.stats(), before)
+	res.Flow = w.flows.report()
+	if res.Yield, err = w.yields(ctx, "public-security", products, collected); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -345,7 +374,16 @@ func (w *world) collectAt(ctx context.Context, org string, v *schema.Validator, 
 	if err != nil {
 		return stage.Stats{}, err
 	}
-	gbd := isGBD(w.Dir, org)
+	// A ministry's own records enter its own hub (which relays them); a
+	// social force's go wherever the directory routes them.
+	var sink stage.Submitter
+	if isGBD(w.Dir, org) {
+		if sink, err = w.Client(org, org, true); err != nil {
+			return stage.Stats{}, err
+		}
+	} else if sink, err = w.Router(org, false); err != nil {
+		return stage.Stats{}, err
+	}
 	return stage.Run(ctx, stage.Config{
 		Collector: stage.CollectorFunc(func(ctx context.Context, emit func(schema.Envelope) error) error {
 			for env := range in {
@@ -359,25 +397,7 @@ func (w *world) collectAt(ctx context.Context, org string, v *schema.Validator, 
 			{Name: "validate", Processor: stage.Validate(v), OnError: stage.PolicyDrop},
 			{Name: "dedupe", Processor: dedupe, Concurrency: 1},
 		},
-		Sink: stage.SinkFunc(func(ctx context.Context, env schema.Envelope) error {
-			next := []string{org} // a ministry's own records enter its own hub
-			if !gbd {
-				var err error
-				if next, err = w.Dir.Route(org, env.Kind); err != nil {
-					return err
-				}
-			}
-			for _, to := range next {
-				c, err := w.Client(org, to, gbd)
-				if err != nil {
-					return err
-				}
-				if err := c.Submit(ctx, env); err != nil {
-					return err
-				}
-			}
-			return nil
-		}),
+		Sink: sink,
 		// Concurrent Submits to one client share one outbox commit.
 		SinkConcurrency: 32,
 	})
@@ -404,13 +424,13 @@ func (w *world) analyse(ctx context.Context, org string, patterns []synth.Patter
 		Collector: stage.CollectorFunc(func(ctx context.Context, emit func(schema.Envelope) error) error {
 			return w.scan(ctx, h, emit)
 		}),
-		Sink:      stage.SinkFunc(func(context.Context, schema.Envelope) error { return nil }),
+		Sink:      stage.SubmitterFunc(func(context.Context, schema.Envelope) error { return nil }),
 		Analyzers: analyzers,
-		Products: stage.ProductSinkFunc(func(ctx context.Context, prod schema.Product) error {
+		Products: stage.PublisherFunc(func(ctx context.Context, prod schema.Product) error {
 			if err := h.Catalog.Put(ctx, prod); err != nil {
 				return err
 			}
-			if err := w.record(ctx, func() (collab.Entry, error) { return collab.ProductEntry(prod) }); err != nil {
+			if err := w.record(ctx, func() (collab.Entry, error) { return collab.EntryOfProduct(prod) }); err != nil {
 				return err
 			}
 			mu.Lock()
@@ -562,7 +582,7 @@ func (w *world) report(ctx context.Context, p *planning) (schema.FeedbackReport,
 	if err != nil {
 		return rep, schema.Plan{}, err
 	}
-	if err := w.record(ctx, func() (collab.Entry, error) { return collab.PlanEntry(revised) }); err != nil {
+	if err := w.record(ctx, func() (collab.Entry, error) { return collab.EntryOfPlan(revised) }); err != nil {
 		return rep, schema.Plan{}, err
 	}
 	p.plans["public-security"] = revised
@@ -589,5 +609,5 @@ func (w *world) moveTask(ctx context.Context, p *planning, from, to schema.TaskS
 	if err := collab.Transition(p.task, from, s); err != nil {
 		return err
 	}
-	return w.record(ctx, func() (collab.Entry, error) { return collab.TaskStatusEntry(s) })
+	return w.record(ctx, func() (collab.Entry, error) { return collab.EntryOfTaskStatus(s) })
 }

@@ -3,14 +3,12 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"path/filepath"
 	"time"
 
 	"github.com/sicollab/sicollab/collab"
 	"github.com/sicollab/sicollab/examples/internal/sector"
-	"github.com/sicollab/sicollab/schema"
 	"github.com/sicollab/sicollab/submit"
 )
 
@@ -21,6 +19,7 @@ type world struct {
 	*sector.Scheme
 	journal *collab.BoltJournal
 	now     func() time.Time
+	flows   *flows // what reaches each hub, per round
 }
 
 // departments are the organizations that run a hub: everyone but the
@@ -34,14 +33,20 @@ func newWorld(data string, rate float64, log *slog.Logger) (*world, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &world{Scheme: sector.NewScheme(data, rate), journal: j, now: time.Now}
+	w := &world{Scheme: sector.NewScheme(data, rate), journal: j, now: time.Now, flows: newFlows(time.Now)}
 	w.Journal, w.Log = j, log
 	for _, o := range departments(w.Dir) {
 		// A ministry keeps what it receives and relays it upward.
-		sink := func(store *submit.Store) (submit.Sink, error) { return store, nil }
+		specialized := o.Tier == collab.SpecializedDepartment
+		sink := func(store *submit.Store) (submit.Sink, error) { return w.flows.sink(o.ID, specialized, store), nil }
 		if o.Tier == collab.GeneralBusinessDepartment {
 			sink = func(store *submit.Store) (submit.Sink, error) {
-				return submit.NewRelay(store, upstream{w: w, org: o.ID}, o.ID, w.now)
+				up, err := w.Router(o.ID, true)
+				if err != nil {
+					return nil, err
+				}
+				r, err := submit.NewRelay(store, up, o.ID, w.now)
+				return w.flows.sink(o.ID, specialized, r), err
 			}
 		}
 		if _, err := w.StartHubWith(o.ID, sink); err != nil {
@@ -56,42 +61,6 @@ func newWorld(data string, rate float64, log *slog.Logger) (*world, error) {
 func (w *world) hub(org string) *sector.Hub {
 	h, _ := w.Hub(org)
 	return h
-}
-
-// upstream is a general business department's submit.BatchForwarder: it
-// queues each record its hub relays with the client towards every
-// specialized department the directory routes the record's kind to, one
-// outbox commit per department and batch.
-type upstream struct {
-	w   *world
-	org string
-}
-
-func (u upstream) Submit(ctx context.Context, env schema.Envelope) error {
-	return u.SubmitMany(ctx, []schema.Envelope{env})
-}
-
-func (u upstream) SubmitMany(ctx context.Context, envs []schema.Envelope) error {
-	byHub := map[string][]schema.Envelope{}
-	for _, env := range envs {
-		next, err := u.w.Dir.Route(u.org, env.Kind)
-		if err != nil {
-			return err
-		}
-		for _, to := range next {
-			byHub[to] = append(byHub[to], env)
-		}
-	}
-	for to, batch := range byHub {
-		c, err := u.w.Client(u.org, to, true)
-		if err != nil {
-			return err
-		}
-		if err := c.SubmitMany(ctx, batch); err != nil {
-			return fmt.Errorf("relay %d records to %s: %w", len(batch), to, err)
-		}
-	}
-	return nil
 }
 
 // flush sends what the clients of the organizations of tier hold and

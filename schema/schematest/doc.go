@@ -15,12 +15,17 @@
 // # Use
 //
 // Produce records as your integration does (through your collector and
-// processors, with synthetic input), marshal each envelope, and call Run:
+// processors, with synthetic input), marshal each envelope, and call
+// TestRecords:
 //
 //	func TestConformance(t *testing.T) {
 //		records := produceSyntheticBatch(t) // [][]byte, one envelope each
-//		schematest.Run(t, records, schematest.WithKinds(schema.KindFinanceTransaction))
+//		schematest.TestRecords(t, records, schematest.WithKinds(schema.KindFinanceTransaction))
 //	}
 //
-// Check returns the same findings as one error, for use outside tests.
+// CheckRecords returns the same findings as one error, for use outside
+// tests. The kits of the SDK are named alike: schematest.CheckRecords,
+// stagetest.CheckCollector and stagetest.CheckProcessor return an error;
+// TestRecords, TestCollector and TestProcessor report to a *testing.T;
+// submittest.NewServer starts a hub for a test.
 package schematest

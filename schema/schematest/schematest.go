@@ -12,7 +12,7 @@ import (
 	"github.com/sicollab/sicollab/schema"
 )
 
-// Option configures Run and Check.
+// Option configures TestRecords and CheckRecords.
 type Option func(*config) error
 
 type config struct {
@@ -67,9 +67,10 @@ func newConfig(opts []Option) (*config, error) {
 	return c, nil
 }
 
-// Run checks records (one JSON envelope each) as subtests of t: one per
-// record, named by index and kind, and one for the set as a whole.
-func Run(t *testing.T, records [][]byte, opts ...Option) {
+// TestRecords checks records (one JSON envelope each) as subtests of t:
+// one per record, named by index and kind, and one for the set as a
+// whole.
+func TestRecords(t *testing.T, records [][]byte, opts ...Option) {
 	t.Helper()
 	c, err := newConfig(opts)
 	if err != nil {
@@ -101,9 +102,10 @@ func Run(t *testing.T, records [][]byte, opts ...Option) {
 	})
 }
 
-// Check applies the same rules as Run and returns every finding joined in
-// one error, each prefixed with the record's index; nil when all conform.
-func Check(records [][]byte, opts ...Option) error {
+// CheckRecords applies the same rules as TestRecords and returns every
+// finding joined in one error, each prefixed with the record's index; nil
+// when all conform (as testing/fstest.TestFS does for a file system).
+func CheckRecords(records [][]byte, opts ...Option) error {
 	c, err := newConfig(opts)
 	if err != nil {
 		return err

@@ -40,7 +40,7 @@ func edit(t *testing.T, raw []byte, f func(m map[string]any)) []byte {
 }
 
 func TestRunOnConformingRecords(t *testing.T) {
-	schematest.Run(t, validEnvelopes(t))
+	schematest.TestRecords(t, validEnvelopes(t))
 }
 
 // TestCheckFindsEachProblem feeds the kit deliberately broken producers'
@@ -84,15 +84,15 @@ func TestCheckFindsEachProblem(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := schematest.Check(tc.records, tc.opts...)
+			err := schematest.CheckRecords(tc.records, tc.opts...)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
-	assert.NoError(t, schematest.Check(good))
+	assert.NoError(t, schematest.CheckRecords(good))
 }
 
 func TestOptionsRefuseNonsense(t *testing.T) {
-	assert.ErrorContains(t, schematest.Check(nil, schematest.WithKinds("no.such")), `unknown kind "no.such"`)
-	assert.ErrorContains(t, schematest.Check(nil, schematest.WithValidator(nil)), "nil validator")
+	assert.ErrorContains(t, schematest.CheckRecords(nil, schematest.WithKinds("no.such")), `unknown kind "no.such"`)
+	assert.ErrorContains(t, schematest.CheckRecords(nil, schematest.WithValidator(nil)), "nil validator")
 }

@@ -5,7 +5,7 @@
 // # Use
 //
 //	func TestMySubmitter(t *testing.T) {
-//		hub := submittest.NewHub(t) // closed by t.Cleanup
+//		hub := submittest.NewServer(t) // closed by t.Cleanup
 //		req, err := hub.Requirement(schema.KindFinanceTransaction) // an active purpose
 //		// ... point your code at hub.URL with hub.Token(submittest.Partner),
 //		// submitting records with purpose.requirement_id = req ...
@@ -20,8 +20,8 @@
 // social force, Partner, that may submit every record kind. Use
 // WithDirectory or WithDirectoryFile and WithOrg for your own; every
 // organization's token is Token(id) = "token-<id>" in the directories this
-// package builds, as in collab/testdata/scheme.json.
+// package builds, as in internal/demoscheme/scheme.json.
 //
-// NewServer does the same without a testing.TB, for examples and
+// StartServer does the same without a testing.TB, for examples and
 // programs; call Close.
 package submittest

@@ -17,8 +17,8 @@ import (
 )
 
 // A partner's record reaches an in-process hub over plain HTTP.
-func ExampleNewServer() {
-	hub, err := submittest.NewServer()
+func ExampleStartServer() {
+	hub, err := submittest.StartServer()
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -48,7 +48,7 @@ func ExampleNewServer() {
 	r.Header.Set("Content-Type", submit.MediaNDJSON)
 	r.Header.Set(submit.HeaderIdempotencyKey, uuid.Must(uuid.NewV7()).String())
 	r.Header.Set(submit.HeaderContentDigest, submit.ContentDigest(body))
-	resp, err := hub.Server.Client().Do(r)
+	resp, err := hub.HTTP.Client().Do(r)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -37,7 +37,7 @@ const (
 )
 
 // Token returns the bearer token of org in the directories of this
-// package and in collab/testdata/scheme.json: "token-" + org.
+// package and in internal/demoscheme/scheme.json: "token-" + org.
 func Token(org string) string { return "token-" + org }
 
 // Directory returns a consistent directory: the leading group, HubOrg,
@@ -121,7 +121,7 @@ type config struct {
 }
 
 // Option configures a hub. Options are applied in order; an option that
-// fails makes NewHub fail the test and NewServer return the error.
+// fails makes NewServer fail the test and StartServer return the error.
 type Option func(*config) error
 
 // WithDirectory serves d instead of Directory(); use WithOrg to name the
@@ -137,7 +137,7 @@ func WithDirectory(d *collab.Directory) Option {
 }
 
 // WithDirectoryFile loads the directory from a collab.directory file,
-// such as collab/testdata/scheme.json; use WithOrg too.
+// such as internal/demoscheme/scheme.json; use WithOrg too.
 func WithDirectoryFile(path string) Option {
 	return func(c *config) error {
 		f, err := os.Open(path)
@@ -200,8 +200,9 @@ func WithTLS(tc *tls.Config) Option {
 	}
 }
 
-// Hub is an in-process hub on loopback.
-type Hub struct {
+// Server is an in-process hub on loopback, as httptest.Server is an
+// in-process HTTP server.
+type Server struct {
 	// URL is the base URL, e.g. http://127.0.0.1:43121.
 	URL string
 	// Org is the hub's organization.
@@ -212,19 +213,19 @@ type Hub struct {
 	Store *submit.Store
 	// Ledger holds its receipts and the ids it accepted.
 	Ledger *submit.Ledger
-	// Handler is the hub's submit.Handler, served by Server.
+	// Handler is the hub's submit.Handler, served by HTTP.
 	Handler *submit.Handler
-	// Server serves Handler on loopback.
-	Server *httptest.Server
+	// HTTP serves Handler on loopback.
+	HTTP *httptest.Server
 
 	clock   func() time.Time
 	dataDir string
 	tmp     bool
 }
 
-// NewHub starts a hub for a test and closes it with t.Cleanup. Its files
-// live in t.TempDir().
-func NewHub(t testing.TB, opts ...Option) *Hub {
+// NewServer starts a hub for a test and closes it with t.Cleanup. Its
+// files live in t.TempDir(). An option that fails fails the test.
+func NewServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	h, err := newServer(t.TempDir(), opts)
 	if err != nil {
@@ -238,9 +239,10 @@ func NewHub(t testing.TB, opts ...Option) *Hub {
 	return h
 }
 
-// NewServer starts a hub with its files in a new temporary directory;
-// Close stops it and removes them.
-func NewServer(opts ...Option) (*Hub, error) {
+// StartServer starts a hub with its files in a new temporary directory,
+// for examples and programs that have no testing.TB; Close stops it and
+// removes them.
+func StartServer(opts ...Option) (*Server, error) {
 	dir, err := os.MkdirTemp("", "submittest-")
 	if err != nil {
 		return nil, fmt.Errorf("submittest: %w", err)
@@ -254,7 +256,7 @@ func NewServer(opts ...Option) (*Hub, error) {
 	return h, nil
 }
 
-func newServer(dataDir string, opts []Option) (*Hub, error) {
+func newServer(dataDir string, opts []Option) (*Server, error) {
 	c := config{org: HubOrg, clock: time.Now}
 	for _, o := range opts {
 		if err := o(&c); err != nil {
@@ -268,7 +270,7 @@ func newServer(dataDir string, opts []Option) (*Hub, error) {
 		}
 		c.dir = d
 	}
-	h := &Hub{Org: c.org, Directory: c.dir, clock: c.clock, dataDir: dataDir}
+	h := &Server{Org: c.org, Directory: c.dir, clock: c.clock, dataDir: dataDir}
 	var err error
 	if h.Store, err = submit.OpenStore(filepath.Join(dataDir, "store.db")); err != nil {
 		return nil, err
@@ -287,20 +289,20 @@ func newServer(dataDir string, opts []Option) (*Hub, error) {
 		return nil, err
 	}
 	if c.tls != nil {
-		h.Server = httptest.NewUnstartedServer(h.Handler)
-		h.Server.TLS = c.tls
-		h.Server.StartTLS()
+		h.HTTP = httptest.NewUnstartedServer(h.Handler)
+		h.HTTP.TLS = c.tls
+		h.HTTP.StartTLS()
 	} else {
-		h.Server = httptest.NewServer(h.Handler)
+		h.HTTP = httptest.NewServer(h.Handler)
 	}
-	h.URL = h.Server.URL
+	h.URL = h.HTTP.URL
 	return h, nil
 }
 
 // Close stops the server and closes the files (removing them if
-// NewServer made them). NewHub's hub is closed by the test's cleanup.
-func (h *Hub) Close() error {
-	h.Server.Close()
+// StartServer made them). NewServer's hub is closed by the test's cleanup.
+func (h *Server) Close() error {
+	h.HTTP.Close()
 	err := errors.Join(h.Store.Close(), h.Ledger.Close())
 	if h.tmp {
 		err = errors.Join(err, os.RemoveAll(h.dataDir))
@@ -309,16 +311,29 @@ func (h *Hub) Close() error {
 }
 
 // Token returns org's bearer token: Token(org).
-func (h *Hub) Token(org string) string { return Token(org) }
+func (h *Server) Token(org string) string { return Token(org) }
 
-// Receipts returns every receipt org got from the hub, oldest first.
-func (h *Hub) Receipts(org string) ([]submit.Receipt, error) {
-	return h.Ledger.Receipts(context.Background(), org)
+// Receipts returns every receipt org got from the hub, oldest first,
+// reading the ledger page by page.
+func (h *Server) Receipts(org string) ([]submit.Receipt, error) {
+	var out []submit.Receipt
+	q := submit.ReceiptQuery{Org: org, Limit: submit.MaxReceiptLimit}
+	for {
+		page, err := h.Ledger.Receipts(context.Background(), q)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.Receipts...)
+		if page.Next == "" {
+			return out, nil
+		}
+		q.Cursor = page.Next
+	}
 }
 
 // Learn hands requirement and task envelopes to the hub, as if the
 // leading group had submitted them.
-func (h *Hub) Learn(envs ...schema.Envelope) error {
+func (h *Server) Learn(envs ...schema.Envelope) error {
 	l, ok := h.Handler.Purposes().(submit.Learner)
 	if !ok {
 		return errors.New("submittest: the hub's Purposes does not learn")
@@ -330,7 +345,7 @@ func (h *Hub) Learn(envs ...schema.Envelope) error {
 // (every record kind if none), every sector and region of the directory's
 // organizations, from a day ago to a year ahead of the hub's clock, and
 // returns its id for envelopes' purpose.requirement_id.
-func (h *Hub) Requirement(kinds ...string) (string, error) {
+func (h *Server) Requirement(kinds ...string) (string, error) {
 	if len(kinds) == 0 {
 		for _, k := range schema.Kinds() {
 			if !strings.HasPrefix(k.Kind, "collab.") {

@@ -9,8 +9,8 @@ import (
 	"github.com/sicollab/sicollab/submit/submittest"
 )
 
-func TestNewHubDefaults(t *testing.T) {
-	hub := submittest.NewHub(t)
+func TestNewServerDefaults(t *testing.T) {
+	hub := submittest.NewServer(t)
 	require.Equal(t, submittest.HubOrg, hub.Org)
 	o, ok := hub.Directory.Authenticate(hub.Token(submittest.Partner))
 	require.True(t, ok)
@@ -38,11 +38,11 @@ func TestDirectoryPartners(t *testing.T) {
 }
 
 func TestWithDirectoryFile(t *testing.T) {
-	hub := submittest.NewHub(t, submittest.WithDirectoryFile("../../collab/testdata/scheme.json"), submittest.WithOrg("central-bank"))
+	hub := submittest.NewServer(t, submittest.WithDirectoryFile("../../internal/demoscheme/scheme.json"), submittest.WithOrg("central-bank"))
 	_, ok := hub.Directory.Authenticate(hub.Token("bank-north-01"))
 	require.True(t, ok)
-	_, err := submittest.NewServer(submittest.WithDirectoryFile("no/such/file.json"))
+	_, err := submittest.StartServer(submittest.WithDirectoryFile("no/such/file.json"))
 	require.ErrorContains(t, err, "no/such/file.json")
-	_, err = submittest.NewServer(submittest.WithOrg("nobody"))
+	_, err = submittest.StartServer(submittest.WithOrg("nobody"))
 	require.ErrorContains(t, err, `Org "nobody"`)
 }

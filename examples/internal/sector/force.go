@@ -96,11 +96,27 @@ func (f Force) Process(ctx context.Context, s *Scheme, records iter.Seq[schema.E
 		{Name: "dedupe", Processor: dedupe},
 	}
 	if len(f.Rules) > 0 {
-		assess, err := stage.NewAssess(stage.AssessConfig{Rules: f.Rules, Threshold: f.Threshold})
+		assess, err := stage.NewAssessor(stage.AssessConfig{Rules: f.Rules, Threshold: f.Threshold})
 		if err != nil {
 			return stage.Stats{}, err
 		}
 		steps = append(steps, stage.Step{Name: "assess", Processor: assess, Concurrency: 2})
+	}
+	// The records go to the hub named, or else wherever the directory
+	// routes them.
+	var sink stage.Submitter
+	if hub != "" {
+		c, err := s.Client(f.Org, hub, false)
+		if err != nil {
+			return stage.Stats{}, err
+		}
+		sink = c
+	} else {
+		r, err := s.Router(f.Org, false)
+		if err != nil {
+			return stage.Stats{}, err
+		}
+		sink = r
 	}
 	return stage.Run(ctx, stage.Config{
 		Collector: stage.CollectorFunc(func(ctx context.Context, emit func(schema.Envelope) error) error {
@@ -111,26 +127,8 @@ func (f Force) Process(ctx context.Context, s *Scheme, records iter.Seq[schema.E
 			}
 			return nil
 		}),
-		Steps: steps,
-		Sink: stage.SinkFunc(func(ctx context.Context, env schema.Envelope) error {
-			to := []string{hub}
-			if hub == "" {
-				var err error
-				if to, err = s.Dir.Route(f.Org, env.Kind); err != nil {
-					return err
-				}
-			}
-			for _, t := range to {
-				c, err := s.Client(f.Org, t, false)
-				if err != nil {
-					return err
-				}
-				if err := c.Submit(ctx, env); err != nil {
-					return err
-				}
-			}
-			return nil
-		}),
+		Steps:           steps,
+		Sink:            sink,
 		SinkConcurrency: 16, // concurrent Submits share one outbox commit
 	})
 }

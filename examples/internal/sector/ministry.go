@@ -93,10 +93,10 @@ func (s *Scheme) StartMinistry(ctx context.Context, org string, req schema.Requi
 	}
 	rules := []stage.Rule{stage.IndicatorRule(0.5)}
 	var err error
-	if m.assess, err = stage.NewAssess(stage.AssessConfig{Rules: rules}); err != nil {
+	if m.assess, err = stage.NewAssessor(stage.AssessConfig{Rules: rules}); err != nil {
 		return nil, err
 	}
-	if m.step, err = stage.NewAssess(stage.AssessConfig{
+	if m.step, err = stage.NewAssessor(stage.AssessConfig{
 		Rules: rules,
 		OnAssess: func(_ schema.Envelope, a stage.Assessment) {
 			if a.Score > 0 {
@@ -123,7 +123,7 @@ func (s *Scheme) StartMinistry(ctx context.Context, org string, req schema.Requi
 }
 
 func (m *Ministry) pipeline() (stage.Config, error) {
-	verify, err := stage.Verify(stage.VerifyConfig{Directory: m.s.Dir})
+	verify, err := stage.NewVerify(stage.VerifyConfig{Directory: m.s.Dir})
 	if err != nil {
 		return stage.Config{}, err
 	}
@@ -170,10 +170,10 @@ func (m *Ministry) pipeline() (stage.Config, error) {
 			{Name: "assess", Processor: m.step},
 			{Name: "stamp", Processor: stage.Stamp(m.Org, schema.StageProcessing, nil)},
 		},
-		Sink:            stage.SinkFunc(m.relay),
+		Sink:            stage.SubmitterFunc(m.relay),
 		SinkConcurrency: 8,
 		Analyzers:       []stage.Analyzer{realTime{m}, daily},
-		Products:        stage.ProductSinkFunc(m.publish),
+		Products:        stage.PublisherFunc(m.publish),
 	}, nil
 }
 
@@ -201,25 +201,17 @@ func (m *Ministry) tee(ctx context.Context, envs []schema.Envelope) error {
 }
 
 // relay forwards a processed record to the specialized departments the
-// directory routes it to (interaction 2). RED records stay here.
+// directory routes it to (interaction 2), through the scheme's Router.
+// RED records stay here.
 func (m *Ministry) relay(ctx context.Context, env schema.Envelope) error {
 	if env.Handling == schema.HandlingRed {
 		return stage.Drop("red_stays")
 	}
-	to, err := m.s.Dir.Route(m.Org, env.Kind)
+	r, err := m.s.Router(m.Org, true)
 	if err != nil {
 		return err
 	}
-	for _, t := range to {
-		c, err := m.s.Client(m.Org, t, true)
-		if err != nil {
-			return err
-		}
-		if err := c.Submit(ctx, env); err != nil {
-			return err
-		}
-	}
-	return nil
+	return r.Submit(ctx, env)
 }
 
 // day is what the daily list keeps of a subject's last seven days.
@@ -288,7 +280,7 @@ func (m *Ministry) publish(ctx context.Context, p schema.Product) error {
 	if err := m.Hub.Catalog.Put(ctx, p); err != nil {
 		return err
 	}
-	entry, err := collab.ProductEntry(p)
+	entry, err := collab.EntryOfProduct(p)
 	if err != nil {
 		return err
 	}

@@ -53,7 +53,7 @@ func Requirement(dir *collab.Directory, now time.Time) (schema.Requirement, erro
 // hub of each of hubs, which learn from it that records collected under
 // it may be accepted. It returns once every hub has acknowledged.
 func (s *Scheme) Announce(ctx context.Context, req schema.Requirement, hubs ...string) error {
-	e, err := collab.RequirementEntry(req)
+	e, err := collab.EntryOfRequirement(req)
 	if err != nil {
 		return err
 	}

@@ -13,8 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/sicollab/sicollab/collab"
 	"github.com/sicollab/sicollab/examples/internal/synth"
 	"github.com/sicollab/sicollab/schema"
@@ -181,6 +179,22 @@ func (s *Scheme) Reaches(org string) bool {
 	return ok || remote
 }
 
+// Router returns the submit.Router that sends org's records to every
+// next hop the directory routes them to, each through Client(org, hop,
+// relay).
+func (s *Scheme) Router(org string, relay bool) (*submit.Router, error) {
+	return submit.NewRouter(submit.RouterConfig{
+		Org: org, Routes: s.Dir,
+		Hop: func(to string) (submit.Submitter, error) {
+			c, err := s.Client(org, to, relay)
+			if err != nil {
+				return nil, err
+			}
+			return c, nil
+		},
+	})
+}
+
 // Client returns the client org submits to the hub of to with, made on
 // first use with the scheme's rate limit and an outbox in the data
 // folder. relay lets it forward records other organizations collected
@@ -341,8 +355,8 @@ func (h *Hub) PrintHeld(ctx context.Context, w io.Writer) (int, error) {
 	return records, nil
 }
 
-// NewID returns a new UUID v7.
-func NewID() string { return uuid.Must(uuid.NewV7()).String() }
+// NewID returns a new UUID v7 (schema.NewID).
+func NewID() string { return schema.NewID() }
 
 // Message wraps a collaboration payload in an envelope from org.
 func Message(org, kind string, purpose schema.Purpose, payload any) (schema.Envelope, error) {

@@ -1,17 +1,15 @@
 package synth
 
 import (
-	_ "embed"
 	"sync"
 
 	"github.com/sicollab/sicollab/collab"
+	"github.com/sicollab/sicollab/internal/demoscheme"
 )
 
-// schemeJSON is a copy of collab/testdata/scheme.json, the synthetic
-// directory of the whole scheme; a test keeps the two identical.
-//
-//go:embed scheme.json
-var schemeJSON []byte
+// schemeJSON is the synthetic directory of the whole scheme, kept in
+// internal/demoscheme.
+var schemeJSON = demoscheme.JSON()
 
 var directory = sync.OnceValues(func() (*collab.Directory, error) {
 	return collab.ParseDirectory(schemeJSON)

@@ -6,13 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sicollab/sicollab/examples/internal/synth"
+	"github.com/sicollab/sicollab/internal/demoscheme"
 	"github.com/sicollab/sicollab/schema"
 	"github.com/sicollab/sicollab/schema/schematest"
 )
@@ -82,7 +82,7 @@ func validateAll(t *testing.T, records [][]byte, conformance int, kinds ...strin
 	if bad > 0 {
 		t.Fatalf("%d of %d records invalid", bad, len(records))
 	}
-	schematest.Run(t, records[:min(len(records), conformance)], schematest.WithKinds(kinds...))
+	schematest.TestRecords(t, records[:min(len(records), conformance)], schematest.WithKinds(kinds...))
 }
 
 func TestEveryKindValid(t *testing.T) {
@@ -515,13 +515,9 @@ func TestRestrictedSources(t *testing.T) {
 	}
 }
 
-func TestSchemeJSONIsCollabFixture(t *testing.T) {
-	want, err := os.ReadFile("../../../collab/testdata/scheme.json")
-	if err != nil {
-		t.Skipf("collab fixture not found: %v", err)
-	}
-	if !bytes.Equal(synth.SchemeJSON(), want) {
-		t.Error("scheme.json differs from collab/testdata/scheme.json; copy it again")
+func TestSchemeJSONIsTheDemoScheme(t *testing.T) {
+	if !bytes.Equal(synth.SchemeJSON(), demoscheme.JSON()) {
+		t.Error("SchemeJSON is not internal/demoscheme's scheme.json")
 	}
 	org, ok := synth.Directory().Authenticate(synth.Token("bank-north-01"))
 	if !ok || org.ID != "bank-north-01" {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"sort"
@@ -103,6 +104,7 @@ func render(fsys fs.FS) ([]byte, error) {
 	fmt.Fprintln(w, "Every record and message travels in the [envelope](#envelope); its `payload` follows the schema of its `kind` and `schema_version`.")
 	fmt.Fprintln(w, "Conventions are in [schema-conventions.md](schema-conventions.md). A field marked *yes* under required must be present.")
 	fmt.Fprintln(w)
+	writeBundles(w)
 	var kinds []string
 	for k := range all {
 		if k != "common" && k != "envelope" {
@@ -301,4 +303,25 @@ func oneLine(s string) string {
 
 func anchor(s string) string {
 	return strings.NewReplacer(".", "", "_", "_").Replace(s)
+}
+
+// writeBundles says how partners outside Go get the Go validator's verdict,
+// and what no JSON Schema can state.
+func writeBundles(w io.Writer) {
+	fmt.Fprintln(w, "## One verdict in every language")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "`schema/bundle/` holds a self-contained JSON Schema 2020-12 file for the whole envelope of each kind (`<kind>.schema.json`) and one for an envelope of any kind (`envelope.schema.json`).")
+	fmt.Fprintln(w, "Each embeds the files it needs as schema resources under `$defs`, so every `$ref` resolves inside the file; it chooses the payload's schema by `kind` and `schema_version` (an unknown kind or version fails), and states that a clear `identity` anywhere in the payload needs handling `AMBER+STRICT` or `RED`.")
+	fmt.Fprintln(w, "Any 2020-12 validator with format assertion on (`date`, `date-time`, `uuid`, `hostname`) then agrees with `schema.Validator` on every conformance vector under `schema/testdata`; CI checks this with ajv (`TestBundlesWithAjv`) and with jsonschema as published (`TestBundlesAgree`).")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "What no JSON Schema can state, and `schema.Validator` refuses all the same (a partner's parser must do the same):")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| rule | Go keyword | why a schema cannot say it |")
+	fmt.Fprintln(w, "|---|---|---|")
+	fmt.Fprintln(w, "| no duplicate object keys | `duplicate-key` | a schema sees the document after parsing, when one of the two values is already gone |")
+	fmt.Fprintln(w, "| valid UTF-8, no unpaired surrogates, no trailing data (RFC 7493) | `syntax` | the same: it is a property of the text |")
+	fmt.Fprintln(w, "| nesting at most `schema.DefaultMaxDepth` | `depth` | depth is not a keyword |")
+	fmt.Fprintln(w, "| a document at most `schema.DefaultMaxBytes` | `size` | size of the text is not a keyword |")
+	fmt.Fprintln(w, "| an integer written as digits only (`1`, not `1.0` or `1e0`) | `format` (`sicollab-integer`) | JSON Schema counts `1.0` as the integer 1 |")
+	fmt.Fprintln(w)
 }

@@ -1,0 +1,61 @@
+package boltdb
+
+import (
+	"sync"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// DB is an open bbolt file whose transactions and Close are ordered: Close
+// waits for the transactions under way, and every View or Update begun
+// after it returns the owner's closed sentinel rather than bbolt's error.
+// Closing twice is not an error. A DB is safe for concurrent use.
+type DB struct {
+	db     *bolt.DB
+	closed error
+
+	mu   sync.RWMutex // held for reading by each transaction, for writing by Close
+	done bool
+}
+
+// OpenDB opens the file as Open does and returns it as a DB whose methods
+// return closed after Close.
+func OpenDB(path string, opts Options, closed error, buckets ...[]byte) (*DB, error) {
+	db, err := Open(path, opts, buckets...)
+	if err != nil {
+		return nil, err
+	}
+	return &DB{db: db, closed: closed}, nil
+}
+
+// View runs fn in a read transaction, or returns the closed sentinel.
+func (d *DB) View(fn func(*bolt.Tx) error) error {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.done {
+		return d.closed
+	}
+	return d.db.View(fn)
+}
+
+// Update runs fn in a read-write transaction, durable when it returns nil,
+// or returns the closed sentinel.
+func (d *DB) Update(fn func(*bolt.Tx) error) error {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.done {
+		return d.closed
+	}
+	return d.db.Update(fn)
+}
+
+// Close closes the file once the transactions under way have ended.
+func (d *DB) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.done {
+		return nil
+	}
+	d.done = true
+	return d.db.Close()
+}
