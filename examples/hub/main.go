@@ -9,6 +9,10 @@
 // them over the protocol, or the operator gives a -purposes file of
 // collab.requirement and collab.task envelopes, validated at start.
 //
+// With -nats the accepted records go to a replicated JetStream stream
+// instead of the embedded store (see README.md for the stream flags);
+// the ledger stays in -data.
+//
 // It serves on loopback (127.0.0.1:8480) unless -listen says otherwise,
 // prints "listening on <address>" on stdout once it accepts connections,
 // logs to stderr, and shuts down gracefully on SIGINT or SIGTERM: it
@@ -70,6 +74,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	logLevel := fs.String("log-level", "info", "least level logged: debug, info, warn or error")
 	logFormat := fs.String("log-format", "text", "log format on stderr: text or json")
 	version := fs.Bool("version", false, "print the version and exit")
+	nf := addNATSFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -95,9 +100,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return usage("-token-file, -upstream-ca and -signing-key need -upstream")
 	case *upstream != "" && *tokenFile == "" && !id.hasUpstreamCredentials():
 		return usage("-upstream needs -token-file, or -upstream-ca or -signing-key: a way to authenticate there")
-	}
-	if msg := id.check(); msg != "" {
-		return usage(msg)
+	case nf.check() != "":
+		return usage(nf.check())
+	case id.check() != "":
+		return usage(id.check())
 	}
 	token := ""
 	if *tokenFile != "" {
@@ -121,14 +127,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	default:
 		return usage(fmt.Sprintf("-log-format %q: want text or json", *logFormat))
 	}
-	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *purposes, *shutdown, id, stdout, log); err != nil {
+	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *purposes, *shutdown, nf, id, stdout, log); err != nil {
 		log.Error("hub stopped", "err", err)
 		return 1
 	}
 	return 0
 }
 
-func serve(listen, dirFile, data, org, upstream, token, purposesFile string, shutdownTimeout time.Duration, id identityFlags, stdout io.Writer, log *slog.Logger) (err error) {
+func serve(listen, dirFile, data, org, upstream, token, purposesFile string, shutdownTimeout time.Duration, nf *natsFlags, id identityFlags, stdout io.Writer, log *slog.Logger) (err error) {
 	dirs, err := id.openDirectory(dirFile, org, log)
 	if err != nil {
 		return err
@@ -146,11 +152,22 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile string, shu
 	if err := os.MkdirAll(data, 0o700); err != nil {
 		return err
 	}
-	store, err := submit.OpenStore(filepath.Join(data, "store.db"))
-	if err != nil {
-		return err
+	var store submit.Sink
+	if nf.url != "" {
+		sink, closeNATS, err := nf.open(context.Background(), log)
+		if err != nil {
+			return err
+		}
+		defer closeNATS()
+		store = sink
+	} else {
+		s, err := submit.OpenStore(filepath.Join(data, "store.db"))
+		if err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, s.Close()) }()
+		store = s
 	}
-	defer func() { err = errors.Join(err, store.Close()) }()
 	ledger, err := submit.OpenLedger(filepath.Join(data, "ledger.db"))
 	if err != nil {
 		return err
@@ -183,12 +200,22 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile string, shu
 			return err
 		}
 	}
-	purposes, err := submit.NewPurposeRegistry(ledger, nil)
+	purposes, stopPurposes, err := nf.purposes(context.Background(), ledger, log)
 	if err != nil {
 		return err
 	}
+	defer stopPurposes()
+	if purposes == nil {
+		if purposes, err = submit.NewPurposeRegistry(ledger, nil); err != nil {
+			return err
+		}
+	}
 	if purposesFile != "" {
-		n, err := seedPurposes(context.Background(), purposesFile, purposes)
+		learner, ok := purposes.(submit.Learner)
+		if !ok {
+			return fmt.Errorf("-purposes: this hub's purposes (%T) do not learn", purposes)
+		}
+		n, err := seedPurposes(context.Background(), purposesFile, learner)
 		if err != nil {
 			return err
 		}

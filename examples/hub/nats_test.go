@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	js "github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sicollab/sicollab/internal/natstest"
+	"github.com/sicollab/sicollab/schema"
+	"github.com/sicollab/sicollab/submit/jetstream"
+)
+
+func TestNATSUsage(t *testing.T) {
+	base := []string{"-directory", scheme, "-data", t.TempDir(), "-org", "central-bank"}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-nats-creds", "x.creds"}, "-nats-creds needs -nats"},
+		{[]string{"-nats", "nats://127.0.0.1:1", "-replicas", "6"}, "Replicas is 6"},
+		{[]string{"-nats", "nats://127.0.0.1:1", "-stream", "a.b"}, `Stream is "a.b"`},
+		{[]string{"-nats", "nats://127.0.0.1:1", "-dup-window", "1h", "-max-age", "1m"}, "Duplicates is 1h0m0s, longer than MaxAge 1m0s"},
+	} {
+		var out, errOut bytes.Buffer
+		require.Equal(t, 2, run(append(base, tc.args...), &out, &errOut), "%v", tc.args)
+		require.Contains(t, errOut.String(), tc.want)
+	}
+	var out, errOut bytes.Buffer
+	require.Equal(t, 1, run(append(base, "-listen", "127.0.0.1:0", "-nats", "nats://127.0.0.1:1", "-nats-creds", "/nonexistent/x.creds"), &out, &errOut))
+	require.Contains(t, errOut.String(), "connect to nats")
+}
+
+// TestBinaryNATS: the hub with -nats keeps what it accepts in the stream
+// (on a server this test starts), shares the requirement it learnt
+// through the purposes bucket, and never makes store.db.
+func TestBinaryNATS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a binary")
+	}
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command")
+	}
+	srv := natstest.StartServer(t)
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "hub")
+	out, err := exec.Command(gobin, "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+
+	data := filepath.Join(tmp, "data")
+	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-directory", scheme, "-data", data, "-org", "central-bank",
+		"-nats", srv.URLs(), "-replicas", "1", "-stream", "HUB_TEST", "-dup-window", "5m")
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	require.NoError(t, cmd.Start())
+	done := make(chan error, 1)
+	exited := false
+	t.Cleanup(func() {
+		if !exited {
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	lines := bufio.NewScanner(stdout)
+	go func() { done <- cmd.Wait() }()
+	require.True(t, lines.Scan(), "no address printed; stderr: %s", stderr.String())
+	addr, ok := strings.CutPrefix(lines.Text(), "listening on ")
+	require.True(t, ok, lines.Text())
+	url := "http://" + addr
+
+	reqID := uuid.Must(uuid.NewV7()).String()
+	now := time.Now().UTC().Truncate(time.Second)
+	req := schema.Requirement{
+		ID: reqID, Type: schema.RequirementEarlyWarning, Title: "Corridor watch", Description: "Report corridor transactions.",
+		Issuer: "leading-group", IssuedAt: now, Priority: schema.PriorityHigh, LegalBasis: "Synthetic Counter-Terrorism Act, art. 43",
+		Status: schema.RequirementActive, Scope: schema.Scope{Kinds: []string{schema.KindFinanceTransaction},
+			Sectors: []string{"finance"}, Regions: []string{"CN-BJ"}, Window: schema.Window{From: now.Add(-time.Hour), To: now.AddDate(0, 1, 0)}},
+	}
+	rc := postNDJSON(t, url, "leading-group", envLine(t, schema.KindRequirement, "leading-group", reqID, req))
+	require.Equal(t, 1, rc.Counts.Accepted, "%+v", rc.Results)
+	payload, err := os.ReadFile("../../schema/testdata/finance.transaction/v1/valid/card_payment_merchant.json")
+	require.NoError(t, err)
+	rc = postNDJSON(t, url, "bank-north-01", envLine(t, schema.KindFinanceTransaction, "bank-north-01", reqID, payload))
+	require.Equal(t, 1, rc.Counts.Accepted, "%+v", rc.Results)
+	recID := rc.Results[0].ID
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-done:
+		exited = true
+		require.NoError(t, err, "stderr: %s", stderr.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("hub did not stop; stderr: %s", stderr.String())
+	}
+	require.Contains(t, stderr.String(), "hub stopped cleanly")
+	_, err = os.Stat(filepath.Join(data, "store.db"))
+	require.True(t, os.IsNotExist(err), "store.db made with -nats: %v", err)
+
+	j, err := js.New(srv.Connect(t))
+	require.NoError(t, err)
+	st, err := j.Stream(t.Context(), "HUB_TEST")
+	require.NoError(t, err)
+	require.Equal(t, 5*time.Minute, st.CachedInfo().Config.Duplicates)
+	m, err := st.GetLastMsgForSubject(t.Context(), jetstream.Subject(jetstream.DefaultSubjectPrefix, schema.KindFinanceTransaction, "bank-north-01"))
+	require.NoError(t, err)
+	require.Equal(t, "bank-north-01/"+recID, m.Header.Get(js.MsgIDHeader))
+	// The requirement is shared with other hubs through the bucket.
+	kv, err := j.KeyValue(t.Context(), jetstream.DefaultPurposesBucket)
+	require.NoError(t, err)
+	keys, err := kv.Keys(t.Context())
+	require.NoError(t, err)
+	require.Len(t, keys, 1)
+	// The requirement is accepted like a record: it went to the stream too.
+	_, err = st.GetLastMsgForSubject(t.Context(), jetstream.Subject(jetstream.DefaultSubjectPrefix, schema.KindRequirement, "leading-group"))
+	require.NoError(t, err)
+}

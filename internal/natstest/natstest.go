@@ -1,0 +1,318 @@
+package natstest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// readyWait bounds how long a server may take to accept connections, and
+// a cluster to elect its JetStream meta leader. Generous: the machine is
+// shared and tests run under -race.
+const readyWait = 60 * time.Second
+
+// Cluster is a set of in-process NATS servers with JetStream, routed to
+// each other on loopback. Servers are numbered from 0 in the order they
+// were started. Its methods are safe for concurrent use.
+type Cluster struct {
+	t    testing.TB
+	name string
+
+	mu      sync.Mutex
+	servers []*server.Server // nil while killed
+	opts    []*server.Options
+}
+
+// StartServer starts one JetStream server (no cluster) for t and stops it
+// with t.Cleanup. Streams on it have one replica.
+func StartServer(t testing.TB) *Cluster {
+	t.Helper()
+	c := &Cluster{t: t, name: ""}
+	o := c.options(0, 0)
+	o.Cluster = server.ClusterOpts{}
+	c.opts = append(c.opts, o)
+	c.servers = append(c.servers, nil)
+	t.Cleanup(c.Shutdown) // after the store's t.TempDir, so it runs before its removal
+	if err := c.start(0); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitJetStream(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// StartCluster starts n JetStream servers routed into one cluster for t,
+// waits until JetStream answers through the cluster, and stops every
+// server with t.Cleanup. n is at least 1; 3 gives replicated streams a
+// quorum that survives the loss of one server.
+func StartCluster(t testing.TB, n int) *Cluster {
+	t.Helper()
+	if n < 1 {
+		t.Fatalf("natstest: StartCluster: n is %d; it must be at least 1", n)
+	}
+	c := &Cluster{t: t, name: "natstest"}
+	for i := range n {
+		c.opts = append(c.opts, c.options(i, 0))
+		c.servers = append(c.servers, nil)
+	}
+	// After the stores' t.TempDir: cleanups run last first, so the
+	// servers stop before their stores are removed.
+	t.Cleanup(c.Shutdown)
+	// Cluster ports are taken from the system first (listen on port 0,
+	// note the port, close), so that every server can be given the whole
+	// route list, its own included, as JetStream clustering requires.
+	// The ports are kept, so a restarted server comes back where its
+	// peers look for it.
+	for i := range n {
+		p, err := freePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.opts[i].Cluster.Port = p
+	}
+	errs := make(chan error, n)
+	for i := range n {
+		go func() { errs <- c.start(i) }()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.WaitJetStream(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// options returns the options of server i.
+func (c *Cluster) options(i, clusterPort int) *server.Options {
+	if clusterPort == 0 {
+		clusterPort = server.RANDOM_PORT
+	}
+	return &server.Options{
+		ServerName: "n" + strconv.Itoa(i),
+		Host:       "127.0.0.1",
+		Port:       server.RANDOM_PORT,
+		NoLog:      true,
+		NoSigs:     true,
+		JetStream:  true,
+		StoreDir:   c.t.TempDir(),
+		// Small limits: tests write megabytes, not gigabytes.
+		JetStreamMaxMemory: 256 << 20,
+		JetStreamMaxStore:  4 << 30,
+		Cluster: server.ClusterOpts{
+			Name: c.name,
+			Host: "127.0.0.1",
+			Port: clusterPort,
+		},
+	}
+}
+
+// start starts server i with routes to every server of the cluster.
+func (c *Cluster) start(i int) error {
+	c.mu.Lock()
+	o := *c.opts[i]
+	if o.Cluster.Port != 0 {
+		o.Routes = nil
+		for _, p := range c.opts {
+			if p.Cluster.Port > 0 {
+				o.Routes = append(o.Routes, &url.URL{Scheme: "nats-route", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(p.Cluster.Port))})
+			}
+		}
+	}
+	c.mu.Unlock()
+	s, err := server.NewServer(&o)
+	if err != nil {
+		return fmt.Errorf("natstest: server %d: %w", i, err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(readyWait) {
+		s.Shutdown()
+		return fmt.Errorf("natstest: server %d: not ready for connections after %s", i, readyWait)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.servers[i] = s
+	// Keep the ports the system chose, for a restart.
+	if a, ok := s.Addr().(*net.TCPAddr); ok {
+		c.opts[i].Port = a.Port
+	}
+	if o.Cluster.Port != 0 {
+		if a := s.ClusterAddr(); a != nil {
+			c.opts[i].Cluster.Port = a.Port
+		}
+	}
+	return nil
+}
+
+// StoreDir returns the directory server i keeps its JetStream store in.
+func (c *Cluster) StoreDir(i int) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.opts[i].StoreDir
+}
+
+// Len returns the number of servers, running or killed.
+func (c *Cluster) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.servers)
+}
+
+// Server returns server i, or nil while it is killed.
+func (c *Cluster) Server(i int) *server.Server {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.servers[i]
+}
+
+// URL returns the client URL of server i (kept across a restart).
+func (c *Cluster) URL(i int) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return "nats://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(c.opts[i].Port))
+}
+
+// URLs returns the client URLs of every server, comma-separated, as
+// nats.Connect takes them: a client connected with it fails over to
+// another server when its own is killed.
+func (c *Cluster) URLs() string {
+	urls := make([]string, c.Len())
+	for i := range urls {
+		urls[i] = c.URL(i)
+	}
+	return strings.Join(urls, ",")
+}
+
+// Index returns the number of the server named name ("n0", "n1", ...),
+// as stream and consumer infos name their leaders, or -1.
+func (c *Cluster) Index(name string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, o := range c.opts {
+		if o.ServerName == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// Kill shuts server i down (its store stays for Restart). Its clients
+// are disconnected and reconnect to another server of their URL list.
+func (c *Cluster) Kill(i int) {
+	c.mu.Lock()
+	s := c.servers[i]
+	c.servers[i] = nil
+	c.mu.Unlock()
+	if s != nil {
+		s.Shutdown()
+		s.WaitForShutdown()
+	}
+}
+
+// Restart starts server i again, on its former ports and over its former
+// store, after Kill.
+func (c *Cluster) Restart(i int) error {
+	if c.Server(i) != nil {
+		return fmt.Errorf("natstest: Restart: server %d is running; Kill it first", i)
+	}
+	return c.start(i)
+}
+
+// Shutdown stops every server; t.Cleanup calls it.
+func (c *Cluster) Shutdown() {
+	for i := range c.Len() {
+		c.Kill(i)
+	}
+}
+
+// Connect returns a client connected to every server of c (closed with
+// t.Cleanup) that reconnects without end while the test runs.
+func (c *Cluster) Connect(t testing.TB, opts ...nats.Option) *nats.Conn {
+	t.Helper()
+	opts = append([]nats.Option{nats.MaxReconnects(-1), nats.ReconnectWait(50 * time.Millisecond), nats.Name(t.Name()),
+		// Asynchronous errors (a write to a killed server) are expected
+		// in these tests; the client's default prints them to stderr.
+		nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {})}, opts...)
+	nc, err := nats.Connect(c.URLs(), opts...)
+	if err != nil {
+		t.Fatalf("natstest: connect %s: %v", c.URLs(), err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
+// WaitJetStream waits until JetStream answers account requests through
+// the cluster (its meta leader is elected), or ctx ends, or readyWait
+// passes.
+func (c *Cluster) WaitJetStream(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, readyWait)
+	defer cancel()
+	nc, err := nats.Connect(c.URLs(), nats.MaxReconnects(-1))
+	if err != nil {
+		return fmt.Errorf("natstest: connect %s: %w", c.URLs(), err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("natstest: %w", err)
+	}
+	var last error
+	for {
+		actx, acancel := context.WithTimeout(ctx, 2*time.Second)
+		_, last = js.AccountInfo(actx)
+		acancel()
+		if last == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("natstest: JetStream not ready: %w", errors.Join(ctx.Err(), last))
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// StreamLeader returns the number of the server leading stream, as
+// js reports it.
+func (c *Cluster) StreamLeader(ctx context.Context, js jetstream.JetStream, stream string) (int, error) {
+	s, err := js.Stream(ctx, stream)
+	if err != nil {
+		return -1, fmt.Errorf("natstest: stream %s: %w", stream, err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return -1, fmt.Errorf("natstest: stream %s: %w", stream, err)
+	}
+	if info.Cluster == nil || info.Cluster.Leader == "" {
+		return -1, fmt.Errorf("natstest: stream %s has no leader now", stream)
+	}
+	i := c.Index(info.Cluster.Leader)
+	if i < 0 {
+		return -1, fmt.Errorf("natstest: stream %s: leader %q is none of the servers", stream, info.Cluster.Leader)
+	}
+	return i, nil
+}
+
+// freePort returns a loopback TCP port the system chose.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("natstest: find a free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
