@@ -19,7 +19,9 @@ var (
 	byListBucket     = []byte("by_list")     // <list type>\x00<produced_at>\x00<id>
 	byProducerBucket = []byte("by_producer") // <producer>\x00<produced_at>\x00<id>
 	bySubjectBucket  = []byte("by_subject")  // <pseudonym>\x00<produced_at>\x00<id>
-	catalogBuckets   = [][]byte{productsBucket, byTimeBucket, byListBucket, byProducerBucket, bySubjectBucket}
+	labelsBucket     = []byte("labels")      // id -> handling label
+	successorsBucket = []byte("superseded")  // <superseded id>\x00<id>
+	catalogBuckets   = [][]byte{productsBucket, byTimeBucket, byListBucket, byProducerBucket, bySubjectBucket, labelsBucket}
 )
 
 // BoltCatalog is a durable Catalog in one bbolt file. It is safe for
@@ -34,7 +36,10 @@ var (
 // produced_at. A query walks one index only, from the cursor (or From)
 // to To: the subject index when Subject is set, else the producer's, else
 // the list type's, else the time index; the other filters are checked on
-// the products found. Put writes in one update transaction, synced to disk
+// the products found. Two more buckets keep each product's handling label
+// (PutLabeled) and, as "<superseded id>\x00<id>", which products supersede
+// which (SupersededBy); a file from before the latter gets it built when
+// it is opened. Put writes in one update transaction, synced to disk
 // before it commits; Query reads in one read transaction of at most Limit
 // matches.
 type BoltCatalog struct {
@@ -55,7 +60,30 @@ func OpenBoltCatalog(path string, opts ...BoltOption) (*BoltCatalog, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := db.Update(buildSuccessors); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("collab: open catalog %s: supersedes index: %w", path, err)
+	}
 	return &BoltCatalog{db: db, v: v}, nil
+}
+
+// buildSuccessors makes the supersedes index of a file from before it
+// existed, once; a file that has it is left alone.
+func buildSuccessors(tx *bolt.Tx) error {
+	if tx.Bucket(successorsBucket) != nil {
+		return nil
+	}
+	succ, err := tx.CreateBucket(successorsBucket)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(productsBucket).ForEach(func(k, v []byte) error {
+		p, err := decodeStored(string(k), v)
+		if err != nil || p.Supersedes == "" {
+			return err
+		}
+		return succ.Put(successorKey(p.Supersedes, p.ID), nil)
+	})
 }
 
 // indexKey is "<value>\x00<at>\x00<id>", or "<at>\x00<id>" with no value.
@@ -88,6 +116,25 @@ func indexKeys(p schema.Product) map[string][][]byte {
 // Put adds p (see Catalog): ErrInvalidProduct, ErrProductConflict,
 // ErrCatalogClosed.
 func (c *BoltCatalog) Put(ctx context.Context, p schema.Product) error {
+	return c.put(ctx, p, "")
+}
+
+// PutLabeled adds p as Put does and keeps its handling label in the same
+// transaction (see LabeledCatalog): ErrInvalidProduct, ErrProductConflict,
+// ErrInvalidLabel, ErrCatalogClosed.
+func (c *BoltCatalog) PutLabeled(ctx context.Context, p schema.Product, h schema.Handling) error {
+	if err := checkLabel(h); err != nil {
+		return err
+	}
+	return c.put(ctx, p, h)
+}
+
+// successorKey is "<superseded id>\x00<id>".
+func successorKey(old, id string) []byte {
+	return append(append(append(make([]byte, 0, len(old)+len(id)+1), old...), 0), id...)
+}
+
+func (c *BoltCatalog) put(ctx context.Context, p schema.Product, h schema.Handling) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -96,12 +143,28 @@ func (c *BoltCatalog) Put(ctx context.Context, p schema.Product) error {
 		return err
 	}
 	err = c.db.Update(func(tx *bolt.Tx) error {
-		products := tx.Bucket(productsBucket)
+		products, labels := tx.Bucket(productsBucket), tx.Bucket(labelsBucket)
 		if old := products.Get([]byte(p.ID)); old != nil {
-			return conflict(p.ID, old, raw)
+			if err := conflict(p.ID, old, raw); err != nil {
+				return err
+			}
+			if was := schema.Handling(labels.Get([]byte(p.ID))); stricter(was, h) != was {
+				return labels.Put([]byte(p.ID), []byte(h))
+			}
+			return nil
 		}
 		if err := products.Put([]byte(p.ID), raw); err != nil {
 			return err
+		}
+		if h != "" {
+			if err := labels.Put([]byte(p.ID), []byte(h)); err != nil {
+				return err
+			}
+		}
+		if p.Supersedes != "" {
+			if err := tx.Bucket(successorsBucket).Put(successorKey(p.Supersedes, p.ID), nil); err != nil {
+				return err
+			}
 		}
 		for bucket, keys := range indexKeys(p) {
 			b := tx.Bucket([]byte(bucket))
@@ -232,4 +295,39 @@ func (c *BoltCatalog) Close() error {
 		return fmt.Errorf("collab: close catalog: %w", err)
 	}
 	return nil
+}
+
+// Label returns the handling label the product was put with (see
+// LabeledCatalog): ErrNotFound, ErrCatalogClosed.
+func (c *BoltCatalog) Label(ctx context.Context, id string) (schema.Handling, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	var h schema.Handling
+	err := c.view(func(tx *bolt.Tx) error {
+		if tx.Bucket(productsBucket).Get([]byte(id)) == nil {
+			return fmt.Errorf("%w: product %q", ErrNotFound, id)
+		}
+		h = schema.Handling(tx.Bucket(labelsBucket).Get([]byte(id)))
+		return nil
+	})
+	return h, err
+}
+
+// SupersededBy returns the ids of the products that supersede id, sorted
+// (see LabeledCatalog): ErrCatalogClosed.
+func (c *BoltCatalog) SupersededBy(ctx context.Context, id string) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []string
+	err := c.view(func(tx *bolt.Tx) error {
+		prefix := append([]byte(id), 0)
+		cur := tx.Bucket(successorsBucket).Cursor()
+		for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
+			out = append(out, string(k[len(prefix):]))
+		}
+		return nil
+	})
+	return out, err
 }

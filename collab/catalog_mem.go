@@ -18,9 +18,11 @@ import (
 type MemCatalog struct {
 	v *schema.Validator
 
-	mu     sync.RWMutex
-	byID   map[string]memProduct
-	sorted []position // every product, in produced_at order, then id
+	mu         sync.RWMutex
+	byID       map[string]memProduct
+	sorted     []position // every product, in produced_at order, then id
+	labels     map[string]schema.Handling
+	successors map[string][]string // id -> ids of the products that supersede it, sorted
 }
 
 type memProduct struct {
@@ -36,7 +38,7 @@ func NewMemCatalog() (*MemCatalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &MemCatalog{v: v, byID: map[string]memProduct{}}, nil
+	return &MemCatalog{v: v, byID: map[string]memProduct{}, labels: map[string]schema.Handling{}, successors: map[string][]string{}}, nil
 }
 
 func comparePos(a, b position) int {
@@ -45,6 +47,19 @@ func comparePos(a, b position) int {
 
 // Put adds p (see Catalog): ErrInvalidProduct, ErrProductConflict.
 func (c *MemCatalog) Put(ctx context.Context, p schema.Product) error {
+	return c.put(ctx, p, "")
+}
+
+// PutLabeled adds p as Put does and keeps its handling label (see
+// LabeledCatalog): ErrInvalidProduct, ErrProductConflict, ErrInvalidLabel.
+func (c *MemCatalog) PutLabeled(ctx context.Context, p schema.Product, h schema.Handling) error {
+	if err := checkLabel(h); err != nil {
+		return err
+	}
+	return c.put(ctx, p, h)
+}
+
+func (c *MemCatalog) put(ctx context.Context, p schema.Product, h schema.Handling) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -59,9 +74,21 @@ func (c *MemCatalog) Put(ctx context.Context, p schema.Product) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if old, ok := c.byID[p.ID]; ok {
-		return conflict(p.ID, old.raw, raw)
+		if err := conflict(p.ID, old.raw, raw); err != nil {
+			return err
+		}
+		c.labels[p.ID] = stricter(c.labels[p.ID], h)
+		return nil
 	}
 	c.byID[p.ID] = memProduct{p: stored, raw: raw}
+	if h != "" {
+		c.labels[p.ID] = h
+	}
+	if p.Supersedes != "" {
+		succ := c.successors[p.Supersedes]
+		i, _ := slices.BinarySearch(succ, p.ID)
+		c.successors[p.Supersedes] = slices.Insert(succ, i, p.ID)
+	}
 	pos := position{at: timeKey(p.ProducedAt), id: p.ID}
 	i, _ := slices.BinarySearchFunc(c.sorted, pos, comparePos)
 	c.sorted = slices.Insert(c.sorted, i, pos)
@@ -135,4 +162,29 @@ func (c *MemCatalog) Query(ctx context.Context, q ProductQuery) (ProductPage, er
 func (c *MemCatalog) firstAt(at string) int {
 	i, _ := slices.BinarySearchFunc(c.sorted, position{at: at}, comparePos)
 	return i
+}
+
+// Label returns the handling label the product was put with (see
+// LabeledCatalog), or ErrNotFound.
+func (c *MemCatalog) Label(ctx context.Context, id string) (schema.Handling, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if _, ok := c.byID[id]; !ok {
+		return "", fmt.Errorf("%w: product %q", ErrNotFound, id)
+	}
+	return c.labels[id], nil
+}
+
+// SupersededBy returns the ids of the products that name id as the one
+// they supersede, sorted (see LabeledCatalog).
+func (c *MemCatalog) SupersededBy(ctx context.Context, id string) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return slices.Clone(c.successors[id]), nil
 }

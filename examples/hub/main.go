@@ -75,6 +75,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	logFormat := fs.String("log-format", "text", "log format on stderr: text or json")
 	version := fs.Bool("version", false, "print the version and exit")
 	nf := addNATSFlags(fs)
+	withTAXII := fs.Bool("taxii", false, "also serve the hub's products over TAXII 2.1 at /taxii2/ (catalog.db and journal.db in -data); received products land in the catalog")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -127,14 +128,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	default:
 		return usage(fmt.Sprintf("-log-format %q: want text or json", *logFormat))
 	}
-	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *purposes, *shutdown, nf, id, stdout, log); err != nil {
+	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *purposes, *shutdown, nf, *withTAXII, id, stdout, log); err != nil {
 		log.Error("hub stopped", "err", err)
 		return 1
 	}
 	return 0
 }
 
-func serve(listen, dirFile, data, org, upstream, token, purposesFile string, shutdownTimeout time.Duration, nf *natsFlags, id identityFlags, stdout io.Writer, log *slog.Logger) (err error) {
+func serve(listen, dirFile, data, org, upstream, token, purposesFile string, shutdownTimeout time.Duration, nf *natsFlags, withTAXII bool, id identityFlags, stdout io.Writer, log *slog.Logger) (err error) {
 	dirs, err := id.openDirectory(dirFile, org, log)
 	if err != nil {
 		return err
@@ -221,9 +222,24 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile string, shu
 		}
 		log.Info("purposes learnt from file", "file", purposesFile, "envelopes", n)
 	}
+	var read http.Handler
+	if withTAXII {
+		var closeTAXII func() error
+		if sink, read, closeTAXII, err = mountTAXII(dir, org, data, sink, log); err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, closeTAXII()) }()
+	}
 	h, err := submit.NewHandler(submit.HandlerConfig{Org: org, DirectorySource: dirs, Authenticator: auth, Sink: sink, Ledger: ledger, Purposes: purposes, Logger: log})
 	if err != nil {
 		return err
+	}
+	var handler http.Handler = h
+	if read != nil {
+		mux := http.NewServeMux()
+		mux.Handle(taxiiPrefix, read)
+		mux.Handle("/", h)
+		handler = mux
 	}
 
 	ln, err := net.Listen("tcp", listen)
@@ -231,7 +247,7 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile string, shu
 		return err
 	}
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      2 * time.Minute,

@@ -128,7 +128,7 @@ func TestBinary(t *testing.T) {
 
 	data := filepath.Join(tmp, "data")
 	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-directory", scheme, "-data", data, "-org", "central-bank",
-		"-upstream", up.URL, "-token-file", tokenFile)
+		"-upstream", up.URL, "-token-file", tokenFile, "-taxii")
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	stderr := &syncBuffer{}
@@ -168,6 +168,25 @@ func TestBinary(t *testing.T) {
 	rc = postNDJSON(t, url, "bank-north-01", rec)
 	require.Equal(t, 1, rc.Counts.Accepted, "%+v", rc.Results)
 	recID := rc.Results[0].ID
+
+	// The read API is mounted beside the protocol: public security reads
+	// the (empty) list collections over TAXII 2.1; unauthenticated, 401.
+	for _, tc := range []struct {
+		token string
+		want  int
+	}{{submittest.Token("public-security"), http.StatusOK}, {"", http.StatusUnauthorized}} {
+		get, err := http.NewRequest(http.MethodGet, url+"/taxii2/lists/collections/", nil)
+		require.NoError(t, err)
+		get.Header.Set("Accept", "application/taxii+json;version=2.1")
+		if tc.token != "" {
+			get.Header.Set("Authorization", "Bearer "+tc.token)
+		}
+		resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(get)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, tc.want, resp.StatusCode)
+		require.Equal(t, "application/taxii+json;version=2.1", resp.Header.Get("Content-Type"))
+	}
 
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	select {
