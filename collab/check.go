@@ -118,6 +118,7 @@ func checkDirectory(doc *schema.Directory) []schema.Violation {
 	}
 
 	c.kinds(orgs, tiers, sup)
+	c.checkKeys(orgs)
 
 	slices.SortStableFunc(c.problems, func(a, b problem) int { return a.org - b.org })
 	out := make([]schema.Violation, len(c.problems))

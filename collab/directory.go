@@ -41,6 +41,12 @@ type Org struct {
 	// TokenSHA256 is the lower-case hex SHA-256 of its bearer token, or ""
 	// if it has none (it then cannot authenticate).
 	TokenSHA256 string
+	// Keys are its public signing keys, in directory order; see
+	// Directory.Key and Key.ValidAt.
+	Keys []Key
+	// TLSIdentities are the URI SANs its client certificates may carry;
+	// see AcceptsTLSIdentity.
+	TLSIdentities []string
 }
 
 // CanSubmit reports whether o may submit kind.
@@ -53,6 +59,8 @@ func (o Org) clone() Org {
 	o.Sectors = slices.Clone(o.Sectors)
 	o.Submits = slices.Clone(o.Submits)
 	o.Receives = slices.Clone(o.Receives)
+	o.Keys = slices.Clone(o.Keys) // a Key's Public is never changed in place
+	o.TLSIdentities = slices.Clone(o.TLSIdentities)
 	return o
 }
 
@@ -70,6 +78,7 @@ type Directory struct {
 	hashes    [][sha256.Size]byte
 	byID      map[string]int
 	byToken   map[[sha256.Size]byte]int
+	byKey     map[string][2]int   // key id -> org index, key index
 	sdRecv    map[string][]string // kind -> specialized departments that receive it, sorted
 	leader    int
 }
@@ -97,7 +106,9 @@ func LoadDirectory(r io.Reader) (*Directory, error) {
 // one *DirectoryError wrapping ErrInconsistentDirectory, whose Problems
 // list them. The rules:
 //
-//   - org ids are unique, and so are token hashes;
+//   - org ids are unique, and so are token hashes and key ids;
+//   - a key's public key is 32 bytes and its not_after is after its
+//     not_before; a TLS identity ends in /org/<the org's id>;
 //   - there is exactly one leading group;
 //   - a supervisor is in the directory and of the right tier: a social
 //     force's is a general business department (or it has none and reports
@@ -140,6 +151,7 @@ func newDirectory(doc *schema.Directory) *Directory {
 		orgs:      make([]Org, 0, len(doc.Orgs)),
 		byID:      make(map[string]int, len(doc.Orgs)),
 		byToken:   map[[sha256.Size]byte]int{},
+		byKey:     map[string][2]int{},
 		sdRecv:    map[string][]string{},
 		leader:    -1,
 	}
@@ -153,12 +165,16 @@ func newDirectory(doc *schema.Directory) *Directory {
 			ID: o.ID, Name: o.Name, Tier: tier, Sectors: sectors, Region: o.Region,
 			Supervisor: o.Supervisor, Submits: slices.Clone(o.Submits),
 			Receives: slices.Clone(o.Receives), TokenSHA256: o.TokenSHA256,
+			Keys: parseKeys(o.ID, o.Keys), TLSIdentities: slices.Clone(o.TLSIdentities),
 		})
 	}
 	slices.SortFunc(d.orgs, func(a, b Org) int { return strings.Compare(a.ID, b.ID) })
 	d.hashes = make([][sha256.Size]byte, len(d.orgs))
 	for i, o := range d.orgs {
 		d.byID[o.ID] = i
+		for j, k := range o.Keys {
+			d.byKey[k.ID] = [2]int{i, j}
+		}
 		if o.Tier == LeadingGroup {
 			d.leader = i
 		}

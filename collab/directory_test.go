@@ -2,6 +2,7 @@ package collab_test
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"errors"
 	"strings"
 	"testing"
@@ -46,12 +47,16 @@ func TestDirectoryQueries(t *testing.T) {
 
 	bank, ok := d.Org("bank-north-01")
 	require.True(t, ok)
+	_, bankPriv := fixtureKey("bank-north-01")
+	bankPub := bankPriv.Public().(ed25519.PublicKey)
 	assert.Equal(t, collab.Org{
 		ID: "bank-north-01", Name: "Northern Commercial Bank", Tier: collab.SocialForce,
 		Sectors: []collab.Sector{collab.SectorFinance}, Region: "CN-BJ", Supervisor: "central-bank",
 		Submits:     []string{schema.KindFinanceTransaction, schema.KindFeedbackReport, schema.KindTaskStatus, schema.KindExpertOffer},
 		Receives:    []string{schema.KindTask, schema.KindRequirement, schema.KindPlan, schema.KindExpertRequest, schema.KindExpertAssignment},
 		TokenSHA256: tokenHash("bank-north-01"),
+		Keys: []collab.Key{{ID: "bank-north-01-2026", Org: "bank-north-01", Alg: collab.AlgEd25519, Public: bankPub,
+			NotBefore: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)}},
 	}, bank)
 	assert.True(t, bank.CanSubmit(schema.KindFinanceTransaction))
 	assert.False(t, bank.CanSubmit(schema.KindServicesLodging))

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sicollab/sicollab/collab"
 	"github.com/sicollab/sicollab/internal/demoscheme"
@@ -108,6 +109,31 @@ func FuzzTipDeskTakeJSON(f *testing.F) {
 		}
 		if rc.To != "public-security" || rc.TipID == "" || rc.Reports != 1 {
 			t.Fatalf("taken but %+v", rc)
+		}
+	})
+}
+
+// FuzzDirectorySignature feeds arbitrary signature documents to
+// VerifyDirectorySignature: it never panics, and anything but the real
+// signature is refused with ErrDirectorySignature.
+func FuzzDirectorySignature(f *testing.F) {
+	raw := demoscheme.JSON()
+	d := loadScheme(f)
+	id, priv := fixtureKey("leading-group")
+	good, err := collab.SignDirectory(raw, id, priv)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add([]byte(`{"key_id":"leading-group-2026","alg":"ed25519","signature":"AAAA"}`))
+	f.Add([]byte(`{"key_id":"leading-group-2026","alg":"ed25519","signature":"` + strings.Repeat("A", 86) + `=="}`))
+	f.Add([]byte(`[]`))
+	at := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	trusted := d.LeadingGroup().Keys
+	f.Fuzz(func(t *testing.T, sig []byte) {
+		_, err := collab.VerifyDirectorySignature(raw, sig, trusted, at)
+		if err != nil && !errors.Is(err, collab.ErrDirectorySignature) {
+			t.Fatalf("error does not wrap ErrDirectorySignature: %v", err)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package collab_test
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -93,4 +94,12 @@ func encode(t testing.TB, doc *schema.Directory) []byte {
 	raw, err := json.Marshal(doc)
 	require.NoError(t, err)
 	return raw
+}
+
+// fixtureKey is the synthetic Ed25519 key of an organization of the
+// fixtures: its seed is the SHA-256 of "key-<org id>", its id
+// "<org id>-2026" (see internal/demoscheme/README.md).
+func fixtureKey(orgID string) (string, ed25519.PrivateKey) {
+	seed := sha256.Sum256([]byte("key-" + orgID))
+	return orgID + "-2026", ed25519.NewKeyFromSeed(seed[:])
 }

@@ -41,6 +41,28 @@ type DirectoryOrg struct {
 	Receives []string `json:"receives,omitempty"`
 	// TokenSHA256 is the lower-case hex SHA-256 of its bearer token.
 	TokenSHA256 string `json:"token_sha256,omitempty"`
+	// Keys are its public signing keys; several may be valid at once
+	// while a key is rotated.
+	Keys []DirectoryKey `json:"keys,omitempty"`
+	// TLSIdentities are the URI SANs its client certificates may carry
+	// (spiffe://<trust-domain>/org/<id>); empty: any of the org's id.
+	TLSIdentities []string `json:"tls_identities,omitempty"`
+}
+
+// DirectoryKey is one public key of a DirectoryOrg.
+type DirectoryKey struct {
+	// KeyID is unique in the directory; signatures name it as keyid.
+	KeyID string `json:"key_id"`
+	// Alg is the signature algorithm: "ed25519".
+	Alg string `json:"alg"`
+	// PublicKey is the 32-byte Ed25519 public key, standard base64.
+	PublicKey string `json:"public_key"`
+	// NotBefore is the first instant the key verifies.
+	NotBefore time.Time `json:"not_before"`
+	// NotAfter is the first instant it no longer verifies.
+	NotAfter time.Time `json:"not_after"`
+	// Revoked, once true, stops the key verifying whatever its dates.
+	Revoked bool `json:"revoked,omitempty"`
 }
 
 func init() {

@@ -21,21 +21,24 @@ import (
 // right to submit here, its rate limit, then its share of the requests
 // in flight.
 
-// authenticate returns the organization of the request's credentials.
-// It is the one seam where the hub learns who is asking: a transport
-// that authenticates otherwise (mutual TLS, signed requests) replaces
-// its body and keeps its contract: an organization of the directory, or
-// a 401 failure saying what to send.
+// authenticate returns the organization the Authenticator finds (by
+// default a bearer token; see TLSIdentity and SignatureVerifier): the
+// one seam through which a transport names who is calling.
 func (h *Handler) authenticate(r *http.Request) (collab.Org, *failure) {
-	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	if strings.EqualFold(scheme, "Bearer") {
-		if org, ok := h.cfg.Directory.Authenticate(strings.TrimSpace(token)); ok {
-			return org, nil
-		}
+	org, err := h.cfg.Authenticator.Authenticate(r, h.dir())
+	if err != nil {
+		return collab.Org{}, authFailure(err)
 	}
-	f := fail(http.StatusUnauthorized, ProblemUnauthenticated, "send Authorization: Bearer <token> with your organization's token")
-	f.header = [2]string{"WWW-Authenticate", `Bearer realm="sicollab"`}
-	return collab.Org{}, f
+	return org, nil
+}
+
+// dir is the directory in use: DirectorySource's, reloaded without a
+// restart, or Directory.
+func (h *Handler) dir() *collab.Directory {
+	if h.cfg.DirectorySource != nil {
+		return h.cfg.DirectorySource.Directory()
+	}
+	return h.cfg.Directory
 }
 
 // authFailureReason says, for the log, why a request did not
@@ -68,7 +71,7 @@ func (h *Handler) admit(r *http.Request) (collab.Org, *failure) {
 	addr := clientAddr(r)
 	if wait, first := h.authFails.fail(addr, h.cfg.Clock()); wait > 0 {
 		if first {
-			h.log.Warn("authentication throttled", "addr", addr, "reason", authFailureReason(r),
+			h.log.Warn("authentication throttled", "addr", addr, "reason", authFailureReason(r), "check", f.p.Check,
 				"failures", h.cfg.AuthFailures, "window", h.cfg.AuthWindow)
 		}
 		t := fail(http.StatusTooManyRequests, ProblemRateLimited,
@@ -76,7 +79,7 @@ func (h *Handler) admit(r *http.Request) (collab.Org, *failure) {
 		t.retryAfter = wait
 		return collab.Org{}, t
 	}
-	h.log.Warn("authentication failed", "addr", addr, "reason", authFailureReason(r))
+	h.log.Warn("authentication failed", "addr", addr, "reason", authFailureReason(r), "check", f.p.Check)
 	return collab.Org{}, f
 }
 

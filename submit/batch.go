@@ -513,7 +513,9 @@ func (s *sender) settle(b *outBatch, dead []*DeadLetter, rc *Receipt, acc, dup, 
 }
 
 func (s *sender) setAuth(req *http.Request) {
-	req.Header.Set("Authorization", "Bearer "+s.c.cfg.Token)
+	if s.c.cfg.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+s.c.cfg.Token)
+	}
 	req.Header.Set("User-Agent", "sicollab-submit/1")
 }
 
@@ -539,6 +541,11 @@ func (s *sender) post(b *outBatch, release func()) (*Receipt, error) {
 	req.Header.Set(HeaderContentDigest, b.digest)
 	if b.gzip {
 		req.Header.Set("Content-Encoding", "gzip")
+	}
+	if c.cfg.Signer != nil { // last: the signature covers the headers above
+		if err := c.cfg.Signer.SignRequest(req); err != nil {
+			return nil, &sendError{class: classRetry, err: err}
+		}
 	}
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {

@@ -2,6 +2,7 @@ package submit
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -115,8 +116,17 @@ type ClientConfig struct {
 	// Source must equal it (unless Relay) and the client stamps its hop
 	// with it. Required.
 	Org string
-	// Token is the bearer token the hub authenticates Org by. Required.
+	// Token is the bearer token the hub authenticates Org by. Required
+	// unless Signer or a client certificate in TLS is set; sent only if
+	// not empty.
 	Token string
+	// Signer, if set, signs every request attempt (RFC 9421; see
+	// HTTPSigner) after its headers are set.
+	Signer RequestSigner
+	// TLS configures the client's own transport when HTTPClient is nil:
+	// for mutual TLS, see ClientTLSConfig. With HTTPClient set, it must be
+	// nil: configure that client's transport instead.
+	TLS *tls.Config
 	// OutboxPath is the bbolt file of the durable outbox; it is created if
 	// missing. One client at a time may open it. Required.
 	OutboxPath string
@@ -227,7 +237,7 @@ func (c ClientConfig) withDefaults() (ClientConfig, error) {
 		c.Validator = v
 	}
 	if c.HTTPClient == nil {
-		c.HTTPClient = newHTTPClient()
+		c.HTTPClient = newHTTPClient(c.TLS)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -273,8 +283,9 @@ func setDefault[T comparable](p *T, def T) {
 	}
 }
 
-func newHTTPClient() *http.Client {
+func newHTTPClient(tc *tls.Config) *http.Client {
 	return &http.Client{Transport: &http.Transport{
+		TLSClientConfig:       tc,
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		ForceAttemptHTTP2:     true,
@@ -303,8 +314,11 @@ func (c ClientConfig) Validate() error {
 	if c.Org == "" || strings.ContainsAny(c.Org, " \t\r\n/") {
 		bad("Org", fmt.Sprintf("%q", c.Org), "required, an organization id")
 	}
-	if c.Token == "" {
-		bad("Token", `""`, "required")
+	if c.Token == "" && c.Signer == nil && (c.TLS == nil || (len(c.TLS.Certificates) == 0 && c.TLS.GetClientCertificate == nil)) {
+		bad("Token", `""`, "required unless Signer or a client certificate in TLS is set")
+	}
+	if c.TLS != nil && c.HTTPClient != nil {
+		bad("TLS", "set", "must be nil when HTTPClient is set; configure that client's transport")
 	}
 	if c.OutboxPath == "" {
 		bad("OutboxPath", `""`, "required")

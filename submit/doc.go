@@ -10,7 +10,7 @@
 // POST /v1/submissions takes a batch of envelopes as NDJSON (optionally
 // gzip), with an Idempotency-Key (a UUID per batch) and a Content-Digest
 // (RFC 9530, sha-256 of the body as sent), from an organization
-// authenticated by its bearer token. The answer is a Receipt: counts and a
+// authenticated by its Authenticator (see Identity). The answer is a Receipt: counts and a
 // RecordResult per line, each accepted, duplicate (a success that changed
 // nothing) or rejected with a stable Reason and JSON-pointer errors. The
 // same key and body always get the same receipt; the same key with another
@@ -60,4 +60,20 @@
 // index, its inclusion proof and the signed checkpoint (Receipt.Log). The
 // sender checks it with VerifyReceipt, which rebuilds the leaf from the
 // receipt and the payload digests of what was sent (ReceiptLeaf).
+//
+// # Identity
+//
+// HandlerConfig.Authenticator says who sent a request. BearerTokens, the
+// default, is for loopback and tests. Across a network a hub uses
+// AllOf(TLSIdentity, RefuseTokens, SignatureVerifier): mutual TLS 1.3
+// (ServerTLSConfig) with the organization taken from the client
+// certificate's one URI SAN spiffe://<trust-domain>/org/<id>, and RFC 9421
+// signed requests (Ed25519, keys from the directory, short expiry, nonces
+// never accepted twice). A Client presents a certificate through
+// ClientConfig.TLS (ClientTLSConfig) and signs every attempt through
+// ClientConfig.Signer (HTTPSigner). Refusals are AuthErrors, answered as
+// problem documents whose Check names the check that failed. With
+// HandlerConfig.DirectorySource (a collab.DirectoryFile) the directory,
+// and so the keys, change without a restart. docs/security.md says what
+// each mechanism proves and what it does not.
 package submit

@@ -34,7 +34,9 @@ import (
 // the request holds any shared resource:
 //
 //  1. singleton headers sent once, else 400 malformed;
-//  2. authentication, else 401, or 429 once the client's address has
+//  2. authentication by the Authenticator (a bearer token by default;
+//     see TLSIdentity and SignatureVerifier), else 401 or 403, or 429
+//     once the client's address has
 //     failed AuthFailures times in AuthWindow;
 //  3. the organization may submit some kind this hub receives, else 403;
 //  4. the organization's rate limit has a token left, else 429;

@@ -54,8 +54,16 @@ type HandlerConfig struct {
 	// Directory. The hub accepts only kinds Org receives.
 	Org string
 	// Directory authenticates senders and says what each may submit.
-	// Required.
+	// Required unless DirectorySource is set.
 	Directory *collab.Directory
+	// DirectorySource, if set, gives the directory in use for each
+	// request instead of Directory (a *collab.DirectoryFile, reloaded
+	// without a restart). The hub's own entry is read once, at start.
+	DirectorySource DirectorySource
+	// Authenticator says which organization sent a request. Nil:
+	// BearerTokens, for loopback and tests; across a network use
+	// AllOf(TLSIdentity, RefuseTokens, SignatureVerifier).
+	Authenticator Authenticator
 	// Sink keeps the accepted records (a *Store, a *Relay, ...).
 	// Required.
 	Sink Sink
@@ -202,6 +210,12 @@ func (c HandlerConfig) withDefaults() HandlerConfig {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.DirectorySource != nil {
+		c.Directory = c.DirectorySource.Directory()
+	}
+	if c.Authenticator == nil {
+		c.Authenticator = BearerTokens{}
 	}
 	return c
 }

@@ -24,6 +24,7 @@ var problemTitles = map[string]string{
 	ProblemOverloaded:       "Hub overloaded",
 	ProblemUnavailable:      "Hub cannot store the submission now",
 	ProblemMethodNotAllowed: "Method not allowed",
+	ProblemIdentityRefused:  "Identity not accepted",
 	ProblemSlowBody:         "Request body too slow",
 }
 

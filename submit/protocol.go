@@ -174,6 +174,9 @@ type Problem struct {
 	Results []RecordResult `json:"results,omitempty"`
 	// Refused, on 422, summarizes the records Results does not list.
 	Refused []RefusedRun `json:"refused,omitempty"`
+	// Check names the authentication check that failed on 401 and 403
+	// (see AuthError.Check).
+	Check string `json:"check,omitempty"`
 }
 
 // Problem types. The URIs are names; nothing is served there.
@@ -205,6 +208,10 @@ const (
 	// minimum rate after its grace period, and was cut; Limit is
 	// "min_body_rate". Send the batch again, at once.
 	ProblemSlowBody = problemBase + "slow-body"
+	// ProblemIdentityRefused: 403: the client certificate is valid but
+	// names no organization this hub accepts (no or several URI SANs,
+	// another trust domain, an organization not in the directory).
+	ProblemIdentityRefused = problemBase + "identity-refused"
 )
 
 // ContentDigest returns the Content-Digest field value (RFC 9530) of

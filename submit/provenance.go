@@ -57,7 +57,7 @@ func (h *Handler) checkProvenance(env *schema.Envelope, sender collab.Org, diges
 		// The chain begins at the source: a source that stamped no hop
 		// of its own handed the record straight to the first hop's
 		// organization, which must be on its route.
-		next, err := h.cfg.Directory.Route(env.Source, env.Kind)
+		next, err := h.dir().Route(env.Source, env.Kind)
 		if err != nil || !slices.Contains(next, hops[0].Org) {
 			return bad(0, "the first hop must be the source's (%s) or on its route for %s", env.Source, env.Kind)
 		}
@@ -74,7 +74,7 @@ func (h *Handler) checkProvenance(env *schema.Envelope, sender collab.Org, diges
 			return bad(i, "dated before the hop before it")
 		}
 		if i > 0 && hop.Org != hops[i-1].Org {
-			next, err := h.cfg.Directory.Route(hops[i-1].Org, env.Kind)
+			next, err := h.dir().Route(hops[i-1].Org, env.Kind)
 			if err != nil || !slices.Contains(next, hop.Org) {
 				return bad(i, "%s is not on the directory's route for %s from %s", hop.Org, env.Kind, hops[i-1].Org)
 			}

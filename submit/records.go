@@ -259,11 +259,11 @@ func (h *Handler) source(env *schema.Envelope, sender collab.Org) (collab.Org, b
 	if len(env.Provenance) == 0 || env.Provenance[len(env.Provenance)-1].Org != sender.ID {
 		return collab.Org{}, false
 	}
-	next, err := h.cfg.Directory.Route(env.Source, env.Kind)
+	next, err := h.dir().Route(env.Source, env.Kind)
 	if err != nil || !slices.Contains(next, sender.ID) {
 		return collab.Org{}, false
 	}
-	return h.cfg.Directory.Org(env.Source)
+	return h.dir().Org(env.Source)
 }
 
 // peekID reads the id of a record the schemas refused, if it has one

@@ -18,10 +18,20 @@
 // logs to stderr, and shuts down gracefully on SIGINT or SIGTERM: it
 // stops accepting, lets requests in progress finish (up to
 // -shutdown-timeout), then closes its files.
+//
+// Identity (see docs/security.md): with -tls-cert and -tls-key it serves
+// TLS 1.3; with -client-ca and -trust-domain it requires a client
+// certificate of that CA and takes the organization from its URI SAN
+// spiffe://<trust-domain>/org/<id>; -require-signatures requires RFC 9421
+// signed requests with the directory's keys; -refuse-tokens refuses bearer
+// tokens (otherwise a token sent must name the same organization).
+// -directory-key requires the directory to be signed by the leading group
+// (<directory>.sig). The directory is reloaded on SIGHUP and when its file
+// changes; a directory that fails any check is refused, and the one in
+// use stays.
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -39,7 +49,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/sicollab/sicollab/collab"
 	"github.com/sicollab/sicollab/submit"
 	"github.com/sicollab/sicollab/submit/translog"
 )
@@ -61,6 +70,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	tokenFile := fs.String("token-file", "", "file holding this hub's bearer token for -upstream")
 	logKey := fs.String("log-key", "", "transparency log key file, made if missing; with it the hub keeps log.db and serves /v1/log/ (optional)")
 	shutdown := fs.Duration("shutdown-timeout", 10*time.Second, "how long requests in progress may take to finish on shutdown")
+	var id identityFlags
+	id.register(fs)
 	purposes := fs.String("purposes", "", "NDJSON file of collab.requirement and collab.task envelopes to learn at start (optional)")
 	logLevel := fs.String("log-level", "info", "least level logged: debug, info, warn or error")
 	logFormat := fs.String("log-format", "text", "log format on stderr: text or json")
@@ -88,10 +99,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return usage("-data is required")
 	case *org == "":
 		return usage("-org is required")
-	case (*upstream == "") != (*tokenFile == ""):
-		return usage("-upstream and -token-file go together")
+	case *upstream == "" && (*tokenFile != "" || id.hasUpstreamCredentials()):
+		return usage("-token-file, -upstream-ca and -signing-key need -upstream")
+	case *upstream != "" && *tokenFile == "" && !id.hasUpstreamCredentials():
+		return usage("-upstream needs -token-file, or -upstream-ca or -signing-key: a way to authenticate there")
 	case nf.check() != "":
 		return usage(nf.check())
+	case id.check() != "":
+		return usage(id.check())
 	}
 	token := ""
 	if *tokenFile != "" {
@@ -115,19 +130,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 	default:
 		return usage(fmt.Sprintf("-log-format %q: want text or json", *logFormat))
 	}
-	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *purposes, *logKey, *shutdown, nf, *withTAXII, stdout, log); err != nil {
+	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *purposes, *logKey, *shutdown, nf, *withTAXII, id, stdout, log); err != nil {
 		log.Error("hub stopped", "err", err)
 		return 1
 	}
 	return 0
 }
 
-func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey string, shutdownTimeout time.Duration, nf *natsFlags, withTAXII bool, stdout io.Writer, log *slog.Logger) (err error) {
-	doc, err := os.ReadFile(dirFile)
+func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey string, shutdownTimeout time.Duration, nf *natsFlags, withTAXII bool, id identityFlags, stdout io.Writer, log *slog.Logger) (err error) {
+	dirs, err := id.openDirectory(dirFile, org, log)
 	if err != nil {
 		return err
 	}
-	dir, err := collab.LoadDirectory(bytes.NewReader(doc))
+	dir := dirs.Directory()
+	auth, tlsConfig, err := id.build()
 	if err != nil {
 		return err
 	}
@@ -165,10 +181,14 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 		// Relay: keep every record here, forward it upward through a
 		// client whose outbox lives beside the store. Close, deferred
 		// after the server stops, sends what it can; the rest stays.
-		client, err := submit.NewClient(submit.ClientConfig{
+		cc := submit.ClientConfig{
 			Endpoint: upstream, Org: org, Token: token, Relay: true,
 			OutboxPath: filepath.Join(data, "outbox.db"), Logger: log,
-		})
+		}
+		if err := id.upstreamCredentials(&cc); err != nil {
+			return err
+		}
+		client, err := submit.NewClient(cc)
 		if err != nil {
 			return err
 		}
@@ -222,12 +242,16 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 			return err
 		}
 		defer func() { err = errors.Join(err, tlog.Close()) }()
+		doc, err := os.ReadFile(dirFile) // the bytes the directory leaf digests
+		if err != nil {
+			return err
+		}
 		if _, err := tlog.Append(context.Background(), translog.DirectoryLeafOf(dir, doc, time.Now())); err != nil {
 			return err
 		}
 		log.Info("transparency log open", "size", tlog.Checkpoint().Size, "verifier_key", vkey)
 	}
-	h, err := submit.NewHandler(submit.HandlerConfig{Org: org, Directory: dir, Sink: sink, Ledger: ledger, Purposes: purposes, Log: tlog, Logger: log})
+	h, err := submit.NewHandler(submit.HandlerConfig{Org: org, DirectorySource: dirs, Authenticator: auth, Sink: sink, Ledger: ledger, Purposes: purposes, Log: tlog, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -256,16 +280,31 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		TLSConfig:         tlsConfig,
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	watching := make(chan struct{})
+	wctx, stopWatch := context.WithCancel(ctx)
+	go func() { defer close(watching); dirs.Watch(wctx, hup) }()
+	defer func() { stopWatch(); <-watching }()
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() {
+		if tlsConfig != nil {
+			served <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		served <- srv.Serve(ln)
+	}()
 	pctx, pcancel := context.WithCancel(ctx)
 	pruned := make(chan struct{})
 	go func() { h.RunPruner(pctx); close(pruned) }() //nolint:errcheck // returns ctx's error at shutdown
 	defer func() { pcancel(); <-pruned }()           // before the ledger closes
-	log.Info("hub started", "org", org, "addr", ln.Addr().String(), "data", data, "directory_version", dir.Version())
+	log.Info("hub started", "org", org, "addr", ln.Addr().String(), "data", data, "directory_version", dir.Version(),
+		"tls", tlsConfig != nil, "client_certificates", id.clientCA != "", "signatures", id.requireSigs, "tokens", !id.refuseTokens)
 	fmt.Fprintf(stdout, "listening on %s\n", ln.Addr())
 
 	select {

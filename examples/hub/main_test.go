@@ -36,7 +36,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"-directory", scheme}, "-data is required"},
 		{[]string{"-directory", scheme, "-data", t.TempDir()}, "-org is required"},
 		{[]string{"-directory", scheme, "-data", t.TempDir(), "-org", "central-bank", "-upstream", "http://127.0.0.1:1"},
-			"-upstream and -token-file go together"},
+			"-upstream needs -token-file, or -upstream-ca or -signing-key"},
 		{[]string{"-directory", scheme, "-data", t.TempDir(), "-org", "central-bank", "-upstream", "http://127.0.0.1:1", "-token-file", "/nonexistent/token"},
 			"no such file"},
 		{[]string{"-nope"}, "flag provided but not defined"},

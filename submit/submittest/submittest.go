@@ -3,6 +3,7 @@ package submittest
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -115,6 +116,8 @@ type config struct {
 	limits submit.Limits
 	clock  func() time.Time
 	data   string
+	auth   submit.Authenticator
+	tls    *tls.Config
 }
 
 // Option configures a hub. Options are applied in order; an option that
@@ -168,6 +171,31 @@ func WithClock(now func() time.Time) Option {
 			return errors.New("submittest: WithClock: nil clock")
 		}
 		c.clock = now
+		return nil
+	}
+}
+
+// WithAuthenticator sets how the hub authenticates (default
+// submit.BearerTokens), e.g. submit.AllOf(submit.TLSIdentity{...},
+// verifier, submit.RefuseTokens{}) with WithTLS.
+func WithAuthenticator(a submit.Authenticator) Option {
+	return func(c *config) error {
+		if a == nil {
+			return errors.New("submittest: WithAuthenticator: nil authenticator")
+		}
+		c.auth = a
+		return nil
+	}
+}
+
+// WithTLS serves the hub over TLS with tc (see submit.ServerTLSConfig):
+// URL is then https.
+func WithTLS(tc *tls.Config) Option {
+	return func(c *config) error {
+		if tc == nil {
+			return errors.New("submittest: WithTLS: nil config")
+		}
+		c.tls = tc
 		return nil
 	}
 }
@@ -253,13 +281,20 @@ func newServer(dataDir string, opts []Option) (*Server, error) {
 	}
 	h.Handler, err = submit.NewHandler(submit.HandlerConfig{
 		Org: c.org, Directory: c.dir, Sink: h.Store, Ledger: h.Ledger, Limits: c.limits, Clock: c.clock,
+		Authenticator: c.auth,
 	})
 	if err != nil {
 		h.Store.Close()
 		h.Ledger.Close()
 		return nil, err
 	}
-	h.HTTP = httptest.NewServer(h.Handler)
+	if c.tls != nil {
+		h.HTTP = httptest.NewUnstartedServer(h.Handler)
+		h.HTTP.TLS = c.tls
+		h.HTTP.StartTLS()
+	} else {
+		h.HTTP = httptest.NewServer(h.Handler)
+	}
 	h.URL = h.HTTP.URL
 	return h, nil
 }
