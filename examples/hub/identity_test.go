@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -18,7 +17,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -138,17 +136,8 @@ func (p *signedPoster) accepted(body []byte) submit.Receipt {
 // sending SIGHUP; and sees a wrongly signed directory refused with the
 // old one kept.
 func TestBinarySecured(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a binary")
-	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command")
-	}
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "hub")
-	out, err := exec.Command(gobin, "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	bin := buildHub(t)
 
 	pki := filepath.Join(tmp, "pki")
 	require.NoError(t, os.Mkdir(pki, 0o700))
@@ -189,40 +178,18 @@ func TestBinarySecured(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(cbKey, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8}), 0o600))
 
-	cmd := exec.Command(bin, "-listen", "127.0.0.1:0",
+	hub := startHub(t, bin, "-listen", "127.0.0.1:0",
 		"-upstream", up.URL, "-upstream-ca", filepath.Join(pki, "ca.pem"), "-signing-key", cbKey, "-signing-key-id", cbID, "-directory", dirFile, "-data", filepath.Join(tmp, "data"), "-org", "central-bank",
 		"-tls-cert", filepath.Join(pki, "central-bank.pem"), "-tls-key", filepath.Join(pki, "central-bank-key.pem"),
 		"-client-ca", filepath.Join(pki, "ca.pem"), "-trust-domain", "sicollab.test",
 		"-require-signatures", "-refuse-tokens", "-directory-key", anchor)
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	stderr := &syncBuffer{}
-	cmd.Stderr = stderr
-	require.NoError(t, cmd.Start())
-	done := make(chan error, 1)
-	exited := false
-	t.Cleanup(func() {
-		if !exited {
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-	lines := bufio.NewScanner(stdout)
-	go func() { done <- cmd.Wait() }()
-	require.True(t, lines.Scan(), "no address printed; stderr: %s", stderr.String())
-	addr, ok := strings.CutPrefix(lines.Text(), "listening on ")
-	require.True(t, ok, lines.Text())
+	stderr, addr := hub.stderr, hub.addr
 	url := "https://" + addr
 
 	lg := newPoster(t, pki, pool, url, "leading-group", lgID, lgPriv)
 	reqID := uuid.Must(uuid.NewV7()).String()
 	now := time.Now().UTC().Truncate(time.Second)
-	req := schema.Requirement{
-		ID: reqID, Type: schema.RequirementEarlyWarning, Title: "Corridor watch", Description: "Report corridor transactions.",
-		Issuer: "leading-group", IssuedAt: now, Priority: schema.PriorityHigh, LegalBasis: "Synthetic Counter-Terrorism Act, art. 43",
-		Status: schema.RequirementActive, Scope: schema.Scope{Kinds: []string{schema.KindFinanceTransaction},
-			Sectors: []string{"finance"}, Regions: []string{"CN-BJ"}, Window: schema.Window{From: now.Add(-time.Hour), To: now.AddDate(0, 1, 0)}},
-	}
+	req := corridorRequirement(reqID, now)
 	lg.accepted(envLine(t, schema.KindRequirement, "leading-group", reqID, req))
 	lgUp := newPoster(t, pki, pool, up.URL, "leading-group", lgID, lgPriv)
 	lgUp.accepted(envLine(t, schema.KindRequirement, "leading-group", reqID, req))
@@ -251,7 +218,7 @@ func TestBinarySecured(t *testing.T) {
 		}
 	}
 	publish(&doc, lgPriv)
-	require.NoError(t, cmd.Process.Signal(syscall.SIGHUP))
+	hub.signal(t, syscall.SIGHUP)
 	waitLog(t, stderr, "version=2")
 	bank2 := newPoster(t, pki, pool, url, "bank-north-01", "bank-north-01-2027", priv2)
 	bank2.accepted(record())
@@ -261,20 +228,12 @@ func TestBinarySecured(t *testing.T) {
 	doc.Version = 3
 	doc.Orgs = doc.Orgs[:len(doc.Orgs)-1]
 	publish(&doc, bankPriv)
-	require.NoError(t, cmd.Process.Signal(syscall.SIGHUP))
+	hub.signal(t, syscall.SIGHUP)
 	waitLog(t, stderr, "directory refused; keeping the one in use")
 	require.Contains(t, stderr.String(), "signature invalid")
 	bank2.accepted(record()) // version 2 stays
 
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	select {
-	case err := <-done:
-		exited = true
-		require.NoError(t, err, "stderr: %s", stderr.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("hub did not stop; stderr: %s", stderr.String())
-	}
-	require.Contains(t, stderr.String(), "hub stopped cleanly")
+	hub.stop(t)
 
 	// Relayed over mutual TLS with the hub's own signature.
 	relayed, err := up.Store.Get(t.Context(), recID)

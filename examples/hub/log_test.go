@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,43 +21,13 @@ import (
 // verify against the checkpoint it serves on /v1/log/, and after a
 // restart over the same files the log has kept its history.
 func TestBinaryLog(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a binary")
-	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command")
-	}
+	bin := buildHub(t)
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "hub")
-	out, err := exec.Command(gobin, "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "%s", out)
 	data, keyFile := filepath.Join(tmp, "data"), filepath.Join(tmp, "log.key")
 
 	start := func() (string, func()) {
-		cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-directory", scheme, "-data", data, "-org", "central-bank", "-log-key", keyFile)
-		stdout, err := cmd.StdoutPipe()
-		require.NoError(t, err)
-		stderr := &syncBuffer{}
-		cmd.Stderr = stderr
-		require.NoError(t, cmd.Start())
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		lines := bufio.NewScanner(stdout)
-		require.True(t, lines.Scan(), "no address printed; stderr: %s", stderr.String())
-		addr, ok := strings.CutPrefix(lines.Text(), "listening on ")
-		require.True(t, ok, lines.Text())
-		stop := func() {
-			require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-			select {
-			case err := <-done:
-				require.NoError(t, err, "stderr: %s", stderr.String())
-			case <-time.After(30 * time.Second):
-				cmd.Process.Kill()
-				t.Fatalf("hub did not stop; stderr: %s", stderr.String())
-			}
-		}
-		return "http://" + addr, stop
+		hub := startHub(t, bin, "-listen", "127.0.0.1:0", "-directory", scheme, "-data", data, "-org", "central-bank", "-log-key", keyFile)
+		return "http://" + hub.addr, func() { hub.stop(t) }
 	}
 
 	url, stop := start()
@@ -74,12 +41,7 @@ func TestBinaryLog(t *testing.T) {
 
 	reqID := uuid.Must(uuid.NewV7()).String()
 	now := time.Now().UTC().Truncate(time.Second)
-	req := schema.Requirement{
-		ID: reqID, Type: schema.RequirementEarlyWarning, Title: "Corridor watch", Description: "Report corridor transactions.",
-		Issuer: "leading-group", IssuedAt: now, Priority: schema.PriorityHigh, LegalBasis: "Synthetic Counter-Terrorism Act, art. 43",
-		Status: schema.RequirementActive, Scope: schema.Scope{Kinds: []string{schema.KindFinanceTransaction},
-			Sectors: []string{"finance"}, Regions: []string{"CN-BJ"}, Window: schema.Window{From: now.Add(-time.Hour), To: now.AddDate(0, 1, 0)}},
-	}
+	req := corridorRequirement(reqID, now)
 	line := envLine(t, schema.KindRequirement, "leading-group", reqID, req)
 	rc := postNDJSON(t, url, "leading-group", line)
 	require.Equal(t, 1, rc.Counts.Accepted, "%+v", rc.Results)

@@ -1,19 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -108,18 +104,8 @@ func postNDJSON(t *testing.T, url, org string, body []byte) submit.Receipt {
 // requirement and a record over HTTP, stops it with SIGTERM and finds
 // the record in its store.
 func TestBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a binary")
-	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command")
-	}
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "hub")
-	build := exec.Command(gobin, "build", "-o", bin, ".")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	bin := buildHub(t)
 
 	// The hub relays to public security, a hub of its own in this test.
 	up := submittest.NewServer(t, submittest.WithDirectoryFile(scheme), submittest.WithOrg("public-security"))
@@ -127,36 +113,14 @@ func TestBinary(t *testing.T) {
 	require.NoError(t, os.WriteFile(tokenFile, []byte(submittest.Token("central-bank")+"\n"), 0o600))
 
 	data := filepath.Join(tmp, "data")
-	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-directory", scheme, "-data", data, "-org", "central-bank",
+	hub := startHub(t, bin, "-listen", "127.0.0.1:0", "-directory", scheme, "-data", data, "-org", "central-bank",
 		"-upstream", up.URL, "-token-file", tokenFile, "-taxii")
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	stderr := &syncBuffer{}
-	cmd.Stderr = stderr
-	require.NoError(t, cmd.Start())
-	done := make(chan error, 1)
-	exited := false
-	t.Cleanup(func() {
-		if !exited {
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-	lines := bufio.NewScanner(stdout)
-	go func() { done <- cmd.Wait() }()
-	require.True(t, lines.Scan(), "no address printed; stderr: %s", stderr.String())
-	addr, ok := strings.CutPrefix(lines.Text(), "listening on ")
-	require.True(t, ok, lines.Text())
+	stderr, addr := hub.stderr, hub.addr
 	url := "http://" + addr
 
 	reqID := uuid.Must(uuid.NewV7()).String()
 	now := time.Now().UTC().Truncate(time.Second)
-	req := schema.Requirement{
-		ID: reqID, Type: schema.RequirementEarlyWarning, Title: "Corridor watch", Description: "Report corridor transactions.",
-		Issuer: "leading-group", IssuedAt: now, Priority: schema.PriorityHigh, LegalBasis: "Synthetic Counter-Terrorism Act, art. 43",
-		Status: schema.RequirementActive, Scope: schema.Scope{Kinds: []string{schema.KindFinanceTransaction},
-			Sectors: []string{"finance"}, Regions: []string{"CN-BJ"}, Window: schema.Window{From: now.Add(-time.Hour), To: now.AddDate(0, 1, 0)}},
-	}
+	req := corridorRequirement(reqID, now)
 	rc := postNDJSON(t, url, "leading-group", envLine(t, schema.KindRequirement, "leading-group", reqID, req))
 	require.Equal(t, 1, rc.Counts.Accepted, "%+v", rc.Results)
 	rc = postNDJSON(t, up.URL, "leading-group", envLine(t, schema.KindRequirement, "leading-group", reqID, req))
@@ -188,15 +152,7 @@ func TestBinary(t *testing.T) {
 		require.Equal(t, "application/taxii+json;version=2.1", resp.Header.Get("Content-Type"))
 	}
 
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	select {
-	case err := <-done:
-		exited = true
-		require.NoError(t, err, "stderr: %s", stderr.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("hub did not stop; stderr: %s", stderr.String())
-	}
-	require.Contains(t, stderr.String(), "hub stopped cleanly")
+	hub.stop(t)
 
 	store, err := submit.OpenStore(filepath.Join(data, "store.db"))
 	require.NoError(t, err)

@@ -1,13 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -44,50 +40,18 @@ func TestNATSUsage(t *testing.T) {
 // (on a server this test starts), shares the requirement it learnt
 // through the purposes bucket, and never makes store.db.
 func TestBinaryNATS(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a binary")
-	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command")
-	}
+	bin := buildHub(t)
 	srv := natstest.StartServer(t)
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "hub")
-	out, err := exec.Command(gobin, "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "%s", out)
 
 	data := filepath.Join(tmp, "data")
-	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-directory", scheme, "-data", data, "-org", "central-bank",
+	hub := startHub(t, bin, "-listen", "127.0.0.1:0", "-directory", scheme, "-data", data, "-org", "central-bank",
 		"-nats", srv.URLs(), "-replicas", "1", "-stream", "HUB_TEST", "-dup-window", "5m")
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	stderr := &syncBuffer{}
-	cmd.Stderr = stderr
-	require.NoError(t, cmd.Start())
-	done := make(chan error, 1)
-	exited := false
-	t.Cleanup(func() {
-		if !exited {
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-	lines := bufio.NewScanner(stdout)
-	go func() { done <- cmd.Wait() }()
-	require.True(t, lines.Scan(), "no address printed; stderr: %s", stderr.String())
-	addr, ok := strings.CutPrefix(lines.Text(), "listening on ")
-	require.True(t, ok, lines.Text())
-	url := "http://" + addr
+	url := "http://" + hub.addr
 
 	reqID := uuid.Must(uuid.NewV7()).String()
 	now := time.Now().UTC().Truncate(time.Second)
-	req := schema.Requirement{
-		ID: reqID, Type: schema.RequirementEarlyWarning, Title: "Corridor watch", Description: "Report corridor transactions.",
-		Issuer: "leading-group", IssuedAt: now, Priority: schema.PriorityHigh, LegalBasis: "Synthetic Counter-Terrorism Act, art. 43",
-		Status: schema.RequirementActive, Scope: schema.Scope{Kinds: []string{schema.KindFinanceTransaction},
-			Sectors: []string{"finance"}, Regions: []string{"CN-BJ"}, Window: schema.Window{From: now.Add(-time.Hour), To: now.AddDate(0, 1, 0)}},
-	}
+	req := corridorRequirement(reqID, now)
 	rc := postNDJSON(t, url, "leading-group", envLine(t, schema.KindRequirement, "leading-group", reqID, req))
 	require.Equal(t, 1, rc.Counts.Accepted, "%+v", rc.Results)
 	payload, err := os.ReadFile("../../schema/testdata/finance.transaction/v1/valid/card_payment_merchant.json")
@@ -96,15 +60,7 @@ func TestBinaryNATS(t *testing.T) {
 	require.Equal(t, 1, rc.Counts.Accepted, "%+v", rc.Results)
 	recID := rc.Results[0].ID
 
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	select {
-	case err := <-done:
-		exited = true
-		require.NoError(t, err, "stderr: %s", stderr.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("hub did not stop; stderr: %s", stderr.String())
-	}
-	require.Contains(t, stderr.String(), "hub stopped cleanly")
+	hub.stop(t)
 	_, err = os.Stat(filepath.Join(data, "store.db"))
 	require.True(t, os.IsNotExist(err), "store.db made with -nats: %v", err)
 

@@ -25,7 +25,7 @@ func TestSeedPurposes(t *testing.T) {
 	payload, err := os.ReadFile("../../schema/testdata/finance.transaction/v1/valid/card_payment_merchant.json")
 	require.NoError(t, err)
 	record := envLine(t, schema.KindFinanceTransaction, "bank-north-01", schema.NewID(), payload)
-	good := envLine(t, schema.KindRequirement, "leading-group", schema.NewID(), requirementPayload(t))
+	good := envLine(t, schema.KindRequirement, "leading-group", schema.NewID(), corridorRequirement(schema.NewID(), time.Now().UTC().Truncate(time.Second)))
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		name  string
@@ -58,15 +58,4 @@ func TestSeedPurposes(t *testing.T) {
 	_, err = seedPurposes(t.Context(), filepath.Join(dir, "missing"), &learnt{})
 	assert.ErrorContains(t, err, "purposes file")
 	var _ submit.Learner = &learnt{}
-}
-
-func requirementPayload(t *testing.T) schema.Requirement {
-	t.Helper()
-	now := time.Now().UTC().Truncate(time.Second)
-	return schema.Requirement{
-		ID: schema.NewID(), Type: schema.RequirementEarlyWarning, Title: "Corridor watch", Description: "Report corridor transactions.",
-		Issuer: "leading-group", IssuedAt: now, Priority: schema.PriorityHigh, LegalBasis: "Synthetic Counter-Terrorism Act, art. 43",
-		Status: schema.RequirementActive, Scope: schema.Scope{Kinds: []string{schema.KindFinanceTransaction},
-			Sectors: []string{"finance"}, Regions: []string{"CN-BJ"}, Window: schema.Window{From: now.Add(-time.Hour), To: now.AddDate(0, 1, 0)}},
-	}
 }
