@@ -142,11 +142,12 @@ func (e *Envelope) Stamp(org string, stage Stage, at time.Time) error {
 	return nil
 }
 
-// canonical returns the RFC 8785 form of payload: by appendCanonical
-// when the payload is of the common shape (a hub digests every record it
-// receives, and the general transform costs as much as validating it),
-// else by the general transform.
-func canonical(payload []byte) ([]byte, error) {
+// Canonical returns the RFC 8785 (JCS) canonical form of the JSON document
+// b, the same bytes jcs.Transform gives, errors included: in one pass when
+// b is of the common shape (ASCII keys, integers of at most 15 digits: a
+// hub digests every record it receives, and the general transform costs
+// as much as validating it), else by the general transform.
+func Canonical(payload []byte) ([]byte, error) {
 	if out, rest, ok := appendCanonical(make([]byte, 0, 2*len(payload)+64), payload, 0); ok && len(skipWS(rest)) == 0 {
 		return out, nil
 	}
@@ -156,7 +157,7 @@ func canonical(payload []byte) ([]byte, error) {
 // PayloadDigest returns "sha-256:<hex>" over the RFC 8785 canonical JSON of
 // payload.
 func PayloadDigest(payload []byte) (string, error) {
-	canon, err := canonical(payload)
+	canon, err := Canonical(payload)
 	if err != nil {
 		return "", fmt.Errorf("schema: canonicalize payload: %w", err)
 	}
