@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/sicollab/sicollab/collab"
+	"github.com/sicollab/sicollab/examples/internal/synth"
 	"github.com/sicollab/sicollab/schema"
 )
 
@@ -127,7 +128,7 @@ func demo(ctx context.Context, o options, log *slog.Logger) (*report, error) {
 	}
 	fmt.Fprintf(os.Stdout, "sicollab: the scheme in one process (%d organizations, %d hubs on loopback)\n", len(rep.Orgs), len(departments(w.Dir)))
 
-	start := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -o.days)
+	start := synth.StartBefore(time.Now(), o.days)
 	o.say("planning: requirement, macro plan, department plans, task to public security")
 	p, err := w.plan(ctx, start.AddDate(0, 0, -o.days), o.days)
 	if err != nil {

@@ -20,7 +20,7 @@ import (
 func Generate(n int, seed uint64, purpose schema.Purpose, sources []string, patterns ...synth.Pattern) (iter.Seq[schema.Envelope], []synth.Truth, error) {
 	g, err := synth.New(synth.Config{
 		Seed: seed, Sources: sources, Purpose: purpose, Population: 2000,
-		Start: time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -Days), Days: Days,
+		Start: synth.StartBefore(time.Now(), Days), Days: Days,
 	})
 	if err != nil {
 		return nil, nil, err

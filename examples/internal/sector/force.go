@@ -54,7 +54,7 @@ func Records(org string, kinds []string, n int, seed uint64, purpose schema.Purp
 	}
 	g, err := synth.New(synth.Config{
 		Seed: seed, Sources: []string{org}, Purpose: purpose, Population: 2000, Weights: weights,
-		Start: time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -Days), Days: Days,
+		Start: synth.StartBefore(time.Now(), Days), Days: Days,
 	})
 	if err != nil {
 		return nil, err

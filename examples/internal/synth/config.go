@@ -31,6 +31,17 @@ const (
 	MaxDays = 3660
 )
 
+// MaxCollectionDelay is how long after its event a record may be
+// collected: collected_at falls up to this long after the window's end.
+const MaxCollectionDelay = 91 * time.Minute
+
+// StartBefore returns the start of a window of days whole days whose
+// every collected_at lies before now, so that a hub checking collection
+// times against its clock accepts all of it whatever the hour of day.
+func StartBefore(now time.Time, days int) time.Time {
+	return now.UTC().Add(-MaxCollectionDelay).Truncate(24*time.Hour).AddDate(0, 0, -days)
+}
+
 // DefaultStart is the start of the default window: 2026-03-01T00:00:00Z.
 var DefaultStart = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 

@@ -377,7 +377,7 @@ func (s *stream) envelope(kind string, src *org, t time.Time, payload any) schem
 	if err != nil {
 		panic(fmt.Sprintf("synth: bug: encode %s: %v", kind, err))
 	}
-	collected := t.Add(time.Duration(60+s.r.IntN(90*60)) * time.Second)
+	collected := t.Add(time.Duration(60+s.r.IntN(int(MaxCollectionDelay/time.Second)-60)) * time.Second)
 	e := schema.Envelope{
 		ID:            s.uuid(t),
 		Kind:          kind,

@@ -569,3 +569,26 @@ func TestRecordsMemory(t *testing.T) {
 	}
 	t.Logf("peak heap %.1f MB over %d records", float64(peak)/(1<<20), n)
 }
+
+// TestStartBeforeKeepsCollectionInThePast holds at every hour of the day,
+// just after midnight included: a hub refuses collected_at ahead of its
+// clock, so no generated record may be collected after now.
+func TestStartBeforeKeepsCollectionInThePast(t *testing.T) {
+	for _, now := range []time.Time{
+		time.Date(2026, 12, 2, 0, 0, 1, 0, time.UTC),
+		time.Date(2026, 12, 2, 0, 45, 0, 0, time.UTC),
+		time.Date(2026, 12, 2, 1, 31, 0, 0, time.UTC),
+		time.Date(2026, 12, 2, 23, 59, 0, 0, time.UTC),
+	} {
+		g := newGen(t, synth.Config{Seed: 3, Days: 30, Start: synth.StartBefore(now, 30)})
+		seq, _, err := g.Scenario(scale(4000), synth.Patterns()...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for e := range seq {
+			if !e.CollectedAt.Before(now) {
+				t.Fatalf("now %s: record %s collected at %s", now.Format(time.RFC3339), e.ID, e.CollectedAt.Format(time.RFC3339))
+			}
+		}
+	}
+}
