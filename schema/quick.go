@@ -47,35 +47,41 @@ type quickChecks struct {
 }
 
 // quickValidate is Validate's fast path: the envelope of raw, and true,
-// when raw certainly passes.
-func (v *Validator) quickValidate(raw []byte) (Envelope, bool) {
+// when raw certainly passes. With digest set it also returns the
+// payload's digest, written from the same tokens, or "" when the general
+// transform must compute it (see canonical_tape.go).
+func (v *Validator) quickValidate(raw []byte, digest bool) (Envelope, string, bool) {
 	q := v.reg.quick
 	if q.envelope == nil {
-		return Envelope{}, false
+		return Envelope{}, "", false
 	}
 	t := getTape()
 	defer putTape(t)
 	if !jsontext.Tokenize(t, raw, v.maxDepth, identityKey) || t.Tokens[0].Kind != jsontext.Object {
-		return Envelope{}, false
+		return Envelope{}, "", false
 	}
 	if ok, _ := q.envelope.Check(t, 0); !ok {
-		return Envelope{}, false
+		return Envelope{}, "", false
 	}
 	env, ok := v.envelopeOf(t)
 	if !ok {
-		return Envelope{}, false
+		return Envelope{}, "", false
 	}
 	c := q.payloads[kindVersion{env.Kind, env.SchemaVersion}]
 	if c == nil {
-		return Envelope{}, false
+		return Envelope{}, "", false
 	}
 	p := t.Member(0, "payload")
 	if ok, _ := c.Check(t, p); !ok || t.SawKey && !env.Handling.AllowsIdentity() {
-		return Envelope{}, false
+		return Envelope{}, "", false
 	}
 	tok := t.Tokens[p]
 	env.Payload = append([]byte(nil), raw[tok.Start:tok.End]...)
-	return env, true
+	var d string
+	if digest {
+		d, _ = tapeDigest(t, p)
+	}
+	return env, d, true
 }
 
 // quickPayload tells whether payload, a record of kind at version,

@@ -23,7 +23,7 @@ func TestQuickTakesEveryKind(t *testing.T) {
 			payload, err := os.ReadFile(f)
 			require.NoError(t, err)
 			raw := wrapForFuzz(k.Kind, payload)
-			quick, ok := v.quickValidate(raw)
+			quick, _, ok := v.quickValidate(raw, false)
 			require.True(t, ok, "%s: not passed on bytes", f)
 			slow, err := v.validateParsed(raw)
 			require.NoError(t, err, f)
@@ -44,7 +44,7 @@ func TestQuickEnvelopeVectors(t *testing.T) {
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
 		require.NoError(t, err)
-		quick, ok := v.quickValidate(raw)
+		quick, _, ok := v.quickValidate(raw, false)
 		slow, err := v.validateParsed(raw)
 		valid := strings.Contains(f, string(filepath.Separator)+"valid"+string(filepath.Separator))
 		assert.Equal(t, valid, err == nil, "%s: %v", f, err)
@@ -62,7 +62,7 @@ func TestQuickLeavesToTheSchema(t *testing.T) {
 	require.NoError(t, err)
 	raw, ok := firstVector(t, KindFinanceTransaction)
 	require.True(t, ok)
-	_, ok = v.quickValidate(raw)
+	_, _, ok = v.quickValidate(raw, false)
 	require.True(t, ok)
 	for name, c := range map[string]struct {
 		doc     string
@@ -77,7 +77,7 @@ func TestQuickLeavesToTheSchema(t *testing.T) {
 		"a day that is not":     {strings.Replace(string(raw), `"2026-03-01T08:00:00Z"`, `"2026-02-30T08:00:00Z"`, 1), "format"},
 		"payload not an object": {string(raw[:strings.Index(string(raw), `"payload":`)]) + `"payload":[]}`, "type"},
 	} {
-		_, ok := v.quickValidate([]byte(c.doc))
+		_, _, ok := v.quickValidate([]byte(c.doc), false)
 		assert.False(t, ok, name)
 		_, err := v.Validate([]byte(c.doc))
 		if c.keyword == "" {
@@ -94,12 +94,12 @@ func TestQuickLeavesToTheSchema(t *testing.T) {
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
 		require.NoError(t, err)
-		_, ok := v.quickValidate(raw)
+		_, _, ok := v.quickValidate(raw, false)
 		assert.True(t, ok, f)
 	}
 	bad, err := os.ReadFile(filepath.Join("testdata", "envelope", "v1", "invalid", "identity_under_amber.json"))
 	require.NoError(t, err)
-	_, ok = v.quickValidate(bad)
+	_, _, ok = v.quickValidate(bad, false)
 	assert.False(t, ok, "identity under AMBER")
 }
 
@@ -112,7 +112,7 @@ func FuzzQuick(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		quick, ok := v.quickValidate(raw)
+		quick, _, ok := v.quickValidate(raw, false)
 		if !ok {
 			return
 		}

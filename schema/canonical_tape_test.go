@@ -1,0 +1,145 @@
+package schema
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/gowebpki/jcs"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sicollab/sicollab/schema/internal/jsontext"
+)
+
+// tapeAgrees fails if tapeDigest digests b, tokenized, otherwise than
+// sha-256 over the general transform; it reports whether it digested.
+func tapeAgrees(t *testing.T, b []byte) bool {
+	t.Helper()
+	var tape jsontext.Tape
+	if !jsontext.Tokenize(&tape, b, DefaultMaxDepth, "") {
+		return false
+	}
+	got, ok := tapeDigest(&tape, 0)
+	if !ok {
+		return false
+	}
+	want, err := jcs.Transform(b)
+	require.NoError(t, err, "the tape path digested what the transform refuses: %q", b)
+	sum := sha256.Sum256(want)
+	require.Equal(t, "sha-256:"+hex.EncodeToString(sum[:]), got, "input %q", b)
+	return true
+}
+
+func TestTapeDigestAgrees(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*", "v1", "*", "*.json"))
+	require.NoError(t, err)
+	fast := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		if tapeAgrees(t, b) {
+			fast++
+		}
+	}
+	require.Greater(t, fast, 300, "the vectors take the tape path")
+	for _, tc := range []struct {
+		doc  string
+		fast bool // the tape path digests it
+	}{
+		{`{"b":[1,{"d":"x","c":false}],"a":"q\"\\"}`, true},
+		{`{"z":[1,-2,{"y":true,"x":null}],"e":{},"f":[]}`, true},
+		{` { "b" : 1 , "a" : [ ] } `, true},
+		{`{"amp":"Outdoor \u0026 Tactical"}`, true},
+		{`{"s":"\uD83D\uDE00"}`, false},
+		{`{"a":"日本"}`, true},
+		{`{"ok":123456789012345}`, true},
+		{`{"n":1.0}`, false},
+		{`{"n":1e3}`, false},
+		{`{"n":-0}`, false},
+		{`{"é":1}`, false},
+		{`{"big":1234567890123456}`, false},
+		{`{"a":"\ud800"}`, false},
+	} {
+		require.Equal(t, tc.fast, tapeAgrees(t, []byte(tc.doc)), tc.doc)
+	}
+}
+
+// TestValidateDigest: ValidateDigest returns Validate's envelope and
+// PayloadDigest's value for every valid vector, wrapped in an envelope,
+// and Validate's error for an invalid one.
+func TestValidateDigest(t *testing.T) {
+	v, err := NewValidator()
+	require.NoError(t, err)
+	files, err := filepath.Glob(filepath.Join("testdata", "*", "v*", "valid", "*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, name := range files {
+		raw, err := os.ReadFile(name)
+		require.NoError(t, err)
+		kind := filepath.Base(filepath.Dir(filepath.Dir(filepath.Dir(name))))
+		doc := wrapForFuzz(kind, raw)
+		want, werr := v.Validate(doc)
+		got, d, err := v.ValidateDigest(doc)
+		if werr != nil {
+			require.Equal(t, werr.Error(), err.Error(), name)
+			continue
+		}
+		require.NoError(t, err, name)
+		require.Equal(t, want, got, name)
+		pd, err := PayloadDigest(got.Payload)
+		require.NoError(t, err)
+		require.Equal(t, pd, d, name)
+	}
+	_, _, err = v.ValidateDigest([]byte(`{"id":1}`))
+	require.ErrorIs(t, err, ErrInvalid)
+}
+
+func FuzzTapeDigest(f *testing.F) {
+	for _, s := range []string{`{"b":1,"a":"x"}`, `{"a":[1,-2,{"c":"\n"}]}`, `{"n":1.5}`, `[]`, `"s"`, `{"a":"\u00e9"}`, `{"b":{"d":[],"c":{}},"a":0}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) { tapeAgrees(t, b) })
+}
+
+// BenchmarkValidateDigest compares, on the finance.transaction vector in
+// an envelope, Validate then PayloadDigest (what a hub did) with
+// ValidateDigest (the digest from the validating pass), and Validate
+// alone:
+//
+//	go test ./schema -run '^$' -bench ValidateDigest -benchtime 20000x
+func BenchmarkValidateDigest(b *testing.B) {
+	v, err := NewValidator()
+	require.NoError(b, err)
+	files, err := filepath.Glob(filepath.Join("testdata", KindFinanceTransaction, "v1", "valid", "*.json"))
+	require.NoError(b, err)
+	raw, err := os.ReadFile(files[0])
+	require.NoError(b, err)
+	doc := wrapForFuzz(KindFinanceTransaction, raw)
+	b.Run("validate", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := v.Validate(doc); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("validate+PayloadDigest", func(b *testing.B) {
+		for b.Loop() {
+			env, err := v.Validate(doc)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := PayloadDigest(env.Payload); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("ValidateDigest", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, err := v.ValidateDigest(doc); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
