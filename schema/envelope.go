@@ -50,6 +50,10 @@ type Purpose struct {
 	TaskID string `json:"task_id,omitempty"`
 }
 
+// MaxHops is the most provenance hops an envelope holds (the envelope
+// schema's maxItems).
+const MaxHops = 32
+
 // Hop is one step of a record's provenance: which organization handled it,
 // in which stage, when, and the digest of the payload as it left that hop.
 type Hop struct {

@@ -95,7 +95,7 @@ func isProvenance(v any) bool {
 }
 
 // maxHops is the envelope schema's maxItems of provenance.
-const maxHops = 32
+const maxHops = MaxHops
 
 func isLegalBasis(s string) bool { return s != "" && utf8.RuneCountInString(s) <= 256 }
 

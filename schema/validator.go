@@ -117,7 +117,9 @@ func (v *Validator) ValidateDigest(raw []byte) (Envelope, string, error) {
 	if d == "" {
 		var err error
 		if d, err = PayloadDigest(env.Payload); err != nil {
-			return env, "", err
+			return Envelope{}, "", &ValidationError{Kind: env.Kind, Version: env.SchemaVersion, Offset: -1, cause: ErrInvalid, Violations: []Violation{{
+				Pointer: "/payload", Keyword: "digest", Message: err.Error(),
+			}}}
 		}
 	}
 	return env, d, nil

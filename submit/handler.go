@@ -223,9 +223,9 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 	sum := sha256.Sum256(body)
 	if sum != want {
 		return 0, nil, "", fail(http.StatusBadRequest, ProblemDigestMismatch,
-			"Content-Digest does not match the body as sent ("+ContentDigest(body)+"); compute it over the compressed bytes when gzip is used")
+			"Content-Digest does not match the body as sent ("+contentDigestOf(sum)+"); compute it over the compressed bytes when gzip is used")
 	}
-	digest := ContentDigest(body)
+	digest := contentDigestOf(sum) // the body is hashed once
 
 	unlock, err := h.cfg.Ledger.lockKey(ctx, org.ID, key)
 	if err != nil {
@@ -288,7 +288,7 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 	sub := id.String()
 	logged := h.startLog(ctx, b, org.ID, key, digest, sub, now) // the log's leaf, while the Sink writes
 	if len(accepted) > 0 {
-		if err := h.cfg.Sink.Put(ctx, accepted); err != nil {
+		if err := putAccepted(ctx, h.cfg.Sink, b); err != nil {
 			return 0, nil, "", h.unavailable("storing the records failed", err, "org", org.ID, "records", len(accepted))
 		}
 		if l, ok := h.purposes.(Learner); ok {

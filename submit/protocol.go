@@ -218,7 +218,11 @@ const (
 // body: "sha-256=:<base64 of its SHA-256>:". Compute it over the body as
 // sent, after gzip.
 func ContentDigest(body []byte) string {
-	sum := sha256.Sum256(body)
+	return contentDigestOf(sha256.Sum256(body))
+}
+
+// contentDigestOf is ContentDigest of a body whose SHA-256 is sum.
+func contentDigestOf(sum [sha256.Size]byte) string {
 	return "sha-256=:" + base64.StdEncoding.EncodeToString(sum[:]) + ":"
 }
 

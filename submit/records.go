@@ -26,6 +26,7 @@ type inBatch struct {
 	envs    []*schema.Envelope   // per result; nil once rejected
 	srcs    []collab.Org         // per result: the organization that collected it
 	digests []string             // per result: the payload digest, once computed
+	raws    [][]byte             // per result: the line the envelope was validated from
 	inter   []collab.Interaction // per result: the interaction the record travels as
 }
 
@@ -34,6 +35,18 @@ func (b *inBatch) accepted() []schema.Envelope {
 	for i, e := range b.envs {
 		if e != nil && b.results[i].Status == StatusAccepted {
 			out = append(out, *e)
+		}
+	}
+	return out
+}
+
+// acceptedRecords is accepted with each envelope's line and payload
+// digest, for a recordSink.
+func (b *inBatch) acceptedRecords() []record {
+	var out []record
+	for i, e := range b.envs {
+		if e != nil && b.results[i].Status == StatusAccepted {
+			out = append(out, record{env: e, raw: b.raws[i], digest: b.digests[i]})
 		}
 	}
 	return out
@@ -100,9 +113,11 @@ func (h *Handler) decodeBatch(src io.Reader, sender collab.Org, now time.Time, s
 		b.srcs = make([]collab.Org, len(lines))
 		b.digests = make([]string, len(lines))
 		b.inter = make([]collab.Interaction, len(lines))
+		b.raws = make([][]byte, len(lines))
 		parallel(len(lines), func(i int) {
 			l := lines[i]
-			b.results[i], b.envs[i], b.srcs[i], b.digests[i] = h.checkRecord(l.n, buf[l.start:l.end:l.end], l.tooLong, sender, now)
+			b.raws[i] = buf[l.start:l.end:l.end]
+			b.results[i], b.envs[i], b.srcs[i], b.digests[i] = h.checkRecord(l.n, b.raws[i], l.tooLong, sender, now)
 			b.inter[i] = collab.InteractionSubmission // what cannot be read counts as submitted
 			if e := b.envs[i]; e != nil {
 				b.inter[i] = collab.MessageInteraction(h.cfg.Directory, e.Kind, e.Payload)
@@ -153,7 +168,7 @@ func parallel(n int, fn func(i int)) {
 
 // checkRecord runs the checks of one line that need nothing but the line,
 // the sender, the directory and the clock, in this order: size and
-// schemas (invalid), source (source_mismatch), kind (kind_not_allowed),
+// schemas and the payload digest (invalid), source (source_mismatch), kind (kind_not_allowed),
 // handling on relay (handling_violation), collected_at skew
 // (collected_in_future), provenance (provenance_invalid) and a
 // purpose's issuer (purpose_not_owned). It returns the payload digest of
@@ -168,7 +183,7 @@ func (h *Handler) checkRecord(n int, line []byte, tooLong bool, sender collab.Or
 		return reject(ReasonInvalid, schema.Violation{Keyword: "size",
 			Message: fmt.Sprintf("record is more than %d bytes, the hub's max_line_bytes", h.cfg.Limits.MaxLineBytes)})
 	}
-	env, err := h.validate.Validate(line)
+	env, digest, err := h.validate.ValidateDigest(line) // the digest from the validating pass
 	if err != nil {
 		if ve, ok := errors.AsType[*schema.ValidationError](err); ok {
 			res.Errors = ve.Violations
@@ -205,10 +220,6 @@ func (h *Handler) checkRecord(n int, line []byte, tooLong bool, sender collab.Or
 		return reject(ReasonFutureCollected, schema.Violation{Pointer: "/collected_at", Keyword: "clock_skew",
 			Message: fmt.Sprintf("collected_at %s is more than %s ahead of the hub's clock (%s); check the sender's clock",
 				env.CollectedAt.UTC().Format(time.RFC3339), h.cfg.MaxClockSkew, now.UTC().Format(time.RFC3339))})
-	}
-	digest, err := schema.PayloadDigest(env.Payload)
-	if err != nil {
-		return reject(ReasonInvalid, schema.Violation{Pointer: "/payload", Keyword: "digest", Message: err.Error()})
 	}
 	if v := h.checkProvenance(&env, sender, digest, now); v != nil {
 		return reject(ReasonProvenanceInvalid, *v)

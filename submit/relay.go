@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/sicollab/sicollab/schema"
@@ -78,20 +79,52 @@ func Relayed(env *schema.Envelope) bool {
 // Put keeps envs in the inner Sink, then forwards those that go upward.
 // envs is not changed: the forwarded copies carry the new hop.
 func (r *Relay) Put(ctx context.Context, envs []schema.Envelope) error {
-	if err := r.inner.Put(ctx, envs); err != nil {
-		return err
+	return r.putRecords(ctx, recordsOf(envs))
+}
+
+// putRecords is Put of records the Handler accepted: the inner Sink gets
+// them as records when it takes them; the hop is stamped with the
+// payload digest the Handler computed, and a *Client forwards them
+// without validating them again (see Client.forward). Records without a
+// digest (from Put) are stamped and forwarded as before.
+func (r *Relay) putRecords(ctx context.Context, recs []record) error {
+	if rs, ok := r.inner.(recordSink); ok {
+		if err := rs.putRecords(ctx, recs); err != nil {
+			return err
+		}
+	} else {
+		envs := make([]schema.Envelope, len(recs))
+		for i, rec := range recs {
+			envs[i] = *rec.env
+		}
+		if err := r.inner.Put(ctx, envs); err != nil {
+			return err
+		}
 	}
 	now := r.clock()
-	up := make([]schema.Envelope, 0, len(envs))
-	for i := range envs {
-		if !Relayed(&envs[i]) {
+	up := make([]schema.Envelope, 0, len(recs))
+	checked := true // every record was validated by this hub and keeps its payload
+	for _, rec := range recs {
+		if !Relayed(rec.env) {
 			continue
 		}
-		e := envs[i]
-		if err := e.Stamp(r.org, schema.StageProcessing, now); err != nil {
-			return fmt.Errorf("submit: relay %s: %w", e.ID, err)
+		e := *rec.env
+		if rec.digest == "" {
+			checked = false
+			if err := e.Stamp(r.org, schema.StageProcessing, now); err != nil {
+				return fmt.Errorf("submit: relay %s: %w", e.ID, err)
+			}
+		} else {
+			// As Stamp does, on a clipped slice: the stored envelope keeps its hops.
+			e.Provenance = append(slices.Clip(e.Provenance), schema.Hop{Org: r.org, Stage: schema.StageProcessing, At: now.UTC(), Digest: rec.digest})
 		}
 		up = append(up, e)
+	}
+	if c, ok := r.fwd.(*Client); ok && checked && len(up) > 0 {
+		if err := c.forward(ctx, up); err != nil {
+			return fmt.Errorf("submit: relay %d records: %w", len(up), err)
+		}
+		return nil
 	}
 	if bf, ok := r.fwd.(BatchSubmitter); ok && len(up) > 0 {
 		if err := bf.SubmitMany(ctx, up); err != nil {

@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"sync"
 
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/sicollab/sicollab/schema"
 )
@@ -212,4 +214,47 @@ func mustJSON(env schema.Envelope) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// TestRelayForwardsOnce: a hub whose Sink is a Relay over its Store and a
+// Client keeps each record's line as it was sent, stamps its hop with the
+// payload digest the Handler computed, and the Client forwards it
+// without validating it again; the upstream hub accepts it, hop and all.
+func TestRelayForwardsOnce(t *testing.T) {
+	up := newFixture(t, func(_ *fixture, c *HandlerConfig) { c.Org = "public-security" })
+	var fwd *Client
+	down := newFixture(t, func(f *fixture, c *HandlerConfig) {
+		var err error
+		fwd, err = NewClient(ClientConfig{Endpoint: up.srv.URL, Org: testHub, Token: token(testHub), Relay: true,
+			HTTPClient: up.srv.Client(), OutboxPath: filepath.Join(t.TempDir(), "outbox.db"), Linger: time.Millisecond})
+		require.NoError(t, err)
+		t.Cleanup(func() { fwd.Close(context.Background()) })
+		r, err := NewRelay(f.store, fwd, testHub, f.clock.Now)
+		require.NoError(t, err)
+		c.Sink = r
+	})
+	require.Equal(t, 200, up.send(post{org: testLeader, body: ndjson(down.seedLines...)}).status)
+	require.NoError(t, fwd.Flush(t.Context()))
+
+	lines := make([][]byte, 3)
+	ids := make([]string, 3)
+	for i := range lines {
+		lines[i], ids[i] = down.validLine(testBank)
+	}
+	rc := down.send(post{body: ndjson(lines...)}).receipt(t)
+	require.Equal(t, 3, rc.Counts.Accepted)
+	require.NoError(t, fwd.Flush(t.Context()))
+	for i, id := range ids {
+		require.NoError(t, down.store.db.View(func(tx *bolt.Tx) error {
+			require.Equal(t, string(lines[i]), string(tx.Bucket(bucketRecords).Get(orgKey(id, testBank))), "the line is stored as sent")
+			return nil
+		}))
+		got, err := up.store.GetFrom(t.Context(), testBank, id)
+		require.NoError(t, err)
+		require.Len(t, got.Provenance, 1)
+		want, err := got.Digest()
+		require.NoError(t, err)
+		require.Equal(t, testHub, got.Provenance[0].Org)
+		require.Equal(t, want, got.Provenance[0].Digest)
+	}
 }

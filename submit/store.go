@@ -91,42 +91,66 @@ func storeErr(err error) error { return boltdb.Closed(err, ErrStoreClosed) }
 // envelope whose (source, id) is already stored is skipped (first write
 // wins), so Put is idempotent by id, as the Sink contract requires.
 func (s *Store) Put(ctx context.Context, envs []schema.Envelope) error {
+	return s.putRecords(ctx, recordsOf(envs))
+}
+
+// putRecords is Put of records: a record's bytes as validated are kept
+// as they are, and only an envelope without them is encoded.
+func (s *Store) putRecords(ctx context.Context, recs []record) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	vals := make([][]byte, len(envs))
-	for i := range envs {
-		b, err := envs[i].AppendJSON(nil)
+	vals, err := encodeRecords(recs)
+	if err != nil {
+		return err
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error { return putRecordsTx(tx, recs, vals) })
+	if err != nil {
+		return fmt.Errorf("submit: store: put: %w", storeErr(err))
+	}
+	return nil
+}
+
+// encodeRecords returns the bytes to store of each record: its line as
+// validated, else its envelope encoded.
+func encodeRecords(recs []record) ([][]byte, error) {
+	vals := make([][]byte, len(recs))
+	for i, r := range recs {
+		if r.raw != nil {
+			vals[i] = r.raw
+			continue
+		}
+		b, err := r.env.AppendJSON(nil)
 		if err != nil {
-			return fmt.Errorf("submit: store: encode %s: %w", envs[i].ID, err)
+			return nil, fmt.Errorf("submit: store: encode %s: %w", r.env.ID, err)
 		}
 		vals[i] = b
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		recs, idx, sup := tx.Bucket(bucketRecords), tx.Bucket(bucketByKind), tx.Bucket(bucketSuper)
-		recs.FillPercent, idx.FillPercent = appendFill, appendFill // keys mostly grow (UUID v7, times)
-		for i := range envs {
-			e := &envs[i]
-			k := orgKey(e.ID, e.Source) // id first: Get by id alone is a prefix seek
-			if recs.Get(k) != nil {
-				continue
-			}
-			if err := recs.Put(k, vals[i]); err != nil {
+	return vals, nil
+}
+
+// putRecordsTx writes recs, whose stored bytes are vals, into the store's
+// buckets in tx, skipping a (source, id) already stored.
+func putRecordsTx(tx *bolt.Tx, recs []record, vals [][]byte) error {
+	rb, idx, sup := tx.Bucket(bucketRecords), tx.Bucket(bucketByKind), tx.Bucket(bucketSuper)
+	rb.FillPercent, idx.FillPercent = appendFill, appendFill // keys mostly grow (UUID v7, times)
+	for i, r := range recs {
+		e := r.env
+		k := orgKey(e.ID, e.Source) // id first: Get by id alone is a prefix seek
+		if rb.Get(k) != nil {
+			continue
+		}
+		if err := rb.Put(k, vals[i]); err != nil {
+			return err
+		}
+		if err := idx.Put(kindKey(e.Kind, e.CollectedAt, k), nil); err != nil {
+			return err
+		}
+		if e.Supersedes != "" {
+			if err := sup.Put(orgKey(e.Source, e.Supersedes), []byte(e.ID)); err != nil {
 				return err
-			}
-			if err := idx.Put(kindKey(e.Kind, e.CollectedAt, k), nil); err != nil {
-				return err
-			}
-			if e.Supersedes != "" {
-				if err := sup.Put(orgKey(e.Source, e.Supersedes), []byte(e.ID)); err != nil {
-					return err
-				}
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("submit: store: put: %w", storeErr(err))
 	}
 	return nil
 }
