@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
 	"golang.org/x/time/rate"
 
 	"github.com/sicollab/sicollab/collab"
@@ -161,6 +162,33 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
 	writeBody(w, status, media, body)
 }
 
+// storeInLedger reports whether the Sink is the Store of the Ledger's
+// own file (Ledger.Store).
+func (h *Handler) storeInLedger() bool {
+	s, ok := h.cfg.Sink.(*Store)
+	return ok && s.db == h.cfg.Ledger.db
+}
+
+// storeTx returns, when the Sink is the Ledger's Store, what the
+// ledger's commit writes first: the records of b accepted so far, as
+// validated. A record the commit then finds accepted meanwhile by
+// another request was stored by that request, in its own commit, and
+// is skipped (first write wins), so the store holds what the ledger
+// marks as seen, no more.
+func (h *Handler) storeTx(inLedger bool, b *inBatch) func(tx *bolt.Tx) error {
+	if !inLedger {
+		return nil
+	}
+	recs := b.acceptedRecords()
+	return func(tx *bolt.Tx) error {
+		vals, err := encodeRecords(recs)
+		if err != nil {
+			return err
+		}
+		return putRecordsTx(tx, recs, vals)
+	}
+}
+
 // serveSubmission runs the checks of a POST in the documented order.
 // It returns the answer (status, body, media type) or a failure.
 // It sets *read once it has read the body.
@@ -287,10 +315,15 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 	}
 	sub := id.String()
 	logged := h.startLog(ctx, b, org.ID, key, digest, sub, now) // the log's leaf, while the Sink writes
-	if len(accepted) > 0 {
+	// A Store in the ledger's file (Ledger.Store) is written in the
+	// ledger's commit below: one transaction, one fsync.
+	inLedger := h.storeInLedger()
+	if len(accepted) > 0 && !inLedger {
 		if err := putAccepted(ctx, h.cfg.Sink, b); err != nil {
 			return 0, nil, "", h.unavailable("storing the records failed", err, "org", org.ID, "records", len(accepted))
 		}
+	}
+	if len(accepted) > 0 {
 		if l, ok := h.purposes.(Learner); ok {
 			if err := l.Learn(ctx, accepted); err != nil {
 				return 0, nil, "", h.unavailable("learning purposes failed", err, "org", org.ID)
@@ -311,7 +344,7 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 			err = h.attachLog(ctx, r, pre)
 		}
 		return r, status, resp, acc, err
-	})
+	}, h.storeTx(inLedger, b))
 	if err != nil {
 		return 0, nil, "", h.unavailable("committing the receipt failed", err, "org", org.ID)
 	}

@@ -97,6 +97,8 @@ type fixture struct {
 	h      *Handler
 	srv    *httptest.Server
 	cfg    HandlerConfig
+	// oneFile: the store is the ledger's (see oneFile)
+	oneFile bool
 
 	reqID     string // an active requirement covering finance.transaction in CN-BJ and CN-GD
 	expiredID string // a requirement whose valid_until has passed
@@ -126,10 +128,23 @@ func newFixture(t testing.TB, mutate func(*fixture, *HandlerConfig)) *fixture {
 
 func (f *fixture) open() {
 	var err error
-	f.store, err = OpenStore(filepath.Join(f.data, "store.db"))
-	require.NoError(f.t, err)
 	f.ledger, err = OpenLedger(filepath.Join(f.data, "ledger.db"))
 	require.NoError(f.t, err)
+	if f.oneFile {
+		f.store = f.ledger.Store()
+		return
+	}
+	f.store, err = OpenStore(filepath.Join(f.data, "store.db"))
+	require.NoError(f.t, err)
+}
+
+// oneFile is a mutate of newFixture: the hub's Store is the Ledger's
+// (Ledger.Store), written in the ledger's commit.
+func oneFile(f *fixture, c *HandlerConfig) {
+	f.store.Close()
+	f.oneFile = true
+	f.store = f.ledger.Store()
+	c.Sink = f.store
 }
 
 func (f *fixture) start() {

@@ -57,7 +57,8 @@ const (
 //
 // A Store is safe for concurrent use.
 type Store struct {
-	db *bolt.DB
+	db     *bolt.DB
+	shared bool // the file is a Ledger's (Ledger.Store), which closes it
 }
 
 // OpenStore opens, or creates, the store at path. It fails rather than
@@ -80,7 +81,12 @@ func openBolt(path string, buckets ...[]byte) (*bolt.DB, error) {
 }
 
 // Close closes the file. Methods called afterwards return ErrStoreClosed.
+// The Store of a Ledger (Ledger.Store) is closed with the Ledger: its
+// Close does nothing.
 func (s *Store) Close() error {
+	if s.shared {
+		return nil
+	}
 	return s.db.Close()
 }
 

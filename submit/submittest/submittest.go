@@ -272,13 +272,10 @@ func newServer(dataDir string, opts []Option) (*Server, error) {
 	}
 	h := &Server{Org: c.org, Directory: c.dir, clock: c.clock, dataDir: dataDir}
 	var err error
-	if h.Store, err = submit.OpenStore(filepath.Join(dataDir, "store.db")); err != nil {
-		return nil, err
-	}
 	if h.Ledger, err = submit.OpenLedger(filepath.Join(dataDir, "ledger.db")); err != nil {
-		h.Store.Close()
 		return nil, err
 	}
+	h.Store = h.Ledger.Store() // one file, one transaction per batch
 	h.Handler, err = submit.NewHandler(submit.HandlerConfig{
 		Org: c.org, Directory: c.dir, Sink: h.Store, Ledger: h.Ledger, Limits: c.limits, Clock: c.clock,
 		Authenticator: c.auth,

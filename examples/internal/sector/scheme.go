@@ -91,13 +91,10 @@ func (s *Scheme) StartHubWith(org string, sink func(*submit.Store) (submit.Sink,
 	base := filepath.Join(s.data, org)
 	h := &Hub{Org: org}
 	var err error
-	if h.Store, err = submit.OpenStore(base + "-store.db"); err != nil {
-		return nil, err
-	}
 	if h.Ledger, err = submit.OpenLedger(base + "-ledger.db"); err != nil {
-		h.Store.Close()
 		return nil, err
 	}
+	h.Store = h.Ledger.Store() // one file: records, ids and receipt in one transaction
 	if h.Catalog, err = collab.OpenBoltCatalog(base + "-catalog.db"); err != nil {
 		h.Store.Close()
 		h.Ledger.Close()
