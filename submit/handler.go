@@ -337,14 +337,38 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 	}
 	var committed []RecordResult // every result as committed, before the receipt summarizes them
 	rc := &Receipt{SubmissionID: sub, IdempotencyKey: key, Org: org.ID, ReceivedAt: now.UTC(), BodyDigest: digest}
+	// A log in the ledger's file takes the receipt's leaf in the commit.
+	var logDigests map[string]string
+	var tx *bolt.Tx
+	var logDone func(committed bool)
+	logIn := h.logInLedger()
+	if logIn {
+		if logDigests, err = payloadDigests(b); err != nil {
+			return 0, nil, "", h.unavailable("digesting the payloads failed", err, "org", org.ID)
+		}
+	}
+	storeFn := h.storeTx(inLedger, b)
 	a, err := h.cfg.Ledger.commit(org.ID, key, digest, sub, now, func(seen func(recordKey) (seenBy, bool)) (*Receipt, int, []byte, []acceptedRecord, error) {
 		rc.Counts = Counts{}
 		r, status, resp, acc, err := h.finish(b, seen, rc, &committed)
 		if err == nil && status == http.StatusOK {
-			err = h.attachLog(ctx, r, pre)
+			if logIn {
+				logDone, err = h.inLedgerLog(tx, r, logDigests)
+			} else {
+				err = h.attachLog(ctx, r, pre)
+			}
 		}
 		return r, status, resp, acc, err
-	}, h.storeTx(inLedger, b))
+	}, func(t *bolt.Tx) error {
+		tx = t
+		if storeFn != nil {
+			return storeFn(t)
+		}
+		return nil
+	})
+	if logDone != nil {
+		logDone(err == nil) // the checkpoint moves once the leaf is durable
+	}
 	if err != nil {
 		return 0, nil, "", h.unavailable("committing the receipt failed", err, "org", org.ID)
 	}

@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +22,8 @@ import (
 
 // BenchmarkHandlerVsPlain posts the same batches of 500 valid records
 // over loopback, in turn, to the hub (BenchmarkHandler's: validation,
-// directory, purposes, dedupe, durable store and ledger) and to a
+// directory, purposes, dedupe, durable store and ledger, in one file:
+// Ledger.Store) and to a
 // handler that only validates each line with jsonschema v5 used plainly
 // (decode with UseNumber, the envelope schema, the payload schema, as
 // the files are written), and reports each one's records/s and their
@@ -28,7 +31,8 @@ import (
 //
 //	go test ./submit -run '^$' -bench HandlerVsPlain -benchtime 40x
 func BenchmarkHandlerVsPlain(b *testing.B) {
-	f := newFixture(b, func(_ *fixture, c *HandlerConfig) {
+	f := newFixture(b, func(f *fixture, c *HandlerConfig) {
+		oneFile(f, c)
 		c.Limits = Limits{RecordsPerSecond: 1e9, Burst: 1 << 30}
 	})
 	plain := plainV5(b)
@@ -136,4 +140,69 @@ func plainV5(tb testing.TB) func(line []byte) error {
 		}
 		return s.Validate(m["payload"])
 	}
+}
+
+// BenchmarkHandlerWrites posts b.N batches of 500 valid records to a hub
+// and reports what the process wrote to disk per record ("B-written/record",
+// write_bytes of /proc/self/io: the bytes sent to the storage layer,
+// pages and all) beside records/s, for four hubs: a Store and a Ledger
+// in two files ("two-files"), the same with a transparency log in a
+// third ("two-files+log-file"), the Ledger's own Store ("one-file"), and
+// that with the log in the ledger's file too ("one-file+log"):
+//
+//	go test ./submit -run '^$' -bench HandlerWrites -benchtime 40x
+func BenchmarkHandlerWrites(b *testing.B) {
+	unlimited := func(_ *fixture, c *HandlerConfig) { c.Limits = Limits{RecordsPerSecond: 1e9, Burst: 1 << 30} }
+	for _, tc := range []struct {
+		name   string
+		mutate func(*fixture, *HandlerConfig)
+	}{
+		{"two-files", unlimited},
+		{"two-files+log-file", func(f *fixture, c *HandlerConfig) { unlimited(f, c); withLog(b, f, c) }},
+		{"one-file", func(f *fixture, c *HandlerConfig) { oneFile(f, c); unlimited(f, c) }},
+		{"one-file+log", func(f *fixture, c *HandlerConfig) { oneFile(f, c); unlimited(f, c); withLog(b, f, c) }},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			f := newFixture(b, tc.mutate)
+			const batch = 500
+			bodies := make([][]byte, b.N)
+			for i := range bodies {
+				var ls [][]byte
+				for range batch {
+					l, _ := f.validLine(testBank)
+					ls = append(ls, l)
+				}
+				bodies[i] = ndjson(ls...)
+			}
+			w0, ok := writeBytes()
+			if !ok {
+				b.Skip("no /proc/self/io write_bytes here")
+			}
+			b.ResetTimer()
+			for i := range b.N {
+				require.Equal(b, 200, f.send(post{body: bodies[i]}).status)
+			}
+			b.StopTimer()
+			w1, _ := writeBytes()
+			records := float64(b.N * batch)
+			b.ReportMetric(records/b.Elapsed().Seconds(), "records/s")
+			b.ReportMetric(float64(w1-w0)/records, "B-written/record")
+		})
+	}
+}
+
+// writeBytes reads write_bytes of /proc/self/io: what the process has
+// sent to the storage layer.
+func writeBytes() (int64, bool) {
+	raw, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0, false
+	}
+	for l := range strings.Lines(string(raw)) {
+		if v, ok := strings.CutPrefix(l, "write_bytes: "); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return n, err == nil
+		}
+	}
+	return 0, false
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/sicollab/sicollab/internal/boltdb"
 	"github.com/sicollab/sicollab/schema"
+	"github.com/sicollab/sicollab/submit/translog"
 )
 
 // Errors of Ledger.
@@ -66,6 +67,7 @@ type Ledger struct {
 
 	mu   sync.Mutex
 	busy map[string]chan struct{} // org \x00 key -> closed when its holder is done
+	log  *translog.Log            // the log in this file (OpenLog), if any
 }
 
 // OpenLedger opens, or creates, the ledger at path. It fails rather than

@@ -111,7 +111,7 @@ type preLog struct {
 // request fails in between, the leaf stays, naming a receipt never given
 // (docs/decisions.md).
 func (h *Handler) startLog(ctx context.Context, b *inBatch, org, key, bodyDigest, sub string, now time.Time) func() (*preLog, error) {
-	if h.cfg.Log == nil {
+	if h.cfg.Log == nil || h.logInLedger() { // a log in the ledger's file is appended in the commit (inLedgerLog)
 		return func() (*preLog, error) { return nil, nil }
 	}
 	var pre preLog

@@ -17,11 +17,23 @@ import (
 // logFixture starts a hub that keeps a transparency log, and serves the
 // log's endpoints on a loopback server of their own.
 func logFixture(t testing.TB) (*fixture, *translog.Log, string, *translog.Client) {
+	return logFixtureIn(t, false)
+}
+
+// logFixtureIn is logFixture; with inLedger set, the store and the log
+// are in the ledger's file (Ledger.Store, Ledger.OpenLog).
+func logFixtureIn(t testing.TB, inLedger bool) (*fixture, *translog.Log, string, *translog.Client) {
 	skey, vkey, err := translog.GenerateKey("hub.test/log")
 	require.NoError(t, err)
 	var lg *translog.Log
 	f := newFixture(t, func(f *fixture, c *HandlerConfig) {
-		lg, err = translog.Open(translog.Config{Path: filepath.Join(f.data, "log.db"), SignerKey: skey, VerifierKey: vkey})
+		cfg := translog.Config{Path: filepath.Join(f.data, "log.db"), SignerKey: skey, VerifierKey: vkey}
+		if inLedger {
+			oneFile(f, c)
+			lg, err = f.ledger.OpenLog(cfg)
+		} else {
+			lg, err = translog.Open(cfg)
+		}
 		require.NoError(t, err)
 		t.Cleanup(func() { lg.Close() })
 		c.Log = lg
@@ -38,7 +50,18 @@ func logFixture(t testing.TB) (*fixture, *translog.Log, string, *translog.Client
 // successive checkpoints pass tlog.CheckTree; VerifyReceipt accepts each
 // receipt (and its replay) and refuses an edited one.
 func TestReceiptsCarryInclusionProofs(t *testing.T) {
-	f, lg, vkey, lc := logFixture(t)
+	for _, inLedger := range []bool{false, true} {
+		t.Run(map[bool]string{false: "log-file", true: "in-ledger"}[inLedger], func(t *testing.T) {
+			receiptsCarryInclusionProofs(t, inLedger)
+		})
+	}
+}
+
+func receiptsCarryInclusionProofs(t *testing.T, inLedger bool) {
+	f, lg, vkey, lc := logFixtureIn(t, inLedger)
+	if inLedger {
+		require.True(t, f.h.logInLedger())
+	}
 	ctx := t.Context()
 	v, err := translog.NewVerifier(translog.VerifierConfig{VerifierKey: vkey, Prover: lc, StatePath: filepath.Join(t.TempDir(), "state")})
 	require.NoError(t, err)

@@ -14,8 +14,9 @@ type DB struct {
 	db     *bolt.DB
 	closed error
 
-	mu   sync.RWMutex // held for reading by each transaction, for writing by Close
-	done bool
+	mu       sync.RWMutex // held for reading by each transaction, for writing by Close
+	done     bool
+	borrowed bool // the file is another's (Borrow): Close leaves it open
 }
 
 // OpenDB opens the file as Open does and returns it as a DB whose methods
@@ -27,6 +28,15 @@ func OpenDB(path string, opts Options, closed error, buckets ...[]byte) (*DB, er
 	}
 	return &DB{db: db, closed: closed}, nil
 }
+
+// Borrow returns db as a DB whose Close ends its use here without closing
+// the file, which its owner closes.
+func Borrow(db *bolt.DB, closed error) *DB {
+	return &DB{db: db, closed: closed, borrowed: true}
+}
+
+// Owns reports whether db is the file d holds.
+func (d *DB) Owns(db *bolt.DB) bool { return d.db == db }
 
 // View runs fn in a read transaction, or returns the closed sentinel.
 func (d *DB) View(fn func(*bolt.Tx) error) error {
@@ -57,5 +67,8 @@ func (d *DB) Close() error {
 		return nil
 	}
 	d.done = true
+	if d.borrowed {
+		return nil
+	}
 	return d.db.Close()
 }

@@ -105,16 +105,25 @@ func Open(cfg Config) (*Log, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s, _ := note.NewSigner(cfg.SignerKey)
-	v, _ := note.NewVerifier(cfg.VerifierKey)
 	db, err := boltdb.OpenDB(cfg.Path, boltdb.Options{LockTimeout: cfg.LockTimeout}, ErrClosed, bucketLeaves, bucketTiles, bucketMeta)
 	if err != nil {
 		return nil, fmt.Errorf("translog: open %s: %w", cfg.Path, err)
 	}
-	l := &Log{db: db, signer: s, verifier: v, log: cfg.Logger}
-	if err := l.load(); err != nil {
+	l, err := newLog(db, cfg)
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("translog: open %s: %w", cfg.Path, err)
+	}
+	return l, nil
+}
+
+// newLog returns the log in db, its stored checkpoint loaded and checked.
+func newLog(db *boltdb.DB, cfg Config) (*Log, error) {
+	s, _ := note.NewSigner(cfg.SignerKey)
+	v, _ := note.NewVerifier(cfg.VerifierKey)
+	l := &Log{db: db, signer: s, verifier: v, log: cfg.Logger}
+	if err := l.load(); err != nil {
+		return nil, err
 	}
 	return l, nil
 }
@@ -222,16 +231,42 @@ func (l *Log) appendEncoded(ctx context.Context, data [][]byte) (Appended, error
 	if err := ctx.Err(); err != nil {
 		return Appended{}, err
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	old := l.cp
 	if len(data) == 0 {
-		return Appended{First: old.Size, Checkpoint: old}, nil
+		cp := l.Checkpoint()
+		return Appended{First: cp.Size, Checkpoint: cp}, nil
 	}
-	var next Checkpoint
+	// The file's writer lock first, then l.mu, as AppendTx takes them
+	// (its caller holds the writer lock): one order, no deadlock.
+	var old, next Checkpoint
+	locked := false
 	err := l.db.Update(func(tx *bolt.Tx) error {
-		tiles, leavesB := tx.Bucket(bucketTiles), tx.Bucket(bucketLeaves)
-		r := &writeHashes{tiles: tiles, pending: map[int64]tlog.Hash{}}
+		l.mu.Lock()
+		locked = true
+		old = l.cp
+		var err error
+		next, _, err = l.appendIn(tx, old, data)
+		return err
+	})
+	if locked {
+		if err == nil {
+			l.cp = next
+		}
+		l.mu.Unlock()
+	}
+	if err != nil {
+		return Appended{}, fmt.Errorf("translog: append %d leaves at %d: %w", len(data), old.Size, closedErr(err))
+	}
+	return Appended{First: old.Size, Checkpoint: next}, nil
+}
+
+// appendIn writes data as the leaves after old in tx, with their tiles
+// and the signed checkpoint of the new tree, and returns that checkpoint
+// and a reader of the tree's hashes as tx holds them.
+func (l *Log) appendIn(tx *bolt.Tx, old Checkpoint, data [][]byte) (Checkpoint, tlog.HashReader, error) {
+	var next Checkpoint
+	r := &writeHashes{tiles: tx.Bucket(bucketTiles), pending: map[int64]tlog.Hash{}}
+	err := func() error {
+		tiles, leavesB := r.tiles, tx.Bucket(bucketLeaves)
 		n := old.Size
 		for _, d := range data {
 			hs, err := tlog.StoredHashes(n, d, r)
@@ -264,12 +299,8 @@ func (l *Log) appendEncoded(ctx context.Context, data [][]byte) (Appended, error
 			return err
 		}
 		return tx.Bucket(bucketMeta).Put(keyCheckpoint, next.Note)
-	})
-	if err != nil {
-		return Appended{}, fmt.Errorf("translog: append %d leaves at %d: %w", len(data), old.Size, closedErr(err))
-	}
-	l.cp = next
-	return Appended{First: old.Size, Checkpoint: next}, nil
+	}()
+	return next, r, err
 }
 
 func closedErr(err error) error {
