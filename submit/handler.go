@@ -56,7 +56,10 @@ import (
 // conflicts by source and id), then purpose, retention and revisions.
 // Receipts (receipts.go): nothing accepted, 422 and nothing kept;
 // otherwise the Sink (durable), the purposes learnt, and the receipt
-// committed to the Ledger, then 200.
+// committed to the Ledger, then 200. A Sink that is the Ledger's own
+// Store (Ledger.Store) is written in that commit, and a Log in the
+// Ledger's file (Ledger.OpenLog) gets the receipt's leaf there too: one
+// transaction per batch.
 //
 // The records of a request are counted against the organization's rate
 // limit once decoded: a large batch may take the limiter below zero, and

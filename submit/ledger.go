@@ -48,7 +48,8 @@ var (
 // given; every receipt by (organization, submission id); every record
 // accepted, by (source, id), with its payload digest and handling; and
 // the purposes learnt (see NewPurposeRegistry). It lives in a bbolt file
-// of its own (OpenLedger).
+// of its own (OpenLedger), which may also hold the hub's Store
+// (Ledger.Store) and transparency log (Ledger.OpenLog).
 //
 // What it keeps is bounded by what was accepted: a submission of which
 // nothing was accepted leaves nothing here, and a receipt lists at most
@@ -57,7 +58,8 @@ var (
 // after their retain_until (Prune).
 //
 // The Handler writes the accepted ids, the receipt and the idempotency
-// record in one transaction, after the Sink's Put returned: a crash
+// record in one transaction, after the Sink's Put returned (or, for the
+// Ledger's own Store, with the records in that transaction): a crash
 // before that commit leaves no trace here, the sender retries, and the
 // Sink (idempotent by id) is given the same records again.
 //

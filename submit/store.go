@@ -51,9 +51,14 @@ const (
 //
 // Records are kept as the hub accepted them, keyed by (source, id): one
 // organization's ids never collide with another's. The first copy of a
-// (source, id) wins (Put is idempotent by it). A Store has its own file: the Handler's
-// Ledger lives in another (see OpenLedger), so a hub's data directory
-// holds store.db and ledger.db. A file is opened by one process at a time.
+// (source, id) wins (Put is idempotent by it). A Store opened with OpenStore has its own
+// file, and the Handler's Ledger another (store.db and ledger.db); the
+// Store of Ledger.Store lives in the ledger's file, and a Handler writes
+// it in the ledger's commit (one transaction per batch). A file is
+// opened by one process at a time.
+//
+// A record the Handler accepted is stored as the line it validated;
+// Put encodes the envelopes it is given.
 //
 // A Store is safe for concurrent use.
 type Store struct {
