@@ -2,10 +2,13 @@ package schema
 
 import (
 	"crypto/sha256"
+	"encoding/json"
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/gowebpki/jcs"
 	"github.com/stretchr/testify/require"
@@ -142,4 +145,65 @@ func BenchmarkValidateDigest(b *testing.B) {
 			}
 		}
 	})
+}
+
+// quickStampAgrees fails if QuickStamp stamps env otherwise than Stamp
+// does, or stamps an envelope ValidateEnvelope then refuses; it reports
+// whether QuickStamp stamped.
+func quickStampAgrees(t *testing.T, v *Validator, env Envelope) bool {
+	t.Helper()
+	at := time.Date(2026, 12, 2, 1, 2, 3, 400, time.UTC)
+	quick := env
+	if !v.QuickStamp(&quick, "hub-north-01", StageProcessing, at) {
+		require.Equal(t, env, quick, "refused, and left as it was")
+		return false
+	}
+	slow := env
+	require.NoError(t, slow.Stamp("hub-north-01", StageProcessing, at))
+	require.Equal(t, slow, quick)
+	require.NoError(t, v.ValidateEnvelope(quick))
+	return true
+}
+
+// TestQuickStamp: for every vector wrapped in an envelope, QuickStamp
+// stamps as Stamp does what ValidateEnvelope then passes, and stamps
+// nothing it would refuse (an invalid payload, too many hops, an
+// organization id of the wrong form).
+func TestQuickStamp(t *testing.T) {
+	v, err := NewValidator()
+	require.NoError(t, err)
+	files, err := filepath.Glob(filepath.Join("testdata", "*", "v*", "*", "*.json"))
+	require.NoError(t, err)
+	stamped := 0
+	for _, name := range files {
+		raw, err := os.ReadFile(name)
+		require.NoError(t, err)
+		kind := filepath.Base(filepath.Dir(filepath.Dir(filepath.Dir(name))))
+		var env Envelope
+		if json.Unmarshal(wrapForFuzz(kind, raw), &env) != nil {
+			continue
+		}
+		if quickStampAgrees(t, v, env) {
+			stamped++
+		}
+	}
+	require.Greater(t, stamped, 50, "the valid vectors are stamped on the quick path")
+	var env Envelope
+	require.NoError(t, json.Unmarshal(wrapForFuzz(KindFinanceTransaction, mustRead(t, "testdata/finance.transaction/v1/valid/card_payment_merchant.json")), &env))
+	require.True(t, quickStampAgrees(t, v, env))
+	full := env
+	for range MaxHops {
+		full.Provenance = append(full.Provenance, Hop{Org: "hub-north-01", Stage: StageProcessing, At: time.Unix(0, 0).UTC(), Digest: "sha-256:" + strings.Repeat("0", 64)})
+	}
+	require.False(t, quickStampAgrees(t, v, full), "a hop beyond MaxHops")
+	bad := env
+	require.False(t, v.QuickStamp(&bad, "Not An Org", StageProcessing, time.Now()))
+	require.Equal(t, env, bad)
+}
+
+func mustRead(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	require.NoError(t, err)
+	return b
 }

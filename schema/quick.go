@@ -88,9 +88,17 @@ func (v *Validator) quickValidate(raw []byte, digest bool) (Envelope, string, bo
 // certainly passes its schema within maxDepth levels; with watch set, a
 // clear identity makes it unsure.
 func (v *Validator) quickPayload(kind string, version int, payload []byte, maxDepth int, h Handling, watch bool) bool {
+	ok, _ := v.quickPayloadDigest(kind, version, payload, maxDepth, h, watch, false)
+	return ok
+}
+
+// quickPayloadDigest is quickPayload that, with digest set, also returns
+// the payload's digest written from the same tokens ("" when the general
+// transform must compute it).
+func (v *Validator) quickPayloadDigest(kind string, version int, payload []byte, maxDepth int, h Handling, watch, digest bool) (bool, string) {
 	c := v.reg.quick.payloads[kindVersion{kind, version}]
 	if c == nil || len(payload) > v.maxBytes {
-		return false
+		return false, ""
 	}
 	t := getTape()
 	defer putTape(t)
@@ -99,10 +107,16 @@ func (v *Validator) quickPayload(kind string, version int, payload []byte, maxDe
 		key = identityKey
 	}
 	if !jsontext.Tokenize(t, payload, maxDepth, key) || t.Tokens[0].Kind != jsontext.Object {
-		return false
+		return false, ""
 	}
-	ok, _ := c.Check(t, 0)
-	return ok && !(watch && t.SawKey && !h.AllowsIdentity())
+	if ok, _ := c.Check(t, 0); !ok || watch && t.SawKey && !h.AllowsIdentity() {
+		return false, ""
+	}
+	var d string
+	if digest {
+		d, _ = tapeDigest(t, 0)
+	}
+	return true, d
 }
 
 // envelopeOf builds the envelope (its payload aside) from a tape the

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -164,4 +165,28 @@ func envelopeMap(env Envelope, payload any) (map[string]any, *timeError) {
 		m["supersedes"] = env.Supersedes
 	}
 	return m, terr
+}
+
+// QuickStamp appends to env the provenance hop (org, stage, at, the
+// payload digest), as Envelope.Stamp does, when env so stamped certainly
+// passes ValidateEnvelope, and reports whether it did: the payload is
+// read once, for its checks and its digest together. When it returns
+// false, env is unchanged, and the caller stamps and validates as usual
+// (Stamp, then ValidateEnvelope), which says what is wrong. A client
+// that stamps every record before it queues it pays for one pass.
+func (v *Validator) QuickStamp(env *Envelope, org string, stage Stage, at time.Time) bool {
+	if len(env.Payload) > v.maxBytes || len(env.Provenance) >= MaxHops || !env.eachString(utf8.ValidString) || !utf8.ValidString(org) {
+		return false
+	}
+	ok, d := v.quickPayloadDigest(env.Kind, env.SchemaVersion, env.Payload, max(v.maxDepth-1, 0), env.Handling, true, true)
+	if !ok || d == "" {
+		return false
+	}
+	stamped := *env
+	stamped.Provenance = append(slices.Clip(env.Provenance), Hop{Org: org, Stage: stage, At: at.UTC(), Digest: d})
+	if !envelopeStructOK(&stamped) {
+		return false
+	}
+	*env = stamped
+	return true
 }

@@ -609,7 +609,11 @@ func (c *Client) prepare(env schema.Envelope) ([]byte, error) {
 		return nil, fmt.Errorf("%w: source %q, client org %q", ErrForeignSource, env.Source, c.cfg.Org)
 	}
 	if n := len(env.Provenance); n == 0 || env.Provenance[n-1].Org != c.cfg.Org {
-		if err := env.Stamp(c.cfg.Org, c.cfg.Stage, c.cfg.Clock()); err != nil {
+		now := c.cfg.Clock()
+		if c.cfg.Validator.QuickStamp(&env, c.cfg.Org, c.cfg.Stage, now) {
+			return c.encode(env) // stamped and validated in one pass over the payload
+		}
+		if err := env.Stamp(c.cfg.Org, c.cfg.Stage, now); err != nil {
 			// The payload cannot be canonicalized: let the validator say why.
 			if verr := c.cfg.Validator.ValidateEnvelope(env); verr != nil {
 				return nil, verr
@@ -620,6 +624,11 @@ func (c *Client) prepare(env schema.Envelope) ([]byte, error) {
 	if err := c.cfg.Validator.ValidateEnvelope(env); err != nil {
 		return nil, err
 	}
+	return c.encode(env)
+}
+
+// encode returns env as it will be sent.
+func (c *Client) encode(env schema.Envelope) ([]byte, error) {
 	raw, err := env.AppendJSON(nil)
 	if err != nil {
 		return nil, fmt.Errorf("submit: encode envelope %s: %w", env.ID, err)
