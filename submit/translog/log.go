@@ -73,8 +73,9 @@ func (c Config) Validate() error {
 }
 
 // Log is an append-only Merkle tree log (RFC 6962 hashing, through
-// golang.org/x/mod/sumdb/tlog) kept in a bbolt file of its own: the
-// leaves, the tree's hashes in tiles, and the latest signed checkpoint.
+// golang.org/x/mod/sumdb/tlog) kept in a bbolt file of its own (Open),
+// or in another store's (OpenIn): the leaves, the tree's hashes in
+// tiles, and the latest signed checkpoint.
 //
 // Every Append is durable (fsynced) and signed before it returns: the
 // checkpoint it returns covers the leaves appended. Reads (proofs, leaves)
