@@ -31,7 +31,9 @@
 // tree's hashes in tiles of height [TileHeight] (as tlog lays them out),
 // and the latest signed checkpoint. [Log.Append] writes the leaves, the
 // tiles they change and a new signed checkpoint in one transaction, synced
-// before it returns. Reads check what they read against the signed
+// before it returns. [OpenIn] keeps the same buckets in another store's
+// open file, and [Log.AppendTx] appends in that store's own transaction
+// (a hub's ledger commits a receipt and its leaf together). Reads check what they read against the signed
 // checkpoint, and [Log.Verify] rebuilds the whole tree from the leaves:
 // a leaf or tile edited in the file is reported as [ErrTampered], never
 // served.
