@@ -13,6 +13,8 @@ import (
 type DB struct {
 	db     *bolt.DB
 	closed error
+	path   string  // the file, for Compact
+	opts   Options // how it was opened, for Compact's reopen
 
 	mu   sync.RWMutex // held for reading by each transaction, for writing by Close
 	done bool
@@ -25,7 +27,7 @@ func OpenDB(path string, opts Options, closed error, buckets ...[]byte) (*DB, er
 	if err != nil {
 		return nil, err
 	}
-	return &DB{db: db, closed: closed}, nil
+	return &DB{db: db, closed: closed, path: path, opts: opts}, nil
 }
 
 // View runs fn in a read transaction, or returns the closed sentinel.
