@@ -61,3 +61,14 @@ func (d *DB) Close() error {
 	d.done = true
 	return d.db.Close()
 }
+
+// Stats returns bbolt's statistics of the open file (a zero value after
+// Close).
+func (d *DB) Stats() bolt.Stats {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.done {
+		return bolt.Stats{}
+	}
+	return d.db.Stats()
+}
