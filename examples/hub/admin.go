@@ -33,7 +33,7 @@ const adminSocket = "admin.sock"
 
 // maintained is one file of the hub that compacts and backs up.
 type maintained struct {
-	file    string // name in the data directory
+	file    string                                             // name in the data directory
 	compact func(context.Context) (submit.CompactStats, error) // nil: backed up only
 	backup  func(ctx context.Context, path string) (int64, error)
 }
