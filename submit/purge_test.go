@@ -17,6 +17,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/sicollab/sicollab/collab"
 	"github.com/sicollab/sicollab/schema"
 	"github.com/sicollab/sicollab/submit/translog"
 )
@@ -323,4 +324,81 @@ func TestPurgeDeadLetters(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, page.DeadLetters)
 	assert.Zero(t, c.ob.count().dead)
+}
+
+// TestPurgerJournalAndCatalog: on the Purger's fake clock, journal
+// entries past JournalRetention lose their payload and products past
+// ProductRetention go; each is a purge leaf; the journal leaves logged
+// before the purge are still the leaves of the purged entries, and their
+// inclusion proofs still check.
+func TestPurgerJournalAndCatalog(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	skey, vkey, err := translog.GenerateKey("hub.test/log")
+	require.NoError(t, err)
+	lg, err := translog.Open(translog.Config{Path: filepath.Join(dir, "log.db"), SignerKey: skey, VerifierKey: vkey})
+	require.NoError(t, err)
+	defer lg.Close()
+	j, err := collab.OpenBoltJournal(filepath.Join(dir, "journal.db"))
+	require.NoError(t, err)
+	defer j.Close()
+	cat, err := collab.OpenBoltCatalog(filepath.Join(dir, "catalog.db"))
+	require.NoError(t, err)
+	defer cat.Close()
+	clock := &fakeClock{now: testNow}
+
+	lj := collab.LoggedJournal(j, lg)
+	for i, at := range []time.Time{testNow, testNow.Add(48 * time.Hour)} {
+		_, err := lj.Append(ctx, collab.Entry{At: at, Kind: collab.EntryRecordsOutcome, Org: testBank, Counterpart: testHub,
+			Interaction: collab.InteractionSubmission, Ref: fmt.Sprint(i), Data: json.RawMessage(`{"submitted":1,"accepted":1,"rejected":0,"duplicate":0}`)})
+		require.NoError(t, err)
+	}
+	for i, at := range []time.Time{testNow, testNow.Add(48 * time.Hour)} {
+		require.NoError(t, cat.Put(ctx, schema.Product{
+			ID: fmt.Sprintf("01960000-0000-7000-8000-00000000000%d", i), ListType: schema.ListAbnormalFinancialActivity,
+			Frequency: schema.FrequencyDaily, Producer: testHub, RequirementID: "01960000-0000-7000-8000-000000000100",
+			Period: schema.Window{From: at.Add(-24 * time.Hour), To: at}, ProducedAt: at,
+		}))
+	}
+	cp := lg.Checkpoint()
+	proofs := map[int64]tlog.RecordProof{}
+	for i := range cp.Size {
+		proofs[i], err = lg.ProveInclusion(ctx, i, cp.Size)
+		require.NoError(t, err)
+	}
+
+	p, err := NewPurger(PurgerConfig{Journal: j, JournalRetention: 24 * time.Hour, Catalog: cat, ProductRetention: 24 * time.Hour, Log: lg, Clock: clock.Now})
+	require.NoError(t, err)
+	clock.Add(25 * time.Hour)
+	rep, err := p.Purge(ctx, "alice")
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.JournalEntries)
+	assert.Equal(t, 1, rep.Products)
+	assert.Equal(t, 2, rep.Leaves)
+	leaves := purgeLeaves(t, lg, cp.Size)
+	require.Len(t, leaves, 2)
+	assert.Equal(t, PurgeStoreJournal, leaves[0].Store)
+	assert.Equal(t, translog.DigestIDs([]string{"1"}), leaves[0].IDsDigest)
+	assert.Equal(t, PurgeStoreCatalog, leaves[1].Store)
+
+	var entries []collab.Entry
+	for e, err := range j.Entries(ctx, 0) {
+		require.NoError(t, err)
+		entries = append(entries, e)
+	}
+	require.Len(t, entries, 2)
+	assert.True(t, entries[0].Purged())
+	assert.False(t, entries[1].Purged())
+	for i, e := range entries {
+		leaf, err := translog.JournalLeafOf(e)
+		require.NoError(t, err)
+		raw, err := leaf.Encode()
+		require.NoError(t, err)
+		require.NoError(t, tlog.CheckRecord(proofs[int64(i)], cp.Size, cp.Hash, int64(i), tlog.RecordHash(raw)),
+			"entry %d, purged or not, is the leaf the old proof covers", e.Seq)
+	}
+	_, err = cat.Get(ctx, "01960000-0000-7000-8000-000000000000")
+	require.ErrorIs(t, err, collab.ErrNotFound)
+	_, err = cat.Get(ctx, "01960000-0000-7000-8000-000000000001")
+	require.NoError(t, err)
 }
