@@ -56,6 +56,17 @@ func TestBinaryAdmin(t *testing.T) {
 	rc := postNDJSON(t, url, "leading-group", envLine(t, schema.KindRequirement, "leading-group", reqID, corridorRequirement(reqID, time.Now().UTC().Truncate(time.Second))))
 	require.Equal(t, 1, rc.Counts.Accepted, "%+v", rc.Results)
 
+	// The partners' listener serves none of the operator's commands.
+	for _, path := range []string{"/purge", "/compact", "/backup?dir=/tmp/x", "/v1/purge"} {
+		r, err := http.NewRequest(http.MethodPost, url+path, nil)
+		require.NoError(t, err)
+		r.Header.Set("Authorization", "Bearer token-leading-group")
+		resp, err := http.DefaultClient.Do(r)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.NotEqual(t, http.StatusOK, resp.StatusCode, path)
+	}
+
 	code, out, errs := hubCmd(t, bin, "purge", "-data", data, "-operator", "alice")
 	require.Zero(t, code, errs)
 	var rep submit.PurgeReport
