@@ -402,3 +402,20 @@ func TestPurgerJournalAndCatalog(t *testing.T) {
 	_, err = cat.Get(ctx, "01960000-0000-7000-8000-000000000001")
 	require.NoError(t, err)
 }
+
+// TestHandlerPruneLogs: the Handler's own prune of the ledger is logged
+// as purge leaves too, as OperatorSchedule.
+func TestHandlerPruneLogs(t *testing.T) {
+	f, lg, _, _ := logFixture(t)
+	sendExpiring(t, f, 2, testNow.Add(time.Hour))
+	size := lg.Checkpoint().Size
+	f.clock.Add(2 * time.Hour)
+	st, err := f.h.Prune(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, 2, st.Records)
+	leaves := purgeLeaves(t, lg, size)
+	require.Len(t, leaves, 1)
+	assert.Equal(t, PurgeStoreRecordIDs, leaves[0].Store)
+	assert.Equal(t, OperatorSchedule, leaves[0].Operator)
+	assert.Equal(t, 2, leaves[0].Count)
+}
