@@ -96,8 +96,10 @@ func (s *Store) purge(ctx context.Context, now time.Time, hook collab.PurgeHook)
 					ids = append(ids, envs[i].ID)
 				}
 			}
-			if err := hook(ctx, sortedIDs(ids)); err != nil {
-				return total, err
+			if len(ids) > 0 { // else only stale index entries: nothing to log
+				if err := hook(ctx, sortedIDs(ids)); err != nil {
+					return total, err
+				}
 			}
 		}
 		err = s.db.Update(func(tx *bolt.Tx) error {
