@@ -147,6 +147,18 @@ func (c *Client) BackupOutbox(ctx context.Context, path string) (int64, error) {
 	return n, err
 }
 
+// CompactOutbox rewrites the client's outbox file with bbolt's
+// compaction, so the pages of delivered records and purged dead letters
+// go back to the file system. Submit and the senders wait while it runs.
+func (c *Client) CompactOutbox(ctx context.Context) (CompactStats, error) {
+	if err := c.enter(); err != nil {
+		return CompactStats{}, err
+	}
+	defer c.submits.Done()
+	st, err := c.ob.db.Compact(ctx)
+	return CompactStats(st), err
+}
+
 // Compact rewrites the store's file with bbolt's compaction, so the
 // pages a purge freed go back to the file system. Puts and reads wait
 // while it runs (a hub answers them a little later, not with an error).

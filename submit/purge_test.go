@@ -324,6 +324,10 @@ func TestPurgeDeadLetters(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, page.DeadLetters)
 	assert.Zero(t, c.ob.count().dead)
+	st, err := c.CompactOutbox(t.Context())
+	require.NoError(t, err)
+	assert.Positive(t, st.After)
+	require.NoError(t, c.SubmitMany(t.Context(), clientEnvs(t, 1)), "the outbox goes on after compaction")
 }
 
 // TestPurgerJournalAndCatalog: on the Purger's fake clock, journal

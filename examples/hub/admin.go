@@ -33,8 +33,8 @@ const adminSocket = "admin.sock"
 
 // maintained is one file of the hub that compacts and backs up.
 type maintained struct {
-	file    string                                             // name in the data directory
-	compact func(context.Context) (submit.CompactStats, error) // nil: backed up only
+	file    string // name in the data directory
+	compact func(context.Context) (submit.CompactStats, error)
 	backup  func(ctx context.Context, path string) (int64, error)
 }
 
@@ -64,9 +64,6 @@ func (a *admin) handler() http.Handler {
 		var out []FileResult
 		var err error
 		for _, f := range a.files {
-			if f.compact == nil {
-				continue
-			}
 			var st submit.CompactStats
 			if st, err = f.compact(r.Context()); err != nil {
 				err = fmt.Errorf("%s: %w", f.file, err)

@@ -219,7 +219,7 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 			return err
 		}
 		pc.Outbox = client
-		files = append(files, maintained{"outbox.db", nil, client.BackupOutbox}) // its records leave as they are sent
+		files = append(files, maintained{"outbox.db", client.CompactOutbox, client.BackupOutbox})
 	}
 	purposes, stopPurposes, err := nf.purposes(context.Background(), ledger, log)
 	if err != nil {
