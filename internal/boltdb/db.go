@@ -13,10 +13,11 @@ import (
 type DB struct {
 	db     *bolt.DB
 	closed error
+	path   string  // the file, for Compact
+	opts   Options // how it was opened, for Compact's reopen
 
-	mu       sync.RWMutex // held for reading by each transaction, for writing by Close
-	done     bool
-	borrowed bool // the file is another's (Borrow): Close leaves it open
+	mu   sync.RWMutex // held for reading by each transaction, for writing by Close
+	done bool
 }
 
 // OpenDB opens the file as Open does and returns it as a DB whose methods
@@ -26,16 +27,11 @@ func OpenDB(path string, opts Options, closed error, buckets ...[]byte) (*DB, er
 	if err != nil {
 		return nil, err
 	}
-	return &DB{db: db, closed: closed}, nil
+	return &DB{db: db, closed: closed, path: path, opts: opts}, nil
 }
 
-// Borrow returns db as a DB whose Close ends its use here without closing
-// the file, which its owner closes.
-func Borrow(db *bolt.DB, closed error) *DB {
-	return &DB{db: db, closed: closed, borrowed: true}
-}
-
-// Owns reports whether db is the file d holds.
+// Owns reports whether db is the file d holds. Call it inside a
+// transaction of d (Compact may change the file otherwise).
 func (d *DB) Owns(db *bolt.DB) bool { return d.db == db }
 
 // View runs fn in a read transaction, or returns the closed sentinel.
@@ -67,8 +63,16 @@ func (d *DB) Close() error {
 		return nil
 	}
 	d.done = true
-	if d.borrowed {
-		return nil
-	}
 	return d.db.Close()
+}
+
+// Stats returns bbolt's statistics of the open file (a zero value after
+// Close).
+func (d *DB) Stats() bolt.Stats {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.done {
+		return bolt.Stats{}
+	}
+	return d.db.Stats()
 }

@@ -91,6 +91,8 @@ type Log struct {
 
 	mu sync.RWMutex // guards cp; held for writing across an append's commit
 	cp Checkpoint   // latest signed checkpoint
+
+	shared bool // the file is another store's (OpenIn), which closes it
 }
 
 // Open opens, or creates, the log at cfg.Path. It checks the stored
@@ -193,7 +195,12 @@ func (l *Log) check(tx *bolt.Tx) error {
 }
 
 // Close closes the file; methods called afterwards return ErrClosed.
-func (l *Log) Close() error { return l.db.Close() }
+func (l *Log) Close() error {
+	if l.shared {
+		return nil
+	}
+	return l.db.Close()
+}
 
 // Origin returns the log's name, the first line of its checkpoints.
 func (l *Log) Origin() string { return l.signer.Name() }

@@ -20,16 +20,18 @@ import (
 // ids and the receipt become durable together, in one fsync, and the
 // leaf is never without its receipt nor the receipt without its leaf.
 
-// OpenIn opens, or creates, the log in db, an open bbolt file that
-// another store owns (submit.Ledger.OpenLog), with cfg as Open takes it
-// but for Path and LockTimeout, which are the owner's. Close ends the
-// log's use of the file and leaves the file open.
-func OpenIn(db *bolt.DB, cfg Config) (*Log, error) {
+// OpenIn opens, or creates, the log in db, an open file that another
+// store of this module owns (submit.Ledger.OpenLog is the way in from
+// outside it), with cfg as Open takes it but for Path and LockTimeout,
+// which are the owner's. The owner closes, compacts and backs up the
+// file: the log's Close, Compact and Backup leave it to the owner (Close
+// does nothing, the others return an error saying so).
+func OpenIn(db *boltdb.DB, cfg Config) (*Log, error) {
 	if db == nil {
 		return nil, errors.New("translog: OpenIn: db is nil")
 	}
 	if cfg.Path == "" {
-		cfg.Path = db.Path()
+		cfg.Path = "(shared)"
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -46,12 +48,13 @@ func OpenIn(db *bolt.DB, cfg Config) (*Log, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("translog: open in %s: %w", db.Path(), err)
+		return nil, fmt.Errorf("translog: open in a shared file: %w", err)
 	}
-	l, err := newLog(boltdb.Borrow(db, ErrClosed), cfg)
+	l, err := newLog(db, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("translog: open in %s: %w", db.Path(), err)
+		return nil, fmt.Errorf("translog: open in a shared file: %w", err)
 	}
+	l.shared = true
 	return l, nil
 }
 

@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/sicollab/sicollab/internal/boltdb"
 )
 
 // TestAppendTx: a log opened in another store's file appends in that
@@ -17,7 +19,7 @@ import (
 // Close leaves the owner's file open.
 func TestAppendTx(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.db")
-	db, err := bolt.Open(path, 0o600, nil)
+	db, err := boltdb.OpenDB(path, boltdb.Options{}, errors.New("closed"))
 	require.NoError(t, err)
 	defer db.Close()
 	cfg := testConfig(t, "unused")
@@ -65,7 +67,7 @@ func TestAppendTx(t *testing.T) {
 	require.Equal(t, int64(3), l.Checkpoint().Size)
 
 	// A transaction of another file is refused.
-	other, err := bolt.Open(filepath.Join(t.TempDir(), "other.db"), 0o600, nil)
+	other, err := boltdb.OpenDB(filepath.Join(t.TempDir(), "other.db"), boltdb.Options{}, errors.New("closed"))
 	require.NoError(t, err)
 	defer other.Close()
 	require.NoError(t, other.Update(func(tx *bolt.Tx) error {
@@ -74,6 +76,9 @@ func TestAppendTx(t *testing.T) {
 		return nil
 	}))
 
+	// The owner compacts and backs up its file, not the log.
+	_, err = l.Compact(t.Context())
+	require.ErrorIs(t, err, errShared)
 	// Close leaves the file open; a reopen finds the same checkpoint.
 	cp := l.Checkpoint()
 	require.NoError(t, l.Close())
