@@ -83,8 +83,23 @@ func TestStoreInLedger(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, testBank, org)
 	require.NotEmpty(t, sub)
+	// Past every record's retain_until, the Store in the ledger's file
+	// purges them (through the retain index the commit wrote), and the
+	// file compacts while open.
+	n, err := f.store.PurgeRecords(t.Context(), got.RetainUntil.AddDate(1, 0, 0))
+	require.NoError(t, err)
+	require.Equal(t, after, n)
+	left, err := f.store.Count()
+	require.NoError(t, err)
+	require.Zero(t, left)
+	_, err = f.ledger.Compact(t.Context())
+	require.NoError(t, err)
 	// The Store's Close leaves the Ledger's file open.
 	require.NoError(t, f.store.Close())
 	_, err = f.ledger.Receipt(t.Context(), testBank, rc.SubmissionID)
 	require.NoError(t, err)
+	// Closing the Ledger closes the Store.
+	require.NoError(t, f.ledger.Close())
+	_, err = f.store.Count()
+	require.ErrorIs(t, err, ErrStoreClosed)
 }
