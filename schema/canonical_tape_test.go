@@ -207,3 +207,20 @@ func mustRead(t *testing.T, name string) []byte {
 	require.NoError(t, err)
 	return b
 }
+
+// FuzzQuickStamp: whatever envelope QuickStamp stamps, it stamps as Stamp
+// does, and ValidateEnvelope passes it.
+func FuzzQuickStamp(f *testing.F) {
+	seedVectors(f)
+	v, err := NewValidator()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var env Envelope
+		if json.Unmarshal(raw, &env) != nil {
+			return
+		}
+		quickStampAgrees(t, v, env)
+	})
+}
