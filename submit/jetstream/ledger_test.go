@@ -1,0 +1,139 @@
+package jetstream_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sicollab/sicollab/internal/natstest"
+	"github.com/sicollab/sicollab/submit"
+	"github.com/sicollab/sicollab/submit/jetstream"
+)
+
+// fakeClock is a clock tests move by hand.
+type fakeClock struct{ ns atomic.Int64 }
+
+func (c *fakeClock) now() time.Time        { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *fakeClock) add(d time.Duration)   { c.ns.Add(int64(d)) }
+func newClock(t time.Time) *fakeClock      { c := &fakeClock{}; c.ns.Store(t.UnixNano()); return c }
+func receiptOf(sub string) *submit.Receipt { return &submit.Receipt{SubmissionID: sub, Org: "bank-01"} }
+func commitReq(sub string) submit.CommitRequest {
+	return submit.CommitRequest{Org: "bank-01", Key: "0190e2a0-0000-7000-8000-000000000001", Digest: "sha-256=:AAAA:",
+		SubmissionID: sub, At: time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC), Retention: time.Hour}
+}
+
+// finishWith returns a FinishFunc accepting recs, counting its calls.
+func finishWith(sub string, calls *int, recs ...submit.AcceptedRecord) submit.FinishFunc {
+	return func(seen func(submit.RecordKey) (submit.SeenRecord, bool)) (*submit.Receipt, int, []byte, []submit.AcceptedRecord, error) {
+		*calls++
+		var acc []submit.AcceptedRecord
+		for _, r := range recs {
+			if _, ok := seen(r.Key); !ok {
+				acc = append(acc, r)
+			}
+		}
+		return receiptOf(sub), http.StatusOK, nil, acc, nil
+	}
+}
+
+func record(id, sub string) submit.AcceptedRecord {
+	return submit.AcceptedRecord{Key: submit.RecordKey{Source: "bank-01", ID: id}, Seen: submit.SeenRecord{
+		Org: "bank-01", Submission: sub, Digest: "sha-256:" + strings.Repeat("ab", 32), Handling: "AMBER",
+		RetainUntil: time.Now().Add(time.Hour)}}
+}
+
+// TestLedgerClaimsSettleRaces: a claim left by a request that failed
+// holds the key for ClaimLease (a second request waits, and gives up
+// with its context), then is taken over; another body with the key is
+// refused; a record another submission holds is given to finish, which
+// runs again; replays and receipts come from the bucket.
+func TestLedgerClaimsSettleRaces(t *testing.T) {
+	c := natstest.StartServer(t)
+	nc := c.Connect(t)
+	ctx := context.Background()
+	clock := newClock(time.Now())
+	l, err := jetstream.NewLedger(ctx, nc, jetstream.LedgerConfig{ClaimLease: time.Minute, Clock: clock.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const s1, s2 = "0190e2a0-0000-7000-8000-0000000000a1", "0190e2a0-0000-7000-8000-0000000000a2"
+	boom := errors.New("boom")
+	_, err = l.Commit(ctx, commitReq(s1), func(func(submit.RecordKey) (submit.SeenRecord, bool)) (*submit.Receipt, int, []byte, []submit.AcceptedRecord, error) {
+		return nil, 0, nil, nil, boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("failing finish: %v", err)
+	}
+	if _, _, found, err := l.Idempotent(ctx, "bank-01", commitReq(s1).Key); found || err != nil {
+		t.Fatalf("a claim not committed is found (%v, %v)", found, err)
+	}
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	var calls int
+	_, err = l.Commit(short, commitReq(s2), finishWith(s2, &calls))
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("commit while the claim holds: %v; want the context's deadline", err)
+	}
+	other := commitReq(s2)
+	other.Digest = "sha-256=:BBBB:"
+	if _, err := l.Commit(ctx, other, finishWith(s2, &calls)); !errors.Is(err, submit.ErrKeyConflict) {
+		t.Fatalf("commit with another digest: %v; want ErrKeyConflict", err)
+	}
+
+	// Record r1 is held by another submission already.
+	var otherCalls int
+	if _, err := l.Commit(ctx, submit.CommitRequest{Org: "bank-01", Key: "0190e2a0-0000-7000-8000-0000000000ff", Digest: "sha-256=:CCCC:",
+		SubmissionID: "0190e2a0-0000-7000-8000-0000000000b1", At: clock.now(), Retention: time.Hour},
+		finishWith("0190e2a0-0000-7000-8000-0000000000b1", &otherCalls, record("r1", "0190e2a0-0000-7000-8000-0000000000b1"))); err != nil {
+		t.Fatal(err)
+	}
+	clock.add(time.Minute)
+	calls = 0
+	a, err := l.Commit(ctx, commitReq(s2), finishWith(s2, &calls, record("r1", s2), record("r2", s2)))
+	if err != nil {
+		t.Fatalf("commit after the lease: %v", err)
+	}
+	if a.Submission != s2 || calls != 2 {
+		t.Fatalf("answer of %s after %d finishes; want %s's after 2 (r1 held by another)", a.Submission, calls, s2)
+	}
+	seen, err := l.Seen(ctx, []submit.RecordKey{{Source: "bank-01", ID: "r1"}, {Source: "bank-01", ID: "r2"}, {Source: "bank-01", ID: "r3"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 2 || seen[submit.RecordKey{Source: "bank-01", ID: "r2"}].Submission != s2 ||
+		seen[submit.RecordKey{Source: "bank-01", ID: "r1"}].Submission == s2 {
+		t.Fatalf("seen %+v", seen)
+	}
+	_, replay, found, err := l.Idempotent(ctx, "bank-01", commitReq(s2).Key)
+	if err != nil || !found || string(replay.Receipt) != string(a.Receipt) {
+		t.Fatalf("replay: %v %v %+v", found, err, replay)
+	}
+	if raw, err := l.ReceiptBytes(ctx, "bank-01", s2); err != nil || string(raw) != string(a.Receipt) {
+		t.Fatalf("receipt: %s %v", raw, err)
+	}
+	if _, err := l.ReceiptBytes(ctx, "bank-02", s2); !errors.Is(err, submit.ErrReceiptNotFound) {
+		t.Fatalf("another org's receipt: %v; want ErrReceiptNotFound", err)
+	}
+}
+
+func TestLedgerConfigValidate(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  jetstream.LedgerConfig
+		want string
+	}{
+		{jetstream.LedgerConfig{}, ""},
+		{jetstream.LedgerConfig{Bucket: "a.b"}, "LedgerConfig.Bucket"},
+		{jetstream.LedgerConfig{Replicas: 7}, "LedgerConfig.Replicas"},
+		{jetstream.LedgerConfig{ClaimLease: -time.Second}, "LedgerConfig.ClaimLease"},
+		{jetstream.LedgerConfig{MaxInFlight: -1}, "LedgerConfig.MaxInFlight"},
+	} {
+		err := tc.cfg.Validate()
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("Validate(%+v) = %v; want %q", tc.cfg, err, tc.want)
+		}
+	}
+}
