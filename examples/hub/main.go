@@ -10,8 +10,10 @@
 // collab.requirement and collab.task envelopes, validated at start.
 //
 // With -nats the accepted records go to a replicated JetStream stream
-// instead of the embedded store (see README.md for the stream flags);
-// the ledger stays in -data.
+// instead of the embedded store (see README.md for the stream flags),
+// and the ledger and learnt purposes to key-value buckets on the same
+// cluster: such hubs keep nothing of the protocol in -data, and any
+// number of them behind one address give the same answers.
 //
 // It serves on loopback (127.0.0.1:8480) unless -listen says otherwise,
 // prints "listening on <address>" on stdout once it accepts connections,
@@ -171,11 +173,18 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 		defer func() { err = errors.Join(err, s.Close()) }()
 		store = s
 	}
-	ledger, err := submit.OpenLedger(filepath.Join(data, "ledger.db"))
+	ledger, err := nf.ledger(context.Background(), log)
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, ledger.Close()) }()
+	if ledger == nil {
+		l, err := submit.OpenLedger(filepath.Join(data, "ledger.db"))
+		if err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, l.Close()) }()
+		ledger = l
+	}
 	var sink submit.Sink = store
 	if upstream != "" {
 		// Relay: keep every record here, forward it upward through a
@@ -203,13 +212,13 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 			return err
 		}
 	}
-	purposes, stopPurposes, err := nf.purposes(context.Background(), ledger, log)
+	purposes, stopPurposes, err := nf.purposes(context.Background(), log)
 	if err != nil {
 		return err
 	}
 	defer stopPurposes()
 	if purposes == nil {
-		if purposes, err = submit.NewPurposeRegistry(ledger, nil); err != nil {
+		if purposes, err = submit.NewPurposeRegistry(ledger.(*submit.Ledger), nil); err != nil {
 			return err
 		}
 	}

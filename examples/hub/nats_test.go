@@ -61,8 +61,10 @@ func TestBinaryNATS(t *testing.T) {
 	recID := rc.Results[0].ID
 
 	hub.stop(t)
-	_, err = os.Stat(filepath.Join(data, "store.db"))
-	require.True(t, os.IsNotExist(err), "store.db made with -nats: %v", err)
+	for _, f := range []string{"store.db", "ledger.db"} {
+		_, err = os.Stat(filepath.Join(data, f))
+		require.True(t, os.IsNotExist(err), "%s made with -nats: %v", f, err)
+	}
 
 	j, err := js.New(srv.Connect(t))
 	require.NoError(t, err)
@@ -78,6 +80,11 @@ func TestBinaryNATS(t *testing.T) {
 	keys, err := kv.Keys(t.Context())
 	require.NoError(t, err)
 	require.Len(t, keys, 1)
+	// The receipts are in the ledger bucket, for every hub to answer with.
+	ledger, err := j.KeyValue(t.Context(), jetstream.DefaultLedgerBucket)
+	require.NoError(t, err)
+	_, err = ledger.Get(t.Context(), "r.bank-north-01."+rc.SubmissionID)
+	require.NoError(t, err)
 	// The requirement is accepted like a record: it went to the stream too.
 	_, err = st.GetLastMsgForSubject(t.Context(), jetstream.Subject(jetstream.DefaultSubjectPrefix, schema.KindRequirement, "leading-group"))
 	require.NoError(t, err)
