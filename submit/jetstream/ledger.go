@@ -114,6 +114,7 @@ func validBucket(s string) bool {
 // A Ledger is safe for concurrent use. It does not own the connection.
 type Ledger struct {
 	cfg LedgerConfig
+	nc  *nats.Conn
 	js  js.JetStream
 	kv  js.KeyValue
 	pre string // subject prefix of the bucket's keys
@@ -160,7 +161,7 @@ func NewLedger(ctx context.Context, nc *nats.Conn, cfg LedgerConfig) (*Ledger, e
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: NewLedger: bucket %s: %w", cfg.Bucket, err)
 	}
-	return &Ledger{cfg: cfg, js: j, kv: kv, pre: "$KV." + cfg.Bucket + ".", busy: map[string]chan struct{}{}}, nil
+	return &Ledger{cfg: cfg, nc: nc, js: j, kv: kv, pre: "$KV." + cfg.Bucket + ".", busy: map[string]chan struct{}{}}, nil
 }
 
 // claim states of an idempotency key.
@@ -267,36 +268,79 @@ func (l *Ledger) Idempotent(ctx context.Context, org, key string) (string, *subm
 	return e.Digest, a, true, nil
 }
 
-// Seen looks the records up, MaxInFlight at a time.
+// Seen looks the records up in batches of multiGetMax, each one
+// direct-get request to the bucket's stream for the last value of every
+// key (any replica answers; one that lags only lets a record through to
+// Commit, whose claim then finds it).
 func (l *Ledger) Seen(ctx context.Context, keys []submit.RecordKey) (map[submit.RecordKey]submit.SeenRecord, error) {
 	out := map[submit.RecordKey]submit.SeenRecord{}
-	var mu sync.Mutex
-	var first error
-	sem := make(chan struct{}, l.cfg.MaxInFlight)
-	var wg sync.WaitGroup
-	for _, k := range keys {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			e, err := l.kv.Get(ctx, seenKey(k))
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case errors.Is(err, js.ErrKeyNotFound):
-			case err != nil:
-				if first == nil {
-					first = fmt.Errorf("jetstream: ledger: look up record %s from %s: %w", k.ID, k.Source, err)
-				}
-			default:
-				out[k] = submit.DecodeSeen(e.Value())
-			}
-		})
-	}
-	wg.Wait()
-	if first != nil {
-		return nil, first
+	for lo := 0; lo < len(keys); lo += multiGetMax {
+		chunk := keys[lo:min(lo+multiGetMax, len(keys))]
+		subjects := make([]string, len(chunk))
+		by := make(map[string]submit.RecordKey, len(chunk))
+		for i, k := range chunk {
+			subjects[i] = l.pre + seenKey(k)
+			by[subjects[i]] = k
+		}
+		vals, err := l.lastValues(ctx, subjects)
+		if err != nil {
+			return nil, fmt.Errorf("jetstream: ledger: look up %d records: %w", len(chunk), err)
+		}
+		for subj, v := range vals {
+			out[by[subj]] = submit.DecodeSeen(v)
+		}
 	}
 	return out, nil
+}
+
+// multiGetMax is the most subjects one direct get asks for (the server
+// answers at most 1024 messages).
+const multiGetMax = 1000
+
+// lastValues asks the bucket's stream for the last message of each
+// subject, in one request, and returns the values of those that hold a
+// value (not a delete, purge or expiry marker).
+func (l *Ledger) lastValues(ctx context.Context, subjects []string) (map[string][]byte, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+	}
+	req, err := json.Marshal(struct {
+		MultiLast []string `json:"multi_last"`
+	}{subjects})
+	if err != nil {
+		return nil, err
+	}
+	inbox := l.nc.NewRespInbox()
+	sub, err := l.nc.SubscribeSync(inbox)
+	if err != nil {
+		return nil, err
+	}
+	defer sub.Unsubscribe() //nolint:errcheck // nothing to do about it
+	if err := l.nc.PublishRequest("$JS.API.DIRECT.GET.KV_"+l.cfg.Bucket, inbox, req); err != nil {
+		return nil, err
+	}
+	out := map[string][]byte{}
+	for {
+		m, err := sub.NextMsgWithContext(ctx)
+		if err != nil {
+			return nil, err
+		}
+		switch st := m.Header.Get("Status"); st {
+		case "":
+		case "204": // end of batch
+			return out, nil
+		case "404": // none of the subjects holds a message
+			return out, nil
+		default:
+			return nil, fmt.Errorf("direct get: status %s %s", st, m.Header.Get("Description"))
+		}
+		if op := m.Header.Get("KV-Operation"); op == "DEL" || op == "PURGE" || m.Header.Get("Nats-Marker-Reason") != "" {
+			continue
+		}
+		out[m.Header.Get("Nats-Subject")] = m.Data
+	}
 }
 
 // ReceiptBytes returns the receipt of submission id if org sent it.
