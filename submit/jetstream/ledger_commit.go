@@ -38,8 +38,10 @@ func (l *Ledger) Commit(ctx context.Context, c submit.CommitRequest, finish subm
 	if err != nil || a != nil {
 		return a, err
 	}
-	answer, err := l.claimRecords(ctx, c, adopt, finish)
+	mine := map[submit.RecordKey]uint64{} // the records this Commit created, with their revisions
+	answer, err := l.claimRecords(ctx, c, adopt, finish, mine)
 	if err != nil {
+		l.release(c, ik, rev, mine)
 		return nil, err
 	}
 	raw, err := json.Marshal(answer)
@@ -48,6 +50,7 @@ func (l *Ledger) Commit(ctx context.Context, c submit.CommitRequest, finish subm
 	}
 	rk := "r." + token(c.Org) + "." + token(c.SubmissionID)
 	if _, err := l.js.PublishMsg(ctx, &nats.Msg{Subject: l.pre + rk, Data: raw}, js.WithMsgTTL(ttlOf(ttl))); err != nil {
+		l.release(c, ik, rev, mine)
 		return nil, fmt.Errorf("jetstream: ledger: write receipt %s: %w", c.SubmissionID, err)
 	}
 	done, err := json.Marshal(keyEntry{State: stateDone, Digest: c.Digest, Submission: c.SubmissionID, At: answer.At})
@@ -65,9 +68,29 @@ func (l *Ledger) Commit(ctx context.Context, c submit.CommitRequest, finish subm
 			_, _, a, err := l.claimKey(ctx, c, ik, nil, ttl)
 			return a, err
 		}
+		l.release(c, ik, rev, mine)
 		return nil, fmt.Errorf("jetstream: ledger: commit idempotency key %s: %w", c.Key, err)
 	}
 	return answer, nil
+}
+
+// release undoes what a Commit that failed created, so that the
+// sender's retry, at any hub, is judged afresh rather than wait for the
+// claim's lease and find its own records held: each record entry and the
+// key's claim are purged if still at the revision this Commit wrote.
+// Best effort, on a context of its own (the request's may have ended);
+// what it cannot undo is settled by the lease and the takeover.
+func (l *Ledger) release(c submit.CommitRequest, ik string, rev uint64, mine map[submit.RecordKey]uint64) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for k, r := range mine {
+		if err := l.kv.Purge(ctx, seenKey(k), js.LastRevision(r), js.PurgeTTL(markerTTL)); err != nil {
+			l.cfg.Logger.Warn("jetstream: ledger: record of a failed commit not released", "record", k.ID, "source", k.Source, "err", err)
+		}
+	}
+	if err := l.kv.Purge(ctx, ik, js.LastRevision(rev), js.PurgeTTL(markerTTL)); err != nil {
+		l.cfg.Logger.Warn("jetstream: ledger: claim of a failed commit not released; it lapses after ClaimLease", "org", c.Org, "key", c.Key, "err", err)
+	}
 }
 
 // claimKey claims ik for c, with claim as its value (nil: only wait for
@@ -78,7 +101,8 @@ func (l *Ledger) claimKey(ctx context.Context, c submit.CommitRequest, ik string
 	wait := firstPoll
 	for {
 		if claim != nil {
-			rev, err = l.set(ctx, ik, claim, 0, ttl)
+			// Create: over a marker too (a key released or expired).
+			rev, err = l.kv.Create(ctx, ik, claim, js.KeyTTL(ttlOf(ttl)))
 			if err == nil {
 				return rev, "", nil, nil
 			}
@@ -92,7 +116,7 @@ func (l *Ledger) claimKey(ctx context.Context, c submit.CommitRequest, ik string
 			if claim == nil {
 				return 0, "", nil, fmt.Errorf("jetstream: ledger: idempotency key %s vanished while taken over", c.Key)
 			}
-			continue // expired (a marker was in the way): claim again
+			continue // released or expired meanwhile: claim again
 		case err != nil:
 			return 0, "", nil, err
 		case e.Digest != c.Digest:
@@ -128,9 +152,8 @@ func (l *Ledger) claimKey(ctx context.Context, c submit.CommitRequest, ik string
 // finish accepts none another submission holds; it returns the answer.
 // A record held by adopt (a stale claim of the same key and body) is
 // taken over.
-func (l *Ledger) claimRecords(ctx context.Context, c submit.CommitRequest, adopt string, finish submit.FinishFunc) (*submit.LedgerAnswer, error) {
+func (l *Ledger) claimRecords(ctx context.Context, c submit.CommitRequest, adopt string, finish submit.FinishFunc, mine map[submit.RecordKey]uint64) (*submit.LedgerAnswer, error) {
 	others := map[submit.RecordKey]submit.SeenRecord{}
-	mine := map[submit.RecordKey]bool{}
 	seen := func(k submit.RecordKey) (submit.SeenRecord, bool) { s, ok := others[k]; return s, ok }
 	for {
 		r, status, resp, acc, err := finish(seen)
@@ -139,19 +162,17 @@ func (l *Ledger) claimRecords(ctx context.Context, c submit.CommitRequest, adopt
 		}
 		var todo []submit.AcceptedRecord
 		for _, ar := range acc {
-			if !mine[ar.Key] {
+			if _, ok := mine[ar.Key]; !ok {
 				todo = append(todo, ar)
 			}
 		}
-		held, err := l.createRecords(ctx, todo, c, adopt)
+		held, err := l.createRecords(ctx, todo, c, adopt, mine)
 		if err != nil {
 			return nil, err
 		}
 		for _, ar := range todo {
 			if s, ok := held[ar.Key]; ok {
 				others[ar.Key] = s
-			} else {
-				mine[ar.Key] = true
 			}
 		}
 		if len(held) > 0 {
@@ -167,7 +188,7 @@ func (l *Ledger) claimRecords(ctx context.Context, c submit.CommitRequest, adopt
 
 // createRecords creates s.<source>.<id> for each of recs, MaxInFlight
 // at a time, and returns those another submission holds.
-func (l *Ledger) createRecords(ctx context.Context, recs []submit.AcceptedRecord, c submit.CommitRequest, adopt string) (map[submit.RecordKey]submit.SeenRecord, error) {
+func (l *Ledger) createRecords(ctx context.Context, recs []submit.AcceptedRecord, c submit.CommitRequest, adopt string, mine map[submit.RecordKey]uint64) (map[submit.RecordKey]submit.SeenRecord, error) {
 	type pending struct {
 		i int
 		f js.PubAckFuture
@@ -180,7 +201,8 @@ func (l *Ledger) createRecords(ctx context.Context, recs []submit.AcceptedRecord
 		p := queue[0]
 		queue = queue[1:]
 		select {
-		case <-p.f.Ok():
+		case ack := <-p.f.Ok():
+			mine[recs[p.i].Key] = ack.Sequence
 		case err := <-p.f.Err():
 			if wrongLast(err) {
 				exists = append(exists, p.i)
@@ -221,7 +243,8 @@ func (l *Ledger) createRecords(ctx context.Context, recs []submit.AcceptedRecord
 		e, err := l.kv.Get(ctx, seenKey(ar.Key))
 		if errors.Is(err, js.ErrKeyNotFound) {
 			// Expired, its marker in the way: create it over the marker.
-			if _, err := l.kv.Create(ctx, seenKey(ar.Key), submit.EncodeSeen(ar.Seen), js.KeyTTL(ttlOf(ar.Seen.RetainUntil.Sub(now)))); err == nil {
+			if r, err := l.kv.Create(ctx, seenKey(ar.Key), submit.EncodeSeen(ar.Seen), js.KeyTTL(ttlOf(ar.Seen.RetainUntil.Sub(now)))); err == nil {
+				mine[ar.Key] = r
 				continue
 			}
 			e, err = l.kv.Get(ctx, seenKey(ar.Key))
@@ -232,13 +255,16 @@ func (l *Ledger) createRecords(ctx context.Context, recs []submit.AcceptedRecord
 		s := submit.DecodeSeen(e.Value())
 		if adopt != "" && s.Submission == adopt && s.Org == c.Org {
 			// Claimed by the stale attempt at this same batch: ours now.
-			if _, err := l.set(ctx, seenKey(ar.Key), submit.EncodeSeen(ar.Seen), e.Revision(), ar.Seen.RetainUntil.Sub(now)); err != nil {
+			r, err := l.set(ctx, seenKey(ar.Key), submit.EncodeSeen(ar.Seen), e.Revision(), ar.Seen.RetainUntil.Sub(now))
+			if err != nil {
 				return nil, fmt.Errorf("jetstream: ledger: take over record %s: %w", ar.Key.ID, err)
 			}
+			mine[ar.Key] = r
 			continue
 		}
 		if s.Submission == c.SubmissionID {
-			continue // ours: a publish acknowledged twice
+			mine[ar.Key] = e.Revision() // ours: a publish acknowledged twice
+			continue
 		}
 		held[ar.Key] = s
 	}

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	js "github.com/nats-io/nats.go/jetstream"
+
 	"github.com/sicollab/sicollab/internal/natstest"
 	"github.com/sicollab/sicollab/submit"
 	"github.com/sicollab/sicollab/submit/jetstream"
@@ -61,12 +63,33 @@ func TestLedgerClaimsSettleRaces(t *testing.T) {
 		t.Fatal(err)
 	}
 	const s1, s2 = "0190e2a0-0000-7000-8000-0000000000a1", "0190e2a0-0000-7000-8000-0000000000a2"
+	// A Commit that fails releases its claim: the next is judged afresh.
 	boom := errors.New("boom")
-	_, err = l.Commit(ctx, commitReq(s1), func(func(submit.RecordKey) (submit.SeenRecord, bool)) (*submit.Receipt, int, []byte, []submit.AcceptedRecord, error) {
+	failing := commitReq(s1)
+	failing.Key = "0190e2a0-0000-7000-8000-0000000000e1"
+	_, err = l.Commit(ctx, failing, func(func(submit.RecordKey) (submit.SeenRecord, bool)) (*submit.Receipt, int, []byte, []submit.AcceptedRecord, error) {
 		return nil, 0, nil, nil, boom
 	})
 	if !errors.Is(err, boom) {
 		t.Fatalf("failing finish: %v", err)
+	}
+	var n int
+	failing.SubmissionID = s2
+	if a, err := l.Commit(ctx, failing, finishWith(s2, &n)); err != nil || a.Submission != s2 {
+		t.Fatalf("commit after a failed one: %+v %v", a, err)
+	}
+	// A claim left by a hub that died (written as its Commit writes it).
+	j, err := js.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := j.KeyValue(ctx, jetstream.DefaultLedgerBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := `{"state":"pending","digest":"sha-256=:AAAA:","submission":"` + s1 + `","at":"` + clock.now().Format(time.RFC3339Nano) + `"}`
+	if _, err := kv.Create(ctx, "k.bank-01."+commitReq(s1).Key, []byte(stale)); err != nil {
+		t.Fatal(err)
 	}
 	if _, _, found, err := l.Idempotent(ctx, "bank-01", commitReq(s1).Key); found || err != nil {
 		t.Fatalf("a claim not committed is found (%v, %v)", found, err)
