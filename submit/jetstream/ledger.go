@@ -28,6 +28,8 @@ const (
 	// DefaultLedgerInFlight bounds the lookups and claims one call has
 	// outstanding at once.
 	DefaultLedgerInFlight = 256
+	// ledgerAckTimeout bounds the wait for one entry's acknowledgement.
+	ledgerAckTimeout = 5 * time.Second
 	// markerTTL is how long the bucket keeps the marker of an expired
 	// key (required for keys with a time to live).
 	markerTTL = time.Minute
@@ -152,7 +154,7 @@ func NewLedger(ctx context.Context, nc *nats.Conn, cfg LedgerConfig) (*Ledger, e
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	j, err := js.New(nc, js.WithPublishAsyncMaxPending(cfg.MaxInFlight))
+	j, err := js.New(nc, js.WithPublishAsyncMaxPending(cfg.MaxInFlight), js.WithPublishAsyncTimeout(ledgerAckTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: NewLedger: %w", err)
 	}

@@ -84,6 +84,13 @@ func (l *Ledger) release(c submit.CommitRequest, ik string, rev uint64, mine map
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for k, r := range mine {
+		if r == 0 { // published, acknowledgement not awaited: ours only if it says so
+			e, err := l.kv.Get(ctx, seenKey(k))
+			if err != nil || submit.DecodeSeen(e.Value()).Submission != c.SubmissionID {
+				continue
+			}
+			r = e.Revision()
+		}
 		if err := l.kv.Purge(ctx, seenKey(k), js.LastRevision(r), js.PurgeTTL(markerTTL)); err != nil {
 			l.cfg.Logger.Warn("jetstream: ledger: record of a failed commit not released", "record", k.ID, "source", k.Source, "err", err)
 		}
@@ -205,21 +212,23 @@ func (l *Ledger) createRecords(ctx context.Context, recs []submit.AcceptedRecord
 			mine[recs[p.i].Key] = ack.Sequence
 		case err := <-p.f.Err():
 			if wrongLast(err) {
+				delete(mine, recs[p.i].Key) // another's, unless the look below says ours
 				exists = append(exists, p.i)
 			} else if first == nil {
 				first = fmt.Errorf("jetstream: ledger: claim record %s: %w", recs[p.i].Key.ID, err)
 			}
-		case <-ctx.Done():
-			if first == nil {
-				first = ctx.Err()
-			}
 		}
+		// Not ctx: each publish resolves within the acknowledgement
+		// timeout, so that release knows what this Commit holds.
 	}
 	now := l.cfg.Clock()
 	for i, ar := range recs {
 		v := submit.EncodeSeen(ar.Seen)
 		if v == nil {
 			return nil, fmt.Errorf("jetstream: ledger: record %s from %s: digest %q is not sha-256", ar.Key.ID, ar.Key.Source, ar.Seen.Digest)
+		}
+		if ctx.Err() != nil {
+			break // the rest unpublished; first is set to ctx's error below
 		}
 		if len(queue) == l.cfg.MaxInFlight {
 			await()
@@ -231,9 +240,15 @@ func (l *Ledger) createRecords(ctx context.Context, recs []submit.AcceptedRecord
 			break
 		}
 		queue = append(queue, pending{i, f})
+		if _, ok := mine[ar.Key]; !ok {
+			mine[ar.Key] = 0 // published: release must look, should this Commit fail
+		}
 	}
 	for len(queue) > 0 {
 		await()
+	}
+	if first == nil {
+		first = ctx.Err()
 	}
 	if first != nil {
 		return nil, first

@@ -3,6 +3,7 @@ package jetstream_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -77,6 +78,34 @@ func TestLedgerClaimsSettleRaces(t *testing.T) {
 	failing.SubmissionID = s2
 	if a, err := l.Commit(ctx, failing, finishWith(s2, &n)); err != nil || a.Submission != s2 {
 		t.Fatalf("commit after a failed one: %+v %v", a, err)
+	}
+	// A Commit whose request ends while it claims records releases them.
+	cctx, ccancel := context.WithCancel(ctx)
+	ended := commitReq(s1)
+	ended.Key = "0190e2a0-0000-7000-8000-0000000000e2"
+	var recs []submit.AcceptedRecord
+	var rkeys []submit.RecordKey
+	for i := range 50 {
+		recs = append(recs, record(fmt.Sprintf("rel-%02d", i), s1))
+		rkeys = append(rkeys, recs[i].Key)
+	}
+	_, err = l.Commit(cctx, ended, func(seen func(submit.RecordKey) (submit.SeenRecord, bool)) (*submit.Receipt, int, []byte, []submit.AcceptedRecord, error) {
+		ccancel()
+		return receiptOf(s1), http.StatusOK, nil, recs, nil
+	})
+	if err == nil {
+		t.Fatal("commit whose context ended: no error")
+	}
+	if seen, err := l.Seen(ctx, rkeys); err != nil || len(seen) != 0 {
+		t.Fatalf("after a failed commit %d of its records are still held (%v)", len(seen), err)
+	}
+	ended.SubmissionID = s2
+	n = 0
+	if a, err := l.Commit(ctx, ended, finishWith(s2, &n, recs...)); err != nil || a.Submission != s2 || n != 1 {
+		t.Fatalf("retry after a failed commit: %+v %v, %d finishes", a, err, n)
+	}
+	if seen, err := l.Seen(ctx, rkeys); err != nil || len(seen) != len(rkeys) {
+		t.Fatalf("the retry holds %d of %d records (%v)", len(seen), len(rkeys), err)
 	}
 	// A claim left by a hub that died (written as its Commit writes it).
 	j, err := js.New(nc)
