@@ -68,6 +68,14 @@ func (l *Ledger) Commit(ctx context.Context, c submit.CommitRequest, finish subm
 			_, _, a, err := l.claimKey(ctx, c, ik, nil, ttl)
 			return a, err
 		}
+		// The acknowledgement may be what was lost: if the key says done
+		// with this submission, it is committed.
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		e, _, gerr := l.keyEntry(lctx, c.Org, c.Key)
+		cancel()
+		if gerr == nil && e.State == stateDone && e.Submission == c.SubmissionID {
+			return answer, nil
+		}
 		l.release(c, ik, rev, mine)
 		return nil, fmt.Errorf("jetstream: ledger: commit idempotency key %s: %w", c.Key, err)
 	}
