@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -293,4 +294,162 @@ func TestStatelessHubsRaceForOneKey(t *testing.T) {
 	if n := streamMsgs(t, hubs[0].nc); n != 60 {
 		t.Fatalf("stream holds %d records; want 60, each once", n)
 	}
+}
+
+// TestStatelessHubsLoseTheLedgerLeader: four senders post through two
+// stateless hubs while the leader of the ledger bucket is killed (a
+// third of the way) and restarted (two thirds). A batch without a
+// receipt is sent again, with its key, to the other hub. Then every
+// record was acknowledged and is in the stream once; every receipt is
+// served, the same bytes, by both hubs; and every batch sent again with
+// a new key to either hub is all duplicates.
+func TestStatelessHubsLoseTheLedgerLeader(t *testing.T) {
+	n, batch := 5_000, 250
+	if raceEnabled || testing.Short() {
+		n = 2_000
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c := natstest.StartCluster(t, 3)
+	dir, err := submittest.Directory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	req, reqEnv := requirement(t, dir, now)
+	hubs := []*statelessHub{newStatelessHub(t, c, dir, &reqEnv), nil}
+	hubs[1] = newStatelessHub(t, c, dir, nil)
+	lines, ids := records(t, n, req, now)
+	nb := (n + batch - 1) / batch
+	work := make(chan int, nb)
+	for b := range nb {
+		work <- b
+	}
+	close(work)
+	receipts := make([][]byte, nb)
+	var done atomic.Int64
+	var retries atomic.Int64
+	third, twoThirds := make(chan struct{}), make(chan struct{})
+	client := &http.Client{Timeout: 30 * time.Second}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for b := range work {
+				body := ndjson(lines[b*batch : min((b+1)*batch, n)])
+				key := uuid.Must(uuid.NewV7()).String()
+				for h := b % 2; ; h = 1 - h {
+					status, raw, err := postClient(ctx, client, hubs[h].url, key, body)
+					if status == http.StatusOK {
+						receipts[b] = raw
+						break
+					}
+					if ctx.Err() != nil {
+						t.Errorf("batch %d: no receipt before the deadline: %v", b, err)
+						return
+					}
+					if status != 0 && status != http.StatusServiceUnavailable {
+						t.Errorf("batch %d: hub %d answered %d: %s %v", b, h, status, raw, err)
+						return
+					}
+					retries.Add(1)
+					time.Sleep(100 * time.Millisecond)
+				}
+				switch done.Add(1) {
+				case int64(nb / 3):
+					close(third)
+				case int64(2 * nb / 3):
+					close(twoThirds)
+				}
+			}
+		})
+	}
+	j, err := js.New(c.Connect(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wg.Go(func() {
+		select {
+		case <-third:
+		case <-ctx.Done():
+			return
+		}
+		lctx, lcancel := context.WithTimeout(ctx, 30*time.Second)
+		leader, err := c.StreamLeader(lctx, j, "KV_"+jetstream.DefaultLedgerBucket)
+		lcancel()
+		if err != nil {
+			t.Errorf("find the ledger bucket's leader: %v", err)
+			return
+		}
+		t.Logf("killing the ledger leader n%d after %d of %d batches", leader, done.Load(), nb)
+		c.Kill(leader)
+		select {
+		case <-twoThirds:
+		case <-ctx.Done():
+			return
+		}
+		if err := c.Restart(leader); err != nil {
+			t.Errorf("restart n%d: %v", leader, err)
+		}
+	})
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	t.Logf("%d batches, %d sent again after a 503 or a lost connection", nb, retries.Load())
+	accepted := map[string]int{}
+	for b, raw := range receipts {
+		r := decodeReceipt(t, raw)
+		for i, res := range r.Results {
+			if want := ids[b*batch+i]; res.ID != want {
+				t.Fatalf("batch %d line %d: result for %s, want %s", b, i+1, res.ID, want)
+			}
+			if res.Status != submit.StatusAccepted && res.Status != submit.StatusDuplicate {
+				t.Fatalf("batch %d: record %s %s", b, res.ID, res.Status)
+			}
+			accepted[res.ID]++
+		}
+		for h := range hubs {
+			if status, got := getReceipt(t, hubs[h].url, r.SubmissionID); status != http.StatusOK || !bytes.Equal(got, raw) {
+				t.Fatalf("batch %d: hub %d serves receipt %s as %d %s", b, h, r.SubmissionID, status, got)
+			}
+		}
+	}
+	if len(accepted) != n {
+		t.Fatalf("%d records acknowledged, want %d", len(accepted), n)
+	}
+	for _, b := range []int{0, nb / 2, nb - 1} {
+		status, raw, err := postClient(ctx, client, hubs[(b+1)%2].url, uuid.Must(uuid.NewV7()).String(), ndjson(lines[b*batch:min((b+1)*batch, n)]))
+		if status != http.StatusOK {
+			t.Fatalf("batch %d again: %d %s %v", b, status, raw, err)
+		}
+		if r := decodeReceipt(t, raw); r.Counts.Duplicate != r.Counts.Records {
+			t.Fatalf("batch %d again with a new key: %+v; want all duplicates", b, r.Counts)
+		}
+	}
+	inStream := streamIDs(ctx, t, j)
+	for i, id := range ids {
+		if k := inStream[submittest.Partner+"/"+id]; k != 1 {
+			t.Fatalf("record %d (%s) is in the stream %d times, want 1", i, id, k)
+		}
+	}
+}
+
+// postClient is postRaw through client, with a transport error as
+// status 0.
+func postClient(ctx context.Context, client *http.Client, url, key string, body []byte) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/v1/submissions", bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+submittest.Token(submittest.Partner))
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	req.Header.Set(submit.HeaderIdempotencyKey, key)
+	req.Header.Set(submit.HeaderContentDigest, submit.ContentDigest(body))
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, raw, err
 }
