@@ -189,3 +189,34 @@ func TestLedgerConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestLedgerKeysOfAnyBytes: sources and ids with bytes a key may not hold
+// are escaped, so each still has an entry of its own.
+func TestLedgerKeysOfAnyBytes(t *testing.T) {
+	c := natstest.StartServer(t)
+	l, err := jetstream.NewLedger(context.Background(), c.Connect(t), jetstream.LedgerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const sub = "0190e2a0-0000-7000-8000-0000000000c1"
+	var recs []submit.AcceptedRecord
+	var keys []submit.RecordKey
+	for _, src := range []string{"org.with.dots", "org with space", "org/slash", "org=eq", "", "ünïcode", "org.with=2Edots"} {
+		r := record("r1", sub)
+		r.Key.Source = src
+		recs = append(recs, r)
+		keys = append(keys, r.Key)
+	}
+	var n int
+	cr := commitReq(sub)
+	if _, err := l.Commit(context.Background(), cr, finishWith(sub, &n, recs...)); err != nil {
+		t.Fatal(err)
+	}
+	seen, err := l.Seen(context.Background(), keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != len(keys) || n != 1 {
+		t.Fatalf("%d of %d records seen after %d finishes: %+v", len(seen), len(keys), n, seen)
+	}
+}
