@@ -154,6 +154,9 @@ func TestBinaryStatelessHubs(t *testing.T) {
 	status, replay := postKey(t, urlA2, "bank-north-01", key, body)
 	require.Equal(t, http.StatusOK, status, "%s", replay)
 	require.Equal(t, string(first), string(replay), "a hub with no files answers the key as before")
+	// It knows the purpose learnt through hub A: a new record under it is accepted.
+	rc = postNDJSON(t, urlA2, "bank-north-01", envLine(t, schema.KindFinanceTransaction, "bank-north-01", reqID, payload))
+	require.Equal(t, 1, rc.Counts.Accepted, "%+v", rc.Results)
 	r, err := http.NewRequest(http.MethodGet, urlA2+submit.PathSubmissions+"/"+ra.SubmissionID, nil)
 	require.NoError(t, err)
 	r.Header.Set("Authorization", "Bearer token-bank-north-01")
