@@ -70,6 +70,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	tokenFile := fs.String("token-file", "", "file holding this hub's bearer token for -upstream")
 	logKey := fs.String("log-key", "", "transparency log key file, made if missing; with it the hub keeps log.db and serves /v1/log/ (optional)")
 	shutdown := fs.Duration("shutdown-timeout", 10*time.Second, "how long requests in progress may take to finish on shutdown")
+	drain := fs.Duration("drain", 0, "on SIGTERM, how long /readyz answers 503 while the hub still serves, before it stops accepting (a second signal ends it)")
 	var id identityFlags
 	id.register(fs)
 	purposes := fs.String("purposes", "", "NDJSON file of collab.requirement and collab.task envelopes to learn at start (optional)")
@@ -77,6 +78,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	logFormat := fs.String("log-format", "text", "log format on stderr: text or json")
 	version := fs.Bool("version", false, "print the version and exit")
 	nf := addNATSFlags(fs)
+	configFile := fs.String("config", "", "JSON file of settings named as these flags (also "+envName("config")+"); each setting may also come from "+envPrefix+"<FLAG>, flags first, then the environment, then the file")
 	withTAXII := fs.Bool("taxii", false, "also serve the hub's products over TAXII 2.1 at /taxii2/ (catalog.db and journal.db in -data); received products land in the catalog")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -85,40 +87,44 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, versionLine())
 		return 0
 	}
-	usage := func(msg string) int {
-		fmt.Fprintln(stderr, "hub:", msg)
-		fs.Usage()
-		return 2
+	// Every problem is named, not only the first (errors joined).
+	var problems []string
+	bad := func(msg string) { problems = append(problems, msg) }
+	settingsErr := applySettings(fs, *configFile, os.LookupEnv)
+	if settingsErr != nil {
+		problems = append(problems, strings.Split(settingsErr.Error(), "\n")...)
+	}
+	if fs.NArg() > 0 {
+		bad(fmt.Sprintf("unexpected arguments %q", fs.Args()))
+	}
+	for _, req := range []struct{ name, v string }{{"directory", *dirFile}, {"data", *data}, {"org", *org}} {
+		if req.v == "" {
+			bad(fmt.Sprintf("-%s is required (or %s, or %q in the config file)", req.name, envName(req.name), req.name))
+		}
 	}
 	switch {
-	case fs.NArg() > 0:
-		return usage(fmt.Sprintf("unexpected arguments %q", fs.Args()))
-	case *dirFile == "":
-		return usage("-directory is required")
-	case *data == "":
-		return usage("-data is required")
-	case *org == "":
-		return usage("-org is required")
 	case *upstream == "" && (*tokenFile != "" || id.hasUpstreamCredentials()):
-		return usage("-token-file, -upstream-ca and -signing-key need -upstream")
+		bad("-token-file, -upstream-ca and -signing-key need -upstream")
 	case *upstream != "" && *tokenFile == "" && !id.hasUpstreamCredentials():
-		return usage("-upstream needs -token-file, or -upstream-ca or -signing-key: a way to authenticate there")
-	case nf.check() != "":
-		return usage(nf.check())
-	case id.check() != "":
-		return usage(id.check())
+		bad(fmt.Sprintf("-upstream needs -token-file, or -upstream-ca or -signing-key: a way to authenticate at %q", *upstream))
+	}
+	if msg := nf.check(); msg != "" {
+		bad(msg)
+	}
+	if msg := id.check(); msg != "" {
+		bad(msg)
 	}
 	token := ""
 	if *tokenFile != "" {
 		b, err := os.ReadFile(*tokenFile)
 		if err != nil {
-			return usage(err.Error())
+			bad(fmt.Sprintf("-token-file %q: %v", *tokenFile, err))
 		}
 		token = strings.TrimSpace(string(b))
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return usage(fmt.Sprintf("-log-level %q: want debug, info, warn or error", *logLevel))
+		bad(fmt.Sprintf("-log-level %q: want debug, info, warn or error", *logLevel))
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	var log *slog.Logger
@@ -128,16 +134,26 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "json":
 		log = slog.New(slog.NewJSONHandler(stderr, opts))
 	default:
-		return usage(fmt.Sprintf("-log-format %q: want text or json", *logFormat))
+		bad(fmt.Sprintf("-log-format %q: want text or json", *logFormat))
 	}
-	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *purposes, *logKey, *shutdown, nf, *withTAXII, id, stdout, log); err != nil {
+	if settingsErr == nil && (*drain < 0 || *shutdown <= 0) { // (a value refused above reads as 0)
+		bad(fmt.Sprintf("-drain %s and -shutdown-timeout %s: the drain may not be negative, the timeout must be positive", *drain, *shutdown))
+	}
+	if len(problems) > 0 {
+		for _, p := range problems {
+			fmt.Fprintln(stderr, "hub:", p)
+		}
+		fs.Usage()
+		return 2
+	}
+	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *purposes, *logKey, *shutdown, *drain, nf, *withTAXII, id, stdout, log); err != nil {
 		log.Error("hub stopped", "err", err)
 		return 1
 	}
 	return 0
 }
 
-func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey string, shutdownTimeout time.Duration, nf *natsFlags, withTAXII bool, id identityFlags, stdout io.Writer, log *slog.Logger) (err error) {
+func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey string, shutdownTimeout, drain time.Duration, nf *natsFlags, withTAXII bool, id identityFlags, stdout io.Writer, log *slog.Logger) (err error) {
 	dirs, err := id.openDirectory(dirFile, org, log)
 	if err != nil {
 		return err
@@ -155,6 +171,13 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 	if err := os.MkdirAll(data, 0o700); err != nil {
 		return err
 	}
+	reg := newRegistry()
+	hl := &health{checks: []check{{name: "directory", fn: func() error {
+		if dirs.Directory() == nil {
+			return errors.New("not loaded")
+		}
+		return nil
+	}}}}
 	var store submit.Sink
 	if nf.url != "" {
 		sink, closeNATS, err := nf.open(context.Background(), log)
@@ -170,12 +193,19 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 		}
 		defer func() { err = errors.Join(err, s.Close()) }()
 		store = s
+		hl.checks = append(hl.checks, openCheck("store", func() error { _, err := s.Count(); return err }, submit.ErrStoreClosed))
 	}
 	ledger, err := submit.OpenLedger(filepath.Join(data, "ledger.db"))
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, ledger.Close()) }()
+	hl.checks = append(hl.checks, openCheck("ledger", func() error {
+		if _, err := ledger.Receipt(context.Background(), org, "-"); !errors.Is(err, submit.ErrReceiptNotFound) {
+			return err
+		}
+		return nil
+	}, submit.ErrLedgerClosed))
 	var sink submit.Sink = store
 	if upstream != "" {
 		// Relay: keep every record here, forward it upward through a
@@ -183,7 +213,7 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 		// after the server stops, sends what it can; the rest stays.
 		cc := submit.ClientConfig{
 			Endpoint: upstream, Org: org, Token: token, Relay: true,
-			OutboxPath: filepath.Join(data, "outbox.db"), Logger: log,
+			OutboxPath: filepath.Join(data, "outbox.db"), Logger: log, Metrics: reg,
 		}
 		if err := id.upstreamCredentials(&cc); err != nil {
 			return err
@@ -251,7 +281,7 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 		}
 		log.Info("transparency log open", "size", tlog.Checkpoint().Size, "verifier_key", vkey)
 	}
-	h, err := submit.NewHandler(submit.HandlerConfig{Org: org, DirectorySource: dirs, Authenticator: auth, Sink: sink, Ledger: ledger, Purposes: purposes, Log: tlog, Logger: log})
+	h, err := submit.NewHandler(submit.HandlerConfig{Org: org, DirectorySource: dirs, Authenticator: auth, Sink: sink, Ledger: ledger, Purposes: purposes, Log: tlog, Logger: log, Metrics: reg})
 	if err != nil {
 		return err
 	}
@@ -267,6 +297,7 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 		mux.Handle("/", h)
 		handler = mux
 	}
+	handler = accessLog(log, opsMux(hl, reg, log, handler))
 
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
@@ -282,8 +313,11 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		TLSConfig:         tlsConfig,
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
+	ctx, stopCtx := context.WithCancel(context.Background())
+	defer stopCtx()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -305,13 +339,26 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 	defer func() { pcancel(); <-pruned }()           // before the ledger closes
 	log.Info("hub started", "org", org, "addr", ln.Addr().String(), "data", data, "directory_version", dir.Version(),
 		"tls", tlsConfig != nil, "client_certificates", id.clientCA != "", "signatures", id.requireSigs, "tokens", !id.refuseTokens)
+	hl.ready.Store(true)
 	fmt.Fprintf(stdout, "listening on %s\n", ln.Addr())
 
 	select {
 	case err := <-served:
 		return err
-	case <-ctx.Done():
+	case <-sigs:
 	}
+	hl.ready.Store(false)
+	if drain > 0 {
+		log.Info("draining: /readyz answers 503, requests are still served", "drain", drain)
+		t := time.NewTimer(drain)
+		select {
+		case <-t.C:
+		case <-sigs:
+			log.Info("second signal: drain ended")
+		}
+		t.Stop()
+	}
+	stopCtx()
 	log.Info("shutting down", "timeout", shutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
