@@ -29,6 +29,14 @@
 // (<directory>.sig). The directory is reloaded on SIGHUP and when its file
 // changes; a directory that fails any check is refused, and the one in
 // use stays.
+//
+// Beside the protocol it serves GET /metrics (Prometheus), /healthz
+// (alive) and /readyz (store, ledger and directory open, not shutting
+// down), and logs every read and every 401/403. On SIGTERM /readyz turns
+// 503 first; -drain keeps serving for that long (a second signal ends
+// it). Every flag may also be set by SICOLLAB_HUB_<FLAG> or in a JSON
+// file given by -config; flags win over the environment, which wins over
+// the file, and every problem of them is reported at once.
 package main
 
 import (
