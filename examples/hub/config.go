@@ -16,6 +16,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -104,6 +105,9 @@ func readConfigFile(fs *flag.FlagSet, path string) (map[string]string, error) {
 			err = errors.New("null")
 		}
 		return nil, fmt.Errorf("config file %s: want one JSON object of settings: %w", path, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("config file %s: want one JSON object of settings, and nothing after it", path)
 	}
 	out := map[string]string{}
 	var errs []error

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -243,6 +244,7 @@ func TestSettings(t *testing.T) {
 		{"not json", `{"listen":`, "want one JSON object of settings"},
 		{"an array", `[]`, "want one JSON object of settings"},
 		{"null", `null`, "want one JSON object of settings"},
+		{"two objects", `{"org": "a"} {"org": "b"}`, "and nothing after it"},
 	} {
 		p := filepath.Join(dir, tc.name+".json")
 		require.NoError(t, os.WriteFile(p, []byte(tc.doc), 0o600))
@@ -275,4 +277,33 @@ func TestSettings(t *testing.T) {
 	hub.stop(t)
 	assert.Contains(t, hub.stderr.String(), `"msg":"hub started"`)
 	assert.DirExists(t, filepath.Join(dir, "data"))
+}
+
+// FuzzConfigFile: whatever a config file holds, reading it never
+// panics, and what it returns without error names only settings.
+func FuzzConfigFile(f *testing.F) {
+	for _, s := range []string{
+		`{"listen":"127.0.0.1:0","data":"d","org":"central-bank","taxii":true,"replicas":3}`,
+		`{"nope":1}`, `{"org":["x"]}`, `[]`, `null`, `{"listen":`, `{"a":1,"a":2}`, `{"shutdown-timeout":1e400}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		fs := flag.NewFlagSet("hub", flag.ContinueOnError)
+		fs.String("listen", "", "")
+		fs.String("org", "", "")
+		fs.Bool("taxii", false, "")
+		fs.Bool("version", false, "")
+		path := filepath.Join(t.TempDir(), "hub.json")
+		require.NoError(t, os.WriteFile(path, doc, 0o600))
+		vals, err := readConfigFile(fs, path)
+		if err != nil {
+			require.Contains(t, err.Error(), "config file "+path)
+			return
+		}
+		for k := range vals {
+			require.NotNil(t, fs.Lookup(k), k)
+			require.NotEqual(t, "version", k)
+		}
+	})
 }
