@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -32,12 +31,12 @@ func scrape(t *testing.T, reg prometheus.Gatherer) map[string]float64 {
 			}
 			slices.Sort(ls)
 			key := mf.GetName() + "{" + strings.Join(ls, ",") + "}"
-			switch mf.GetType() {
-			case dto.MetricType_COUNTER:
+			switch mf.GetType().String() { // client_model's MetricType, not imported
+			case "COUNTER":
 				out[key] = m.GetCounter().GetValue()
-			case dto.MetricType_GAUGE:
+			case "GAUGE":
 				out[key] = m.GetGauge().GetValue()
-			case dto.MetricType_HISTOGRAM:
+			case "HISTOGRAM":
 				out[strings.Replace(key, "{", "_count{", 1)] = float64(m.GetHistogram().GetSampleCount())
 				out[strings.Replace(key, "{", "_sum{", 1)] = m.GetHistogram().GetSampleSum()
 			}

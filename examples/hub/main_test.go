@@ -152,6 +152,11 @@ func TestBinary(t *testing.T) {
 		require.Equal(t, "application/taxii+json;version=2.1", resp.Header.Get("Content-Type"))
 	}
 
+	// The relay's client reports into the hub's registry.
+	status, metrics := get(t, url+pathMetrics, "")
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, samples(t, metrics), `sicollab_client_outbox_records{org="central-bank"}`)
+
 	hub.stop(t)
 
 	store, err := submit.OpenStore(filepath.Join(data, "store.db"))
