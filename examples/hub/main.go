@@ -194,6 +194,12 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 		}
 		defer closeNATS()
 		store = sink
+		hl.checks = append(hl.checks, check{name: "nats", fn: func() error {
+			if !nf.nc.IsConnected() {
+				return fmt.Errorf("not connected (%s)", nf.nc.Status())
+			}
+			return nil
+		}})
 	} else {
 		s, err := submit.OpenStore(filepath.Join(data, "store.db"))
 		if err != nil {
