@@ -1,11 +1,13 @@
 package submit
 
 import (
+	"encoding/binary"
 	"fmt"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	bolt "go.etcd.io/bbolt"
 )
 
 // The client's metrics (ClientConfig.Metrics). Every name starts with
@@ -57,10 +59,10 @@ func registerClientMetrics(reg prometheus.Registerer, c *Client) (*clientMetrics
 	counter("sicollab_client_batches_sent_total", "HTTP attempts to send a batch.", func(s ClientStats) float64 { return float64(s.BatchesSent) })
 	m.collectors = append(m.collectors,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sicollab_client_outbox_oldest_age_seconds", ConstLabels: cl,
-			Help: "Age, on the client's clock, of the oldest record in the outbox not yet in a batch; 0 when none waits."},
+			Help: "Age, on the client's clock, of the oldest record in the outbox, in a batch or not; 0 when the outbox is empty."},
 			func() float64 {
-				_, _, oldest := c.ob.pending()
-				if oldest.IsZero() {
+				oldest, err := c.ob.oldestQueuedAt()
+				if err != nil || oldest.IsZero() {
 					return 0
 				}
 				return max(c.cfg.Clock().Sub(oldest), 0).Seconds()
@@ -78,6 +80,21 @@ func registerClientMetrics(reg prometheus.Registerer, c *Client) (*clientMetrics
 		}
 	}
 	return m, nil
+}
+
+// oldestQueuedAt returns when the oldest record in the outbox, in a
+// batch or not, was queued (the lowest seq of items; records leave in
+// any order but are keyed by seq); zero when the outbox is empty. One
+// read transaction, at scrape time.
+func (o *outbox) oldestQueuedAt() (time.Time, error) {
+	var at time.Time
+	err := o.db.View(func(tx *bolt.Tx) error {
+		if k, v := tx.Bucket(bucketItems).Cursor().First(); k != nil && len(v) >= 8 {
+			at = time.Unix(0, int64(binary.BigEndian.Uint64(v[:8])))
+		}
+		return nil
+	})
+	return at, err
 }
 
 func b2f(b bool) float64 {

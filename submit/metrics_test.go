@@ -235,6 +235,28 @@ func TestClientMetricsBacklog(t *testing.T) {
 	assert.Positive(t, got["sicollab_client_outbox_bytes{"+org+"}"])
 	assert.Zero(t, got["sicollab_client_delivered_total{"+org+"}"])
 
+	// A batch stuck in flight (the hub answers 503 to every attempt)
+	// still ages: the oldest record counts whether in a batch or not.
+	hub := newClientHub(t)
+	hub.setFault(func(_ int, w http.ResponseWriter, _ *http.Request, _ int) bool {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return true
+	})
+	auto := newClientClock(true)
+	reg2 := prometheus.NewPedanticRegistry()
+	cfg3 := clientConfig(t, hub.srv.URL, t.TempDir())
+	cfg3.Clock, cfg3.NewTimer, cfg3.Metrics = auto.Now, auto.NewTimer, reg2
+	stuck := clientNew(t, cfg3)
+	require.NoError(t, stuck.SubmitMany(context.Background(), clientEnvs(t, 3)))
+	deadline := time.Now().Add(30 * time.Second)
+	for scrape(t, reg2)["sicollab_client_outbox_in_flight_records{"+org+"}"] != 3 || stuck.Stats().Retries == 0 {
+		require.True(t, time.Now().Before(deadline), "the batch never went out: %+v", stuck.Stats())
+		time.Sleep(time.Millisecond)
+	}
+	got = scrape(t, reg2)
+	assert.Positive(t, got["sicollab_client_outbox_oldest_age_seconds{"+org+"}"], "a batch being retried ages")
+	assert.Positive(t, got["sicollab_client_retries_total{"+org+"}"])
+
 	// A second client of the same organization on the registry is refused.
 	cfg2 := clientConfig(t, down.srv.URL, t.TempDir())
 	cfg2.Metrics = reg
