@@ -97,6 +97,11 @@ func readConfigFile(fs *flag.FlagSet, path string) (map[string]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config file: %w", err)
 	}
+	return parseConfig(fs, path, raw)
+}
+
+// parseConfig is readConfigFile on the bytes raw of the file path.
+func parseConfig(fs *flag.FlagSet, path string, raw []byte) (map[string]string, error) {
 	var doc map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
