@@ -139,7 +139,9 @@ type HandlerConfig struct {
 	Logger *slog.Logger
 	// Metrics, if set, gets the hub's metrics (metrics.go; listed in
 	// docs/operations.md), each with the constant label hub=Org. Nil: no
-	// metrics. Nothing is registered anywhere else.
+	// metrics. Nothing is registered anywhere else. A Handler has no
+	// Close: its metrics stay registered, so a second Handler of the same
+	// Org needs a registry of its own (NewHandler says so).
 	Metrics prometheus.Registerer
 	// Clock gives the time receipts, rate limits, retention and purposes
 	// are judged at. Nil: time.Now.
