@@ -1,10 +1,13 @@
 package submit
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -262,4 +265,42 @@ func TestClientMetricsBacklog(t *testing.T) {
 	cfg2.Metrics = reg
 	_, err := NewClient(cfg2)
 	require.ErrorContains(t, err, "ClientConfig.Metrics")
+}
+
+// TestRefusalsAndReadsLogged: a refused authentication, a refused
+// authorization and a receipt read each leave a line naming who and why.
+func TestRefusalsAndReadsLogged(t *testing.T) {
+	var buf syncBuf
+	f := newFixture(t, func(_ *fixture, c *HandlerConfig) {
+		c.Logger = slog.New(slog.NewTextHandler(&buf, nil))
+	})
+	l, _ := f.validLine(testBank)
+	rc := f.send(post{body: ndjson(l)}).receipt(t)
+	require.Equal(t, http.StatusUnauthorized, f.send(post{auth: "Bearer nope", body: ndjson(l)}).status)
+	require.Equal(t, http.StatusForbidden, f.send(post{org: testObserver, body: ndjson(l)}).status)
+	require.Equal(t, http.StatusOK, f.send(post{method: http.MethodGet, path: PathSubmissions + "/" + rc.SubmissionID}).status)
+	require.Equal(t, http.StatusNotFound, f.send(post{method: http.MethodGet, path: PathSubmissions + "/" + newID(t)}).status)
+	out := buf.String()
+	assert.Contains(t, out, `msg="authentication failed" addr=127.0.0.1 reason="unknown token"`)
+	assert.Contains(t, out, `msg="authorization refused" org=`+testObserver)
+	assert.Contains(t, out, `msg="receipt read" org=`+testBank+` submission=`+rc.SubmissionID+` addr=127.0.0.1 found=true`)
+	assert.Contains(t, out, `found=false`)
+}
+
+// syncBuf is a bytes.Buffer safe for the handler's goroutines.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
