@@ -78,6 +78,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	tokenFile := fs.String("token-file", "", "file holding this hub's bearer token for -upstream")
 	logKey := fs.String("log-key", "", "transparency log key file, made if missing; with it the hub keeps log.db and serves /v1/log/ (optional)")
 	shutdown := fs.Duration("shutdown-timeout", 10*time.Second, "how long requests in progress may take to finish on shutdown")
+	opsListen := fs.String("ops-listen", "", "address of a plain-HTTP listener for /metrics, /healthz and /readyz only (default: served beside the protocol)")
 	drain := fs.Duration("drain", 0, "on SIGTERM, how long /readyz answers 503 while the hub still serves, before it stops accepting (a second signal ends it)")
 	var id identityFlags
 	id.register(fs)
@@ -154,14 +155,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *purposes, *logKey, *shutdown, *drain, nf, *withTAXII, id, stdout, log); err != nil {
+	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *purposes, *logKey, *opsListen, *shutdown, *drain, nf, *withTAXII, id, stdout, log); err != nil {
 		log.Error("hub stopped", "err", err)
 		return 1
 	}
 	return 0
 }
 
-func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey string, shutdownTimeout, drain time.Duration, nf *natsFlags, withTAXII bool, id identityFlags, stdout io.Writer, log *slog.Logger) (err error) {
+func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey, opsListen string, shutdownTimeout, drain time.Duration, nf *natsFlags, withTAXII bool, id identityFlags, stdout io.Writer, log *slog.Logger) (err error) {
 	dirs, err := id.openDirectory(dirFile, org, log)
 	if err != nil {
 		return err
@@ -311,7 +312,23 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 		mux.Handle("/", h)
 		handler = mux
 	}
-	handler = accessLog(log, opsMux(hl, reg, log, handler))
+	if opsListen == "" {
+		handler = opsMux(hl, reg, log, handler)
+	} else {
+		// Probes and scrapers that hold no client certificate reach the
+		// operator's endpoints here, and nothing else.
+		oln, err := net.Listen("tcp", opsListen)
+		if err != nil {
+			return fmt.Errorf("-ops-listen: %w", err)
+		}
+		ops := &http.Server{Handler: accessLog(log, opsMux(hl, reg, log, http.NotFoundHandler())),
+			ReadHeaderTimeout: 10 * time.Second, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		go ops.Serve(oln) //nolint:errcheck // ErrServerClosed once Close runs
+		defer ops.Close() // after the protocol's server: /readyz says 503 through the drain and the shutdown
+		log.Info("ops endpoints", "addr", oln.Addr().String())
+	}
+	handler = accessLog(log, handler)
 
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {

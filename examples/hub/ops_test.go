@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -305,4 +306,28 @@ func FuzzConfigFile(f *testing.F) {
 			require.NotEqual(t, "version", k)
 		}
 	})
+}
+
+// TestOpsListener: with -ops-listen the operator's endpoints move to a
+// listener of their own, and the protocol's listener no longer has them.
+func TestOpsListener(t *testing.T) {
+	bin := buildHub(t)
+	hub := startHub(t, bin, "-listen", "127.0.0.1:0", "-directory", scheme, "-data", filepath.Join(t.TempDir(), "data"),
+		"-org", "central-bank", "-ops-listen", "127.0.0.1:0")
+	m := regexp.MustCompile(`msg="ops endpoints" addr=(\S+)`).FindStringSubmatch(hub.stderr.String())
+	require.NotNil(t, m, "stderr: %s", hub.stderr.String())
+	ops, url := "http://"+m[1], "http://"+hub.addr
+	for _, tc := range []struct {
+		url  string
+		want int
+	}{
+		{ops + pathReadyz, http.StatusOK}, {ops + pathHealthz, http.StatusOK}, {ops + pathMetrics, http.StatusOK},
+		{ops + submit.PathLimits, http.StatusNotFound},
+		{url + pathMetrics, http.StatusNotFound}, {url + pathReadyz, http.StatusNotFound},
+		{url + submit.PathLimits, http.StatusOK},
+	} {
+		status, body := get(t, tc.url, "")
+		assert.Equal(t, tc.want, status, "%s: %s", tc.url, body)
+	}
+	hub.stop(t)
 }
