@@ -32,7 +32,8 @@
 //
 // Beside the protocol it serves GET /metrics (Prometheus), /healthz
 // (alive) and /readyz (store, ledger and directory open, not shutting
-// down), and logs every read and every 401/403. On SIGTERM /readyz turns
+// down), with -ops-listen on a plain-HTTP listener of their own, and
+// logs every read and every 401/403. On SIGTERM /readyz turns
 // 503 first; -drain keeps serving for that long (a second signal ends
 // it). Every flag may also be set by SICOLLAB_HUB_<FLAG> or in a JSON
 // file given by -config; flags win over the environment, which wins over
