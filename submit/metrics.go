@@ -204,7 +204,9 @@ type unit struct {
 
 // boltSizes counts the keys of the buckets of units (summed by name) in
 // one read transaction, and the data size.
-func boltSizes(db *bolt.DB, units ...unit) (map[string]int, int64, error) {
+func boltSizes(db interface {
+	View(func(*bolt.Tx) error) error
+}, units ...unit) (map[string]int, int64, error) {
 	counts := map[string]int{}
 	var size int64
 	err := db.View(func(tx *bolt.Tx) error {
