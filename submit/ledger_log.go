@@ -30,12 +30,13 @@ func (l *Ledger) OpenLog(cfg translog.Config) (*translog.Log, error) {
 // logInLedger reports whether the handler's Log lives in its Ledger's
 // file (Ledger.OpenLog).
 func (h *Handler) logInLedger() bool {
-	if h.cfg.Log == nil {
+	l, ok := h.cfg.Ledger.(*Ledger)
+	if h.cfg.Log == nil || !ok {
 		return false
 	}
-	h.cfg.Ledger.mu.Lock()
-	defer h.cfg.Ledger.mu.Unlock()
-	return h.cfg.Log == h.cfg.Ledger.log
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return h.cfg.Log == l.log
 }
 
 // inLedgerLog appends the leaf of rc, the receipt the ledger's commit is

@@ -88,18 +88,8 @@ func (r *Relay) Put(ctx context.Context, envs []schema.Envelope) error {
 // without validating them again (see Client.forward). Records without a
 // digest (from Put) are stamped and forwarded as before.
 func (r *Relay) putRecords(ctx context.Context, recs []record) error {
-	if rs, ok := r.inner.(recordSink); ok {
-		if err := rs.putRecords(ctx, recs); err != nil {
-			return err
-		}
-	} else {
-		envs := make([]schema.Envelope, len(recs))
-		for i, rec := range recs {
-			envs[i] = *rec.env
-		}
-		if err := r.inner.Put(ctx, envs); err != nil {
-			return err
-		}
+	if err := putRecordsTo(ctx, r.inner, recs); err != nil {
+		return err
 	}
 	now := r.clock()
 	up := make([]schema.Envelope, 0, len(recs))

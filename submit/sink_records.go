@@ -13,8 +13,9 @@ import (
 // of this package are given both with each envelope, so that the Store
 // keeps the bytes as validated instead of encoding the envelope again,
 // and the Relay stamps its hop with the digest already computed and
-// forwards without validating again. A Sink of another package gets the
-// envelopes through Put, as before.
+// forwards without validating again. Any other Sink (one of another
+// package, or a type embedding a *Store) gets the envelopes through Put,
+// as before.
 
 // record is an envelope the Handler accepted, with the line it was
 // validated from and its payload digest (schema.PayloadDigest's value).
@@ -24,19 +25,27 @@ type record struct {
 	digest string
 }
 
-// recordSink is a Sink that takes records: the same contract as Put.
-type recordSink interface {
-	Sink
-	putRecords(ctx context.Context, recs []record) error
+// putAccepted gives the accepted records of b to sink: as records to a
+// *Store or a *Relay, as envelopes to any other Sink.
+func putAccepted(ctx context.Context, sink Sink, b *inBatch) error {
+	return putRecordsTo(ctx, sink, b.acceptedRecords())
 }
 
-// putAccepted gives the accepted records of b to sink: as records to a
-// recordSink, as envelopes to any other.
-func putAccepted(ctx context.Context, sink Sink, b *inBatch) error {
-	if rs, ok := sink.(recordSink); ok {
-		return rs.putRecords(ctx, b.acceptedRecords())
+// putRecordsTo gives recs to sink: as records when it is a *Store or a
+// *Relay (exactly: a type that embeds one and has a Put of its own gets
+// its Put), as envelopes otherwise.
+func putRecordsTo(ctx context.Context, sink Sink, recs []record) error {
+	switch s := sink.(type) {
+	case *Store:
+		return s.putRecords(ctx, recs)
+	case *Relay:
+		return s.putRecords(ctx, recs)
 	}
-	return sink.Put(ctx, b.accepted())
+	envs := make([]schema.Envelope, len(recs))
+	for i, r := range recs {
+		envs[i] = *r.env
+	}
+	return sink.Put(ctx, envs)
 }
 
 // recordsOf wraps envs as records without bytes or digests.
