@@ -3,18 +3,13 @@ package submit
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
-	"net/http/httptrace"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -100,14 +95,12 @@ type sender struct {
 	haveLimits bool
 	limitTries int
 	gw         *gzip.Writer
-	rnd        *rand.Rand
 }
 
 func (s *sender) run() {
 	c := s.c
 	gw, _ := gzip.NewWriterLevel(io.Discard, gzipLevel)
 	s.gw = gw
-	s.rnd = rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x5eed))
 	for {
 		if c.runCtx.Err() != nil {
 			return
@@ -135,7 +128,7 @@ func (s *sender) run() {
 				if errors.Is(err, ErrCredentials) {
 					continue
 				}
-				s.sleep(s.backoff(s.limitTries, err), true)
+				c.chain.retry.sleep(c.runCtx, c.chain.retry.backoff(s.limitTries, err))
 				continue
 			}
 			s.limitTries = 0
@@ -206,7 +199,7 @@ func (s *sender) nextBatch(draining bool) (b *outBatch, done bool) {
 	if err != nil {
 		c.noteErr(err)
 		c.log.Error("submit: outbox", "err", err)
-		s.sleep(c.cfg.Retry.MaxInterval, true)
+		s.sleep(c.cfg.Retry.MaxInterval)
 		return nil, false
 	}
 	for i := range dead {
@@ -246,11 +239,13 @@ func (s *sender) claimLimits() claimLimits {
 	if h.MaxLineBytes > 0 {
 		l.line = h.MaxLineBytes
 	}
-	if c.recLim != nil {
-		l.records = min(l.records, c.recLim.Burst())
-	}
-	if c.byteLim != nil {
-		l.bytes = min(l.bytes, c.byteLim.Burst())
+	if rb, bb := c.chain.rate.bursts(); rb > 0 || bb > 0 {
+		if rb > 0 {
+			l.records = min(l.records, rb)
+		}
+		if bb > 0 {
+			l.bytes = min(l.bytes, bb)
+		}
 	}
 	l.records = max(1, l.records)
 	return l
@@ -271,14 +266,14 @@ func (s *sender) deliver(b *outBatch, draining bool) error {
 		missing, err := c.ob.load(b)
 		if err != nil {
 			c.noteErr(err)
-			return s.sleep(c.cfg.Retry.MaxInterval, true)
+			return s.sleep(c.cfg.Retry.MaxInterval)
 		}
 		if missing > 0 {
 			c.log.Warn("submit: batch resumed without records already gone", "key", b.key, "missing", missing)
 		}
 		if len(b.seqs) == 0 {
 			if err := c.ob.complete(b, nil); err != nil {
-				return s.sleep(c.cfg.Retry.MaxInterval, true)
+				return s.sleep(c.cfg.Retry.MaxInterval)
 			}
 			s.pop()
 			c.ob.released()
@@ -291,59 +286,34 @@ func (s *sender) deliver(b *outBatch, draining bool) error {
 		// changed): split before sending, never send above the limits.
 		return s.splitHead(b, "batch over the hub's declared limits")
 	}
-	for {
-		b.encodeWire(s.gw)
-		release, err := s.admit(b)
-		if err != nil {
-			return err
-		}
-		c.st.batches.Add(1)
-		rc, err := s.post(b, release)
-		if err == nil {
-			return s.settleReceipt(b, rc)
-		}
-		if c.runCtx.Err() != nil {
-			return c.runCtx.Err()
-		}
-		now := c.cfg.Clock()
-		c.noteErr(err)
-		var se *sendError
-		errors.As(err, &se)
-		switch se.class {
-		case classTooLarge:
-			s.haveLimits = false // the hub may have lowered them: ask again
-			if len(b.seqs) == 1 {
-				return s.settleAll(b, CauseTooLarge, se)
-			}
-			return s.splitHead(b, "hub answered 413")
-		case classCredentials:
-			c.log.Error("submit: hub refused the credentials; sending stopped, records kept", "status", se.status, "err", err)
-			return nil
-		case classPermanent:
-			return s.settleAll(b, se.cause, se)
-		case classRejected:
-			return s.settleRejected(b, se)
-		}
-		// Retryable: transport, timeout, 5xx, 429.
-		if se.retryAfter > 0 {
-			c.holdFor(now.Add(se.retryAfter))
-		}
-		b.attempts++
-		if draining {
-			return err
-		}
-		p := c.cfg.Retry
-		if (p.MaxAttempts > 0 && b.attempts >= p.MaxAttempts) || (p.MaxElapsed > 0 && now.Sub(b.created) >= p.MaxElapsed) {
-			se.detail = fmt.Sprintf("gave up after %d attempts over %v: %v", b.attempts, now.Sub(b.created).Round(time.Millisecond), err)
-			return s.settleAll(b, CauseGaveUp, se)
-		}
-		wait := s.backoff(b.attempts, err)
-		c.log.Info("submit: batch not delivered, retrying", "key", b.key, "records", len(b.seqs), "attempt", b.attempts, "wait", wait, "err", err)
-		if err := s.sleep(wait, true); err != nil {
-			return fmt.Errorf("%w (retry stopped: %w)", se, err)
-		}
-		c.st.retries.Add(1)
+	b.encodeWire(s.gw)
+	rc, err := c.chain.send(c.runCtx, b)
+	if err == nil {
+		return s.settleReceipt(b, rc)
 	}
+	if c.runCtx.Err() != nil {
+		return c.runCtx.Err()
+	}
+	var se *sendError
+	if !errors.As(err, &se) {
+		return err // the chain stopped, or a rate limiter refused
+	}
+	switch se.class {
+	case classTooLarge:
+		s.haveLimits = false // the hub may have lowered them: ask again
+		if len(b.seqs) == 1 {
+			return s.settleAll(b, CauseTooLarge, se)
+		}
+		return s.splitHead(b, "hub answered 413")
+	case classCredentials:
+		c.log.Error("submit: hub refused the credentials; sending stopped, records kept", "status", se.status, "err", err)
+		return nil
+	case classPermanent:
+		return s.settleAll(b, se.cause, se)
+	case classRejected:
+		return s.settleRejected(b, se)
+	}
+	return err // retryable, returned because retrying stopped (Close)
 }
 
 // splitHead replaces the head batch by its halves.
@@ -352,7 +322,7 @@ func (s *sender) splitHead(b *outBatch, why string) error {
 	x, y, err := c.ob.split(b, c.cfg.Clock())
 	if err != nil {
 		c.noteErr(err)
-		return s.sleep(c.cfg.Retry.MaxInterval, true)
+		return s.sleep(c.cfg.Retry.MaxInterval)
 	}
 	c.log.Info("submit: batch split", "key", b.key, "records", len(b.seqs), "why", why, "keys", []uuid.UUID{x.key, y.key})
 	s.queue = append([]*outBatch{x, y}, s.queue[1:]...)
@@ -485,7 +455,7 @@ func (s *sender) settle(b *outBatch, dead []*DeadLetter, rc *Receipt, acc, dup, 
 	if err := c.ob.complete(b, dead); err != nil {
 		c.noteErr(err)
 		c.log.Error("submit: outbox", "err", err)
-		return s.sleep(c.cfg.Retry.MaxInterval, true)
+		return s.sleep(c.cfg.Retry.MaxInterval)
 	}
 	s.pop()
 	c.st.delivered.Add(acc)
@@ -512,103 +482,23 @@ func (s *sender) settle(b *outBatch, dead []*DeadLetter, rc *Receipt, acc, dup, 
 	return nil
 }
 
-func (s *sender) setAuth(req *http.Request) {
-	if s.c.cfg.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+s.c.cfg.Token)
-	}
-	req.Header.Set("User-Agent", "sicollab-submit/1")
-}
-
-// post sends b once.
-func (s *sender) post(b *outBatch, release func()) (*Receipt, error) {
-	c := s.c
-	// release (admit's gate) once the request is under way: its headers
-	// written, or it failed before.
-	var once sync.Once
-	done := func() { once.Do(release) }
-	defer done()
-	ctx, cancel := context.WithTimeout(c.runCtx, c.cfg.RequestTimeout)
-	defer cancel()
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteHeaders: done})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint+PathSubmissions, bytes.NewReader(b.wire))
-	if err != nil {
-		return nil, &sendError{class: classPermanent, cause: CauseBadRequest, err: err}
-	}
-	s.setAuth(req)
-	req.Header.Set("Content-Type", MediaNDJSON)
-	req.Header.Set("Accept", MediaJSON)
-	req.Header.Set(HeaderIdempotencyKey, b.key.String())
-	req.Header.Set(HeaderContentDigest, b.digest)
-	if b.gzip {
-		req.Header.Set("Content-Encoding", "gzip")
-	}
-	if c.cfg.Signer != nil { // last: the signature covers the headers above
-		if err := c.cfg.Signer.SignRequest(req); err != nil {
-			return nil, &sendError{class: classRetry, err: err}
-		}
-	}
-	resp, err := c.cfg.HTTPClient.Do(req)
-	if err != nil {
-		return nil, &sendError{class: classRetry, err: fmt.Errorf("submit: POST %s: %w", PathSubmissions, err)}
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-		// Hold the other senders at once, before the body is read.
-		if d := parseRetryAfter(resp.Header.Get(HeaderRetryAfter), c.cfg.Clock()); d > 0 {
-			c.holdFor(c.cfg.Clock().Add(d))
-		}
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReceiptBytes))
-	if err != nil {
-		return nil, &sendError{class: classRetry, status: resp.StatusCode, err: fmt.Errorf("submit: read answer to POST %s: %w", PathSubmissions, err)}
-	}
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		var rc Receipt
-		if err := json.Unmarshal(body, &rc); err != nil {
-			return nil, &sendError{class: classRetry, status: resp.StatusCode, err: fmt.Errorf("submit: receipt for %s: %w", b.key, err)}
-		}
-		return &rc, nil
-	}
-	return nil, classify(resp, body, c.cfg.Clock())
-}
-
-// fetchLimits asks the hub for its declared limits. A hub without the
-// endpoint (404) is taken to have DefaultLimits.
+// fetchLimits asks the hub for its declared limits.
 func (s *sender) fetchLimits() error {
 	c := s.c
-	ctx, cancel := context.WithTimeout(c.runCtx, c.cfg.RequestTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint+PathLimits, nil)
+	l, err := c.chain.transport.limits(c.runCtx)
 	if err != nil {
-		return err
-	}
-	s.setAuth(req)
-	req.Header.Set("Accept", MediaJSON)
-	resp, err := c.cfg.HTTPClient.Do(req)
-	if err != nil {
-		err = &sendError{class: classRetry, err: fmt.Errorf("submit: GET %s: %w", PathLimits, err)}
-		c.noteErr(err)
-		return err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	var l Limits
-	switch {
-	case resp.StatusCode == http.StatusOK:
-		if err := json.Unmarshal(body, &l); err != nil {
-			err = &sendError{class: classRetry, status: resp.StatusCode, err: fmt.Errorf("submit: GET %s: %w", PathLimits, err)}
-			c.noteErr(err)
-			return err
-		}
-	case resp.StatusCode == http.StatusNotFound:
-		l = DefaultLimits()
-		c.log.Warn("submit: hub declares no limits; assuming the defaults", "status", resp.StatusCode)
-	default:
-		err := classify(resp, body, c.cfg.Clock())
 		c.noteErr(err)
 		return err
 	}
 	s.limits, s.haveLimits = l, true
 	c.log.Debug("submit: hub limits", "max_records", l.MaxRecords, "max_body_bytes", l.MaxBodyBytes, "max_line_bytes", l.MaxLineBytes)
 	return nil
+}
+
+// sleep waits d on the client's timer, for the outbox to recover. It
+// ends early when Close begins, and with the run context's error when
+// the client stops.
+func (s *sender) sleep(d time.Duration) error {
+	c := s.c
+	return sleepOn(c.runCtx, c.cfg.NewTimer, d, c.closing, errRetryStopped)
 }
