@@ -63,6 +63,11 @@ type Hop struct {
 	// sha-256 over the RFC 8785 canonical JSON of the payload, as
 	// sha-256:<hex>.
 	Digest string `json:"digest"`
+	// TraceID is the W3C trace id (32 lower-case hex digits, not all
+	// zero) of the trace the organization handled the record in, so one
+	// record can be followed from collector to department; empty when
+	// nobody traced it. A relay keeps the previous hop's.
+	TraceID string `json:"trace_id,omitempty"`
 }
 
 // Envelope carries every record and collaboration message. Payload holds

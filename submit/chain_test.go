@@ -45,7 +45,7 @@ func newChainFixture(t *testing.T, h http.HandlerFunc) *chainFixture {
 		newRetrySender(RetryPolicy{InitialInterval: time.Hour, MaxInterval: time.Hour, Multiplier: 2, DisableJitter: true}, clock, timer, h0, func(error) {}, &retries, log),
 		newRateSender(cfg, h0),
 		nil,
-		newTransportSender(srv.URL, cfg, h0, &batches, log),
+		newTransportSender(srv.URL, cfg, h0, &batches, log, newTracing(nil, nil)),
 	)
 	t.Cleanup(f.chain.shutdown)
 	return f

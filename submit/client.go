@@ -12,6 +12,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/sicollab/sicollab/schema"
 )
 
@@ -80,6 +84,7 @@ type Client struct {
 	ob    *outbox
 	gzip  bool
 	chain *sendChain // retry -> rate -> sign -> transport; see chain.go
+	trace tracing
 
 	mu        sync.Mutex
 	closed    bool
@@ -127,12 +132,13 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		resume:     make(chan struct{}),
 		senderDone: make(chan struct{}),
 	}
+	c.trace = newTracing(cfg.TracerProvider, cfg.Propagator)
 	h := &hold{}
 	c.chain = connectSenders(
 		newRetrySender(cfg.Retry, cfg.Clock, cfg.NewTimer, h, c.noteErr, &c.st.retries, c.log),
 		newRateSender(cfg, h),
 		cfg.Signer,
-		newTransportSender(strings.TrimRight(cfg.Endpoint, "/"), cfg, h, &c.st.batches, c.log),
+		newTransportSender(strings.TrimRight(cfg.Endpoint, "/"), cfg, h, &c.st.batches, c.log, c.trace),
 	)
 	ob, err := openOutbox(cfg.OutboxPath, cfg.MaxOutboxRecords, cfg.MaxOutboxBytes, c.signal)
 	if err != nil {
@@ -227,8 +233,11 @@ func (c *Client) Submit(ctx context.Context, env schema.Envelope) error {
 		return err
 	}
 	defer c.submits.Done()
-	rec, err := c.prepare(env)
+	ctx, span := c.trace.tracer.Start(ctx, SpanSubmit, trace.WithSpanKind(trace.SpanKindProducer))
+	defer span.End()
+	rec, err := c.prepare(env, traceIDOf(ctx))
 	if err != nil {
+		span.SetStatus(codes.Error, "envelope refused")
 		return err
 	}
 	return c.queue(ctx, [][]byte{rec})
@@ -247,6 +256,10 @@ func (c *Client) SubmitMany(ctx context.Context, envs []schema.Envelope) error {
 		return err
 	}
 	defer c.submits.Done()
+	ctx, span := c.trace.tracer.Start(ctx, SpanSubmit, trace.WithSpanKind(trace.SpanKindProducer),
+		trace.WithAttributes(attribute.Int("sicollab.records", len(envs))))
+	defer span.End()
+	tid := traceIDOf(ctx)
 	recs := make([][]byte, len(envs))
 	errs := make([]error, len(envs))
 	var firstBad atomic.Int64 // lowest index refused so far; later ones need no work
@@ -258,7 +271,7 @@ func (c *Client) SubmitMany(ctx context.Context, envs []schema.Envelope) error {
 		if ctx.Err() != nil {
 			errs[i] = ctx.Err()
 		} else {
-			recs[i], errs[i] = c.prepare(envs[i])
+			recs[i], errs[i] = c.prepare(envs[i], tid)
 		}
 		if errs[i] != nil {
 			for {
@@ -278,9 +291,9 @@ func (c *Client) SubmitMany(ctx context.Context, envs []schema.Envelope) error {
 	return c.queue(ctx, recs)
 }
 
-// prepare checks the source, stamps and validates env, returning the
-// record as it will be sent.
-func (c *Client) prepare(env schema.Envelope) ([]byte, error) {
+// prepare checks the source, stamps (with traceID, see stampTrace) and
+// validates env, returning the record as it will be sent.
+func (c *Client) prepare(env schema.Envelope, traceID string) ([]byte, error) {
 	if !c.cfg.Relay && env.Source != c.cfg.Org {
 		return nil, fmt.Errorf("%w: source %q, client org %q", ErrForeignSource, env.Source, c.cfg.Org)
 	}
@@ -292,6 +305,7 @@ func (c *Client) prepare(env schema.Envelope) ([]byte, error) {
 			}
 			return nil, fmt.Errorf("submit: stamp provenance of %s: %w", env.ID, err)
 		}
+		stampTrace(&env, traceID)
 	}
 	if err := c.cfg.Validator.ValidateEnvelope(env); err != nil {
 		return nil, err

@@ -11,6 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/sicollab/sicollab/schema"
 )
 
@@ -149,6 +152,19 @@ type ClientConfig struct {
 	// other senders wait for it, and must not call Flush or Close. To consume receipts as a
 	// channel, send to a buffered channel from it.
 	OnReceipt func(Receipt)
+
+	// TracerProvider makes the client's spans: SpanSubmit for each
+	// Submit and SubmitMany call, SpanSendBatch for each attempt to send
+	// a batch (default otel.GetTracerProvider(), a no-op unless the
+	// program installed one; nothing is exported by this package). The
+	// trace id of the ctx given to Submit (or of its SpanSubmit span) is
+	// kept in the hop the client stamps (schema.Hop.TraceID), unless the
+	// previous hop has one: a record stays in the trace it started in.
+	TracerProvider trace.TracerProvider
+	// Propagator writes the trace context of each attempt into its
+	// request (default propagation.TraceContext: the W3C traceparent
+	// header, with the trace of the batch's first record).
+	Propagator propagation.TextMapPropagator
 
 	// Clock returns the time (default time.Now). For tests.
 	Clock func() time.Time

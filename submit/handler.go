@@ -7,6 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"io"
 	"log/slog"
 	"net/http"
@@ -66,6 +70,7 @@ type Handler struct {
 	validate *schema.Validator
 	purposes Purposes
 	log      *slog.Logger
+	trace    tracing
 	mux      *http.ServeMux
 	inflight chan struct{}
 
@@ -89,6 +94,7 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 		authFails: authThrottle{limit: cfg.AuthFailures, window: cfg.AuthWindow, addrs: map[string]*authCount{}},
 	}
 	h.hub, _ = cfg.Directory.Org(cfg.Org)
+	h.trace = newTracing(cfg.TracerProvider, cfg.Propagator)
 	if h.validate == nil {
 		v, err := schema.NewValidator(schema.WithMaxBytes(cfg.Limits.MaxLineBytes), schema.WithMaxDepth(cfg.Limits.MaxDepth))
 		if err != nil {
@@ -146,9 +152,15 @@ func (h *Handler) limits(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
+	ctx := h.trace.prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+	ctx, span := h.trace.tracer.Start(ctx, SpanHubSubmission, trace.WithSpanKind(trace.SpanKindServer))
+	defer span.End()
+	r = r.WithContext(ctx)
 	var read bool
 	status, body, media, f := h.serveSubmission(r, w, &read)
 	if f != nil {
+		span.SetAttributes(attribute.Int("http.response.status_code", f.p.Status), attribute.String("sicollab.problem", f.p.Type))
+		span.SetStatus(codes.Error, f.p.Type)
 		if !read && r.ContentLength != 0 {
 			// The body was refused unread: close the connection rather
 			// than let the server drain it, at whatever pace the client
@@ -158,6 +170,7 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
 		h.writeFailure(w, r, f)
 		return
 	}
+	span.SetAttributes(attribute.Int("http.response.status_code", status))
 	writeBody(w, status, media, body)
 }
 

@@ -3,6 +3,8 @@ package submit
 import (
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"log/slog"
 	"math"
 	"time"
@@ -134,6 +136,15 @@ type HandlerConfig struct {
 	// Logger gets one line per submission and every internal error. Nil:
 	// silent.
 	Logger *slog.Logger
+	// TracerProvider makes the hub's SpanHubSubmission span of each POST,
+	// a child of the request's trace context, which the Sink's Put gets in
+	// its ctx: a Relay keeps the trace in the hop it stamps, and its
+	// client carries it to the next hub (default otel.GetTracerProvider(),
+	// a no-op unless the program installed one).
+	TracerProvider trace.TracerProvider
+	// Propagator reads the trace context of each request (default
+	// propagation.TraceContext: the W3C traceparent header).
+	Propagator propagation.TextMapPropagator
 	// Clock gives the time receipts, rate limits, retention and purposes
 	// are judged at. Nil: time.Now.
 	Clock func() time.Time

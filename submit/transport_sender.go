@@ -11,6 +11,11 @@ import (
 	"net/http/httptrace"
 	"sync/atomic"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // transportSender is the innermost link of the send chain: one HTTP
@@ -27,16 +32,17 @@ type transportSender struct {
 	hold     *hold
 	batches  *atomic.Uint64 // HTTP attempts to send a batch
 	log      *slog.Logger
+	trace    tracing
 
 	base   context.Context // canceled by shutdown
 	cancel context.CancelFunc
 }
 
-func newTransportSender(endpoint string, cfg ClientConfig, h *hold, batches *atomic.Uint64, log *slog.Logger) *transportSender {
+func newTransportSender(endpoint string, cfg ClientConfig, h *hold, batches *atomic.Uint64, log *slog.Logger, tr tracing) *transportSender {
 	base, cancel := context.WithCancel(context.Background())
 	return &transportSender{
 		endpoint: endpoint, token: cfg.Token, http: cfg.HTTPClient, timeout: cfg.RequestTimeout,
-		clock: cfg.Clock, hold: h, batches: batches, log: log, base: base, cancel: cancel,
+		clock: cfg.Clock, hold: h, batches: batches, log: log, trace: tr, base: base, cancel: cancel,
 	}
 }
 
@@ -87,12 +93,21 @@ func (t *transportSender) send(ctx context.Context, a *attempt) (*Receipt, error
 		return nil, err
 	}
 	t.batches.Add(1)
+	ctx, span := t.trace.tracer.Start(batchParent(ctx, b), SpanSendBatch, trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("sicollab.idempotency_key", b.key.String()), attribute.Int("sicollab.records", len(b.seqs))))
+	defer span.End()
+	t.trace.prop.Inject(ctx, propagation.HeaderCarrier(req.Header)) // not covered by a signature
 	ctx, cancel := t.attemptContext(ctx)
 	defer cancel()
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteHeaders: a.wrote})
 	resp, err := t.http.Do(req.WithContext(ctx))
 	if err != nil {
+		span.SetStatus(codes.Error, err.Error())
 		return nil, &sendError{class: classRetry, err: fmt.Errorf("submit: POST %s: %w", PathSubmissions, err)}
+	}
+	span.SetAttributes(attribute.Int("http.response.status_code", resp.StatusCode))
+	if resp.StatusCode >= 300 {
+		span.SetStatus(codes.Error, http.StatusText(resp.StatusCode))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
