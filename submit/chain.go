@@ -54,6 +54,9 @@ type attempt struct {
 	req   *http.Request // built on first need; signed by signSender
 	// onWire, if set, is called once the request's headers are written,
 	// or the attempt failed before: the rate sender releases its gate.
+	// It may be called more than once, and from the HTTP transport's
+	// goroutine: it must be idempotent and safe for concurrent use. It is
+	// set before the next link is called and never changed after.
 	onWire func()
 }
 
@@ -74,11 +77,10 @@ func (a *attempt) again() *attempt {
 	return &attempt{batch: a.batch, build: a.build}
 }
 
-// wrote calls onWire once.
+// wrote calls onWire, if set.
 func (a *attempt) wrote() {
-	if f := a.onWire; f != nil {
-		a.onWire = nil
-		f()
+	if a.onWire != nil {
+		a.onWire()
 	}
 }
 
