@@ -6,10 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"io"
-	"net/http"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -203,10 +200,7 @@ func (s *sender) nextBatch(draining bool) (b *outBatch, done bool) {
 		return nil, false
 	}
 	for i := range dead {
-		dl := &dead[i]
-		c.st.deadLettered.Add(1)
-		c.refusals.note(dl)
-		c.log.Warn("submit: record moved to dead letters", "dead_letter", dl.ID, "record", dl.RecordID, "cause", dl.Cause, "detail", dl.Detail)
+		c.settle.noteDead(&dead[i])
 	}
 	if len(dead) > 0 {
 		c.ob.released()
@@ -289,7 +283,7 @@ func (s *sender) deliver(b *outBatch, draining bool) error {
 	b.encodeWire(s.gw)
 	rc, err := c.chain.send(c.runCtx, b)
 	if err == nil {
-		return s.settleReceipt(b, rc)
+		return s.settled(c.settle.receipt(b, rc))
 	}
 	if c.runCtx.Err() != nil {
 		return c.runCtx.Err()
@@ -302,16 +296,16 @@ func (s *sender) deliver(b *outBatch, draining bool) error {
 	case classTooLarge:
 		s.haveLimits = false // the hub may have lowered them: ask again
 		if len(b.seqs) == 1 {
-			return s.settleAll(b, CauseTooLarge, se)
+			return s.settled(c.settle.all(b, CauseTooLarge, se))
 		}
 		return s.splitHead(b, "hub answered 413")
 	case classCredentials:
 		c.log.Error("submit: hub refused the credentials; sending stopped, records kept", "status", se.status, "err", err)
 		return nil
 	case classPermanent:
-		return s.settleAll(b, se.cause, se)
+		return s.settled(c.settle.all(b, se.cause, se))
 	case classRejected:
-		return s.settleRejected(b, se)
+		return s.settled(c.settle.rejected(b, se))
 	}
 	return err // retryable, returned because retrying stopped (Close)
 }
@@ -329,156 +323,17 @@ func (s *sender) splitHead(b *outBatch, why string) error {
 	return nil
 }
 
-// settleAll moves every record of b to the dead letters.
-func (s *sender) settleAll(b *outBatch, cause DeadCause, se *sendError) error {
-	dead := make([]*DeadLetter, len(b.seqs))
-	for i := range b.seqs {
-		dead[i] = s.deadLetter(b, i, cause, se)
-	}
-	return s.settle(b, dead, nil, 0, 0, 0)
-}
-
-// settleRejected applies a 422: the problem's results say why each
-// record was refused; records it does not mention are dead-lettered
-// with its detail.
-func (s *sender) settleRejected(b *outBatch, se *sendError) error {
-	var results []RecordResult
-	var runs []RefusedRun
-	if se.problem != nil {
-		results, runs = se.problem.Results, se.problem.Refused
-	}
-	byLine := resultsByLine(results, runs, len(b.seqs))
-	dead := make([]*DeadLetter, len(b.seqs))
-	rc := s.rejectedReceipt(b, se)
-	for i := range b.seqs {
-		dl := s.deadLetter(b, i, CauseRejected, se)
-		dl.SubmissionID = rc.SubmissionID
-		if r, ok := byLine[i+1]; ok {
-			dl.Reason, dl.Errors = r.Reason, r.Errors
-		}
-		dead[i] = dl
-	}
-	return s.settle(b, dead, rc, 0, 0, uint64(len(dead)))
-}
-
-// rejectedReceipt is the receipt of a batch the hub refused whole (422),
-// read from its problem document, so that OnReceipt sees every answer.
-// ReceivedAt is the client's clock when the answer arrived: the problem
-// does not carry the hub's.
-func (s *sender) rejectedReceipt(b *outBatch, se *sendError) *Receipt {
-	rc := &Receipt{
-		IdempotencyKey: b.key.String(), Org: s.c.cfg.Org, ReceivedAt: s.c.cfg.Clock().UTC(),
-		BodyDigest: b.digest, Results: []RecordResult{},
-	}
-	if p := se.problem; p != nil {
-		rc.SubmissionID = strings.TrimPrefix(p.Instance, PathSubmissions+"/")
-		rc.Results = p.Results
-	}
-	rc.Counts.Records = len(b.seqs)
-	rc.Counts.Rejected = len(b.seqs)
-	return rc
-}
-
-// resultsByLine indexes results by line, with the lines of the refused
-// runs (records the hub summarized) as rejected with the run's reason.
-func resultsByLine(results []RecordResult, runs []RefusedRun, n int) map[int]RecordResult {
-	m := make(map[int]RecordResult, len(results))
-	for _, run := range runs {
-		for l := max(run.FirstLine, 1); l <= min(run.LastLine, n); l++ {
-			m[l] = RecordResult{Line: l, Status: StatusRejected, Reason: run.Reason}
-		}
-	}
-	for _, r := range results {
-		if r.Line >= 1 && r.Line <= n {
-			m[r.Line] = r
-		}
-	}
-	return m
-}
-
-func (s *sender) deadLetter(b *outBatch, i int, cause DeadCause, se *sendError) *DeadLetter {
-	dl := &DeadLetter{
-		Record: bytes.Clone(b.record(i)), Cause: cause, At: s.c.cfg.Clock().UTC(),
-		IdempotencyKey: b.key.String(), seq: b.seqs[i],
-	}
-	if se != nil {
-		dl.Status = se.status
-		dl.Detail = se.detail
-		if dl.Detail == "" && se.err != nil {
-			dl.Detail = se.err.Error()
-		}
-	}
-	dl.fillFromRecord()
-	return dl
-}
-
-// settleReceipt applies the hub's receipt: accepted and duplicate
-// records are deleted, rejected ones move to the dead letters.
-func (s *sender) settleReceipt(b *outBatch, rc *Receipt) error {
-	if rc.IdempotencyKey != "" && rc.IdempotencyKey != b.key.String() {
-		return s.settleAll(b, CauseBadReceipt, &sendError{detail: fmt.Sprintf(
-			"receipt %s names idempotency key %s, not %s", rc.SubmissionID, rc.IdempotencyKey, b.key)})
-	}
-	byLine := resultsByLine(rc.Results, rc.Refused, len(b.seqs))
-	dead := make([]*DeadLetter, len(b.seqs))
-	var acc, dup, rej uint64
-	for i := range b.seqs {
-		r, ok := byLine[i+1]
-		switch {
-		case !ok && len(rc.Results) == 0 && rc.Counts.Rejected == 0 && rc.Counts.Records == len(b.seqs):
-			acc++ // a receipt with counts only, all good
-		case ok && r.Status == StatusAccepted:
-			acc++
-		case ok && r.Status == StatusDuplicate:
-			dup++
-		case ok && r.Status == StatusRejected:
-			rej++
-			dl := s.deadLetter(b, i, CauseRejected, &sendError{status: http.StatusOK})
-			dl.Reason, dl.Errors, dl.SubmissionID = r.Reason, r.Errors, rc.SubmissionID
-			dead[i] = dl
-		default:
-			dl := s.deadLetter(b, i, CauseBadReceipt, &sendError{status: http.StatusOK,
-				detail: fmt.Sprintf("receipt %s has no valid result for line %d", rc.SubmissionID, i+1)})
-			dl.SubmissionID = rc.SubmissionID
-			dead[i] = dl
-		}
-	}
-	return s.settle(b, dead, rc, acc, dup, rej)
-}
-
-// settle removes b from the outbox (dead letters moved) and the queue,
-// then hands the receipt to OnReceipt. A storage failure keeps b at the
-// head: it is sent again under the same key and the hub answers with
-// the same receipt.
-func (s *sender) settle(b *outBatch, dead []*DeadLetter, rc *Receipt, acc, dup, rej uint64) error {
+// settled finishes the head batch once the settler has applied its
+// outcome; a storage failure keeps it at the head, to be sent again
+// under the same key (the hub answers with the same receipt).
+func (s *sender) settled(err error) error {
 	c := s.c
-	if err := c.ob.complete(b, dead); err != nil {
+	if err != nil {
 		c.noteErr(err)
 		c.log.Error("submit: outbox", "err", err)
 		return s.sleep(c.cfg.Retry.MaxInterval)
 	}
 	s.pop()
-	c.st.delivered.Add(acc)
-	c.st.duplicate.Add(dup)
-	c.st.rejected.Add(rej)
-	for _, dl := range dead {
-		if dl != nil {
-			c.st.deadLettered.Add(1)
-			c.refusals.note(dl)
-			c.log.Warn("submit: record moved to dead letters", "dead_letter", dl.ID, "record", dl.RecordID,
-				"cause", dl.Cause, "reason", dl.Reason, "status", dl.Status, "detail", dl.Detail)
-		}
-	}
-	if rc != nil {
-		c.log.Debug("submit: receipt", "submission", rc.SubmissionID, "key", b.key, "accepted", rc.Counts.Accepted,
-			"duplicate", rc.Counts.Duplicate, "rejected", rc.Counts.Rejected)
-		if c.cfg.OnReceipt != nil {
-			c.receiptMu.Lock()
-			c.cfg.OnReceipt(*rc)
-			c.receiptMu.Unlock()
-		}
-	}
-	c.ob.released() // after the counters and OnReceipt: Flush returns with both done
 	return nil
 }
 

@@ -79,12 +79,13 @@ func (e *IndexError) Unwrap() error { return e.Err }
 // Memory does not grow with the backlog: the outbox is read one batch at
 // a time by cursor. A Client is safe for concurrent use.
 type Client struct {
-	cfg   ClientConfig
-	log   *slog.Logger
-	ob    *outbox
-	gzip  bool
-	chain *sendChain // retry -> rate -> sign -> transport; see chain.go
-	trace tracing
+	cfg    ClientConfig
+	log    *slog.Logger
+	ob     *outbox
+	gzip   bool
+	chain  *sendChain // retry -> rate -> sign -> transport; see chain.go
+	settle *settler   // applies each batch's outcome
+	trace  tracing
 
 	mu        sync.Mutex
 	closed    bool
@@ -97,8 +98,6 @@ type Client struct {
 	flushing  atomic.Int32  // Flush calls waiting: skip linger
 	resumeMu  sync.Mutex
 	resume    chan struct{} // closed and replaced by Resume after ErrCredentials
-
-	receiptMu sync.Mutex // one OnReceipt call at a time
 
 	senderDone chan struct{} // closed once every sender has returned
 	drainMu    sync.Mutex
@@ -146,6 +145,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		return nil, err
 	}
 	c.ob = ob
+	c.settle = &settler{ob: ob, st: &c.st, refusals: &c.refusals, log: c.log, org: cfg.Org, clock: cfg.Clock, onReceipt: cfg.OnReceipt}
 	c.runCtx, c.cancelRun = context.WithCancel(context.Background())
 	senders := make([]*sender, cfg.MaxInFlightBatches)
 	for i := range senders {
