@@ -18,6 +18,7 @@ import (
 func TestHopTraceID(t *testing.T) {
 	v, err := NewValidator()
 	require.NoError(t, err)
+	require.NotNil(t, v.reg.quick.envelope, "the envelope schema compiles to the fast path")
 	payload, err := os.ReadFile(filepath.Join("testdata", KindFinanceTransaction, "v1", "valid", "card_payment_merchant.json"))
 	require.NoError(t, err)
 	tests := []struct {
@@ -42,6 +43,8 @@ func TestHopTraceID(t *testing.T) {
 			sameOutcome(t, v, env, tt.name)
 			raw, err := env.AppendJSON(nil)
 			require.NoError(t, err)
+			_, quick := v.quickValidate(raw)
+			assert.Equal(t, tt.valid, quick, "the fast path takes a valid trace_id and only a valid one")
 			got, err := v.Validate(raw)
 			if !tt.valid {
 				var ve *ValidationError
