@@ -147,6 +147,21 @@ func (e *Envelope) Stamp(org string, stage Stage, at time.Time) error {
 	return nil
 }
 
+// TraceLastHop sets the trace id of the last hop, just stamped: the
+// previous hop's, if it has one, so that a record stays in the trace it
+// started in, else traceID (32 lower-case hex digits, or "" for none).
+// It does nothing to an envelope without hops.
+func (e *Envelope) TraceLastHop(traceID string) {
+	n := len(e.Provenance)
+	if n == 0 {
+		return
+	}
+	if n > 1 && e.Provenance[n-2].TraceID != "" {
+		traceID = e.Provenance[n-2].TraceID
+	}
+	e.Provenance[n-1].TraceID = traceID
+}
+
 // Canonical returns the RFC 8785 (JCS) canonical form of the JSON document
 // b, the same bytes jcs.Transform gives, errors included: in one pass when
 // b is of the common shape (ASCII keys, integers of at most 15 digits: a

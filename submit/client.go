@@ -291,7 +291,7 @@ func (c *Client) SubmitMany(ctx context.Context, envs []schema.Envelope) error {
 	return c.queue(ctx, recs)
 }
 
-// prepare checks the source, stamps (with traceID, see stampTrace) and
+// prepare checks the source, stamps (with traceID, see schema.Envelope.TraceLastHop) and
 // validates env, returning the record as it will be sent.
 func (c *Client) prepare(env schema.Envelope, traceID string) ([]byte, error) {
 	if !c.cfg.Relay && env.Source != c.cfg.Org {
@@ -305,7 +305,7 @@ func (c *Client) prepare(env schema.Envelope, traceID string) ([]byte, error) {
 			}
 			return nil, fmt.Errorf("submit: stamp provenance of %s: %w", env.ID, err)
 		}
-		stampTrace(&env, traceID)
+		env.TraceLastHop(traceID)
 	}
 	if err := c.cfg.Validator.ValidateEnvelope(env); err != nil {
 		return nil, err

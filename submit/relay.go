@@ -92,7 +92,7 @@ func (r *Relay) Put(ctx context.Context, envs []schema.Envelope) error {
 		if err := e.Stamp(r.org, schema.StageProcessing, now); err != nil {
 			return fmt.Errorf("submit: relay %s: %w", e.ID, err)
 		}
-		stampTrace(&e, tid)
+		e.TraceLastHop(tid)
 		up = append(up, e)
 	}
 	if bf, ok := r.fwd.(BatchSubmitter); ok && len(up) > 0 {

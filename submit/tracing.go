@@ -7,8 +7,6 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/sicollab/sicollab/schema"
 )
 
 // Tracing. A record carries its trace in each provenance hop
@@ -53,20 +51,6 @@ func traceIDOf(ctx context.Context) string {
 		return sc.TraceID().String()
 	}
 	return ""
-}
-
-// stampTrace sets the trace id of env's last hop, stamped just now: the
-// previous hop's, so that a record stays in the trace it started in, or
-// else ctx's (traceID).
-func stampTrace(env *schema.Envelope, traceID string) {
-	n := len(env.Provenance)
-	if n == 0 {
-		return
-	}
-	if n > 1 && env.Provenance[n-2].TraceID != "" {
-		traceID = env.Provenance[n-2].TraceID
-	}
-	env.Provenance[n-1].TraceID = traceID
 }
 
 // batchParent returns ctx with the trace of b's first record as the
