@@ -2,7 +2,9 @@ package submit
 
 import (
 	"context"
+	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -154,6 +156,56 @@ func TestHubTakesTraceFromTraceparent(t *testing.T) {
 			hop := got.Provenance[len(got.Provenance)-1]
 			require.Equal(t, testHub, hop.Org)
 			assert.Equal(t, tt.want, hop.TraceID)
+		})
+	}
+}
+
+// TestClientSendsTraceparent: with no tracer provider installed, each
+// attempt still carries the trace of its batch's first record, with the
+// same parent id on a retry; a batch of untraced records sends none.
+func TestClientSendsTraceparent(t *testing.T) {
+	const tid = "4bf92f3577b34da6a3ce929d0e0e4736"
+	traceID, err := trace.TraceIDFromHex(tid)
+	require.NoError(t, err)
+	traced := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: traceID, SpanID: trace.SpanID{1, 2, 3, 4, 5, 6, 7, 8}, TraceFlags: trace.FlagsSampled,
+	}))
+	tests := []struct {
+		name   string
+		ctx    context.Context
+		traced bool
+	}{
+		{"traced record", traced, true},
+		{"untraced record", context.Background(), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hub := newClientHub(t)
+			first := true
+			hub.setFault(func(_ int, w http.ResponseWriter, _ *http.Request, _ int) bool {
+				if first { // one 503, so the batch is sent twice
+					first = false
+					w.WriteHeader(http.StatusServiceUnavailable)
+					return true
+				}
+				return false
+			})
+			c := clientNew(t, clientConfig(t, hub.srv.URL, t.TempDir()))
+			require.NoError(t, c.Submit(tt.ctx, clientEnv(t, clientTestOrg, 0)))
+			clientFlush(t, c)
+			posts := hub.Posts()
+			require.Len(t, posts, 2)
+			for _, p := range posts {
+				if !tt.traced {
+					assert.Empty(t, p.Traceparent)
+					continue
+				}
+				parts := strings.Split(p.Traceparent, "-")
+				require.Len(t, parts, 4, "traceparent %q", p.Traceparent)
+				assert.Equal(t, "00", parts[0])
+				assert.Equal(t, tid, parts[1], "the record's trace")
+				assert.Equal(t, posts[0].Traceparent, p.Traceparent, "the same on every attempt")
+			}
 		})
 	}
 }
