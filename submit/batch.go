@@ -84,7 +84,8 @@ func (b *outBatch) encodeWire(gw *gzip.Writer) {
 
 // sender is a goroutine that forms, sends and settles batches, one at a
 // time; the client runs MaxInFlightBatches of them over the same outbox, whose
-// claims are disjoint.
+// claims are disjoint. It forms batches; the send chain (chain.go) sends
+// them and the settler (settle.go) applies what the hub answered.
 type sender struct {
 	c          *Client
 	queue      []*outBatch // batches persisted in flight, oldest first
@@ -140,7 +141,7 @@ func (s *sender) run() {
 			}
 			s.queue = append(s.queue, b)
 		}
-		if err := s.deliver(s.queue[0], draining); err != nil {
+		if err := s.deliver(s.queue[0]); err != nil {
 			if draining || isClosed(c.closing) {
 				c.stopDraining(err)
 				return
@@ -251,10 +252,12 @@ func (s *sender) pop() {
 	s.queue = s.queue[1:]
 }
 
-// deliver sends the head batch until a receipt or a permanent answer
-// settles it. It returns nil when the loop should go on, and an error
-// when retrying was stopped (Close) or the client is stopping.
-func (s *sender) deliver(b *outBatch, draining bool) error {
+// deliver hands the head batch to the send chain (which retries it) and
+// settles the outcome: a receipt, a split on 413, dead letters for a
+// permanent answer or a 422, a pause on refused credentials. It returns
+// nil when the loop should go on, and an error when retrying was stopped
+// (Close) or the client is stopping.
+func (s *sender) deliver(b *outBatch) error {
 	c := s.c
 	if !b.loaded {
 		missing, err := c.ob.load(b)
