@@ -85,7 +85,7 @@
 // collected in (schema.Hop.TraceID), and each attempt carries W3C trace
 // context (traceparent), which the hub continues, so one record can be
 // followed from collector to department through relays. Spans
-// (SpanSubmit, SpanSendBatch, SpanHubSubmission) go to the TracerProvider
+// (SpanSubmit, SpanSendBatch, SpanHubSubmission, SpanHubSink) go to the TracerProvider
 // of ClientConfig and HandlerConfig, by default the global one, a no-op
 // until a program installs one; this package exports nothing itself.
 package submit

@@ -3,6 +3,7 @@ package submit
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -187,6 +188,7 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 	if f != nil {
 		return 0, nil, "", f
 	}
+	trace.SpanFromContext(ctx).SetAttributes(attribute.String("sicollab.org", org.ID))
 	lim, f := h.authorize(org, now)
 	if f != nil {
 		return 0, nil, "", f
@@ -301,7 +303,7 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 	sub := id.String()
 	logged := h.startLog(ctx, b, org.ID, key, digest, sub, now) // the log's leaf, while the Sink writes
 	if len(accepted) > 0 {
-		if err := h.cfg.Sink.Put(ctx, accepted); err != nil {
+		if err := h.put(ctx, accepted); err != nil {
 			return 0, nil, "", h.unavailable("storing the records failed", err, "org", org.ID, "records", len(accepted))
 		}
 		if l, ok := h.purposes.(Learner); ok {
@@ -331,4 +333,16 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 	w.Header().Set("Location", PathSubmissions+"/"+sub)
 	h.logOutcome(ctx, org.ID, sub, a.Status, b, committed, now)
 	return a.Status, a.body(), mediaOf(a.Status), nil
+}
+
+// put stores accepted in the Sink inside a SpanHubSink span, so that a
+// Relay's forwarding shows as its child.
+func (h *Handler) put(ctx context.Context, accepted []schema.Envelope) error {
+	ctx, span := h.trace.tracer.Start(ctx, SpanHubSink, trace.WithAttributes(attribute.Int("sicollab.records", len(accepted))))
+	defer span.End()
+	err := h.cfg.Sink.Put(ctx, accepted)
+	if err != nil {
+		span.SetStatus(codes.Error, err.Error())
+	}
+	return err
 }

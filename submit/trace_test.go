@@ -121,10 +121,20 @@ func TestTraceFollowsRecordThroughRelay(t *testing.T) {
 			}
 			require.Len(t, sent, 2, "the bank's and the relay's requests are in the collector's trace")
 			require.Len(t, hubs, 2, "both hubs continue the trace")
+			hubIDs := map[trace.SpanID]bool{}
 			for _, h := range hubs {
 				assert.True(t, h.Parent().IsRemote(), "a hub's span has the request's trace context as parent")
 				assert.True(t, sent[h.Parent().SpanID()], "the parent is a client's request span")
+				hubIDs[h.SpanContext().SpanID()] = true
 			}
+			sinks := 0
+			for _, s := range rec.Ended() {
+				if s.Name() == SpanHubSink && s.SpanContext().TraceID() == traceID {
+					sinks++
+					assert.True(t, hubIDs[s.Parent().SpanID()], "the sink's span is a child of its hub's")
+				}
+			}
+			assert.Equal(t, 2, sinks, "each hub's Put is a span of the trace")
 		})
 	}
 }

@@ -27,6 +27,9 @@ const (
 	SpanSendBatch = "sicollab.submit.batch"
 	// SpanHubSubmission is the hub's span of one POST /v1/submissions.
 	SpanHubSubmission = "sicollab.hub.submission"
+	// SpanHubSink is the hub's span of the Sink's Put of one submission's
+	// accepted records, a child of SpanHubSubmission.
+	SpanHubSink = "sicollab.hub.sink"
 )
 
 // tracing is the tracer and propagator of a client or a hub.
