@@ -104,7 +104,7 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 		h.validate = v
 	}
 	if h.purposes == nil {
-		p, err := NewPurposeRegistry(cfg.Ledger, cfg.Clock)
+		p, err := NewPurposeRegistry(cfg.Ledger.(*Ledger), cfg.Clock) // Validate: a *Ledger when Purposes is nil
 		if err != nil {
 			return nil, fmt.Errorf("submit: handler: %w", err)
 		}
@@ -242,12 +242,12 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 	}
 	digest := ContentDigest(body)
 
-	unlock, err := h.cfg.Ledger.lockKey(ctx, org.ID, key)
+	unlock, err := h.cfg.Ledger.Lock(ctx, org.ID, key)
 	if err != nil {
 		return 0, nil, "", h.unavailable("waiting for the same idempotency key failed", err, "org", org.ID, "key", key)
 	}
 	defer unlock()
-	prior, answer, found, err := h.cfg.Ledger.idempotent(org.ID, key)
+	prior, answer, found, err := h.cfg.Ledger.Idempotent(ctx, org.ID, key)
 	if err != nil {
 		return 0, nil, "", h.unavailable("reading the ledger failed", err, "org", org.ID)
 	}
@@ -257,7 +257,7 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 				"Idempotency-Key "+key+" was used with another body; use a new key for a new batch")
 		}
 		h.log.Debug("replay", "org", org.ID, "key", key)
-		return answer.Status, answer.body(), mediaOf(answer.Status), nil
+		return answer.Status, answer.Body(), mediaOf(answer.Status), nil
 	}
 
 	var src io.Reader = bytes.NewReader(body)
@@ -280,7 +280,7 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 	if f != nil {
 		return 0, nil, "", f
 	}
-	if f := h.dedupe(b); f != nil {
+	if f := h.dedupe(ctx, b); f != nil {
 		return 0, nil, "", f
 	}
 	h.checkPurposes(b, now)
@@ -319,7 +319,8 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 	}
 	var committed []RecordResult // every result as committed, before the receipt summarizes them
 	rc := &Receipt{SubmissionID: sub, IdempotencyKey: key, Org: org.ID, ReceivedAt: now.UTC(), BodyDigest: digest}
-	a, err := h.cfg.Ledger.commit(org.ID, key, digest, sub, now, func(seen func(recordKey) (seenBy, bool)) (*Receipt, int, []byte, []acceptedRecord, error) {
+	cr := CommitRequest{Org: org.ID, Key: key, Digest: digest, SubmissionID: sub, At: now, Retention: h.cfg.Retention}
+	a, err := h.cfg.Ledger.Commit(ctx, cr, func(seen func(RecordKey) (SeenRecord, bool)) (*Receipt, int, []byte, []AcceptedRecord, error) {
 		rc.Counts = Counts{}
 		r, status, resp, acc, err := h.finish(b, seen, rc, &committed)
 		if err == nil && status == http.StatusOK {
@@ -327,12 +328,21 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 		}
 		return r, status, resp, acc, err
 	})
+	if errors.Is(err, ErrKeyConflict) {
+		return 0, nil, "", fail(http.StatusConflict, ProblemConflict,
+			"Idempotency-Key "+key+" was used with another body; use a new key for a new batch")
+	}
 	if err != nil {
 		return 0, nil, "", h.unavailable("committing the receipt failed", err, "org", org.ID)
 	}
+	if a.Submission != sub {
+		// Another hub committed the key first: its answer is the answer.
+		h.log.Debug("key committed by another request", "org", org.ID, "key", key)
+		return a.Status, a.Body(), mediaOf(a.Status), nil
+	}
 	w.Header().Set("Location", PathSubmissions+"/"+sub)
 	h.logOutcome(ctx, org.ID, sub, a.Status, b, committed, now)
-	return a.Status, a.body(), mediaOf(a.Status), nil
+	return a.Status, a.Body(), mediaOf(a.Status), nil
 }
 
 // put stores accepted in the Sink inside a SpanHubSink span, so that a

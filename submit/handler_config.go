@@ -69,11 +69,12 @@ type HandlerConfig struct {
 	// Sink keeps the accepted records (a *Store, a *Relay, ...).
 	// Required.
 	Sink Sink
-	// Ledger keeps idempotency keys, receipts and accepted record ids.
-	// Required; see OpenLedger.
-	Ledger *Ledger
+	// Ledger keeps idempotency keys, receipts and accepted record ids:
+	// a *Ledger (OpenLedger) for one hub, or a store every hub behind one
+	// address shares (package submit/jetstream). Required.
+	Ledger LedgerStore
 	// Purposes checks each record's purpose. Nil: a PurposeRegistry kept
-	// in Ledger, with Clock.
+	// in Ledger, with Clock; required when Ledger is not a *Ledger.
 	Purposes Purposes
 	// Limits are what the hub accepts. Each zero field takes its value
 	// from DefaultLimits.
@@ -245,8 +246,10 @@ func (c HandlerConfig) Validate() error {
 	if c.Sink == nil {
 		bad("Sink is nil; use a *Store (OpenStore) or a *Relay")
 	}
-	if c.Ledger == nil {
+	if l, ok := c.Ledger.(*Ledger); c.Ledger == nil || ok && l == nil {
 		bad("Ledger is nil; open one with OpenLedger")
+	} else if !ok && c.Purposes == nil {
+		bad("Purposes is nil with a Ledger of type %T; give one (NewMemoryPurposeRegistry, or the store's shared purposes)", c.Ledger)
 	}
 	l := c.Limits
 	if l.MaxBodyBytes < 1 {

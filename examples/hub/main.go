@@ -10,8 +10,10 @@
 // collab.requirement and collab.task envelopes, validated at start.
 //
 // With -nats the accepted records go to a replicated JetStream stream
-// instead of the embedded store (see README.md for the stream flags);
-// the ledger stays in -data.
+// instead of the embedded store (see README.md for the stream flags),
+// and the ledger and learnt purposes to key-value buckets on the same
+// cluster: such hubs keep nothing of the protocol in -data, and any
+// number of them behind one address give the same answers.
 //
 // It serves on loopback (127.0.0.1:8480) unless -listen says otherwise,
 // prints "listening on <address>" on stdout once it accepts connections,
@@ -185,13 +187,19 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 		store, pc.Store = s, s
 		files = append(files, maintained{"store.db", s.Compact, s.Backup})
 	}
-	ledger, err := submit.OpenLedger(filepath.Join(data, "ledger.db"))
+	ledger, err := nf.ledger(context.Background(), log)
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, ledger.Close()) }()
-	pc.Ledger = ledger
-	files = append(files, maintained{"ledger.db", ledger.Compact, ledger.Backup})
+	if ledger == nil {
+		l, err := submit.OpenLedger(filepath.Join(data, "ledger.db"))
+		if err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, l.Close()) }()
+		ledger, pc.Ledger = l, l
+		files = append(files, maintained{"ledger.db", l.Compact, l.Backup})
+	}
 	var sink submit.Sink = store
 	if upstream != "" {
 		// Relay: keep every record here, forward it upward through a
@@ -221,13 +229,13 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 		pc.Outbox = client
 		files = append(files, maintained{"outbox.db", client.CompactOutbox, client.BackupOutbox})
 	}
-	purposes, stopPurposes, err := nf.purposes(context.Background(), ledger, log)
+	purposes, stopPurposes, err := nf.purposes(context.Background(), log)
 	if err != nil {
 		return err
 	}
 	defer stopPurposes()
 	if purposes == nil {
-		if purposes, err = submit.NewPurposeRegistry(ledger, nil); err != nil {
+		if purposes, err = submit.NewPurposeRegistry(ledger.(*submit.Ledger), nil); err != nil {
 			return err
 		}
 	}
@@ -279,9 +287,13 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 	if err != nil {
 		return err
 	}
-	purger, err := submit.NewPurger(pc)
-	if err != nil {
-		return err
+	// With -nats and nothing kept here, JetStream expires records and
+	// ledger entries itself (max age, per-key TTL): no purger.
+	var purger *submit.Purger
+	if pc.Store != nil || pc.Ledger != nil || pc.Outbox != nil || pc.Journal != nil || pc.Catalog != nil {
+		if purger, err = submit.NewPurger(pc); err != nil {
+			return err
+		}
 	}
 	stopAdmin, err := serveAdmin(data, &admin{purger: purger, files: files, log: log})
 	if err != nil {
@@ -334,8 +346,13 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 	}()
 	pctx, pcancel := context.WithCancel(ctx)
 	pruned := make(chan struct{})
-	go func() { purger.Run(pctx); close(pruned) }() //nolint:errcheck // returns ctx's error at shutdown
-	defer func() { pcancel(); <-pruned }()          // before the files close
+	go func() { //nolint:errcheck // Run returns ctx's error at shutdown
+		if purger != nil {
+			purger.Run(pctx)
+		}
+		close(pruned)
+	}()
+	defer func() { pcancel(); <-pruned }() // before the files close
 	log.Info("hub started", "org", org, "addr", ln.Addr().String(), "data", data, "directory_version", dir.Version(),
 		"tls", tlsConfig != nil, "client_certificates", id.clientCA != "", "signatures", id.requireSigs, "tokens", !id.refuseTokens)
 	fmt.Fprintf(stdout, "listening on %s\n", ln.Addr())
