@@ -104,7 +104,8 @@ type Client struct {
 	drainErr   error // the first error a sender stopped draining with
 
 	st       clientStats
-	refusals refusals // tells each Flush of the dead letters among its records
+	met      *clientMetrics // nil without ClientConfig.Metrics
+	refusals refusals       // tells each Flush of the dead letters among its records
 }
 
 // NewClient opens (or creates) the outbox at cfg.OutboxPath and starts
@@ -146,6 +147,12 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}
 	c.ob = ob
 	c.settle = &settler{ob: ob, st: &c.st, refusals: &c.refusals, log: c.log, org: cfg.Org, clock: cfg.Clock, onReceipt: cfg.OnReceipt}
+	if c.met, err = registerClientMetrics(cfg.Metrics, c); err != nil {
+		c.chain.shutdown()
+		ob.close()
+		return nil, err
+	}
+	c.chain.rate.onWait = c.met.waited // before any sender runs
 	c.runCtx, c.cancelRun = context.WithCancel(context.Background())
 	senders := make([]*sender, cfg.MaxInFlightBatches)
 	for i := range senders {
@@ -437,6 +444,7 @@ func (c *Client) Close(ctx context.Context) error {
 	c.cancelRun()
 	<-c.senderDone
 	left := c.ob.count()
+	c.met.unregister()
 	c.ob.close()
 	if left.records > 0 {
 		if cause == nil {

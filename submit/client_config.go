@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
@@ -156,6 +157,12 @@ type ClientConfig struct {
 	// other senders wait for it, and must not call Flush or Close. To consume receipts as a
 	// channel, send to a buffered channel from it.
 	OnReceipt func(Receipt)
+
+	// Metrics, if set, gets the client's metrics (client_metrics.go;
+	// listed in docs/operations.md), each with the constant label
+	// org=Org, until Close. Nil: no metrics. Nothing is registered
+	// anywhere else.
+	Metrics prometheus.Registerer
 
 	// TracerProvider makes the client's spans: SpanSubmit for each
 	// Submit and SubmitMany call, SpanSendBatch for each attempt to send

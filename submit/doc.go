@@ -98,7 +98,20 @@
 // collected in (schema.Hop.TraceID), and each attempt carries W3C trace
 // context (traceparent), which the hub continues, so one record can be
 // followed from collector to department through relays. Spans
-// (SpanSubmit, SpanSendBatch, SpanHubSubmission, SpanHubSink) go to the TracerProvider
-// of ClientConfig and HandlerConfig, by default the global one, a no-op
-// until a program installs one; this package exports nothing itself.
+// (SpanSubmit, SpanSendBatch, SpanHubSubmission, SpanHubSink) go to the
+// TracerProvider of ClientConfig and HandlerConfig, by default the global
+// one, a no-op until a program installs one; this package exports nothing
+// itself.
+//
+// # Metrics
+//
+// HandlerConfig.Metrics and ClientConfig.Metrics take a
+// prometheus.Registerer; nil (the default) records nothing, and nothing is
+// ever registered globally. A hub's metrics (sicollab_hub_*, labelled
+// hub=<Org>) count requests by route, status and problem type, records by
+// outcome and reason, slots in flight per organization, time per stage of
+// a submission, the store's and ledger's sizes and failed or throttled
+// authentications; a client's (sicollab_client_*, labelled org=<Org>)
+// follow its outbox, deliveries, retries, dead letters and rate-limit
+// waits. docs/operations.md lists them with their meaning.
 package submit

@@ -72,6 +72,7 @@ type Handler struct {
 	purposes Purposes
 	log      *slog.Logger
 	trace    tracing
+	met      hubMetrics
 	mux      *http.ServeMux
 	inflight chan struct{}
 
@@ -110,6 +111,17 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 		}
 		h.purposes = p
 	}
+	var sizes []sizer
+	for _, v := range []any{cfg.Ledger, cfg.Sink} {
+		if s, ok := v.(sizer); ok {
+			sizes = append(sizes, s)
+		}
+	}
+	met, err := newHubMetrics(cfg.Metrics, cfg.Org, sizes...)
+	if err != nil {
+		return nil, err
+	}
+	h.met = met
 	h.mux = http.NewServeMux()
 	h.mux.HandleFunc("POST "+PathSubmissions, h.submit)
 	h.mux.HandleFunc("GET "+PathSubmissions+"/{id}", h.receipt)
@@ -149,6 +161,7 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) limits(w http.ResponseWriter, r *http.Request) {
 	body, _ := json.Marshal(h.cfg.Limits) // plain numbers; RecordsPerSecond is finite (Validate)
+	h.met.request(routeLimits, http.StatusOK, "")
 	writeBody(w, http.StatusOK, MediaJSON, body)
 }
 
@@ -172,6 +185,11 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	span.SetAttributes(attribute.Int("http.response.status_code", status))
+	problem := ""
+	if status == http.StatusUnprocessableEntity {
+		problem = ProblemNothingValid
+	}
+	h.met.request(routeSubmit, status, problem)
 	writeBody(w, status, media, body)
 }
 
@@ -181,6 +199,12 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *bool) (int, []byte, string, *failure) {
 	ctx := r.Context()
 	now := h.cfg.Clock()
+	mark := now // the start of the current stage
+	next := func(stage string) {
+		t := h.cfg.Clock()
+		h.met.stage(stage, mark, t)
+		mark = t
+	}
 	if f := checkSingletons(r.Header); f != nil {
 		return 0, nil, "", f
 	}
@@ -220,6 +244,7 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 		return 0, nil, "", f
 	}
 	defer release()
+	next(stageAdmission)
 	rr := &rateReader{r: http.MaxBytesReader(w, r.Body, max), rc: http.NewResponseController(w), clock: h.cfg.Clock,
 		start: now, grace: h.cfg.BodyGrace, minRate: float64(h.cfg.MinBodyRate)}
 	body, err := readBody(rr, r.ContentLength)
@@ -241,6 +266,7 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 			"Content-Digest does not match the body as sent ("+ContentDigest(body)+"); compute it over the compressed bytes when gzip is used")
 	}
 	digest := ContentDigest(body)
+	next(stageRead)
 
 	unlock, err := h.cfg.Ledger.Lock(ctx, org.ID, key)
 	if err != nil {
@@ -284,6 +310,7 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 		return 0, nil, "", f
 	}
 	h.checkPurposes(b, now)
+	next(stageValidate)
 	accepted := b.accepted()
 	if len(accepted) == 0 && !b.anyDuplicate() {
 		// Nothing was accepted: nothing is kept, not even the key, so a
@@ -313,6 +340,7 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 		}
 	}
 
+	next(stageStore)
 	pre, err := logged()
 	if err != nil {
 		return 0, nil, "", h.unavailable("appending to the transparency log failed", err, "org", org.ID)
@@ -340,6 +368,7 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 		h.log.Debug("key committed by another request", "org", org.ID, "key", key)
 		return a.Status, a.Body(), mediaOf(a.Status), nil
 	}
+	next(stageReceipt)
 	w.Header().Set("Location", PathSubmissions+"/"+sub)
 	h.logOutcome(ctx, org.ID, sub, a.Status, b, committed, now)
 	return a.Status, a.Body(), mediaOf(a.Status), nil

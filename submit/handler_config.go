@@ -9,6 +9,8 @@ import (
 	"math"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/sicollab/sicollab/collab"
 	"github.com/sicollab/sicollab/schema"
 	"github.com/sicollab/sicollab/submit/translog"
@@ -134,8 +136,9 @@ type HandlerConfig struct {
 	// accepted batch gets its leaf, inclusion proof and checkpoint
 	// (Receipt.Log), appended before the receipt is committed.
 	Log *translog.Log
-	// Logger gets one line per submission and every internal error. Nil:
-	// silent.
+	// Logger gets one line per submission, per receipt read, per
+	// refused authentication or authorization, and every internal
+	// error. Nil: silent.
 	Logger *slog.Logger
 	// TracerProvider makes the hub's SpanHubSubmission span of each POST,
 	// a child of the request's trace context, which the Sink's Put gets in
@@ -146,6 +149,12 @@ type HandlerConfig struct {
 	// Propagator reads the trace context of each request (default
 	// propagation.TraceContext: the W3C traceparent header).
 	Propagator propagation.TextMapPropagator
+	// Metrics, if set, gets the hub's metrics (metrics.go; listed in
+	// docs/operations.md), each with the constant label hub=Org. Nil: no
+	// metrics. Nothing is registered anywhere else. A Handler has no
+	// Close: its metrics stay registered, so a second Handler of the same
+	// Org needs a registry of its own (NewHandler says so).
+	Metrics prometheus.Registerer
 	// Clock gives the time receipts, rate limits, retention and purposes
 	// are judged at. Nil: time.Now.
 	Clock func() time.Time

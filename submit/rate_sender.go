@@ -55,6 +55,9 @@ type rateSender struct {
 	newTimer timerFunc
 	gate     sync.Mutex
 	stop     stopOnce
+	// onWait, if set, is told of each wait for rate tokens (the client's
+	// metrics). Set before any send, never changed after.
+	onWait func(time.Duration)
 }
 
 func newRateSender(cfg ClientConfig, h *hold) *rateSender {
@@ -126,6 +129,9 @@ func (r *rateSender) admit(ctx context.Context, b *outBatch) (release func(), er
 		if err := r.sleep(ctx, d); err != nil {
 			cancelAll(rs, r.clock())
 			return nil, err
+		}
+		if r.onWait != nil {
+			r.onWait(d)
 		}
 		if now := r.clock(); !r.hold.get().After(now) {
 			return r.gate.Unlock, nil

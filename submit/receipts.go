@@ -22,13 +22,16 @@ func (h *Handler) receipt(w http.ResponseWriter, r *http.Request) {
 		h.writeFailure(w, r, f)
 		return
 	}
-	raw, err := h.cfg.Ledger.ReceiptBytes(r.Context(), org.ID, r.PathValue("id"))
+	id := r.PathValue("id")
+	raw, err := h.cfg.Ledger.ReceiptBytes(r.Context(), org.ID, id)
+	h.log.Info("receipt read", "org", org.ID, "submission", id, "addr", clientAddr(r), "found", err == nil)
 	switch {
 	case errors.Is(err, ErrReceiptNotFound):
 		h.writeFailure(w, r, fail(http.StatusNotFound, ProblemNotFound, "no submission with this id from your organization"))
 	case err != nil:
 		h.writeFailure(w, r, h.unavailable("reading the receipt failed", err, "org", org.ID))
 	default:
+		h.met.request(routeReceipt, http.StatusOK, "")
 		writeBody(w, http.StatusOK, MediaJSON, raw)
 	}
 }
@@ -63,6 +66,7 @@ func (h *Handler) logOutcome(ctx context.Context, org, sub string, status int, b
 	if results == nil {
 		results = b.results
 	}
+	h.met.recordResults(results)
 	var c Counts
 	for _, r := range results {
 		c.add(r.Status)

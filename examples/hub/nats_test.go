@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,6 +64,26 @@ func TestBinaryNATS(t *testing.T) {
 	rc = postNDJSON(t, url, "bank-north-01", envLine(t, schema.KindFinanceTransaction, "bank-north-01", reqID, payload))
 	require.Equal(t, 1, rc.Counts.Accepted, "%+v", rc.Results)
 	recID := rc.Results[0].ID
+
+	// Ready while the server is up, not while it is gone, ready again
+	// once the hub has reconnected.
+	waitReady := func(want int, says string) {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			status, body := get(t, url+pathReadyz, "")
+			if status == want && strings.Contains(body, says) {
+				return
+			}
+			require.True(t, time.Now().Before(deadline), "readyz %d %q, want %d %q", status, body, want, says)
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitReady(http.StatusOK, "ready")
+	srv.Kill(0)
+	waitReady(http.StatusServiceUnavailable, "nats: not connected")
+	require.NoError(t, srv.Restart(0))
+	waitReady(http.StatusOK, "ready")
 
 	hub.stop(t)
 	for _, f := range []string{"store.db", "ledger.db"} {
