@@ -25,7 +25,7 @@ func (c *Client) forward(ctx context.Context, envs []schema.Envelope) error {
 		e := &envs[i]
 		n := len(e.Provenance)
 		if i == 0 || n == 0 || n > schema.MaxHops || e.Provenance[n-1].Org != c.cfg.Org || !c.cfg.Relay && e.Source != c.cfg.Org {
-			raw, err := c.prepare(*e)
+			raw, err := c.prepare(*e, traceIDOf(ctx))
 			if err != nil {
 				return &IndexError{Index: i, Err: err}
 			}

@@ -8,6 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"io"
 	"log/slog"
 	"net/http"
@@ -71,6 +75,7 @@ type Handler struct {
 	validate *schema.Validator
 	purposes Purposes
 	log      *slog.Logger
+	trace    tracing
 	met      hubMetrics
 	mux      *http.ServeMux
 	inflight chan struct{}
@@ -95,6 +100,7 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 		authFails: authThrottle{limit: cfg.AuthFailures, window: cfg.AuthWindow, addrs: map[string]*authCount{}},
 	}
 	h.hub, _ = cfg.Directory.Org(cfg.Org)
+	h.trace = newTracing(cfg.TracerProvider, cfg.Propagator)
 	if h.validate == nil {
 		v, err := schema.NewValidator(schema.WithMaxBytes(cfg.Limits.MaxLineBytes), schema.WithMaxDepth(cfg.Limits.MaxDepth))
 		if err != nil {
@@ -164,9 +170,15 @@ func (h *Handler) limits(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
+	ctx := h.trace.prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+	ctx, span := h.trace.tracer.Start(ctx, SpanHubSubmission, trace.WithSpanKind(trace.SpanKindServer))
+	defer span.End()
+	r = r.WithContext(ctx)
 	var read bool
 	status, body, media, f := h.serveSubmission(r, w, &read)
 	if f != nil {
+		span.SetAttributes(attribute.Int("http.response.status_code", f.p.Status), attribute.String("sicollab.problem", f.p.Type))
+		span.SetStatus(codes.Error, f.p.Type)
 		if !read && r.ContentLength != 0 {
 			// The body was refused unread: close the connection rather
 			// than let the server drain it, at whatever pace the client
@@ -176,6 +188,7 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
 		h.writeFailure(w, r, f)
 		return
 	}
+	span.SetAttributes(attribute.Int("http.response.status_code", status))
 	problem := ""
 	if status == http.StatusUnprocessableEntity {
 		problem = ProblemNothingValid
@@ -242,6 +255,7 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 	if f != nil {
 		return 0, nil, "", f
 	}
+	trace.SpanFromContext(ctx).SetAttributes(attribute.String("sicollab.org", org.ID))
 	lim, f := h.authorize(org, now)
 	if f != nil {
 		return 0, nil, "", f
@@ -362,7 +376,7 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 	// ledger's commit below: one transaction, one fsync.
 	inLedger := h.storeInLedger()
 	if len(accepted) > 0 && !inLedger {
-		if err := putAccepted(ctx, h.cfg.Sink, b); err != nil {
+		if err := h.put(ctx, b, len(accepted)); err != nil {
 			return 0, nil, "", h.unavailable("storing the records failed", err, "org", org.ID, "records", len(accepted))
 		}
 	}
@@ -430,4 +444,17 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 	w.Header().Set("Location", PathSubmissions+"/"+sub)
 	h.logOutcome(ctx, org.ID, sub, a.Status, b, committed, now)
 	return a.Status, a.Body(), mediaOf(a.Status), nil
+}
+
+// put gives the accepted records of b to the Sink (putAccepted) inside
+// a SpanHubSink span, so that a
+// Relay's forwarding shows as its child.
+func (h *Handler) put(ctx context.Context, b *inBatch, accepted int) error {
+	ctx, span := h.trace.tracer.Start(ctx, SpanHubSink, trace.WithAttributes(attribute.Int("sicollab.records", accepted)))
+	defer span.End()
+	err := putAccepted(ctx, h.cfg.Sink, b)
+	if err != nil {
+		span.SetStatus(codes.Error, err.Error())
+	}
+	return err
 }

@@ -92,6 +92,7 @@ func (r *Relay) putRecords(ctx context.Context, recs []record) error {
 		return err
 	}
 	now := r.clock()
+	tid := traceIDOf(ctx) // the request's trace, for records that have none
 	up := make([]schema.Envelope, 0, len(recs))
 	checked := true // every record was validated by this hub and keeps its payload
 	for _, rec := range recs {
@@ -108,6 +109,7 @@ func (r *Relay) putRecords(ctx context.Context, recs []record) error {
 			// As Stamp does, on a clipped slice: the stored envelope keeps its hops.
 			e.Provenance = append(slices.Clip(e.Provenance), schema.Hop{Org: r.org, Stage: schema.StageProcessing, At: now.UTC(), Digest: rec.digest})
 		}
+		e.TraceLastHop(tid)
 		up = append(up, e)
 	}
 	if c, ok := r.fwd.(*Client); ok && checked && len(up) > 0 {
