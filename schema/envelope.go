@@ -63,6 +63,9 @@ type Hop struct {
 	// sha-256 over the RFC 8785 canonical JSON of the payload, as
 	// sha-256:<hex>.
 	Digest string `json:"digest"`
+	// Seal, if set, is the signature of the hop by its organization;
+	// absent on unsigned hops (see HopSeal).
+	Seal *HopSeal `json:"seal,omitempty"`
 }
 
 // Envelope carries every record and collaboration message. Payload holds

@@ -82,7 +82,7 @@ func isProvenance(v any) bool {
 	}
 	for _, h := range hops {
 		m, ok := h.(map[string]any)
-		if !ok || len(m) != 4 || !isOrgID(m["org"]) || !isUTCTime(m["at"]) {
+		if !ok || len(m) != 4 && (len(m) != 5 || !isSealDoc(m["seal"])) || !isOrgID(m["org"]) || !isUTCTime(m["at"]) {
 			return false
 		}
 		stage, _ := m["stage"].(string)

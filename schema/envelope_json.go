@@ -69,6 +69,9 @@ func (e *Envelope) AppendJSON(dst []byte) ([]byte, error) {
 			dst = appendTime(dst, h.At)
 			dst = append(dst, `,"digest":`...)
 			dst = appendPlain(dst, h.Digest)
+			if h.Seal != nil {
+				dst = appendSeal(dst, h.Seal)
+			}
 			dst = append(dst, '}')
 		}
 		dst = append(dst, ']')
