@@ -121,7 +121,9 @@ type ClientConfig struct {
 	// not empty.
 	Token string
 	// Signer, if set, signs every request attempt (RFC 9421; see
-	// HTTPSigner) after its headers are set.
+	// HTTPSigner) after its headers are set. A Signer that is also a
+	// HopSealer (an *HTTPSigner is) seals the client's provenance hops,
+	// one manifest per Submit or SubmitMany call.
 	Signer RequestSigner
 	// TLS configures the client's own transport when HTTPClient is nil:
 	// for mutual TLS, see ClientTLSConfig. With HTTPClient set, it must be
@@ -551,11 +553,15 @@ func (c *Client) Submit(ctx context.Context, env schema.Envelope) error {
 		return err
 	}
 	defer c.submits.Done()
-	rec, err := c.prepare(env)
+	prepared, err := c.prepare(env)
 	if err != nil {
 		return err
 	}
-	return c.queue(ctx, [][]byte{rec})
+	recs, err := c.records([]schema.Envelope{prepared})
+	if err != nil {
+		return err
+	}
+	return c.queue(ctx, recs)
 }
 
 // SubmitMany queues envs in one disk transaction, all or nothing: every
@@ -571,7 +577,7 @@ func (c *Client) SubmitMany(ctx context.Context, envs []schema.Envelope) error {
 		return err
 	}
 	defer c.submits.Done()
-	recs := make([][]byte, len(envs))
+	prepared := make([]schema.Envelope, len(envs))
 	errs := make([]error, len(envs))
 	var firstBad atomic.Int64 // lowest index refused so far; later ones need no work
 	firstBad.Store(int64(len(envs)))
@@ -582,7 +588,7 @@ func (c *Client) SubmitMany(ctx context.Context, envs []schema.Envelope) error {
 		if ctx.Err() != nil {
 			errs[i] = ctx.Err()
 		} else {
-			recs[i], errs[i] = c.prepare(envs[i])
+			prepared[i], errs[i] = c.prepare(envs[i])
 		}
 		if errs[i] != nil {
 			for {
@@ -599,32 +605,32 @@ func (c *Client) SubmitMany(ctx context.Context, envs []schema.Envelope) error {
 		}
 		return &IndexError{Index: int(i), Err: errs[i]}
 	}
+	recs, err := c.records(prepared)
+	if err != nil {
+		return err
+	}
 	return c.queue(ctx, recs)
 }
 
-// prepare checks the source, stamps and validates env, returning the
-// record as it will be sent.
-func (c *Client) prepare(env schema.Envelope) ([]byte, error) {
+// prepare checks the source, stamps and validates env, returning it as
+// it will be sealed and sent (see records).
+func (c *Client) prepare(env schema.Envelope) (schema.Envelope, error) {
 	if !c.cfg.Relay && env.Source != c.cfg.Org {
-		return nil, fmt.Errorf("%w: source %q, client org %q", ErrForeignSource, env.Source, c.cfg.Org)
+		return env, fmt.Errorf("%w: source %q, client org %q", ErrForeignSource, env.Source, c.cfg.Org)
 	}
 	if n := len(env.Provenance); n == 0 || env.Provenance[n-1].Org != c.cfg.Org {
 		if err := env.Stamp(c.cfg.Org, c.cfg.Stage, c.cfg.Clock()); err != nil {
 			// The payload cannot be canonicalized: let the validator say why.
 			if verr := c.cfg.Validator.ValidateEnvelope(env); verr != nil {
-				return nil, verr
+				return env, verr
 			}
-			return nil, fmt.Errorf("submit: stamp provenance of %s: %w", env.ID, err)
+			return env, fmt.Errorf("submit: stamp provenance of %s: %w", env.ID, err)
 		}
 	}
 	if err := c.cfg.Validator.ValidateEnvelope(env); err != nil {
-		return nil, err
+		return env, err
 	}
-	raw, err := env.AppendJSON(nil)
-	if err != nil {
-		return nil, fmt.Errorf("submit: encode envelope %s: %w", env.ID, err)
-	}
-	return raw, nil
+	return env, nil
 }
 
 // queue makes recs durable through the committer.
