@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -45,77 +44,6 @@ func ManifestStatement(org, keyID string, size int64, root tlog.Hash) []byte {
 	b = append(b, "\nroot "...)
 	b = base64.StdEncoding.AppendEncode(b, root[:])
 	return append(b, '\n')
-}
-
-// HopLeaf returns the leaf of hop i of env, given the leaf hash of hop
-// i-1 (ignored for the first hop): the RFC 8785 canonical JSON of
-//
-//	{"hop": <hop i without seal>, "prev": "<leaf hash of hop i-1, standard base64; empty for hop 0>",
-//	 "record": <env without provenance, payload null>}
-//
-// Every field of the hop and of the envelope is covered, whatever fields
-// later versions add; the manifest's tree takes tlog.RecordHash of it.
-func HopLeaf(env *schema.Envelope, i int, prev tlog.Hash) ([]byte, error) {
-	rec, err := recordHead(env)
-	if err != nil {
-		return nil, err
-	}
-	return hopLeaf(rec, env.Provenance, i, prev)
-}
-
-// recordHead is the canonical JSON of env without provenance and payload.
-func recordHead(env *schema.Envelope) ([]byte, error) {
-	head := *env
-	head.Provenance, head.Payload = nil, nil
-	raw, err := head.AppendJSON(nil)
-	if err != nil {
-		return nil, fmt.Errorf("submit: provenance leaf of %s: encode the envelope: %w", env.ID, err)
-	}
-	return schema.Canonical(raw)
-}
-
-func hopLeaf(rec []byte, hops []schema.Hop, i int, prev tlog.Hash) ([]byte, error) {
-	h := hops[i]
-	h.Seal = nil
-	raw, err := json.Marshal(h)
-	if err != nil {
-		return nil, fmt.Errorf("submit: provenance leaf of hop %d: %w", i, err)
-	}
-	canon, err := schema.Canonical(raw)
-	if err != nil {
-		return nil, fmt.Errorf("submit: provenance leaf of hop %d: %w", i, err)
-	}
-	b := make([]byte, 0, len(canon)+len(rec)+80)
-	b = append(b, `{"hop":`...)
-	b = append(b, canon...)
-	b = append(b, `,"prev":"`...)
-	if i > 0 {
-		b = base64.StdEncoding.AppendEncode(b, prev[:])
-	}
-	b = append(b, `","record":`...)
-	b = append(b, rec...)
-	return append(b, '}'), nil
-}
-
-// chainLeaves returns the leaf hash of every hop of env, in order.
-func chainLeaves(env *schema.Envelope) ([]tlog.Hash, error) {
-	rec, err := recordHead(env)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]tlog.Hash, len(env.Provenance))
-	for i := range env.Provenance {
-		var prev tlog.Hash
-		if i > 0 {
-			prev = out[i-1]
-		}
-		leaf, err := hopLeaf(rec, env.Provenance, i, prev)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = tlog.RecordHash(leaf)
-	}
-	return out, nil
 }
 
 // The checks a hop's seal can fail, as HopError.Check names them.
