@@ -251,7 +251,11 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 		}
 		log.Info("transparency log open", "size", tlog.Checkpoint().Size, "verifier_key", vkey)
 	}
-	h, err := submit.NewHandler(submit.HandlerConfig{Org: org, DirectorySource: dirs, Authenticator: auth, Sink: sink, Ledger: ledger, Purposes: purposes, Log: tlog, Logger: log})
+	hops, err := id.hopVerifier()
+	if err != nil {
+		return err
+	}
+	h, err := submit.NewHandler(submit.HandlerConfig{Org: org, DirectorySource: dirs, Authenticator: auth, Sink: sink, Ledger: ledger, Purposes: purposes, Log: tlog, Logger: log, HopVerifier: hops})
 	if err != nil {
 		return err
 	}
