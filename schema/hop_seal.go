@@ -26,9 +26,10 @@ type HopSeal struct {
 	Size int64 `json:"size"`
 	// Index is the hop's leaf in the manifest, 0 to Size-1.
 	Index int64 `json:"index"`
-	// Path is the RFC 6962 inclusion proof of the leaf (tlog.RecordProof),
-	// each hash in standard base64; empty when Size is 1.
-	Path []string `json:"path,omitempty"`
+	// Path is the RFC 6962 inclusion proof of the leaf (tlog.RecordProof):
+	// its hashes one after the other, in standard base64; empty when Size
+	// is 1.
+	Path string `json:"path,omitempty"`
 	// Root is the manifest's tree head hash, in standard base64.
 	Root string `json:"root"`
 	// Sig is the Ed25519 signature of the manifest's statement, in
@@ -40,8 +41,10 @@ type HopSeal struct {
 const (
 	// MaxSealLeaves is the most leaves a manifest may have.
 	MaxSealLeaves = 1 << 20
-	// maxSealPath is the longest inclusion proof of such a tree.
-	maxSealPath = 20
+	// maxSealPath is the longest inclusion proof of such a tree, in
+	// hashes, and maxPathChars its base64 length.
+	maxSealPath  = 20
+	maxPathChars = (maxSealPath*32 + 2) / 3 * 4
 )
 
 // isB64Hash matches 32 bytes in standard base64 (^[A-Za-z0-9+/]{43}=$).
@@ -49,6 +52,20 @@ func isB64Hash(s string) bool { return len(s) == 44 && s[43] == '=' && b64Chars(
 
 // isB64Sig matches 64 bytes in standard base64 (^[A-Za-z0-9+/]{86}==$).
 func isB64Sig(s string) bool { return len(s) == 88 && s[86:] == "==" && b64Chars(s[:86]) }
+
+// isB64Path matches the base64 of 1 to maxSealPath hashes of 32 bytes
+// (the schema asks 44 to maxPathChars characters).
+func isB64Path(s string) bool {
+	n := len(s)
+	if n < 44 || n > maxPathChars || n%4 != 0 {
+		return false
+	}
+	body := s
+	for k := 0; k < 2 && len(body) > 0 && body[len(body)-1] == '='; k++ {
+		body = body[:len(body)-1]
+	}
+	return b64Chars(body)
+}
 
 func b64Chars(s string) bool {
 	for i := 0; i < len(s); i++ {
@@ -77,16 +94,8 @@ func isKeyID(s string) bool {
 
 // structOK tells whether s encodes as a seal the schema accepts.
 func (s *HopSeal) structOK() bool {
-	if !isKeyID(s.KeyID) || s.Size < 1 || s.Size > MaxSealLeaves || s.Index < 0 || s.Index >= MaxSealLeaves ||
-		len(s.Path) > maxSealPath || !isB64Hash(s.Root) || !isB64Sig(s.Sig) {
-		return false
-	}
-	for _, p := range s.Path {
-		if !isB64Hash(p) {
-			return false
-		}
-	}
-	return true
+	return isKeyID(s.KeyID) && s.Size >= 1 && s.Size <= MaxSealLeaves && s.Index >= 0 && s.Index < MaxSealLeaves &&
+		(s.Path == "" || isB64Path(s.Path)) && isB64Hash(s.Root) && isB64Sig(s.Sig)
 }
 
 // isSealDoc is envelopeOK's check of a parsed seal: true only when it
@@ -112,12 +121,7 @@ func isSealDoc(v any) bool {
 			ok = isStr && isB64Sig(s)
 		case "path":
 			n++
-			path, isArr := v.([]any)
-			ok = isArr && len(path) <= maxSealPath
-			for _, p := range path {
-				s, isStr := p.(string)
-				ok = ok && isStr && isB64Hash(s)
-			}
+			ok = isStr && isB64Path(s)
 		default:
 			return false
 		}
@@ -150,12 +154,7 @@ func sealOfMap(hm map[string]any) *HopSeal {
 	s.Index = int64(intOf(m["index"]))
 	s.Root, _ = m["root"].(string)
 	s.Sig, _ = m["sig"].(string)
-	if path, ok := m["path"].([]any); ok && len(path) > 0 {
-		s.Path = make([]string, len(path))
-		for i, p := range path {
-			s.Path[i], _ = p.(string)
-		}
-	}
+	s.Path, _ = m["path"].(string)
 	return s
 }
 
@@ -186,13 +185,8 @@ func sealOfTape(t *jsontext.Tape, h int) (s *HopSeal, ok bool) {
 	}
 	s = &HopSeal{KeyID: str(t.Member(v, "key_id")), Size: num(t.Member(v, "size")), Index: num(t.Member(v, "index")),
 		Root: str(t.Member(v, "root")), Sig: str(t.Member(v, "sig"))}
-	if p := t.Member(v, "path"); p >= 0 && t.Tokens[p].Len > 0 {
-		s.Path = make([]string, 0, t.Tokens[p].Len)
-		e := p + 1
-		for range t.Tokens[p].Len {
-			s.Path = append(s.Path, str(e))
-			e = int(t.Tokens[e].Next)
-		}
+	if p := t.Member(v, "path"); p >= 0 {
+		s.Path = str(p)
 	}
 	return s, ok
 }
@@ -203,12 +197,8 @@ func sealMap(s *HopSeal) map[string]any {
 		"key_id": s.KeyID, "size": json.Number(strconv.FormatInt(s.Size, 10)),
 		"index": json.Number(strconv.FormatInt(s.Index, 10)), "root": s.Root, "sig": s.Sig,
 	}
-	if len(s.Path) > 0 {
-		path := make([]any, len(s.Path))
-		for i, p := range s.Path {
-			path[i] = p
-		}
-		m["path"] = path
+	if s.Path != "" {
+		m["path"] = s.Path
 	}
 	return m
 }
@@ -222,15 +212,9 @@ func appendSeal(dst []byte, s *HopSeal) []byte {
 	dst = strconv.AppendInt(dst, s.Size, 10)
 	dst = append(dst, `,"index":`...)
 	dst = strconv.AppendInt(dst, s.Index, 10)
-	if len(s.Path) > 0 {
-		dst = append(dst, `,"path":[`...)
-		for i, p := range s.Path {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendPlain(dst, p)
-		}
-		dst = append(dst, ']')
+	if s.Path != "" {
+		dst = append(dst, `,"path":`...)
+		dst = appendPlain(dst, s.Path)
 	}
 	dst = append(dst, `,"root":`...)
 	dst = appendPlain(dst, s.Root)
@@ -244,9 +228,5 @@ func sealStrings(s *HopSeal, ok func(string) bool) bool {
 	if s == nil {
 		return true
 	}
-	all := ok(s.KeyID) && ok(s.Root) && ok(s.Sig)
-	for _, p := range s.Path {
-		all = all && ok(p)
-	}
-	return all
+	return ok(s.KeyID) && ok(s.Path) && ok(s.Root) && ok(s.Sig)
 }

@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -17,9 +19,11 @@ import (
 func testSeal(n int) *HopSeal {
 	s := &HopSeal{KeyID: "bank-north-01:2026", Size: int64(1) << n, Index: 1, Root: strings.Repeat("Ab+/", 11)[:43] + "=",
 		Sig: strings.Repeat("Zz09", 22)[:86] + "=="}
+	var raw []byte
 	for i := range n {
-		s.Path = append(s.Path, strings.Repeat(string(rune('a'+i)), 43)+"=")
+		raw = append(raw, bytes.Repeat([]byte{byte(i + 1)}, 32)...)
 	}
+	s.Path = base64.StdEncoding.EncodeToString(raw)
 	if n == 0 {
 		s.Index = 0
 	}

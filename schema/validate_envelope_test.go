@@ -100,7 +100,7 @@ func TestValidateEnvelopeAgrees(t *testing.T) {
 		"seal, bad key id":       func(e *Envelope) { h := hop; h.Seal = testSeal(1); h.Seal.KeyID = "-k"; e.Provenance = []Hop{h} },
 		"seal, size zero":        func(e *Envelope) { h := hop; h.Seal = testSeal(1); h.Seal.Size = 0; e.Provenance = []Hop{h} },
 		"seal, short root":       func(e *Envelope) { h := hop; h.Seal = testSeal(1); h.Seal.Root = "AAAA"; e.Provenance = []Hop{h} },
-		"seal, bad path hash":    func(e *Envelope) { h := hop; h.Seal = testSeal(1); h.Seal.Path[0] += "x"; e.Provenance = []Hop{h} },
+		"seal, bad path hash":    func(e *Envelope) { h := hop; h.Seal = testSeal(1); h.Seal.Path += "x"; e.Provenance = []Hop{h} },
 		"seal, empty sig":        func(e *Envelope) { h := hop; h.Seal = testSeal(1); h.Seal.Sig = ""; e.Provenance = []Hop{h} },
 		"year 9999":              func(e *Envelope) { e.RetainUntil = time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC) },
 		"year 0":                 func(e *Envelope) { e.CollectedAt = time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC) },

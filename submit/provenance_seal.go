@@ -177,11 +177,18 @@ func checkSeal(dir *collab.Directory, h *schema.Hop, leaf tlog.Hash, cache *mani
 	if err != nil {
 		return fail(CheckSealFormat, fmt.Errorf("root: %w", err))
 	}
-	proof := make(tlog.RecordProof, len(s.Path))
-	for j, p := range s.Path {
-		if proof[j], err = decodeHash(p); err != nil {
-			return fail(CheckSealFormat, fmt.Errorf("path/%d: %w", j, err))
-		}
+	const maxChars = (maxPath*tlog.HashSize + 2) / 3 * 4
+	var buf [maxChars / 4 * 3]byte // what Decode may write for maxChars
+	n := 0
+	if len(s.Path) <= maxChars {
+		n, err = base64.StdEncoding.Decode(buf[:], []byte(s.Path))
+	}
+	if err != nil || n%tlog.HashSize != 0 || len(s.Path) > maxChars {
+		return fail(CheckSealFormat, fmt.Errorf("path: want up to %d hashes of %d bytes in standard base64", maxPath, tlog.HashSize))
+	}
+	proof := make(tlog.RecordProof, n/tlog.HashSize)
+	for j := range proof {
+		copy(proof[j][:], buf[j*tlog.HashSize:])
 	}
 	if s.Index < 0 || s.Index >= s.Size {
 		return fail(CheckInclusion, fmt.Errorf("index %d is outside a manifest of %d leaves", s.Index, s.Size))
@@ -205,6 +212,10 @@ func checkSeal(dir *collab.Directory, h *schema.Hop, leaf tlog.Hash, cache *mani
 	}
 	return nil
 }
+
+// maxPath is the longest inclusion path a seal may carry (a manifest of
+// schema.MaxSealLeaves).
+const maxPath = 20
 
 func decodeHash(s string) (tlog.Hash, error) {
 	var h tlog.Hash

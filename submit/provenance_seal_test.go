@@ -3,8 +3,10 @@ package submit
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,6 +41,13 @@ func sealedChains(t *testing.T, f *fixture, n int) []schema.Envelope {
 	}
 	require.NoError(t, hopSigner(t, testHub).SealHops(testHub, envs))
 	return envs
+}
+
+// sealWith is a copy of e's first seal changed by f.
+func sealWith(e *schema.Envelope, f func(*schema.HopSeal)) *schema.HopSeal {
+	s := *e.Provenance[0].Seal
+	f(&s)
+	return &s
 }
 
 // TestVerifyChain: an honest chain verifies with the directory alone;
@@ -85,6 +94,33 @@ func TestVerifyChain(t *testing.T) {
 		"first hop removed": {mut: func(e *schema.Envelope) *collab.Directory { e.Provenance = e.Provenance[1:]; return nil }, check: CheckChainStart},
 		"hop moved from another record": {mut: func(e *schema.Envelope) *collab.Directory {
 			hop(e, 0).Seal = other.Provenance[0].Seal
+			return nil
+		}, check: CheckInclusion},
+		"path not base64": {mut: func(e *schema.Envelope) *collab.Directory {
+			hop(e, 0).Seal = sealWith(e, func(s *schema.HopSeal) { s.Path = "!" + s.Path[1:] })
+			return nil
+		}, check: CheckSealFormat},
+		"path too long": {mut: func(e *schema.Envelope) *collab.Directory {
+			hop(e, 0).Seal = sealWith(e, func(s *schema.HopSeal) { s.Path = strings.Repeat("A", 900) })
+			return nil
+		}, check: CheckSealFormat},
+		"path cut short": {mut: func(e *schema.Envelope) *collab.Directory {
+			hop(e, 0).Seal = sealWith(e, func(s *schema.HopSeal) {
+				raw, _ := base64.StdEncoding.DecodeString(s.Path)
+				s.Path = base64.StdEncoding.EncodeToString(raw[:64])
+			})
+			return nil
+		}, check: CheckInclusion},
+		"root not base64": {mut: func(e *schema.Envelope) *collab.Directory {
+			hop(e, 0).Seal = sealWith(e, func(s *schema.HopSeal) { s.Root = "*" })
+			return nil
+		}, check: CheckSealFormat},
+		"sig not base64": {mut: func(e *schema.Envelope) *collab.Directory {
+			hop(e, 0).Seal = sealWith(e, func(s *schema.HopSeal) { s.Sig = "*" })
+			return nil
+		}, check: CheckSealFormat},
+		"index past size": {mut: func(e *schema.Envelope) *collab.Directory {
+			hop(e, 0).Seal = sealWith(e, func(s *schema.HopSeal) { s.Index = s.Size })
 			return nil
 		}, check: CheckInclusion},
 		"first hop unsigned": {mut: func(e *schema.Envelope) *collab.Directory { hop(e, 0).Seal = nil; return nil }, check: CheckSealMissing},

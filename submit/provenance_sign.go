@@ -121,10 +121,11 @@ func sealHops(org, keyID string, key ed25519.PrivateKey, envs []schema.Envelope)
 		}
 		seal := &schema.HopSeal{KeyID: keyID, Size: n, Index: int64(i), Root: rootS, Sig: sig}
 		if len(proof) > 0 {
-			seal.Path = make([]string, len(proof))
-			for j, p := range proof {
-				seal.Path[j] = base64.StdEncoding.EncodeToString(p[:])
+			raw := make([]byte, 0, len(proof)*tlog.HashSize)
+			for _, p := range proof {
+				raw = append(raw, p[:]...)
 			}
+			seal.Path = base64.StdEncoding.EncodeToString(raw)
 		}
 		envs[r.env].Provenance[r.hop].Seal = seal
 	}
