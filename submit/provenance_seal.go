@@ -196,19 +196,26 @@ func checkSeal(dir *collab.Directory, h *schema.Hop, leaf tlog.Hash, cache *mani
 	if err := tlog.CheckRecord(proof, s.Size, root, s.Index, leaf); err != nil {
 		return fail(CheckInclusion, errors.New("the hop's leaf is not in the signed manifest: this hop or one before it was altered, inserted or removed"))
 	}
-	sig, err := base64.StdEncoding.DecodeString(s.Sig)
-	if err != nil || len(sig) != ed25519.SignatureSize {
-		return fail(CheckSealFormat, errors.New("sig: want 64 bytes in standard base64"))
+	// The signature is decoded and checked once per manifest: a cached
+	// result is keyed by everything the check reads.
+	verify := func() error {
+		sig, err := base64.StdEncoding.DecodeString(s.Sig)
+		if err != nil || len(sig) != ed25519.SignatureSize {
+			return fail(CheckSealFormat, errors.New("sig: want 64 bytes in standard base64"))
+		}
+		if !ed25519.Verify(key.Public, ManifestStatement(h.Org, s.KeyID, s.Size, root), sig) {
+			return fail(CheckSignature, fmt.Errorf("the manifest's signature does not verify with key %q", s.KeyID))
+		}
+		return nil
 	}
-	verify := func() bool { return ed25519.Verify(key.Public, ManifestStatement(h.Org, s.KeyID, s.Size, root), sig) }
-	ok := false
 	if cache != nil {
-		ok = cache.verified(string(key.Public)+h.Org+"\x00"+s.KeyID+"\x00"+strconv.FormatInt(s.Size, 10)+s.Root+s.Sig, verify)
+		err = cache.verified(manifestKey{pub: string(key.Public), org: h.Org, keyID: s.KeyID, size: s.Size, root: root, sig: s.Sig}, verify)
 	} else {
-		ok = verify()
+		err = verify()
 	}
-	if !ok {
-		return fail(CheckSignature, fmt.Errorf("the manifest's signature does not verify with key %q", s.KeyID))
+	if err != nil {
+		he := err.(*HopError)
+		return &HopError{Org: h.Org, Check: he.Check, Err: he.Err}
 	}
 	return nil
 }
@@ -231,17 +238,25 @@ func decodeHash(s string) (tlog.Hash, error) {
 // of one batch cost one signature check. At max entries it starts anew.
 type manifestCache struct {
 	mu  sync.RWMutex
-	m   map[string]*manifestEntry
+	m   map[manifestKey]*manifestEntry
 	max int
+}
+
+// manifestKey is what a manifest's signature check depends on.
+type manifestKey struct {
+	pub, org, keyID string
+	size            int64
+	root            tlog.Hash
+	sig             string
 }
 
 type manifestEntry struct {
 	once sync.Once
-	ok   bool
+	err  error
 }
 
-// verified runs verify once per key, and reports its result.
-func (c *manifestCache) verified(key string, verify func() bool) bool {
+// verified runs verify once per key, and returns its result.
+func (c *manifestCache) verified(key manifestKey, verify func() error) error {
 	c.mu.RLock()
 	e := c.m[key]
 	c.mu.RUnlock()
@@ -256,8 +271,8 @@ func (c *manifestCache) verified(key string, verify func() bool) bool {
 		}
 		c.mu.Unlock()
 	}
-	e.once.Do(func() { e.ok = verify() })
-	return e.ok
+	e.once.Do(func() { e.err = verify() })
+	return e.err
 }
 
 // DefaultSealCache is SealConfig.CacheSize's default.
@@ -300,7 +315,7 @@ func NewSealVerifier(cfg SealConfig) (*SealVerifier, error) {
 		return nil, err
 	}
 	setDefault(&cfg.CacheSize, DefaultSealCache)
-	return &SealVerifier{cfg: cfg, cache: &manifestCache{m: map[string]*manifestEntry{}, max: cfg.CacheSize}}, nil
+	return &SealVerifier{cfg: cfg, cache: &manifestCache{m: map[manifestKey]*manifestEntry{}, max: cfg.CacheSize}}, nil
 }
 
 // VerifyHops checks the seals of env's hops with dir's keys. The hub has

@@ -259,16 +259,19 @@ func TestSealVerifierAtTheHub(t *testing.T) {
 // TestManifestCache: a manifest is verified once however many records
 // carry it, a failed one stays failed, and the cache is bounded.
 func TestManifestCache(t *testing.T) {
-	c := &manifestCache{m: map[string]*manifestEntry{}, max: 2}
+	c := &manifestCache{m: map[manifestKey]*manifestEntry{}, max: 2}
 	calls := 0
-	ok := func() bool { calls++; return true }
-	bad := func() bool { calls++; return false }
-	require.True(t, c.verified("a", ok))
-	require.True(t, c.verified("a", bad), "remembered")
-	require.False(t, c.verified("b", bad))
-	require.False(t, c.verified("b", ok), "a failure is remembered too")
+	failed := errors.New("no")
+	ok := func() error { calls++; return nil }
+	bad := func() error { calls++; return failed }
+	a, b, d := manifestKey{sig: "a"}, manifestKey{sig: "b"}, manifestKey{sig: "a", size: 2}
+	require.NoError(t, c.verified(a, ok))
+	require.NoError(t, c.verified(a, bad), "remembered")
+	require.ErrorIs(t, c.verified(b, bad), failed)
+	require.ErrorIs(t, c.verified(b, ok), failed, "a failure is remembered too")
 	require.Equal(t, 2, calls)
-	require.True(t, c.verified("c", ok))
+	require.NoError(t, c.verified(d, ok), "another size is another manifest")
+	require.Equal(t, 3, calls)
 	require.LessOrEqual(t, len(c.m), 2)
 	require.True(t, errors.Is(&HopError{Check: CheckKey}, ErrProvenance))
 }
