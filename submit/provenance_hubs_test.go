@@ -211,3 +211,30 @@ func TestVerifyChainOffline(t *testing.T) {
 		require.ErrorIs(t, VerifyChain(dir, &got), ErrProvenance, "a stored payload changed since")
 	}
 }
+
+// TestClientSealsSubmit: a client whose Signer is an HTTPSigner seals
+// the hop of a single Submit (a manifest of one, no path) and the hub
+// that requires signed hops takes it.
+func TestClientSealsSubmit(t *testing.T) {
+	hub := newFixture(t, func(_ *fixture, c *HandlerConfig) {
+		v, err := NewSealVerifier(SealConfig{Require: true})
+		require.NoError(t, err)
+		c.HopVerifier = v
+	})
+	id, key := fixtureKey(testBank)
+	cfg := clientConfig(t, hub.srv.URL, t.TempDir())
+	cfg.Org, cfg.Token, cfg.Signer, cfg.Clock = testBank, token(testBank), signer(t, id, key), hub.clock.Now
+	c := clientNew(t, cfg)
+	env := hub.envelope(testBank, schema.KindFinanceTransaction)
+	require.NoError(t, c.Submit(t.Context(), env))
+	clientFlush(t, c)
+	got, err := hub.store.Get(t.Context(), env.ID)
+	require.NoError(t, err)
+	require.Len(t, got.Provenance, 1)
+	seal := got.Provenance[0].Seal
+	require.NotNil(t, seal)
+	assert.Equal(t, int64(1), seal.Size)
+	assert.Empty(t, seal.Path)
+	require.NoError(t, VerifyChain(hub.dir, &got))
+	require.Empty(t, env.Provenance, "the caller's envelope is not changed")
+}
