@@ -213,6 +213,20 @@ func TestSealHops(t *testing.T) {
 	require.NoError(t, hopSigner(t, testBank).SealHops(testBank, again))
 	require.Same(t, envs[0].Provenance[0].Seal, again[0].Provenance[0].Seal, "sealed hops are not sealed again")
 
+	// A call past ManifestLeaves hops signs several manifests.
+	many := make([]schema.Envelope, ManifestLeaves+3)
+	for i := range many {
+		many[i] = f.envelope(testBank, schema.KindFinanceTransaction)
+		require.NoError(t, many[i].Stamp(testBank, schema.StageCollection, testNow))
+	}
+	require.NoError(t, hopSigner(t, testBank).SealHops(testBank, many))
+	assert.Equal(t, int64(ManifestLeaves), many[0].Provenance[0].Seal.Size)
+	assert.Equal(t, int64(3), many[len(many)-1].Provenance[0].Seal.Size)
+	assert.Equal(t, int64(2), many[len(many)-1].Provenance[0].Seal.Index)
+	for i := range many {
+		require.NoError(t, VerifyChain(testDirectory(t), &many[i]))
+	}
+
 	_, err := NewHopSigner("", nil)
 	require.ErrorContains(t, err, "keyID is empty")
 	require.ErrorContains(t, err, "private key is 0 bytes")

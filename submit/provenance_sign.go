@@ -14,11 +14,13 @@ import (
 
 // HopSealer seals provenance hops. A Client whose Signer is also a
 // HopSealer (an *HTTPSigner is) seals the hops of its organization in
-// each Submit or SubmitMany call with one manifest: sign one call of many
-// records and the cost per record is hashes.
+// each Submit or SubmitMany call with one manifest (several past
+// ManifestLeaves hops): sign one call of many records and the cost per
+// record is hashes.
 type HopSealer interface {
 	// SealHops seals, in every envelope of envs, the trailing run of
-	// unsealed hops of org, all of envs under one signed manifest. It
+	// unsealed hops of org, all of envs under one signed manifest (or,
+	// past ManifestLeaves hops, one per ManifestLeaves). It
 	// replaces each changed envelope's Provenance with a new slice, so
 	// that copies of the envelope keep theirs.
 	SealHops(org string, envs []schema.Envelope) error
@@ -56,9 +58,10 @@ func (s *HTTPSigner) SealHops(org string, envs []schema.Envelope) error {
 	return sealHops(org, s.cfg.KeyID, s.cfg.PrivateKey, envs)
 }
 
-// leafRef is a hop to seal: envelope, hop, leaf index in the manifest.
+// leafRef is a hop to seal: its envelope, its index and its leaf hash.
 type leafRef struct {
 	env, hop int
+	hash     tlog.Hash
 }
 
 // hashStore is the manifest's tree in memory, as tlog stores it.
@@ -75,9 +78,14 @@ func (s hashStore) ReadHashes(idx []int64) ([]tlog.Hash, error) {
 	return out, nil
 }
 
+// ManifestLeaves is the most hops one manifest of a HopSealer holds: a
+// call sealing more signs several. It bounds each hop's inclusion path
+// to log2(ManifestLeaves) hashes, which every record carries; the
+// signature costs a verifier once per manifest.
+const ManifestLeaves = 256
+
 func sealHops(org, keyID string, key ed25519.PrivateKey, envs []schema.Envelope) error {
 	var refs []leafRef
-	var tree hashStore
 	for e := range envs {
 		env := &envs[e]
 		first := len(env.Provenance)
@@ -93,19 +101,28 @@ func sealHops(org, keyID string, key ed25519.PrivateKey, envs []schema.Envelope)
 		}
 		env.Provenance = slices.Clone(env.Provenance)
 		for i := first; i < len(leaves); i++ {
-			hs, err := tlog.StoredHashesForRecordHash(int64(len(refs)), leaves[i], tree)
-			if err != nil {
-				return fmt.Errorf("submit: seal the hops of %s: %w", env.ID, err)
-			}
-			tree = append(tree, hs...)
-			refs = append(refs, leafRef{env: e, hop: i})
+			refs = append(refs, leafRef{env: e, hop: i, hash: leaves[i]})
 		}
 	}
-	if len(refs) == 0 {
-		return nil
+	for len(refs) > 0 {
+		n := min(len(refs), ManifestLeaves)
+		if err := sealManifest(org, keyID, key, envs, refs[:n]); err != nil {
+			return err
+		}
+		refs = refs[n:]
 	}
-	if len(refs) > schema.MaxSealLeaves {
-		return fmt.Errorf("submit: seal %d hops in one manifest: at most %d; submit fewer records per call", len(refs), schema.MaxSealLeaves)
+	return nil
+}
+
+// sealManifest signs one manifest over refs and seals their hops.
+func sealManifest(org, keyID string, key ed25519.PrivateKey, envs []schema.Envelope, refs []leafRef) error {
+	var tree hashStore
+	for i, r := range refs {
+		hs, err := tlog.StoredHashesForRecordHash(int64(i), r.hash, tree)
+		if err != nil {
+			return fmt.Errorf("submit: seal hops: %w", err)
+		}
+		tree = append(tree, hs...)
 	}
 	n := int64(len(refs))
 	root, err := tlog.TreeHash(n, tree)
