@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 
 	"github.com/sicollab/sicollab/schema"
@@ -208,6 +209,12 @@ type ClientConfig struct {
 	// other senders wait for it, and must not call Flush or Close. To consume receipts as a
 	// channel, send to a buffered channel from it.
 	OnReceipt func(Receipt)
+
+	// Metrics, if set, gets the client's metrics (client_metrics.go;
+	// listed in docs/operations.md), each with the constant label
+	// org=Org, until Close. Nil: no metrics. Nothing is registered
+	// anywhere else.
+	Metrics prometheus.Registerer
 
 	// Clock returns the time (default time.Now). For tests.
 	Clock func() time.Time
@@ -421,7 +428,8 @@ type Client struct {
 	drainErr   error // the first error a sender stopped draining with
 
 	st       clientStats
-	refusals refusals // tells each Flush of the dead letters among its records
+	met      *clientMetrics // nil without ClientConfig.Metrics
+	refusals refusals       // tells each Flush of the dead letters among its records
 }
 
 // NewClient opens (or creates) the outbox at cfg.OutboxPath and starts
@@ -460,6 +468,10 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		return nil, err
 	}
 	c.ob = ob
+	if c.met, err = registerClientMetrics(cfg.Metrics, c); err != nil {
+		ob.close()
+		return nil, err
+	}
 	c.runCtx, c.cancelRun = context.WithCancel(context.Background())
 	senders := make([]*sender, cfg.MaxInFlightBatches)
 	for i := range senders {
@@ -761,6 +773,7 @@ func (c *Client) Close(ctx context.Context) error {
 	c.cancelRun()
 	<-c.senderDone
 	left := c.ob.count()
+	c.met.unregister()
 	c.ob.close()
 	if left.records > 0 {
 		if cause == nil {

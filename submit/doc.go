@@ -100,4 +100,16 @@
 // them with a SealVerifier as its HopVerifier (SealConfig.Require: every
 // hop sealed, the first the source's); a reader checks a stored record
 // with VerifyChain and the directory alone.
+//
+// # Metrics
+//
+// HandlerConfig.Metrics and ClientConfig.Metrics take a
+// prometheus.Registerer; nil (the default) records nothing, and nothing is
+// ever registered globally. A hub's metrics (sicollab_hub_*, labelled
+// hub=<Org>) count requests by route, status and problem type, records by
+// outcome and reason, slots in flight per organization, time per stage of
+// a submission, the store's and ledger's sizes and failed or throttled
+// authentications; a client's (sicollab_client_*, labelled org=<Org>)
+// follow its outbox, deliveries, retries, dead letters and rate-limit
+// waits. docs/operations.md lists them with their meaning.
 package submit

@@ -42,7 +42,7 @@ func FuzzDecodeBatch(f *testing.F) {
 			require.NotZero(t, fail.p.Status)
 			return
 		}
-		if fx.h.dedupe(b) == nil {
+		if fx.h.dedupe(context.Background(), b) == nil {
 			fx.h.checkPurposes(b, testNow)
 		}
 		// Count the non-blank lines the way the protocol defines them.

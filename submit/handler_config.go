@@ -7,6 +7,8 @@ import (
 	"math"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/sicollab/sicollab/collab"
 	"github.com/sicollab/sicollab/schema"
 	"github.com/sicollab/sicollab/submit/translog"
@@ -67,11 +69,12 @@ type HandlerConfig struct {
 	// Sink keeps the accepted records (a *Store, a *Relay, ...).
 	// Required.
 	Sink Sink
-	// Ledger keeps idempotency keys, receipts and accepted record ids.
-	// Required; see OpenLedger.
-	Ledger *Ledger
+	// Ledger keeps idempotency keys, receipts and accepted record ids:
+	// a *Ledger (OpenLedger) for one hub, or a store every hub behind one
+	// address shares (package submit/jetstream). Required.
+	Ledger LedgerStore
 	// Purposes checks each record's purpose. Nil: a PurposeRegistry kept
-	// in Ledger, with Clock.
+	// in Ledger, with Clock; required when Ledger is not a *Ledger.
 	Purposes Purposes
 	// Limits are what the hub accepts. Each zero field takes its value
 	// from DefaultLimits.
@@ -132,9 +135,16 @@ type HandlerConfig struct {
 	// accepted batch gets its leaf, inclusion proof and checkpoint
 	// (Receipt.Log), appended before the receipt is committed.
 	Log *translog.Log
-	// Logger gets one line per submission and every internal error. Nil:
-	// silent.
+	// Logger gets one line per submission, per receipt read, per
+	// refused authentication or authorization, and every internal
+	// error. Nil: silent.
 	Logger *slog.Logger
+	// Metrics, if set, gets the hub's metrics (metrics.go; listed in
+	// docs/operations.md), each with the constant label hub=Org. Nil: no
+	// metrics. Nothing is registered anywhere else. A Handler has no
+	// Close: its metrics stay registered, so a second Handler of the same
+	// Org needs a registry of its own (NewHandler says so).
+	Metrics prometheus.Registerer
 	// Clock gives the time receipts, rate limits, retention and purposes
 	// are judged at. Nil: time.Now.
 	Clock func() time.Time
@@ -235,8 +245,10 @@ func (c HandlerConfig) Validate() error {
 	if c.Sink == nil {
 		bad("Sink is nil; use a *Store (OpenStore) or a *Relay")
 	}
-	if c.Ledger == nil {
+	if l, ok := c.Ledger.(*Ledger); c.Ledger == nil || ok && l == nil {
 		bad("Ledger is nil; open one with OpenLedger")
+	} else if !ok && c.Purposes == nil {
+		bad("Purposes is nil with a Ledger of type %T; give one (NewMemoryPurposeRegistry, or the store's shared purposes)", c.Ledger)
 	}
 	l := c.Limits
 	if l.MaxBodyBytes < 1 {

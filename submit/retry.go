@@ -190,6 +190,7 @@ func (s *sender) admit(b *outBatch) (release func(), err error) {
 			cancelAll(rs, c.cfg.Clock())
 			return nil, err
 		}
+		c.met.waited(d)
 		if now := c.cfg.Clock(); !c.heldUntil().After(now) {
 			return c.gate.Unlock, nil
 		}
