@@ -156,10 +156,14 @@ func (v *Validator) envelopeOf(t *jsontext.Tape) (Envelope, bool) {
 			for range t.Tokens[val].Len {
 				seal, good := sealOfTape(t, h)
 				ok = ok && good
-				e.Provenance = append(e.Provenance, Hop{
+				hop := Hop{
 					Org: str(t.Member(h, "org")), Stage: Stage(str(t.Member(h, "stage"))),
 					At: tm(t.Member(h, "at")), Digest: str(t.Member(h, "digest")), Seal: seal,
-				})
+				}
+				if i := t.Member(h, "trace_id"); i >= 0 {
+					hop.TraceID = str(i)
+				}
+				e.Provenance = append(e.Provenance, hop)
 				h = int(t.Tokens[h].Next)
 			}
 		}

@@ -14,7 +14,7 @@ import (
 // sicollab_client_ and carries the constant label org (ClientConfig.Org).
 // Most are read from Stats at each scrape, so the send path pays nothing
 // for them; the time waited on the rate limiters is counted where it is
-// waited (sender.admit). docs/operations.md lists them.
+// waited (rateSender.admit). docs/operations.md lists them.
 
 // clientMetrics are a Client's registered collectors; a nil
 // *clientMetrics records nothing.

@@ -34,8 +34,10 @@
 // receipt covers them. Rejected records and batches given up on go to the
 // dead letters, which can be listed, resubmitted or discarded. A crash
 // loses nothing: the next Client over the same outbox resends the batches
-// in flight, each under its own key. Close stops retrying first, drains what it
-// can until its context ends, and leaves the rest durable.
+// in flight, each under its own key. Each attempt passes a chain of small
+// senders, retry -> rate -> sign -> transport; Close stops them in that
+// order (retry first), drains what it can until its context ends, and
+// leaves the rest durable.
 //
 // # Receiving
 //
@@ -100,6 +102,17 @@
 // them with a SealVerifier as its HopVerifier (SealConfig.Require: every
 // hop sealed, the first the source's); a reader checks a stored record
 // with VerifyChain and the directory alone.
+//
+// # Tracing
+//
+// Each hop a client or a Relay stamps keeps the trace id the record was
+// collected in (schema.Hop.TraceID), and each attempt carries W3C trace
+// context (traceparent), which the hub continues, so one record can be
+// followed from collector to department through relays. Spans
+// (SpanSubmit, SpanSendBatch, SpanHubSubmission, SpanHubSink) go to the
+// TracerProvider of ClientConfig and HandlerConfig, by default the global
+// one, a no-op until a program installs one; this package exports nothing
+// itself.
 //
 // # Metrics
 //

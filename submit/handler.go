@@ -3,10 +3,15 @@ package submit
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"io"
 	"log/slog"
 	"net/http"
@@ -66,6 +71,7 @@ type Handler struct {
 	validate *schema.Validator
 	purposes Purposes
 	log      *slog.Logger
+	trace    tracing
 	met      hubMetrics
 	mux      *http.ServeMux
 	inflight chan struct{}
@@ -90,6 +96,7 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 		authFails: authThrottle{limit: cfg.AuthFailures, window: cfg.AuthWindow, addrs: map[string]*authCount{}},
 	}
 	h.hub, _ = cfg.Directory.Org(cfg.Org)
+	h.trace = newTracing(cfg.TracerProvider, cfg.Propagator)
 	if h.validate == nil {
 		v, err := schema.NewValidator(schema.WithMaxBytes(cfg.Limits.MaxLineBytes), schema.WithMaxDepth(cfg.Limits.MaxDepth))
 		if err != nil {
@@ -159,9 +166,15 @@ func (h *Handler) limits(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
+	ctx := h.trace.prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+	ctx, span := h.trace.tracer.Start(ctx, SpanHubSubmission, trace.WithSpanKind(trace.SpanKindServer))
+	defer span.End()
+	r = r.WithContext(ctx)
 	var read bool
 	status, body, media, f := h.serveSubmission(r, w, &read)
 	if f != nil {
+		span.SetAttributes(attribute.Int("http.response.status_code", f.p.Status), attribute.String("sicollab.problem", f.p.Type))
+		span.SetStatus(codes.Error, f.p.Type)
 		if !read && r.ContentLength != 0 {
 			// The body was refused unread: close the connection rather
 			// than let the server drain it, at whatever pace the client
@@ -171,6 +184,7 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
 		h.writeFailure(w, r, f)
 		return
 	}
+	span.SetAttributes(attribute.Int("http.response.status_code", status))
 	problem := ""
 	if status == http.StatusUnprocessableEntity {
 		problem = ProblemNothingValid
@@ -198,6 +212,7 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 	if f != nil {
 		return 0, nil, "", f
 	}
+	trace.SpanFromContext(ctx).SetAttributes(attribute.String("sicollab.org", org.ID))
 	lim, f := h.authorize(org, now)
 	if f != nil {
 		return 0, nil, "", f
@@ -315,7 +330,7 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 	sub := id.String()
 	logged := h.startLog(ctx, b, org.ID, key, digest, sub, now) // the log's leaf, while the Sink writes
 	if len(accepted) > 0 {
-		if err := h.cfg.Sink.Put(ctx, accepted); err != nil {
+		if err := h.put(ctx, accepted); err != nil {
 			return 0, nil, "", h.unavailable("storing the records failed", err, "org", org.ID, "records", len(accepted))
 		}
 		if l, ok := h.purposes.(Learner); ok {
@@ -357,4 +372,16 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 	w.Header().Set("Location", PathSubmissions+"/"+sub)
 	h.logOutcome(ctx, org.ID, sub, a.Status, b, committed, now)
 	return a.Status, a.Body(), mediaOf(a.Status), nil
+}
+
+// put stores accepted in the Sink inside a SpanHubSink span, so that a
+// Relay's forwarding shows as its child.
+func (h *Handler) put(ctx context.Context, accepted []schema.Envelope) error {
+	ctx, span := h.trace.tracer.Start(ctx, SpanHubSink, trace.WithAttributes(attribute.Int("sicollab.records", len(accepted))))
+	defer span.End()
+	err := h.cfg.Sink.Put(ctx, accepted)
+	if err != nil {
+		span.SetStatus(codes.Error, err.Error())
+	}
+	return err
 }

@@ -3,6 +3,8 @@ package submit
 import (
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"log/slog"
 	"math"
 	"time"
@@ -139,6 +141,15 @@ type HandlerConfig struct {
 	// refused authentication or authorization, and every internal
 	// error. Nil: silent.
 	Logger *slog.Logger
+	// TracerProvider makes the hub's SpanHubSubmission span of each POST,
+	// a child of the request's trace context, which the Sink's Put gets in
+	// its ctx: a Relay keeps the trace in the hop it stamps, and its
+	// client carries it to the next hub (default otel.GetTracerProvider(),
+	// a no-op unless the program installed one).
+	TracerProvider trace.TracerProvider
+	// Propagator reads the trace context of each request (default
+	// propagation.TraceContext: the W3C traceparent header).
+	Propagator propagation.TextMapPropagator
 	// Metrics, if set, gets the hub's metrics (metrics.go; listed in
 	// docs/operations.md), each with the constant label hub=Org. Nil: no
 	// metrics. Nothing is registered anywhere else. A Handler has no

@@ -35,7 +35,7 @@ func HopLeaf(env *schema.Envelope, i int, prev tlog.Hash) ([]byte, error) {
 // it is covered before anyone updates them), and only for plain values.
 // TestLeafFastPath compares them with the general path.
 var (
-	fastHop      = reflect.TypeFor[schema.Hop]().NumField() == 5
+	fastHop      = reflect.TypeFor[schema.Hop]().NumField() == 6
 	fastEnvelope = reflect.TypeFor[schema.Envelope]().NumField() == 12 && reflect.TypeFor[schema.Purpose]().NumField() == 2
 )
 
@@ -108,7 +108,7 @@ func fastRecordHead(e *schema.Envelope) ([]byte, bool) {
 
 // hopJSON is the canonical JSON of h without its seal.
 func hopJSON(h schema.Hop) ([]byte, error) {
-	if fastHop && plainTimes(h.At) && plainStrings(h.Org, string(h.Stage), h.Digest) {
+	if fastHop && plainTimes(h.At) && plainStrings(h.Org, string(h.Stage), h.Digest, h.TraceID) {
 		b := make([]byte, 0, 160)
 		b = appendKV(b, '{', "at")
 		b = appendTimeStr(b, h.At)
@@ -118,6 +118,10 @@ func hopJSON(h schema.Hop) ([]byte, error) {
 		b = appendStr(b, h.Org)
 		b = appendKV(b, ',', "stage")
 		b = appendStr(b, string(h.Stage))
+		if h.TraceID != "" {
+			b = appendKV(b, ',', "trace_id")
+			b = appendStr(b, h.TraceID)
+		}
 		return append(b, '}'), nil
 	}
 	h.Seal = nil

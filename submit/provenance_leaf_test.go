@@ -35,6 +35,8 @@ func TestLeafFastPath(t *testing.T) {
 		"zero times":       func(e *schema.Envelope) { e.CollectedAt, e.RetainUntil = time.Time{}, time.Time{} },
 		"hop in local":     func(e *schema.Envelope) { e.Provenance[0].At = e.Provenance[0].At.In(cet) },
 		"hop odd stage":    func(e *schema.Envelope) { e.Provenance[0].Stage = "x<\"y\">é" },
+		"hop with a trace": func(e *schema.Envelope) { e.Provenance[0].TraceID = "4bf92f3577b34da6a3ce929d0e0e4736" },
+		"odd trace":        func(e *schema.Envelope) { e.Provenance[0].TraceID = "<é>" },
 		"hop with a seal":  func(e *schema.Envelope) { e.Provenance[0].Seal = &schema.HopSeal{KeyID: "k"} },
 		"version 1000":     func(e *schema.Envelope) { e.SchemaVersion = 1000 },
 		"year 10000 (err)": func(e *schema.Envelope) { e.RetainUntil = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) },

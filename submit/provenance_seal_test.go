@@ -82,7 +82,11 @@ func TestVerifyChain(t *testing.T) {
 		check string
 		is    error
 	}{
-		"hop time altered":   {mut: func(e *schema.Envelope) *collab.Directory { hop(e, 0).At = testNow.Add(time.Second); return nil }, check: CheckInclusion},
+		"hop time altered": {mut: func(e *schema.Envelope) *collab.Directory { hop(e, 0).At = testNow.Add(time.Second); return nil }, check: CheckInclusion},
+		"trace id added": {mut: func(e *schema.Envelope) *collab.Directory {
+			hop(e, 0).TraceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+			return nil
+		}, check: CheckInclusion},
 		"stage altered":      {mut: func(e *schema.Envelope) *collab.Directory { hop(e, 0).Stage = schema.StageAnalysis; return nil }, check: CheckInclusion},
 		"record altered":     {mut: func(e *schema.Envelope) *collab.Directory { e.LegalBasis = "another basis"; return nil }, check: CheckInclusion},
 		"second hop altered": {mut: func(e *schema.Envelope) *collab.Directory { hop(e, 1).At = testNow.Add(2 * time.Minute); return nil }, hop: 1, check: CheckInclusion},
