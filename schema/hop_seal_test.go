@@ -44,7 +44,9 @@ func TestSealedHopQuick(t *testing.T) {
 	require.NoError(t, err)
 	d, err := env.Digest()
 	require.NoError(t, err)
-	env.Provenance = []Hop{{Org: "bank-north-01", Stage: StageCollection, At: time.Date(2026, 3, 1, 8, 0, 0, 5, time.UTC), Digest: d, Seal: testSeal(3)}}
+	env.Provenance = []Hop{{Org: "bank-north-01", Stage: StageCollection, At: time.Date(2026, 3, 1, 8, 0, 0, 5, time.UTC), Digest: d, Seal: testSeal(3)},
+		{Org: "central-bank", Stage: StageProcessing, At: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC), Digest: d,
+			TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", Seal: testSeal(1)}}
 	raw, err := env.AppendJSON(nil)
 	require.NoError(t, err)
 	quick, ok := v.quickValidate(raw)
