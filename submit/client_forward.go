@@ -2,7 +2,6 @@ package submit
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/sicollab/sicollab/schema"
 )
@@ -20,23 +19,23 @@ func (c *Client) forward(ctx context.Context, envs []schema.Envelope) error {
 		return err
 	}
 	defer c.submits.Done()
-	recs := make([][]byte, len(envs))
+	prepared := make([]schema.Envelope, len(envs))
 	for i := range envs {
 		e := &envs[i]
 		n := len(e.Provenance)
 		if i == 0 || n == 0 || n > schema.MaxHops || e.Provenance[n-1].Org != c.cfg.Org || !c.cfg.Relay && e.Source != c.cfg.Org {
-			raw, err := c.prepare(*e, traceIDOf(ctx))
+			p, err := c.prepare(*e, traceIDOf(ctx))
 			if err != nil {
 				return &IndexError{Index: i, Err: err}
 			}
-			recs[i] = raw
+			prepared[i] = p
 			continue
 		}
-		raw, err := e.AppendJSON(nil)
-		if err != nil {
-			return fmt.Errorf("submit: encode envelope %s: %w", e.ID, err)
-		}
-		recs[i] = raw
+		prepared[i] = *e
+	}
+	recs, err := c.records(prepared)
+	if err != nil {
+		return err
 	}
 	return c.queue(ctx, recs)
 }

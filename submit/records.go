@@ -83,7 +83,7 @@ func (b *inBatch) reject(i int, reason Reason, vs ...schema.Violation) {
 // one batch at a time should not leave all but one core idle. Reading
 // first costs no more memory than MaxDecompressedBytes, and a body that
 // breaks a limit is refused before any record is validated.
-func (h *Handler) decodeBatch(src io.Reader, sender collab.Org, now time.Time, sizeHint int) (*inBatch, *failure) {
+func (h *Handler) decodeBatch(ctx context.Context, src io.Reader, sender collab.Org, now time.Time, sizeHint int) (*inBatch, *failure) {
 	b := &inBatch{sender: sender.ID}
 	maxRec := h.cfg.Limits.MaxRecords
 	type rawLine struct {
@@ -118,7 +118,7 @@ func (h *Handler) decodeBatch(src io.Reader, sender collab.Org, now time.Time, s
 		parallel(len(lines), func(i int) {
 			l := lines[i]
 			b.raws[i] = buf[l.start:l.end:l.end]
-			b.results[i], b.envs[i], b.srcs[i], b.digests[i] = h.checkRecord(l.n, b.raws[i], l.tooLong, sender, now)
+			b.results[i], b.envs[i], b.srcs[i], b.digests[i] = h.checkRecord(ctx, l.n, b.raws[i], l.tooLong, sender, now)
 			b.inter[i] = collab.InteractionSubmission // what cannot be read counts as submitted
 			if e := b.envs[i]; e != nil {
 				b.inter[i] = collab.MessageInteraction(h.cfg.Directory, e.Kind, e.Payload)
@@ -174,7 +174,7 @@ func parallel(n int, fn func(i int)) {
 // (collected_in_future), provenance (provenance_invalid) and a
 // purpose's issuer (purpose_not_owned). It returns the payload digest of
 // a record that passed.
-func (h *Handler) checkRecord(n int, line []byte, tooLong bool, sender collab.Org, now time.Time) (RecordResult, *schema.Envelope, collab.Org, string) {
+func (h *Handler) checkRecord(ctx context.Context, n int, line []byte, tooLong bool, sender collab.Org, now time.Time) (RecordResult, *schema.Envelope, collab.Org, string) {
 	res := RecordResult{Line: n, Status: StatusRejected, Reason: ReasonInvalid}
 	reject := func(reason Reason, v schema.Violation) (RecordResult, *schema.Envelope, collab.Org, string) {
 		res.Reason, res.Errors = reason, []schema.Violation{v}
@@ -222,7 +222,7 @@ func (h *Handler) checkRecord(n int, line []byte, tooLong bool, sender collab.Or
 			Message: fmt.Sprintf("collected_at %s is more than %s ahead of the hub's clock (%s); check the sender's clock",
 				env.CollectedAt.UTC().Format(time.RFC3339), h.cfg.MaxClockSkew, now.UTC().Format(time.RFC3339))})
 	}
-	if v := h.checkProvenance(&env, sender, digest, now); v != nil {
+	if v := h.checkProvenance(ctx, &env, sender, digest, now); v != nil {
 		return reject(ReasonProvenanceInvalid, *v)
 	}
 	if v := purposeIssuer(&env, sender); v != nil {
