@@ -25,10 +25,10 @@ type analyst struct {
 	// must be spread over (synth.StructuringMinInstitutions unless a
 	// domain rule says otherwise).
 	minInstitutions int
-	producer string
-	purpose  schema.Purpose
-	period   schema.Window
-	now      func() time.Time
+	producer        string
+	purpose         schema.Purpose
+	period          schema.Window
+	now             func() time.Time
 
 	mu sync.Mutex
 	// Shared by the rules: flagged subjects (contacts of flagged accounts).

@@ -292,7 +292,7 @@ func (w *world) departmentFeedback(ctx context.Context, p *planning, r1 *roundRe
 	p.plans[org] = revised
 	for _, k := range dropped {
 		lf.Changes = append(lf.Changes, planChange{Plan: org, Revision: revised.Revision, Change: "drop", Kind: k,
-			Why: fmt.Sprintf("%d records of %s held after round 1, read by no list, cited by no entry: dropped from the plan's scope.", held[k], k),
+			Why:    fmt.Sprintf("%d records of %s held after round 1, read by no list, cited by no entry: dropped from the plan's scope.", held[k], k),
 			Round1: r1.kindTotal(k)})
 	}
 	return nil

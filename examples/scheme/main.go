@@ -103,7 +103,7 @@ type report struct {
 	Feedback schema.FeedbackReport `json:"feedback_report"`
 	Revision schema.Plan           `json:"plan_revision"`
 	Loop     *loopFeedback         `json:"feedback_loop"` // what feedback changed between the rounds, and why
-	Journal  map[string]int        `json:"journal"` // kind -> entries
+	Journal  map[string]int        `json:"journal"`       // kind -> entries
 	Edges    []edge                `json:"interactions"`
 }
 
