@@ -2,9 +2,12 @@
 // loopback, with embedded stores in a temporary folder: the leading group
 // plans and assigns, social forces collect and submit through rate-limited
 // clients, ministries process, list, escalate and relay, public security
-// analyses, seconds an expert and applies, and feedback revises the plan
-// for a second round. It ends with a summary and the planted patterns
-// found against the ground truth.
+// analyses, seconds an expert, applies, reads the ministries' lists over
+// TAXII and sends its verdicts on their entries back; the feedback they
+// make revises the plans, and a second round runs task-oriented under a
+// task-specific requirement, with a case from the library and a hired
+// expert. It ends with a summary of what changed and why, and the planted
+// patterns found against the ground truth.
 //
 //	go run ./examples/scheme [-records N] [-seed S] [-out DIR]
 package main
