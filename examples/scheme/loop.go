@@ -30,9 +30,9 @@ const (
 )
 
 // demoYield is the yield policy of the demo's ministries: the default,
-// but two verdicts judge a source, as one planted structuring per round
-// gives a bank one entry (confirmed and acted on: two verdicts).
-var demoYield = collab.YieldPolicy{MinRecords: 1000, MinVerdicts: 2, RaiseShare: 0.5, StopShare: 0.8}
+// but one verdict judges a source, as one planted structuring per round
+// gives a bank one entry.
+var demoYield = collab.YieldPolicy{MinRecords: 1000, MinVerdicts: 1, RaiseShare: 0.5, StopShare: 0.8}
 
 // decoys returns the misreported records of decoySource for a round whose
 // data starts at start, modelled on the source's first record in records.
@@ -89,16 +89,9 @@ func decoys(records iter.Seq[schema.Envelope], round int, start time.Time) ([]sc
 	return out, nil
 }
 
-// listSectors is the sector whose action applies to an entry of a list.
-var listSectors = map[schema.ListType]collab.Sector{
-	schema.ListAbnormalFinancialActivity: collab.SectorFinance, schema.ListPassengerTrajectory: collab.SectorTransport,
-	schema.ListHazmatPurchases: collab.SectorCommerce, schema.ListAbnormalEntryExit: collab.SectorCustoms,
-}
-
 // judge is public security's verdict on the ministries' lists of this
 // round, read over TAXII: an entry whose subject its own cross-sector
-// analysis found too is confirmed and acted on (its list's sector
-// action); any other is a false positive. Each verdict goes back to the
+// analysis found too is confirmed; any other is a false positive. Each verdict goes back to the
 // list's producer (collab.entry_feedback), whose hub checks and journals
 // it.
 func (w *world) judge(ctx context.Context, p *planning, since time.Time, found map[string]bool, res *roundResult) error {
@@ -113,10 +106,11 @@ func (w *world) judge(ctx context.Context, p *planning, since time.Time, found m
 			var verdicts []schema.EntryFeedback
 			base := schema.EntryFeedback{ProductID: prod.ID, Producer: prod.Producer, Subject: e.Subject, By: "public-security", At: now}
 			if found[e.Subject.Pseudonym] {
-				c, a := base, base
+				// Public security acts on its own list's entry about the
+				// subject (apply); the ministry's entry it confirms.
+				c := base
 				c.ID, c.Verdict, c.Note = sector.NewID(), schema.VerdictConfirmed, "Found by cross-sector analysis too."
-				a.ID, a.Verdict, a.Action = sector.NewID(), schema.VerdictActedOn, collab.SectorAction(listSectors[prod.ListType])
-				verdicts = append(verdicts, c, a)
+				verdicts = append(verdicts, c)
 			} else {
 				f := base
 				f.ID, f.Verdict, f.Note = sector.NewID(), schema.VerdictFalsePositive, "Not borne out by cross-sector analysis."
