@@ -151,6 +151,7 @@ func TestInteractionFourHappens(t *testing.T) {
 	}
 	assert.Positive(t, n)
 	assert.Contains(t, strings.Join(r.rep.Rounds[1].Experts, "; "), "(hire): assigned")
+	assert.Regexp(t, `\n  4 external expert hire +[1-9][0-9]*\n`, r.stdout)
 }
 
 // TestTAXIIReadBeforeTasking: public security reads the ministries'

@@ -311,6 +311,16 @@ func summary(w io.Writer, rep *report) {
 	if lf := rep.Loop; lf != nil {
 		loopSummary(w, lf)
 	}
+	byInteraction := map[int]int{}
+	for _, e := range rep.Edges {
+		byInteraction[e.Interaction] += e.Count
+	}
+	fmt.Fprintln(w, "\ninteractions (journal entries between two organizations):")
+	for i, name := range []string{"", "task assignment", "submission", "expert secondment", "external expert hire", "escalation"} {
+		if i > 0 {
+			fmt.Fprintf(w, "  %d %-22s %7d\n", i, name, byInteraction[i])
+		}
+	}
 	fmt.Fprintln(w, "\njournal (entries by kind):")
 	for _, k := range slices.Sorted(mapsKeys(rep.Journal)) {
 		fmt.Fprintf(w, "  %-28s %7d\n", k, rep.Journal[k])
