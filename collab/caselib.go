@@ -89,6 +89,9 @@ func KeepCase(ctx context.Context, j Journal, reqID string, outcome CaseOutcome,
 		if err != nil {
 			return LibraryCase{}, Entry{}, fmt.Errorf("collab: keep case %s: %w", reqID, err)
 		}
+		if e.Purged() {
+			continue
+		}
 		var ref struct {
 			ID            string `json:"id"`
 			RequirementID string `json:"requirement_id"`
@@ -202,7 +205,7 @@ func LoadCaseLibrary(ctx context.Context, j Journal) (*CaseLibrary, error) {
 		if err != nil {
 			return nil, fmt.Errorf("collab: load case library: %w", err)
 		}
-		if e.Kind != EntryCase {
+		if e.Kind != EntryCase || e.Purged() {
 			continue
 		}
 		var c LibraryCase

@@ -116,8 +116,10 @@
 // them in memory, [BoltCatalog] in a bbolt file with indexes by list type,
 // producer and subject. Every interaction (1-5), plan, decision and report
 // is appended to a [Journal] ([MemJournal], [BoltJournal]), which is
-// durable, never rewritten, and names a damaged entry by its seq
-// ([CorruptEntryError]). Feedback reads the journal: [MonthlyReport],
+// durable, never rewritten except by a retention purge that takes an
+// old entry's payload and leaves its digest ([BoltJournal.PurgeData],
+// [Entry.Purged]; [BoltCatalog.PurgeProducts] deletes expired products),
+// and names a damaged entry by its seq ([CorruptEntryError]). Feedback reads the journal: [MonthlyReport],
 // [AnnualReport] and [TaskReport] count what a reporter submitted and how
 // it was judged, its products, escalations, actions, tasks done, late and
 // failed and its expert assignments, and recommend adjustments by three

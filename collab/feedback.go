@@ -202,6 +202,9 @@ func scan(ctx context.Context, j Journal, fn func(Entry) error) error {
 		if err != nil {
 			return fmt.Errorf("collab: feedback report: %w", err)
 		}
+		if e.Purged() {
+			continue
+		}
 		if err := fn(e); err != nil {
 			return fmt.Errorf("collab: feedback report: journal entry %d (%s): %w", e.Seq, e.Kind, err)
 		}

@@ -61,7 +61,16 @@ type Entry struct {
 	Ref string `json:"ref,omitempty"`
 	// Data is the message itself (its payload JSON) or the outcome.
 	Data json.RawMessage `json:"data,omitempty"`
+	// Digest is set, and Data emptied, when a purge took the entry's
+	// payload past its retention (BoltJournal.PurgeData): it is
+	// EntryDigest of the entry as first written, which its transparency
+	// log leaf names, so the entry stays accounted for.
+	Digest string `json:"digest,omitempty"`
 }
+
+// Purged reports whether a purge took e's payload (see Entry.Digest).
+// Readers of Data skip purged entries.
+func (e Entry) Purged() bool { return e.Digest != "" }
 
 // ErrJournalClosed is returned by Append and Entries after Close.
 var ErrJournalClosed = errors.New("collab: journal closed")

@@ -38,6 +38,7 @@ func (lj *loggedJournal) Append(ctx context.Context, e Entry) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	e = normalizeEntry(e) // as the journal stored it, so its digest is the stored entry's
 	e.Seq = seq
 	if err := lj.l.LogEntry(ctx, e); err != nil {
 		return seq, fmt.Errorf("%w: entry %d: %w", ErrEntryNotLogged, seq, err)

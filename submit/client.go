@@ -191,6 +191,10 @@ type ClientConfig struct {
 	// BlockWhenFull makes Submit and SubmitMany wait for room in a full
 	// outbox until their ctx ends, instead of returning ErrOutboxFull.
 	BlockWhenFull bool
+	// DeadLetterRetention is how long a dead letter is kept before
+	// PurgeDeadLetters deletes it (DefaultDeadLetterRetention, 30 days);
+	// a Purger given the client runs that on its schedule.
+	DeadLetterRetention time.Duration
 
 	// OnReceipt, if set, is called with every receipt the hub returns,
 	// a batch refused whole (422) included (its receipt is read from the
@@ -225,6 +229,9 @@ const (
 	DefaultInitialInterval    = 500 * time.Millisecond
 	DefaultMaxInterval        = 30 * time.Second
 	DefaultMultiplier         = 2.0
+	// DefaultDeadLetterRetention is ClientConfig.DeadLetterRetention's
+	// default.
+	DefaultDeadLetterRetention = 30 * 24 * time.Hour
 )
 
 // withDefaults returns c with every zero field set to its default.
@@ -255,6 +262,7 @@ func (c ClientConfig) withDefaults() (ClientConfig, error) {
 	setDefault(&c.RequestTimeout, DefaultRequestTimeout)
 	setDefault(&c.MaxOutboxRecords, DefaultMaxOutboxRecords)
 	setDefault(&c.MaxOutboxBytes, DefaultMaxOutboxBytes)
+	setDefault(&c.DeadLetterRetention, DefaultDeadLetterRetention)
 	setDefault(&c.Retry.InitialInterval, DefaultInitialInterval)
 	setDefault(&c.Retry.MaxInterval, DefaultMaxInterval)
 	setDefault(&c.Retry.Multiplier, DefaultMultiplier)
@@ -337,6 +345,7 @@ func (c ClientConfig) Validate() error {
 	nonNeg("MaxBatchRecords", float64(c.MaxBatchRecords))
 	nonNeg("MaxBatchBytes", float64(c.MaxBatchBytes))
 	nonNeg("Linger", float64(c.Linger))
+	nonNeg("DeadLetterRetention", float64(c.DeadLetterRetention))
 	if c.MaxInFlightBatches < 0 || c.MaxInFlightBatches > MaxInFlightBatchesLimit {
 		bad("MaxInFlightBatches", c.MaxInFlightBatches, fmt.Sprintf("must be 0 (default) to %d", MaxInFlightBatchesLimit))
 	}

@@ -61,6 +61,19 @@
 // sender checks it with VerifyReceipt, which rebuilds the leaf from the
 // receipt and the payload digests of what was sent (ReceiptLeaf).
 //
+// # Retention
+//
+// A Purger deletes what retention no longer allows a hub to keep, on a
+// schedule (Run) and on its operator's demand (Purge): records past
+// their retain_until (Store), receipts and keys past Retention and record
+// ids past retain_until (Ledger), dead letters past
+// ClientConfig.DeadLetterRetention (a Client's outbox), journal payloads
+// and expired products (collab.BoltJournal, collab.BoltCatalog). Each
+// write transaction of a purge is a purge leaf of the log before it
+// deletes, and proofs issued before a purge verify after it. Compact
+// gives the freed pages back to the file system and Backup copies a file
+// while the hub runs, on every store (docs/operations.md).
+//
 // # Identity
 //
 // HandlerConfig.Authenticator says who sent a request. BearerTokens, the

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/sicollab/sicollab/internal/boltdb"
 	"github.com/sicollab/sicollab/schema"
 )
 
@@ -181,7 +182,7 @@ func TestJunkBoundedOnDisk(t *testing.T) {
 	// In use: the pages of both files up to their high-water mark, less
 	// those bbolt has freed and will reuse. (The files themselves grow
 	// in doubling steps of bbolt's mmap, whatever is written.)
-	used := func(db *bolt.DB) int64 {
+	used := func(db *boltdb.DB) int64 {
 		var hw int64
 		require.NoError(t, db.View(func(tx *bolt.Tx) error { hw = tx.Size(); return nil }))
 		return hw - int64(db.Stats().FreeAlloc)

@@ -62,7 +62,7 @@ var (
 //
 // A Ledger is safe for concurrent use.
 type Ledger struct {
-	db *bolt.DB
+	db *boltdb.DB
 
 	mu   sync.Mutex
 	busy map[string]chan struct{} // org \x00 key -> closed when its holder is done
@@ -71,7 +71,7 @@ type Ledger struct {
 // OpenLedger opens, or creates, the ledger at path. It fails rather than
 // wait when another process holds the file.
 func OpenLedger(path string) (*Ledger, error) {
-	db, err := openBolt(path, bucketIdempotency, bucketReceipts, bucketReceived, bucketSeen, bucketRequirements, bucketTasks)
+	db, err := openBolt(path, ErrLedgerClosed, bucketIdempotency, bucketReceipts, bucketReceived, bucketSeen, bucketRequirements, bucketTasks)
 	if err != nil {
 		return nil, fmt.Errorf("submit: open ledger: %w", err)
 	}
@@ -467,109 +467,4 @@ func timeKey(t time.Time, a, b string) []byte {
 	k = t.UTC().AppendFormat(k, sortableTime)
 	k = append(append(k, 0), a...)
 	return append(append(k, 0), b...)
-}
-
-// PruneStats says what one Prune removed.
-type PruneStats struct {
-	Receipts int // receipts, with their idempotency keys
-	Records  int // accepted record ids whose retain_until passed
-}
-
-// pruneBatch bounds the deletions of one write transaction, so a large
-// prune does not hold the writer for long.
-const pruneBatch = 1000
-
-// Prune deletes the receipts (and their idempotency keys) made before
-// receivedBefore, and the accepted record ids whose retain_until is not
-// after now. A record whose retain_until passed is refused as expired,
-// so forgetting its id lets nothing in twice. Receipts are found through
-// their time index; record ids by a scan of the ids, in write
-// transactions of at most pruneBatch deletions, so a hub pays nothing
-// per record for their expiry when it accepts them.
-func (l *Ledger) Prune(ctx context.Context, receivedBefore, now time.Time) (PruneStats, error) {
-	var st PruneStats
-	limit := receivedBefore.UTC().AppendFormat(nil, sortableTime)
-	for more := true; more; {
-		if err := ctx.Err(); err != nil {
-			return st, err
-		}
-		n := 0
-		err := l.db.Update(func(tx *bolt.Tx) error {
-			recv, recs, keys := tx.Bucket(bucketReceived), tx.Bucket(bucketReceipts), tx.Bucket(bucketIdempotency)
-			c := recv.Cursor()
-			for k, v := c.First(); k != nil && bytes.Compare(k, limit) < 0; k, v = c.First() {
-				if n == pruneBatch {
-					return nil
-				}
-				_, rest, _ := bytes.Cut(k, []byte{0})
-				org, sub, _ := bytes.Cut(rest, []byte{0})
-				if err := recs.Delete(orgKey(string(org), string(sub))); err != nil {
-					return err
-				}
-				ik := orgKey(string(org), string(v))
-				if iv := keys.Get(ik); iv != nil && bytes.HasSuffix(iv, append([]byte{0}, sub...)) {
-					if err := keys.Delete(ik); err != nil {
-						return err
-					}
-				}
-				if err := c.Delete(); err != nil {
-					return err
-				}
-				n++
-			}
-			return nil
-		})
-		if err != nil {
-			return st, fmt.Errorf("submit: ledger: prune: %w", ledgerErr(err))
-		}
-		st.Receipts += n
-		more = n == pruneBatch
-	}
-	var after []byte
-	for {
-		if err := ctx.Err(); err != nil {
-			return st, err
-		}
-		var doomed [][]byte
-		var next []byte
-		err := l.db.View(func(tx *bolt.Tx) error {
-			c := tx.Bucket(bucketSeen).Cursor()
-			k, v := c.First()
-			if after != nil {
-				k, v = c.Seek(after)
-				if bytes.Equal(k, after) {
-					k, v = c.Next()
-				}
-			}
-			for scanned := 0; k != nil; k, v = c.Next() {
-				if len(v) >= seenFixed && int64(binary.BigEndian.Uint64(v[1+sha256.Size:])) <= now.Unix() {
-					doomed = append(doomed, bytes.Clone(k))
-				}
-				if scanned++; scanned == 10*pruneBatch || len(doomed) == pruneBatch {
-					next = bytes.Clone(k)
-					return nil
-				}
-			}
-			return nil
-		})
-		if err == nil && len(doomed) > 0 {
-			err = l.db.Update(func(tx *bolt.Tx) error {
-				b := tx.Bucket(bucketSeen)
-				for _, k := range doomed {
-					if err := b.Delete(k); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-		}
-		if err != nil {
-			return st, fmt.Errorf("submit: ledger: prune: %w", ledgerErr(err))
-		}
-		st.Records += len(doomed)
-		if next == nil {
-			return st, nil
-		}
-		after = next
-	}
 }

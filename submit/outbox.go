@@ -62,7 +62,7 @@ type enqueueReq struct {
 }
 
 type outbox struct {
-	db                   *bolt.DB
+	db                   *boltdb.DB // compacts in place (Client.CompactOutbox)
 	maxRecords, maxBytes int64
 	reqs                 chan *enqueueReq
 	quit                 chan struct{}
@@ -96,7 +96,7 @@ func seqKey(seq uint64) []byte { return boltdb.SeqKey(seq) }
 // It starts the group committer; onQueued is called after each commit
 // that queued records.
 func openOutbox(path string, maxRecords, maxBytes int64, onQueued func()) (*outbox, error) {
-	db, err := boltdb.Open(path, boltdb.Options{NoFreelistSync: true})
+	db, err := boltdb.OpenDB(path, boltdb.Options{NoFreelistSync: true}, ErrClientClosed)
 	if err != nil {
 		return nil, fmt.Errorf("submit: open outbox %s: %w", path, err)
 	}

@@ -187,10 +187,15 @@ func (h *Handler) nothingValid(results []RecordResult, runs []RefusedRun) *Probl
 
 // Prune deletes, now, what retention allows: receipts and idempotency
 // keys older than HandlerConfig.Retention, and accepted record ids whose
-// retain_until has passed (see Ledger.Prune).
+// retain_until has passed (see Ledger.Prune). With HandlerConfig.Log,
+// each transaction of it is a purge leaf first (as OperatorSchedule). A
+// Purger does this and purges the store and the other files too.
 func (h *Handler) Prune(ctx context.Context) (PruneStats, error) {
 	now := h.cfg.Clock()
-	return h.cfg.Ledger.Prune(ctx, now.Add(-h.cfg.Retention), now)
+	before := now.Add(-h.cfg.Retention)
+	return h.cfg.Ledger.prune(ctx, before, now,
+		leafHook(h.cfg.Log, PurgeStoreReceipts, OperatorSchedule, now, before, nil),
+		leafHook(h.cfg.Log, PurgeStoreRecordIDs, OperatorSchedule, now, now, nil))
 }
 
 // RunPruner calls Prune every HandlerConfig.PruneEvery until ctx ends,

@@ -33,6 +33,9 @@ var (
 	bucketRecords = []byte("records2")   // id \x00 source -> envelope JSON
 	bucketByKind  = []byte("by_kind2")   // kind \x00 collected_at \x00 id \x00 source -> nil
 	bucketSuper   = []byte("superseded") // source \x00 old id -> id of the record that supersedes it
+	// bucketByRetain: retain_until \x00 id \x00 source -> nil, what Purge
+	// walks (purge.go; built at open for a file from before it).
+	bucketByRetain = []byte("by_retain")
 )
 
 // sortableTime is a fixed-width UTC layout: its strings sort as the times
@@ -57,26 +60,32 @@ const (
 //
 // A Store is safe for concurrent use.
 type Store struct {
-	db *bolt.DB
+	db *boltdb.DB
 }
 
 // OpenStore opens, or creates, the store at path. It fails rather than
 // wait when another process holds the file.
 func OpenStore(path string) (*Store, error) {
-	db, err := openBolt(path, bucketRecords, bucketByKind, bucketSuper)
+	db, err := openBolt(path, ErrStoreClosed, bucketRecords, bucketByKind, bucketSuper)
+	if err == nil {
+		err = db.Update(buildRetainIndex)
+	}
 	if err != nil {
+		if db != nil {
+			db.Close()
+		}
 		return nil, fmt.Errorf("submit: open store: %w", err)
 	}
 	return &Store{db: db}, nil
 }
 
-// openBolt opens a bbolt file of the package and creates the buckets.
-// The freelist stays out of each commit (one page less to write and sync
-// per batch; it is rebuilt when the file is opened). A file another
-// process holds fails after boltdb.DefaultLockTimeout with an error that
-// says so.
-func openBolt(path string, buckets ...[]byte) (*bolt.DB, error) {
-	return boltdb.Open(path, boltdb.Options{NoFreelistSync: true}, buckets...)
+// openBolt opens a bbolt file of the package and creates the buckets;
+// after Close its methods return closed. The freelist stays out of each
+// commit (one page less to write and sync per batch; it is rebuilt when
+// the file is opened). A file another process holds fails after
+// boltdb.DefaultLockTimeout with an error that says so.
+func openBolt(path string, closed error, buckets ...[]byte) (*boltdb.DB, error) {
+	return boltdb.OpenDB(path, boltdb.Options{NoFreelistSync: true}, closed, buckets...)
 }
 
 // Close closes the file. Methods called afterwards return ErrStoreClosed.
@@ -115,6 +124,9 @@ func (s *Store) Put(ctx context.Context, envs []schema.Envelope) error {
 				return err
 			}
 			if err := idx.Put(kindKey(e.Kind, e.CollectedAt, k), nil); err != nil {
+				return err
+			}
+			if err := tx.Bucket(bucketByRetain).Put(retainKey(e.RetainUntil, k), nil); err != nil {
 				return err
 			}
 			if e.Supersedes != "" {

@@ -49,6 +49,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sicollab/sicollab/collab"
 	"github.com/sicollab/sicollab/submit"
 	"github.com/sicollab/sicollab/submit/translog"
 )
@@ -60,6 +61,12 @@ func main() {
 // run is the program; it returns the exit code: 0 after a clean
 // shutdown, 1 on a runtime failure, 2 on bad usage.
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && adminCommands[args[0]] {
+		return runAdmin(args[0], args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "restore" {
+		return runRestore(args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("hub", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:8480", "address to serve on")
@@ -77,6 +84,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	logFormat := fs.String("log-format", "text", "log format on stderr: text or json")
 	version := fs.Bool("version", false, "print the version and exit")
 	nf := addNATSFlags(fs)
+	var rf retentionFlags
+	rf.register(fs)
 	withTAXII := fs.Bool("taxii", false, "also serve the hub's products over TAXII 2.1 at /taxii2/ (catalog.db and journal.db in -data); received products land in the catalog")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -107,6 +116,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return usage(nf.check())
 	case id.check() != "":
 		return usage(id.check())
+	case rf.check() != "":
+		return usage(rf.check())
 	}
 	token := ""
 	if *tokenFile != "" {
@@ -130,14 +141,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	default:
 		return usage(fmt.Sprintf("-log-format %q: want text or json", *logFormat))
 	}
-	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *purposes, *logKey, *shutdown, nf, *withTAXII, id, stdout, log); err != nil {
+	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *purposes, *logKey, *shutdown, nf, *withTAXII, id, rf, stdout, log); err != nil {
 		log.Error("hub stopped", "err", err)
 		return 1
 	}
 	return 0
 }
 
-func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey string, shutdownTimeout time.Duration, nf *natsFlags, withTAXII bool, id identityFlags, stdout io.Writer, log *slog.Logger) (err error) {
+func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey string, shutdownTimeout time.Duration, nf *natsFlags, withTAXII bool, id identityFlags, rf retentionFlags, stdout io.Writer, log *slog.Logger) (err error) {
 	dirs, err := id.openDirectory(dirFile, org, log)
 	if err != nil {
 		return err
@@ -156,6 +167,8 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 		return err
 	}
 	var store submit.Sink
+	pc := submit.PurgerConfig{Retention: rf.receipts, JournalRetention: rf.journal, ProductRetention: rf.products, Every: rf.every, Logger: log}
+	var files []maintained // what the admin commands compact and back up
 	if nf.url != "" {
 		sink, closeNATS, err := nf.open(context.Background(), log)
 		if err != nil {
@@ -169,13 +182,16 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 			return err
 		}
 		defer func() { err = errors.Join(err, s.Close()) }()
-		store = s
+		store, pc.Store = s, s
+		files = append(files, maintained{"store.db", s.Compact, s.Backup})
 	}
 	ledger, err := submit.OpenLedger(filepath.Join(data, "ledger.db"))
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, ledger.Close()) }()
+	pc.Ledger = ledger
+	files = append(files, maintained{"ledger.db", ledger.Compact, ledger.Backup})
 	var sink submit.Sink = store
 	if upstream != "" {
 		// Relay: keep every record here, forward it upward through a
@@ -183,7 +199,7 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 		// after the server stops, sends what it can; the rest stays.
 		cc := submit.ClientConfig{
 			Endpoint: upstream, Org: org, Token: token, Relay: true,
-			OutboxPath: filepath.Join(data, "outbox.db"), Logger: log,
+			OutboxPath: filepath.Join(data, "outbox.db"), Logger: log, DeadLetterRetention: rf.deadLetters,
 		}
 		if err := id.upstreamCredentials(&cc); err != nil {
 			return err
@@ -202,6 +218,8 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 		if sink, err = submit.NewRelay(store, client, org, nil); err != nil {
 			return err
 		}
+		pc.Outbox = client
+		files = append(files, maintained{"outbox.db", client.CompactOutbox, client.BackupOutbox})
 	}
 	purposes, stopPurposes, err := nf.purposes(context.Background(), ledger, log)
 	if err != nil {
@@ -227,9 +245,13 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 	var read http.Handler
 	if withTAXII {
 		var closeTAXII func() error
-		if sink, read, closeTAXII, err = mountTAXII(dir, org, data, sink, log); err != nil {
+		var cat *collab.BoltCatalog
+		var journal *collab.BoltJournal
+		if sink, read, cat, journal, closeTAXII, err = mountTAXII(dir, org, data, sink, log); err != nil {
 			return err
 		}
+		pc.Catalog, pc.Journal = cat, journal
+		files = append(files, maintained{"catalog.db", cat.Compact, cat.Backup}, maintained{"journal.db", journal.Compact, journal.Backup})
 		defer func() { err = errors.Join(err, closeTAXII()) }()
 	}
 	var tlog *translog.Log
@@ -250,11 +272,22 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 			return err
 		}
 		log.Info("transparency log open", "size", tlog.Checkpoint().Size, "verifier_key", vkey)
+		pc.Log = tlog
+		files = append(files, maintained{"log.db", tlog.Compact, tlog.Backup})
 	}
-	h, err := submit.NewHandler(submit.HandlerConfig{Org: org, DirectorySource: dirs, Authenticator: auth, Sink: sink, Ledger: ledger, Purposes: purposes, Log: tlog, Logger: log})
+	h, err := submit.NewHandler(submit.HandlerConfig{Org: org, DirectorySource: dirs, Authenticator: auth, Sink: sink, Ledger: ledger, Purposes: purposes, Log: tlog, Logger: log, Retention: rf.receipts})
 	if err != nil {
 		return err
 	}
+	purger, err := submit.NewPurger(pc)
+	if err != nil {
+		return err
+	}
+	stopAdmin, err := serveAdmin(data, &admin{purger: purger, files: files, log: log})
+	if err != nil {
+		return err
+	}
+	defer stopAdmin() // before the files close
 	var handler http.Handler = h
 	if tlog != nil || read != nil {
 		mux := http.NewServeMux()
@@ -301,8 +334,8 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 	}()
 	pctx, pcancel := context.WithCancel(ctx)
 	pruned := make(chan struct{})
-	go func() { h.RunPruner(pctx); close(pruned) }() //nolint:errcheck // returns ctx's error at shutdown
-	defer func() { pcancel(); <-pruned }()           // before the ledger closes
+	go func() { purger.Run(pctx); close(pruned) }() //nolint:errcheck // returns ctx's error at shutdown
+	defer func() { pcancel(); <-pruned }()          // before the files close
 	log.Info("hub started", "org", org, "addr", ln.Addr().String(), "data", data, "directory_version", dir.Version(),
 		"tls", tlsConfig != nil, "client_certificates", id.clientCA != "", "signatures", id.requireSigs, "tokens", !id.refuseTokens)
 	fmt.Fprintf(stdout, "listening on %s\n", ln.Addr())

@@ -13,6 +13,8 @@ import (
 type DB struct {
 	db     *bolt.DB
 	closed error
+	path   string  // the file, for Compact
+	opts   Options // how it was opened, for Compact's reopen
 
 	mu   sync.RWMutex // held for reading by each transaction, for writing by Close
 	done bool
@@ -25,7 +27,7 @@ func OpenDB(path string, opts Options, closed error, buckets ...[]byte) (*DB, er
 	if err != nil {
 		return nil, err
 	}
-	return &DB{db: db, closed: closed}, nil
+	return &DB{db: db, closed: closed, path: path, opts: opts}, nil
 }
 
 // View runs fn in a read transaction, or returns the closed sentinel.
@@ -58,4 +60,15 @@ func (d *DB) Close() error {
 	}
 	d.done = true
 	return d.db.Close()
+}
+
+// Stats returns bbolt's statistics of the open file (a zero value after
+// Close).
+func (d *DB) Stats() bolt.Stats {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.done {
+		return bolt.Stats{}
+	}
+	return d.db.Stats()
 }

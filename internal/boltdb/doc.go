@@ -15,7 +15,12 @@
 //   - the pagination convention: Limit applies a documented default and
 //     cap and refuses a limit beyond the cap (never a silent truncation),
 //     and EncodeCursor/DecodeCursor make the opaque cursor of a page, with
-//     one shape of bad-cursor error wrapping the caller's ErrBadCursor.
+//     one shape of bad-cursor error wrapping the caller's ErrBadCursor;
+//   - maintenance of an open DB: Compact (bbolt's own compaction into a
+//     new file that takes the old one's place, so disk use falls after a
+//     purge) and Backup or WriteTo (a consistent copy from one read
+//     transaction, Tx.WriteTo, while writers go on); BackupTx for a
+//     caller holding a raw bbolt handle.
 //
 // The package is internal: callers see only what collab and submit export.
 package boltdb

@@ -2,7 +2,6 @@ package translog
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -11,17 +10,14 @@ import (
 
 // EntryDigest returns the digest a JournalLeaf holds of e: sha-256 over
 // the RFC 8785 canonical JSON of the entry as collab encodes it (Seq and
-// Data included).
+// Data included); for an entry whose payload was purged, the digest it
+// kept (collab.EntryDigest).
 func EntryDigest(e collab.Entry) (string, error) {
-	raw, err := json.Marshal(e)
+	d, err := collab.EntryDigest(e)
 	if err != nil {
-		return "", fmt.Errorf("translog: encode journal entry %d: %w", e.Seq, err)
+		return "", fmt.Errorf("translog: %w", err)
 	}
-	c, err := Canonical(raw)
-	if err != nil {
-		return "", fmt.Errorf("translog: canonicalize journal entry %d: %w", e.Seq, err)
-	}
-	return Digest(c), nil
+	return d, nil
 }
 
 // JournalLeafOf returns the leaf that records journal entry e.
