@@ -63,6 +63,11 @@ type Hop struct {
 	// sha-256 over the RFC 8785 canonical JSON of the payload, as
 	// sha-256:<hex>.
 	Digest string `json:"digest"`
+	// TraceID is the W3C trace id (32 lower-case hex digits, not all
+	// zero) of the trace the organization handled the record in, so one
+	// record can be followed from collector to department; empty when
+	// nobody traced it. A relay keeps the previous hop's.
+	TraceID string `json:"trace_id,omitempty"`
 }
 
 // Envelope carries every record and collaboration message. Payload holds
@@ -140,6 +145,21 @@ func (e *Envelope) Stamp(org string, stage Stage, at time.Time) error {
 	}
 	e.Provenance = append(slices.Clip(e.Provenance), Hop{Org: org, Stage: stage, At: at.UTC(), Digest: d})
 	return nil
+}
+
+// TraceLastHop sets the trace id of the last hop, just stamped: the
+// previous hop's, if it has one, so that a record stays in the trace it
+// started in, else traceID (32 lower-case hex digits, or "" for none).
+// It does nothing to an envelope without hops.
+func (e *Envelope) TraceLastHop(traceID string) {
+	n := len(e.Provenance)
+	if n == 0 {
+		return
+	}
+	if n > 1 && e.Provenance[n-2].TraceID != "" {
+		traceID = e.Provenance[n-2].TraceID
+	}
+	e.Provenance[n-1].TraceID = traceID
 }
 
 // Canonical returns the RFC 8785 (JCS) canonical form of the JSON document

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"encoding/json"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/sicollab/sicollab/schema/internal/jsontext"
@@ -82,7 +83,14 @@ func isProvenance(v any) bool {
 	}
 	for _, h := range hops {
 		m, ok := h.(map[string]any)
-		if !ok || len(m) != 4 || !isOrgID(m["org"]) || !isUTCTime(m["at"]) {
+		if !ok || len(m) < 4 || len(m) > 5 || !isOrgID(m["org"]) || !isUTCTime(m["at"]) {
+			return false
+		}
+		if tid, present := m["trace_id"]; present {
+			if s, _ := tid.(string); !IsTraceID(s) {
+				return false
+			}
+		} else if len(m) == 5 {
 			return false
 		}
 		stage, _ := m["stage"].(string)
@@ -113,6 +121,12 @@ func isStage(s string) bool {
 		return true
 	}
 	return false
+}
+
+// IsTraceID tells whether s is a W3C trace id as a hop's trace_id holds
+// it: 32 lower-case hex digits, not all zero.
+func IsTraceID(s string) bool {
+	return len(s) == 32 && jsontext.LowerHex(s) && strings.Trim(s, "0") != ""
 }
 
 // isDigest matches "sha-256:" and 64 lower-case hex digits.

@@ -69,6 +69,10 @@ func (e *Envelope) AppendJSON(dst []byte) ([]byte, error) {
 			dst = appendTime(dst, h.At)
 			dst = append(dst, `,"digest":`...)
 			dst = appendPlain(dst, h.Digest)
+			if h.TraceID != "" {
+				dst = append(dst, `,"trace_id":`...)
+				dst = appendPlain(dst, h.TraceID)
+			}
 			dst = append(dst, '}')
 		}
 		dst = append(dst, ']')

@@ -57,6 +57,11 @@ var specialCategories = []string{
 	"diagnosis", "medical_history", "criminal_record",
 }
 
+// notSpecial are words that hold a special category's letters without
+// naming one ("trace" holds "race"); they are removed from a property
+// name before it is checked, and nothing else is.
+var notSpecial = strings.NewReplacer("trace", "")
+
 // TestSchemaRules walks every schema: each object with properties closes
 // them with additionalProperties false, every property is described, and no
 // property name is a special category.
@@ -80,7 +85,7 @@ func TestSchemaRules(t *testing.T) {
 						assert.Equal(t, false, v["additionalProperties"], "%s%s: properties without additionalProperties false", name, ptr)
 					}
 					for p, sub := range props {
-						lp := strings.ToLower(p)
+						lp := notSpecial.Replace(strings.ToLower(p))
 						for _, bad := range specialCategories {
 							assert.NotContains(t, lp, bad, "%s%s/properties/%s: special-category field", name, ptr, p)
 						}

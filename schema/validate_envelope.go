@@ -74,7 +74,7 @@ func (e *Envelope) eachString(ok func(string) bool) bool {
 	all := ok(e.ID) && ok(e.Kind) && ok(e.Source) && ok(e.LegalBasis) && ok(string(e.Handling)) &&
 		ok(e.Purpose.RequirementID) && ok(e.Purpose.TaskID) && ok(e.Supersedes)
 	for _, h := range e.Provenance {
-		all = all && ok(h.Org) && ok(string(h.Stage)) && ok(h.Digest)
+		all = all && ok(h.Org) && ok(string(h.Stage)) && ok(h.Digest) && ok(h.TraceID)
 	}
 	return all
 }
@@ -97,7 +97,8 @@ func envelopeStructOK(env *Envelope) bool {
 		return false
 	}
 	for _, h := range env.Provenance {
-		if !isOrgID(h.Org) || !plainUTC(h.At) || !isStage(string(h.Stage)) || !isDigest(h.Digest) {
+		if !isOrgID(h.Org) || !plainUTC(h.At) || !isStage(string(h.Stage)) || !isDigest(h.Digest) ||
+			h.TraceID != "" && !IsTraceID(h.TraceID) {
 			return false
 		}
 	}
@@ -153,10 +154,14 @@ func envelopeMap(env Envelope, payload any) (map[string]any, *timeError) {
 	if len(env.Provenance) > 0 {
 		hops := make([]any, len(env.Provenance))
 		for i, h := range env.Provenance {
-			hops[i] = map[string]any{
+			hm := map[string]any{
 				"org": h.Org, "stage": string(h.Stage),
 				"at": tm("/provenance/"+strconv.Itoa(i)+"/at", h.At), "digest": h.Digest,
 			}
+			if h.TraceID != "" {
+				hm["trace_id"] = h.TraceID
+			}
+			hops[i] = hm
 		}
 		m["provenance"] = hops
 	}

@@ -271,6 +271,7 @@ func envelopeFrom(m map[string]any, payload []byte) (Envelope, error) {
 				Org: hm["org"].(string), Stage: Stage(hm["stage"].(string)),
 				At: tm(hm["at"].(string)), Digest: hm["digest"].(string),
 			})
+			e.Provenance[len(e.Provenance)-1].TraceID, _ = hm["trace_id"].(string)
 		}
 	}
 	return e, terr

@@ -234,6 +234,7 @@ func (g *Integrate) close(gr *group, emit func(schema.Envelope)) error {
 		if err := env.Stamp(g.cfg.Org, schema.StageProcessing, g.cfg.Now()); err != nil {
 			return fmt.Errorf("stage: integrate %s: %w", env.ID, err)
 		}
+		env.TraceLastHop("") // the merged record stays in its first source's trace
 		gr.env = env
 		if g.cfg.OnMerge != nil {
 			g.cfg.OnMerge(MergeInfo{ID: env.ID, Key: gr.key, MergedIDs: slices.Clone(gr.merged), Sources: slices.Clone(gr.sources)})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sicollab/sicollab/collab"
 	"github.com/sicollab/sicollab/schema"
@@ -478,4 +479,38 @@ func TestStamp(t *testing.T) {
 	assert.Equal(t, env.Provenance[0].Digest, last.Digest)
 	_, err = process(t, stage.Stamp("", schema.StageProcessing, nil), env)
 	require.Error(t, err)
+}
+
+// TestStampKeepsTrace: the stamped hop takes the previous hop's trace id,
+// or else the trace of the ctx the processor runs in.
+func TestStampKeepsTrace(t *testing.T) {
+	const prev, fromCtx = "4bf92f3577b34da6a3ce929d0e0e4736", "0af7651916cd43dd8448eb211c80319c"
+	tid, err := trace.TraceIDFromHex(fromCtx)
+	require.NoError(t, err)
+	traced := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: tid, SpanID: trace.SpanID{1, 2, 3, 4, 5, 6, 7, 8},
+	}))
+	tests := []struct {
+		name      string
+		ctx       context.Context
+		prevTrace string
+		want      string
+	}{
+		{"ctx's trace", traced, "", fromCtx},
+		{"previous hop's first", traced, prev, prev},
+		{"previous hop's, no ctx trace", context.Background(), prev, prev},
+		{"none", context.Background(), "", ""},
+	}
+	s := newSynth(28)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := s.passenger("rail-north-01", 1, 1, t0)
+			env.Provenance[0].TraceID = tt.prevTrace
+			var out []schema.Envelope
+			p := stage.Stamp("transport-ministry", schema.StageProcessing, func() time.Time { return t0.Add(time.Hour) })
+			require.NoError(t, p.Process(tt.ctx, env, func(e schema.Envelope) { out = append(out, e) }))
+			require.Len(t, out, 1)
+			assert.Equal(t, tt.want, out[0].Provenance[1].TraceID)
+		})
+	}
 }

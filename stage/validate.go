@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/otel/trace"
 	"sync"
 	"time"
 
@@ -39,7 +40,8 @@ func Validate(v *schema.Validator) Processor {
 
 // Stamp returns a processor that appends a provenance hop to each record:
 // org, stage st, the time now returns (nil means time.Now) and the digest
-// of the payload as it leaves. Put it after the last step that changes
+// of the payload as it leaves, and the trace id of the previous hop or,
+// if it has none, of ctx's span (see schema.Envelope.TraceLastHop). Put it after the last step that changes
 // payloads, so that the next hop can verify the digest. It is safe for
 // concurrent use.
 func Stamp(org string, st schema.Stage, now func() time.Time) Processor {
@@ -53,7 +55,16 @@ func Stamp(org string, st schema.Stage, now func() time.Time) Processor {
 		if err := env.Stamp(org, st, now()); err != nil {
 			return fmt.Errorf("stage: stamp %s: %w", env.ID, err)
 		}
+		env.TraceLastHop(traceID(ctx))
 		emit(env)
 		return nil
 	})
+}
+
+// traceID returns the trace id of ctx's span as a hop keeps it, or "".
+func traceID(ctx context.Context) string {
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		return sc.TraceID().String()
+	}
+	return ""
 }

@@ -69,7 +69,9 @@ func (h *Handler) admit(r *http.Request) (collab.Org, *failure) {
 		return org, nil
 	}
 	addr := clientAddr(r)
-	if wait, first := h.authFails.fail(addr, h.cfg.Clock()); wait > 0 {
+	wait, first := h.authFails.fail(addr, h.cfg.Clock())
+	h.met.authFailed(wait > 0)
+	if wait > 0 {
 		if first {
 			h.log.Warn("authentication throttled", "addr", addr, "reason", authFailureReason(r), "check", f.p.Check,
 				"failures", h.cfg.AuthFailures, "window", h.cfg.AuthWindow)
@@ -171,6 +173,7 @@ func (h *Handler) maySubmitHere(org collab.Org) bool {
 // rate limit.
 func (h *Handler) authorize(org collab.Org, now time.Time) (*rate.Limiter, *failure) {
 	if !h.maySubmitHere(org) {
+		h.log.Warn("authorization refused", "org", org.ID, "reason", "may submit no kind this hub takes in")
 		return nil, fail(http.StatusForbidden, ProblemForbidden,
 			fmt.Sprintf("%q may submit no kind that %q takes in", org.ID, h.hub.ID))
 	}
@@ -199,12 +202,14 @@ func (h *Handler) acquire(org string) (release func(), f *failure) {
 	}
 	h.orgInFlight[org] = n + 1
 	h.mu.Unlock()
+	h.met.slot(org, 1)
 	drop := func() {
 		h.mu.Lock()
 		if h.orgInFlight[org]--; h.orgInFlight[org] == 0 {
 			delete(h.orgInFlight, org)
 		}
 		h.mu.Unlock()
+		h.met.slot(org, -1)
 	}
 	select {
 	case h.inflight <- struct{}{}:

@@ -3,18 +3,10 @@ package submit
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
-	"math/rand/v2"
-	"net/http"
-	"net/http/httptrace"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -92,7 +84,8 @@ func (b *outBatch) encodeWire(gw *gzip.Writer) {
 
 // sender is a goroutine that forms, sends and settles batches, one at a
 // time; the client runs MaxInFlightBatches of them over the same outbox, whose
-// claims are disjoint.
+// claims are disjoint. It forms batches; the send chain (chain.go) sends
+// them and the settler (settle.go) applies what the hub answered.
 type sender struct {
 	c          *Client
 	queue      []*outBatch // batches persisted in flight, oldest first
@@ -100,14 +93,12 @@ type sender struct {
 	haveLimits bool
 	limitTries int
 	gw         *gzip.Writer
-	rnd        *rand.Rand
 }
 
 func (s *sender) run() {
 	c := s.c
 	gw, _ := gzip.NewWriterLevel(io.Discard, gzipLevel)
 	s.gw = gw
-	s.rnd = rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x5eed))
 	for {
 		if c.runCtx.Err() != nil {
 			return
@@ -135,7 +126,7 @@ func (s *sender) run() {
 				if errors.Is(err, ErrCredentials) {
 					continue
 				}
-				s.sleep(s.backoff(s.limitTries, err), true)
+				c.chain.retry.sleep(c.runCtx, c.chain.retry.backoff(s.limitTries, err))
 				continue
 			}
 			s.limitTries = 0
@@ -150,7 +141,7 @@ func (s *sender) run() {
 			}
 			s.queue = append(s.queue, b)
 		}
-		if err := s.deliver(s.queue[0], draining); err != nil {
+		if err := s.deliver(s.queue[0]); err != nil {
 			if draining || isClosed(c.closing) {
 				c.stopDraining(err)
 				return
@@ -206,14 +197,11 @@ func (s *sender) nextBatch(draining bool) (b *outBatch, done bool) {
 	if err != nil {
 		c.noteErr(err)
 		c.log.Error("submit: outbox", "err", err)
-		s.sleep(c.cfg.Retry.MaxInterval, true)
+		s.sleep(c.cfg.Retry.MaxInterval)
 		return nil, false
 	}
 	for i := range dead {
-		dl := &dead[i]
-		c.st.deadLettered.Add(1)
-		c.refusals.note(dl)
-		c.log.Warn("submit: record moved to dead letters", "dead_letter", dl.ID, "record", dl.RecordID, "cause", dl.Cause, "detail", dl.Detail)
+		c.settle.noteDead(&dead[i])
 	}
 	if len(dead) > 0 {
 		c.ob.released()
@@ -246,11 +234,13 @@ func (s *sender) claimLimits() claimLimits {
 	if h.MaxLineBytes > 0 {
 		l.line = h.MaxLineBytes
 	}
-	if c.recLim != nil {
-		l.records = min(l.records, c.recLim.Burst())
-	}
-	if c.byteLim != nil {
-		l.bytes = min(l.bytes, c.byteLim.Burst())
+	if rb, bb := c.chain.rate.bursts(); rb > 0 || bb > 0 {
+		if rb > 0 {
+			l.records = min(l.records, rb)
+		}
+		if bb > 0 {
+			l.bytes = min(l.bytes, bb)
+		}
 	}
 	l.records = max(1, l.records)
 	return l
@@ -262,23 +252,25 @@ func (s *sender) pop() {
 	s.queue = s.queue[1:]
 }
 
-// deliver sends the head batch until a receipt or a permanent answer
-// settles it. It returns nil when the loop should go on, and an error
-// when retrying was stopped (Close) or the client is stopping.
-func (s *sender) deliver(b *outBatch, draining bool) error {
+// deliver hands the head batch to the send chain (which retries it) and
+// settles the outcome: a receipt, a split on 413, dead letters for a
+// permanent answer or a 422, a pause on refused credentials. It returns
+// nil when the loop should go on, and an error when retrying was stopped
+// (Close) or the client is stopping.
+func (s *sender) deliver(b *outBatch) error {
 	c := s.c
 	if !b.loaded {
 		missing, err := c.ob.load(b)
 		if err != nil {
 			c.noteErr(err)
-			return s.sleep(c.cfg.Retry.MaxInterval, true)
+			return s.sleep(c.cfg.Retry.MaxInterval)
 		}
 		if missing > 0 {
 			c.log.Warn("submit: batch resumed without records already gone", "key", b.key, "missing", missing)
 		}
 		if len(b.seqs) == 0 {
 			if err := c.ob.complete(b, nil); err != nil {
-				return s.sleep(c.cfg.Retry.MaxInterval, true)
+				return s.sleep(c.cfg.Retry.MaxInterval)
 			}
 			s.pop()
 			c.ob.released()
@@ -291,59 +283,34 @@ func (s *sender) deliver(b *outBatch, draining bool) error {
 		// changed): split before sending, never send above the limits.
 		return s.splitHead(b, "batch over the hub's declared limits")
 	}
-	for {
-		b.encodeWire(s.gw)
-		release, err := s.admit(b)
-		if err != nil {
-			return err
-		}
-		c.st.batches.Add(1)
-		rc, err := s.post(b, release)
-		if err == nil {
-			return s.settleReceipt(b, rc)
-		}
-		if c.runCtx.Err() != nil {
-			return c.runCtx.Err()
-		}
-		now := c.cfg.Clock()
-		c.noteErr(err)
-		var se *sendError
-		errors.As(err, &se)
-		switch se.class {
-		case classTooLarge:
-			s.haveLimits = false // the hub may have lowered them: ask again
-			if len(b.seqs) == 1 {
-				return s.settleAll(b, CauseTooLarge, se)
-			}
-			return s.splitHead(b, "hub answered 413")
-		case classCredentials:
-			c.log.Error("submit: hub refused the credentials; sending stopped, records kept", "status", se.status, "err", err)
-			return nil
-		case classPermanent:
-			return s.settleAll(b, se.cause, se)
-		case classRejected:
-			return s.settleRejected(b, se)
-		}
-		// Retryable: transport, timeout, 5xx, 429.
-		if se.retryAfter > 0 {
-			c.holdFor(now.Add(se.retryAfter))
-		}
-		b.attempts++
-		if draining {
-			return err
-		}
-		p := c.cfg.Retry
-		if (p.MaxAttempts > 0 && b.attempts >= p.MaxAttempts) || (p.MaxElapsed > 0 && now.Sub(b.created) >= p.MaxElapsed) {
-			se.detail = fmt.Sprintf("gave up after %d attempts over %v: %v", b.attempts, now.Sub(b.created).Round(time.Millisecond), err)
-			return s.settleAll(b, CauseGaveUp, se)
-		}
-		wait := s.backoff(b.attempts, err)
-		c.log.Info("submit: batch not delivered, retrying", "key", b.key, "records", len(b.seqs), "attempt", b.attempts, "wait", wait, "err", err)
-		if err := s.sleep(wait, true); err != nil {
-			return fmt.Errorf("%w (retry stopped: %w)", se, err)
-		}
-		c.st.retries.Add(1)
+	b.encodeWire(s.gw)
+	rc, err := c.chain.send(c.runCtx, b)
+	if err == nil {
+		return s.settled(c.settle.receipt(b, rc))
 	}
+	if c.runCtx.Err() != nil {
+		return c.runCtx.Err()
+	}
+	var se *sendError
+	if !errors.As(err, &se) {
+		return err // the chain stopped, or a rate limiter refused
+	}
+	switch se.class {
+	case classTooLarge:
+		s.haveLimits = false // the hub may have lowered them: ask again
+		if len(b.seqs) == 1 {
+			return s.settled(c.settle.all(b, CauseTooLarge, se))
+		}
+		return s.splitHead(b, "hub answered 413")
+	case classCredentials:
+		c.log.Error("submit: hub refused the credentials; sending stopped, records kept", "status", se.status, "err", err)
+		return nil
+	case classPermanent:
+		return s.settled(c.settle.all(b, se.cause, se))
+	case classRejected:
+		return s.settled(c.settle.rejected(b, se))
+	}
+	return err // retryable, returned because retrying stopped (Close)
 }
 
 // splitHead replaces the head batch by its halves.
@@ -352,263 +319,44 @@ func (s *sender) splitHead(b *outBatch, why string) error {
 	x, y, err := c.ob.split(b, c.cfg.Clock())
 	if err != nil {
 		c.noteErr(err)
-		return s.sleep(c.cfg.Retry.MaxInterval, true)
+		return s.sleep(c.cfg.Retry.MaxInterval)
 	}
 	c.log.Info("submit: batch split", "key", b.key, "records", len(b.seqs), "why", why, "keys", []uuid.UUID{x.key, y.key})
 	s.queue = append([]*outBatch{x, y}, s.queue[1:]...)
 	return nil
 }
 
-// settleAll moves every record of b to the dead letters.
-func (s *sender) settleAll(b *outBatch, cause DeadCause, se *sendError) error {
-	dead := make([]*DeadLetter, len(b.seqs))
-	for i := range b.seqs {
-		dead[i] = s.deadLetter(b, i, cause, se)
-	}
-	return s.settle(b, dead, nil, 0, 0, 0)
-}
-
-// settleRejected applies a 422: the problem's results say why each
-// record was refused; records it does not mention are dead-lettered
-// with its detail.
-func (s *sender) settleRejected(b *outBatch, se *sendError) error {
-	var results []RecordResult
-	var runs []RefusedRun
-	if se.problem != nil {
-		results, runs = se.problem.Results, se.problem.Refused
-	}
-	byLine := resultsByLine(results, runs, len(b.seqs))
-	dead := make([]*DeadLetter, len(b.seqs))
-	rc := s.rejectedReceipt(b, se)
-	for i := range b.seqs {
-		dl := s.deadLetter(b, i, CauseRejected, se)
-		dl.SubmissionID = rc.SubmissionID
-		if r, ok := byLine[i+1]; ok {
-			dl.Reason, dl.Errors = r.Reason, r.Errors
-		}
-		dead[i] = dl
-	}
-	return s.settle(b, dead, rc, 0, 0, uint64(len(dead)))
-}
-
-// rejectedReceipt is the receipt of a batch the hub refused whole (422),
-// read from its problem document, so that OnReceipt sees every answer.
-// ReceivedAt is the client's clock when the answer arrived: the problem
-// does not carry the hub's.
-func (s *sender) rejectedReceipt(b *outBatch, se *sendError) *Receipt {
-	rc := &Receipt{
-		IdempotencyKey: b.key.String(), Org: s.c.cfg.Org, ReceivedAt: s.c.cfg.Clock().UTC(),
-		BodyDigest: b.digest, Results: []RecordResult{},
-	}
-	if p := se.problem; p != nil {
-		rc.SubmissionID = strings.TrimPrefix(p.Instance, PathSubmissions+"/")
-		rc.Results = p.Results
-	}
-	rc.Counts.Records = len(b.seqs)
-	rc.Counts.Rejected = len(b.seqs)
-	return rc
-}
-
-// resultsByLine indexes results by line, with the lines of the refused
-// runs (records the hub summarized) as rejected with the run's reason.
-func resultsByLine(results []RecordResult, runs []RefusedRun, n int) map[int]RecordResult {
-	m := make(map[int]RecordResult, len(results))
-	for _, run := range runs {
-		for l := max(run.FirstLine, 1); l <= min(run.LastLine, n); l++ {
-			m[l] = RecordResult{Line: l, Status: StatusRejected, Reason: run.Reason}
-		}
-	}
-	for _, r := range results {
-		if r.Line >= 1 && r.Line <= n {
-			m[r.Line] = r
-		}
-	}
-	return m
-}
-
-func (s *sender) deadLetter(b *outBatch, i int, cause DeadCause, se *sendError) *DeadLetter {
-	dl := &DeadLetter{
-		Record: bytes.Clone(b.record(i)), Cause: cause, At: s.c.cfg.Clock().UTC(),
-		IdempotencyKey: b.key.String(), seq: b.seqs[i],
-	}
-	if se != nil {
-		dl.Status = se.status
-		dl.Detail = se.detail
-		if dl.Detail == "" && se.err != nil {
-			dl.Detail = se.err.Error()
-		}
-	}
-	dl.fillFromRecord()
-	return dl
-}
-
-// settleReceipt applies the hub's receipt: accepted and duplicate
-// records are deleted, rejected ones move to the dead letters.
-func (s *sender) settleReceipt(b *outBatch, rc *Receipt) error {
-	if rc.IdempotencyKey != "" && rc.IdempotencyKey != b.key.String() {
-		return s.settleAll(b, CauseBadReceipt, &sendError{detail: fmt.Sprintf(
-			"receipt %s names idempotency key %s, not %s", rc.SubmissionID, rc.IdempotencyKey, b.key)})
-	}
-	byLine := resultsByLine(rc.Results, rc.Refused, len(b.seqs))
-	dead := make([]*DeadLetter, len(b.seqs))
-	var acc, dup, rej uint64
-	for i := range b.seqs {
-		r, ok := byLine[i+1]
-		switch {
-		case !ok && len(rc.Results) == 0 && rc.Counts.Rejected == 0 && rc.Counts.Records == len(b.seqs):
-			acc++ // a receipt with counts only, all good
-		case ok && r.Status == StatusAccepted:
-			acc++
-		case ok && r.Status == StatusDuplicate:
-			dup++
-		case ok && r.Status == StatusRejected:
-			rej++
-			dl := s.deadLetter(b, i, CauseRejected, &sendError{status: http.StatusOK})
-			dl.Reason, dl.Errors, dl.SubmissionID = r.Reason, r.Errors, rc.SubmissionID
-			dead[i] = dl
-		default:
-			dl := s.deadLetter(b, i, CauseBadReceipt, &sendError{status: http.StatusOK,
-				detail: fmt.Sprintf("receipt %s has no valid result for line %d", rc.SubmissionID, i+1)})
-			dl.SubmissionID = rc.SubmissionID
-			dead[i] = dl
-		}
-	}
-	return s.settle(b, dead, rc, acc, dup, rej)
-}
-
-// settle removes b from the outbox (dead letters moved) and the queue,
-// then hands the receipt to OnReceipt. A storage failure keeps b at the
-// head: it is sent again under the same key and the hub answers with
-// the same receipt.
-func (s *sender) settle(b *outBatch, dead []*DeadLetter, rc *Receipt, acc, dup, rej uint64) error {
+// settled finishes the head batch once the settler has applied its
+// outcome; a storage failure keeps it at the head, to be sent again
+// under the same key (the hub answers with the same receipt).
+func (s *sender) settled(err error) error {
 	c := s.c
-	if err := c.ob.complete(b, dead); err != nil {
+	if err != nil {
 		c.noteErr(err)
 		c.log.Error("submit: outbox", "err", err)
-		return s.sleep(c.cfg.Retry.MaxInterval, true)
+		return s.sleep(c.cfg.Retry.MaxInterval)
 	}
 	s.pop()
-	c.st.delivered.Add(acc)
-	c.st.duplicate.Add(dup)
-	c.st.rejected.Add(rej)
-	for _, dl := range dead {
-		if dl != nil {
-			c.st.deadLettered.Add(1)
-			c.refusals.note(dl)
-			c.log.Warn("submit: record moved to dead letters", "dead_letter", dl.ID, "record", dl.RecordID,
-				"cause", dl.Cause, "reason", dl.Reason, "status", dl.Status, "detail", dl.Detail)
-		}
-	}
-	if rc != nil {
-		c.log.Debug("submit: receipt", "submission", rc.SubmissionID, "key", b.key, "accepted", rc.Counts.Accepted,
-			"duplicate", rc.Counts.Duplicate, "rejected", rc.Counts.Rejected)
-		if c.cfg.OnReceipt != nil {
-			c.receiptMu.Lock()
-			c.cfg.OnReceipt(*rc)
-			c.receiptMu.Unlock()
-		}
-	}
-	c.ob.released() // after the counters and OnReceipt: Flush returns with both done
 	return nil
 }
 
-func (s *sender) setAuth(req *http.Request) {
-	if s.c.cfg.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+s.c.cfg.Token)
-	}
-	req.Header.Set("User-Agent", "sicollab-submit/1")
-}
-
-// post sends b once.
-func (s *sender) post(b *outBatch, release func()) (*Receipt, error) {
-	c := s.c
-	// release (admit's gate) once the request is under way: its headers
-	// written, or it failed before.
-	var once sync.Once
-	done := func() { once.Do(release) }
-	defer done()
-	ctx, cancel := context.WithTimeout(c.runCtx, c.cfg.RequestTimeout)
-	defer cancel()
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteHeaders: done})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint+PathSubmissions, bytes.NewReader(b.wire))
-	if err != nil {
-		return nil, &sendError{class: classPermanent, cause: CauseBadRequest, err: err}
-	}
-	s.setAuth(req)
-	req.Header.Set("Content-Type", MediaNDJSON)
-	req.Header.Set("Accept", MediaJSON)
-	req.Header.Set(HeaderIdempotencyKey, b.key.String())
-	req.Header.Set(HeaderContentDigest, b.digest)
-	if b.gzip {
-		req.Header.Set("Content-Encoding", "gzip")
-	}
-	if c.cfg.Signer != nil { // last: the signature covers the headers above
-		if err := c.cfg.Signer.SignRequest(req); err != nil {
-			return nil, &sendError{class: classRetry, err: err}
-		}
-	}
-	resp, err := c.cfg.HTTPClient.Do(req)
-	if err != nil {
-		return nil, &sendError{class: classRetry, err: fmt.Errorf("submit: POST %s: %w", PathSubmissions, err)}
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-		// Hold the other senders at once, before the body is read.
-		if d := parseRetryAfter(resp.Header.Get(HeaderRetryAfter), c.cfg.Clock()); d > 0 {
-			c.holdFor(c.cfg.Clock().Add(d))
-		}
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReceiptBytes))
-	if err != nil {
-		return nil, &sendError{class: classRetry, status: resp.StatusCode, err: fmt.Errorf("submit: read answer to POST %s: %w", PathSubmissions, err)}
-	}
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		var rc Receipt
-		if err := json.Unmarshal(body, &rc); err != nil {
-			return nil, &sendError{class: classRetry, status: resp.StatusCode, err: fmt.Errorf("submit: receipt for %s: %w", b.key, err)}
-		}
-		return &rc, nil
-	}
-	return nil, classify(resp, body, c.cfg.Clock())
-}
-
-// fetchLimits asks the hub for its declared limits. A hub without the
-// endpoint (404) is taken to have DefaultLimits.
+// fetchLimits asks the hub for its declared limits.
 func (s *sender) fetchLimits() error {
 	c := s.c
-	ctx, cancel := context.WithTimeout(c.runCtx, c.cfg.RequestTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint+PathLimits, nil)
+	l, err := c.chain.transport.limits(c.runCtx)
 	if err != nil {
-		return err
-	}
-	s.setAuth(req)
-	req.Header.Set("Accept", MediaJSON)
-	resp, err := c.cfg.HTTPClient.Do(req)
-	if err != nil {
-		err = &sendError{class: classRetry, err: fmt.Errorf("submit: GET %s: %w", PathLimits, err)}
-		c.noteErr(err)
-		return err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	var l Limits
-	switch {
-	case resp.StatusCode == http.StatusOK:
-		if err := json.Unmarshal(body, &l); err != nil {
-			err = &sendError{class: classRetry, status: resp.StatusCode, err: fmt.Errorf("submit: GET %s: %w", PathLimits, err)}
-			c.noteErr(err)
-			return err
-		}
-	case resp.StatusCode == http.StatusNotFound:
-		l = DefaultLimits()
-		c.log.Warn("submit: hub declares no limits; assuming the defaults", "status", resp.StatusCode)
-	default:
-		err := classify(resp, body, c.cfg.Clock())
 		c.noteErr(err)
 		return err
 	}
 	s.limits, s.haveLimits = l, true
 	c.log.Debug("submit: hub limits", "max_records", l.MaxRecords, "max_body_bytes", l.MaxBodyBytes, "max_line_bytes", l.MaxLineBytes)
 	return nil
+}
+
+// sleep waits d on the client's timer, for the outbox to recover. It
+// ends early when Close begins, and with the run context's error when
+// the client stops.
+func (s *sender) sleep(d time.Duration) error {
+	c := s.c
+	return sleepOn(c.runCtx, c.cfg.NewTimer, d, c.closing, errRetryStopped)
 }

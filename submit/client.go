@@ -2,19 +2,19 @@ package submit
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/time/rate"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sicollab/sicollab/schema"
 )
@@ -66,315 +66,6 @@ func (e *IndexError) Error() string {
 // Unwrap returns the reason the envelope was refused.
 func (e *IndexError) Unwrap() error { return e.Err }
 
-// GzipMode says when batches are compressed.
-type GzipMode int
-
-// Gzip modes. The level is gzip.BestSpeed: on finance.transaction
-// records it compresses 6.3x where the default level does 7.2x, at 4.2
-// instead of 7.3 µs a record (BenchmarkGzipLevel): compression is paid
-// on the senders' goroutines, bandwidth is rarely the limit.
-const (
-	// GzipAuto compresses unless the endpoint's host is a loopback
-	// address or "localhost", where compressing costs more than it saves.
-	GzipAuto GzipMode = iota
-	// GzipNever sends batches uncompressed.
-	GzipNever
-	// GzipAlways compresses every batch.
-	GzipAlways
-)
-
-// RetryPolicy is the backoff between attempts to send one batch:
-// exponential, with full jitter, never shorter than a Retry-After the hub
-// sent. Zero fields take the defaults named.
-type RetryPolicy struct {
-	// InitialInterval is the backoff after the first failure (500ms).
-	InitialInterval time.Duration
-	// MaxInterval caps the backoff (30s); Retry-After may exceed it.
-	MaxInterval time.Duration
-	// Multiplier grows the backoff after each failure (2).
-	Multiplier float64
-	// DisableJitter makes each wait the full backoff instead of a uniform
-	// draw in [0, backoff) ("full jitter"). For tests.
-	DisableJitter bool
-	// MaxAttempts, if positive, gives up on a batch after that many failed
-	// attempts in this process: its records go to the dead letters with
-	// CauseGaveUp. 0 retries for ever: the outbox is durable and the hub
-	// deduplicates, so waiting out an outage costs nothing but disk.
-	MaxAttempts int
-	// MaxElapsed, if positive, gives up on a batch that has been retried
-	// for that long since it was formed (across restarts). 0: no limit.
-	MaxElapsed time.Duration
-}
-
-// ClientConfig configures a Client. Zero fields take the defaults named;
-// Validate reports every field out of range.
-type ClientConfig struct {
-	// Endpoint is the hub's base URL, e.g. "https://hub.example:8443";
-	// the client appends PathSubmissions and PathLimits. Required.
-	Endpoint string
-	// Org is the organization id the client submits as: every envelope's
-	// Source must equal it (unless Relay) and the client stamps its hop
-	// with it. Required.
-	Org string
-	// Token is the bearer token the hub authenticates Org by. Required
-	// unless Signer or a client certificate in TLS is set; sent only if
-	// not empty.
-	Token string
-	// Signer, if set, signs every request attempt (RFC 9421; see
-	// HTTPSigner) after its headers are set.
-	Signer RequestSigner
-	// TLS configures the client's own transport when HTTPClient is nil:
-	// for mutual TLS, see ClientTLSConfig. With HTTPClient set, it must be
-	// nil: configure that client's transport instead.
-	TLS *tls.Config
-	// OutboxPath is the bbolt file of the durable outbox; it is created if
-	// missing. One client at a time may open it. Required.
-	OutboxPath string
-
-	// Validator checks every envelope before it is queued
-	// (default schema.NewValidator()).
-	Validator *schema.Validator
-	// HTTPClient sends the requests (default: a client of its own, never
-	// http.DefaultClient, with dial, TLS and idle timeouts).
-	HTTPClient *http.Client
-	// Logger receives what the client does (nil: silent).
-	Logger *slog.Logger
-
-	// Stage is the stage of the provenance hop the client stamps
-	// (default schema.StageCollection, or schema.StageProcessing if Relay).
-	Stage schema.Stage
-	// Relay lets the client queue envelopes whose Source is another
-	// organization: a department forwarding what it received upward.
-	Relay bool
-
-	// MaxBatchRecords caps the records of one request (500); the hub's
-	// declared MaxRecords and the records burst cap it further.
-	MaxBatchRecords int
-	// MaxBatchBytes caps the NDJSON body of one request before
-	// compression (1 MiB); the hub's declared MaxBodyBytes and
-	// MaxDecompressedBytes and the bytes burst cap it further.
-	MaxBatchBytes int
-	// MaxInFlightBatches is how many batches may be sent at once (2). While the
-	// hub validates and stores one batch, the next is on its way, so
-	// neither side waits for the other's disk. Batches may then be
-	// delivered out of the order their records were queued in; 1 keeps
-	// that order. Each batch still has its own durable key, and the rate
-	// limits count all of them together.
-	MaxInFlightBatches int
-	// Linger is how long a batch that is not full waits for more records
-	// (200ms). Flush and Close do not wait it.
-	Linger time.Duration
-
-	// RecordsPerSecond limits the records sent per second, retries
-	// included (0: unlimited). RecordsBurst is the most sent at once
-	// (default: one second's worth, at least 1); batches never exceed it.
-	RecordsPerSecond float64
-	RecordsBurst     int
-	// BytesPerSecond limits the bytes sent per second as they go on the
-	// wire (0: unlimited). BytesBurst defaults to one second's worth, at
-	// least MaxBatchBytes.
-	BytesPerSecond float64
-	BytesBurst     int
-
-	// Gzip says when to compress batches (GzipAuto).
-	Gzip GzipMode
-	// RequestTimeout bounds one HTTP attempt (30s).
-	RequestTimeout time.Duration
-	// Retry is the backoff and give-up policy.
-	Retry RetryPolicy
-
-	// MaxOutboxRecords and MaxOutboxBytes bound the disk backlog
-	// (4,000,000 records, 4 GiB of records). Past them Submit returns
-	// ErrOutboxFull, or waits if BlockWhenFull.
-	MaxOutboxRecords int64
-	MaxOutboxBytes   int64
-	// BlockWhenFull makes Submit and SubmitMany wait for room in a full
-	// outbox until their ctx ends, instead of returning ErrOutboxFull.
-	BlockWhenFull bool
-	// DeadLetterRetention is how long a dead letter is kept before
-	// PurgeDeadLetters deletes it (DefaultDeadLetterRetention, 30 days);
-	// a Purger given the client runs that on its schedule.
-	DeadLetterRetention time.Duration
-
-	// OnReceipt, if set, is called with every receipt the hub returns,
-	// a batch refused whole (422) included (its receipt is read from the
-	// problem document), after the outbox has applied it (delivered records deleted,
-	// rejected ones moved to the dead letters). It is called from a
-	// sender goroutine, one receipt at a time (never concurrently, even
-	// with several batches in flight): it must return promptly, since the
-	// other senders wait for it, and must not call Flush or Close. To consume receipts as a
-	// channel, send to a buffered channel from it.
-	OnReceipt func(Receipt)
-
-	// Clock returns the time (default time.Now). For tests.
-	Clock func() time.Time
-	// NewTimer returns a channel that receives after d and a function
-	// that stops it (default: time.NewTimer). Every wait of the client —
-	// linger, backoff, Retry-After, rate limits — uses it. For tests.
-	NewTimer func(d time.Duration) (<-chan time.Time, func() bool)
-}
-
-// MaxInFlightBatchesLimit is the largest ClientConfig.MaxInFlightBatches.
-const MaxInFlightBatchesLimit = 64
-
-// Defaults of ClientConfig.
-const (
-	DefaultMaxBatchRecords    = 500
-	DefaultMaxBatchBytes      = 1 << 20
-	DefaultLinger             = 200 * time.Millisecond
-	DefaultMaxInFlightBatches = 2
-	DefaultRequestTimeout     = 30 * time.Second
-	DefaultMaxOutboxRecords   = 4_000_000
-	DefaultMaxOutboxBytes     = 4 << 30
-	DefaultInitialInterval    = 500 * time.Millisecond
-	DefaultMaxInterval        = 30 * time.Second
-	DefaultMultiplier         = 2.0
-	// DefaultDeadLetterRetention is ClientConfig.DeadLetterRetention's
-	// default.
-	DefaultDeadLetterRetention = 30 * 24 * time.Hour
-)
-
-// withDefaults returns c with every zero field set to its default.
-func (c ClientConfig) withDefaults() (ClientConfig, error) {
-	if c.Validator == nil {
-		v, err := schema.NewValidator()
-		if err != nil {
-			return c, err
-		}
-		c.Validator = v
-	}
-	if c.HTTPClient == nil {
-		c.HTTPClient = newHTTPClient(c.TLS)
-	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
-	if c.Stage == "" {
-		c.Stage = schema.StageCollection
-		if c.Relay {
-			c.Stage = schema.StageProcessing
-		}
-	}
-	setDefault(&c.MaxBatchRecords, DefaultMaxBatchRecords)
-	setDefault(&c.MaxBatchBytes, DefaultMaxBatchBytes)
-	setDefault(&c.Linger, DefaultLinger)
-	setDefault(&c.MaxInFlightBatches, DefaultMaxInFlightBatches)
-	setDefault(&c.RequestTimeout, DefaultRequestTimeout)
-	setDefault(&c.MaxOutboxRecords, DefaultMaxOutboxRecords)
-	setDefault(&c.MaxOutboxBytes, DefaultMaxOutboxBytes)
-	setDefault(&c.DeadLetterRetention, DefaultDeadLetterRetention)
-	setDefault(&c.Retry.InitialInterval, DefaultInitialInterval)
-	setDefault(&c.Retry.MaxInterval, DefaultMaxInterval)
-	setDefault(&c.Retry.Multiplier, DefaultMultiplier)
-	if c.RecordsPerSecond > 0 && c.RecordsBurst == 0 {
-		c.RecordsBurst = max(1, int(c.RecordsPerSecond))
-	}
-	if c.BytesPerSecond > 0 && c.BytesBurst == 0 {
-		c.BytesBurst = max(c.MaxBatchBytes, int(c.BytesPerSecond))
-	}
-	if c.Clock == nil {
-		c.Clock = time.Now
-	}
-	if c.NewTimer == nil {
-		c.NewTimer = func(d time.Duration) (<-chan time.Time, func() bool) {
-			t := time.NewTimer(d)
-			return t.C, t.Stop
-		}
-	}
-	return c, nil
-}
-
-func setDefault[T comparable](p *T, def T) {
-	var zero T
-	if *p == zero {
-		*p = def
-	}
-}
-
-func newHTTPClient(tc *tls.Config) *http.Client {
-	return &http.Client{Transport: &http.Transport{
-		TLSClientConfig:       tc,
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          16,
-		MaxIdleConnsPerHost:   4,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: DefaultRequestTimeout,
-		ExpectContinueTimeout: time.Second,
-	}}
-}
-
-// Validate reports every field of c that is missing or out of range,
-// naming the field and the value found, joined with errors.Join. Zero
-// values that have defaults are valid.
-func (c ClientConfig) Validate() error {
-	var errs []error
-	bad := func(field string, v any, want string) {
-		errs = append(errs, fmt.Errorf("submit: ClientConfig.%s = %v: %s", field, v, want))
-	}
-	if u, err := url.Parse(c.Endpoint); c.Endpoint == "" {
-		bad("Endpoint", `""`, "required")
-	} else if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("Endpoint", fmt.Sprintf("%q", c.Endpoint), "must be an absolute http or https URL")
-	}
-	if c.Org == "" || strings.ContainsAny(c.Org, " \t\r\n/") {
-		bad("Org", fmt.Sprintf("%q", c.Org), "required, an organization id")
-	}
-	if c.Token == "" && c.Signer == nil && (c.TLS == nil || (len(c.TLS.Certificates) == 0 && c.TLS.GetClientCertificate == nil)) {
-		bad("Token", `""`, "required unless Signer or a client certificate in TLS is set")
-	}
-	if c.TLS != nil && c.HTTPClient != nil {
-		bad("TLS", "set", "must be nil when HTTPClient is set; configure that client's transport")
-	}
-	if c.OutboxPath == "" {
-		bad("OutboxPath", `""`, "required")
-	}
-	switch c.Stage {
-	case "", schema.StagePlanning, schema.StageCollection, schema.StageProcessing,
-		schema.StageAnalysis, schema.StageApplication, schema.StageFeedback:
-	default:
-		bad("Stage", fmt.Sprintf("%q", c.Stage), "not a stage of the cycle")
-	}
-	nonNeg := func(field string, v float64) {
-		if v < 0 {
-			bad(field, v, "must not be negative")
-		}
-	}
-	nonNeg("MaxBatchRecords", float64(c.MaxBatchRecords))
-	nonNeg("MaxBatchBytes", float64(c.MaxBatchBytes))
-	nonNeg("Linger", float64(c.Linger))
-	nonNeg("DeadLetterRetention", float64(c.DeadLetterRetention))
-	if c.MaxInFlightBatches < 0 || c.MaxInFlightBatches > MaxInFlightBatchesLimit {
-		bad("MaxInFlightBatches", c.MaxInFlightBatches, fmt.Sprintf("must be 0 (default) to %d", MaxInFlightBatchesLimit))
-	}
-	nonNeg("RecordsPerSecond", c.RecordsPerSecond)
-	nonNeg("RecordsBurst", float64(c.RecordsBurst))
-	nonNeg("BytesPerSecond", c.BytesPerSecond)
-	nonNeg("BytesBurst", float64(c.BytesBurst))
-	nonNeg("RequestTimeout", float64(c.RequestTimeout))
-	nonNeg("MaxOutboxRecords", float64(c.MaxOutboxRecords))
-	nonNeg("MaxOutboxBytes", float64(c.MaxOutboxBytes))
-	nonNeg("Retry.InitialInterval", float64(c.Retry.InitialInterval))
-	nonNeg("Retry.MaxInterval", float64(c.Retry.MaxInterval))
-	nonNeg("Retry.MaxAttempts", float64(c.Retry.MaxAttempts))
-	nonNeg("Retry.MaxElapsed", float64(c.Retry.MaxElapsed))
-	if c.MaxBatchBytes > 0 && c.MaxBatchBytes < 1024 {
-		bad("MaxBatchBytes", c.MaxBatchBytes, "must be at least 1024")
-	}
-	if c.Retry.Multiplier != 0 && c.Retry.Multiplier < 1 {
-		bad("Retry.Multiplier", c.Retry.Multiplier, "must be at least 1")
-	}
-	if c.Retry.InitialInterval > 0 && c.Retry.MaxInterval > 0 && c.Retry.MaxInterval < c.Retry.InitialInterval {
-		bad("Retry.MaxInterval", c.Retry.MaxInterval, fmt.Sprintf("must be at least Retry.InitialInterval (%v)", c.Retry.InitialInterval))
-	}
-	if c.Gzip < GzipAuto || c.Gzip > GzipAlways {
-		bad("Gzip", int(c.Gzip), "not a GzipMode")
-	}
-	return errors.Join(errs...)
-}
-
 // Client submits envelopes to a hub through a durable outbox.
 //
 // Submit validates an envelope, stamps this organization's provenance hop
@@ -388,13 +79,13 @@ func (c ClientConfig) Validate() error {
 // Memory does not grow with the backlog: the outbox is read one batch at
 // a time by cursor. A Client is safe for concurrent use.
 type Client struct {
-	cfg      ClientConfig
-	log      *slog.Logger
-	ob       *outbox
-	endpoint string
-	gzip     bool
-	recLim   *rate.Limiter
-	byteLim  *rate.Limiter
+	cfg    ClientConfig
+	log    *slog.Logger
+	ob     *outbox
+	gzip   bool
+	chain  *sendChain // retry -> rate -> sign -> transport; see chain.go
+	settle *settler   // applies each batch's outcome
+	trace  tracing
 
 	mu        sync.Mutex
 	closed    bool
@@ -408,17 +99,13 @@ type Client struct {
 	resumeMu  sync.Mutex
 	resume    chan struct{} // closed and replaced by Resume after ErrCredentials
 
-	gate      sync.Mutex // held by one sender from its rate reservation to the start of its request
-	receiptMu sync.Mutex // one OnReceipt call at a time
-	holdMu    sync.Mutex
-	holdUntil time.Time // no request starts before it: the hub's latest Retry-After
-
 	senderDone chan struct{} // closed once every sender has returned
 	drainMu    sync.Mutex
 	drainErr   error // the first error a sender stopped draining with
 
 	st       clientStats
-	refusals refusals // tells each Flush of the dead letters among its records
+	met      *clientMetrics // nil without ClientConfig.Metrics
+	refusals refusals       // tells each Flush of the dead letters among its records
 }
 
 // NewClient opens (or creates) the outbox at cfg.OutboxPath and starts
@@ -438,7 +125,6 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	c := &Client{
 		cfg:        cfg,
 		log:        cfg.Logger.With("org", cfg.Org),
-		endpoint:   strings.TrimRight(cfg.Endpoint, "/"),
 		gzip:       cfg.Gzip == GzipAlways || (cfg.Gzip == GzipAuto && !isLoopback(u.Hostname())),
 		shut:       make(chan struct{}),
 		closing:    make(chan struct{}),
@@ -446,17 +132,27 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		resume:     make(chan struct{}),
 		senderDone: make(chan struct{}),
 	}
-	if cfg.RecordsPerSecond > 0 {
-		c.recLim = rate.NewLimiter(rate.Limit(cfg.RecordsPerSecond), cfg.RecordsBurst)
-	}
-	if cfg.BytesPerSecond > 0 {
-		c.byteLim = rate.NewLimiter(rate.Limit(cfg.BytesPerSecond), cfg.BytesBurst)
-	}
+	c.trace = newTracing(cfg.TracerProvider, cfg.Propagator)
+	h := &hold{}
+	c.chain = connectSenders(
+		newRetrySender(cfg.Retry, cfg.Clock, cfg.NewTimer, h, c.noteErr, &c.st.retries, c.log),
+		newRateSender(cfg, h),
+		cfg.Signer,
+		newTransportSender(strings.TrimRight(cfg.Endpoint, "/"), cfg, h, &c.st.batches, c.log, c.trace),
+	)
 	ob, err := openOutbox(cfg.OutboxPath, cfg.MaxOutboxRecords, cfg.MaxOutboxBytes, c.signal)
 	if err != nil {
+		c.chain.shutdown()
 		return nil, err
 	}
 	c.ob = ob
+	c.settle = &settler{ob: ob, st: &c.st, refusals: &c.refusals, log: c.log, org: cfg.Org, clock: cfg.Clock, onReceipt: cfg.OnReceipt}
+	if c.met, err = registerClientMetrics(cfg.Metrics, c); err != nil {
+		c.chain.shutdown()
+		ob.close()
+		return nil, err
+	}
+	c.chain.rate.onWait = c.met.waited // before any sender runs
 	c.runCtx, c.cancelRun = context.WithCancel(context.Background())
 	senders := make([]*sender, cfg.MaxInFlightBatches)
 	for i := range senders {
@@ -489,22 +185,6 @@ func (c *Client) stopDraining(err error) {
 	if c.drainErr == nil {
 		c.drainErr = err
 	}
-}
-
-// holdFor keeps every sender from starting a request before until: a
-// Retry-After is the hub's answer to the client, not to one batch.
-func (c *Client) holdFor(until time.Time) {
-	c.holdMu.Lock()
-	defer c.holdMu.Unlock()
-	if until.After(c.holdUntil) {
-		c.holdUntil = until
-	}
-}
-
-func (c *Client) heldUntil() time.Time {
-	c.holdMu.Lock()
-	defer c.holdMu.Unlock()
-	return c.holdUntil
 }
 
 // resumed returns a channel closed by the next Resume.
@@ -560,8 +240,11 @@ func (c *Client) Submit(ctx context.Context, env schema.Envelope) error {
 		return err
 	}
 	defer c.submits.Done()
-	rec, err := c.prepare(env)
+	ctx, span := c.trace.tracer.Start(ctx, SpanSubmit, trace.WithSpanKind(trace.SpanKindProducer))
+	defer span.End()
+	rec, err := c.prepare(env, traceIDOf(ctx))
 	if err != nil {
+		span.SetStatus(codes.Error, "envelope refused")
 		return err
 	}
 	return c.queue(ctx, [][]byte{rec})
@@ -580,6 +263,10 @@ func (c *Client) SubmitMany(ctx context.Context, envs []schema.Envelope) error {
 		return err
 	}
 	defer c.submits.Done()
+	ctx, span := c.trace.tracer.Start(ctx, SpanSubmit, trace.WithSpanKind(trace.SpanKindProducer),
+		trace.WithAttributes(attribute.Int("sicollab.records", len(envs))))
+	defer span.End()
+	tid := traceIDOf(ctx)
 	recs := make([][]byte, len(envs))
 	errs := make([]error, len(envs))
 	var firstBad atomic.Int64 // lowest index refused so far; later ones need no work
@@ -591,7 +278,7 @@ func (c *Client) SubmitMany(ctx context.Context, envs []schema.Envelope) error {
 		if ctx.Err() != nil {
 			errs[i] = ctx.Err()
 		} else {
-			recs[i], errs[i] = c.prepare(envs[i])
+			recs[i], errs[i] = c.prepare(envs[i], tid)
 		}
 		if errs[i] != nil {
 			for {
@@ -611,9 +298,9 @@ func (c *Client) SubmitMany(ctx context.Context, envs []schema.Envelope) error {
 	return c.queue(ctx, recs)
 }
 
-// prepare checks the source, stamps and validates env, returning the
-// record as it will be sent.
-func (c *Client) prepare(env schema.Envelope) ([]byte, error) {
+// prepare checks the source, stamps (with traceID, see schema.Envelope.TraceLastHop) and
+// validates env, returning the record as it will be sent.
+func (c *Client) prepare(env schema.Envelope, traceID string) ([]byte, error) {
 	if !c.cfg.Relay && env.Source != c.cfg.Org {
 		return nil, fmt.Errorf("%w: source %q, client org %q", ErrForeignSource, env.Source, c.cfg.Org)
 	}
@@ -625,6 +312,7 @@ func (c *Client) prepare(env schema.Envelope) ([]byte, error) {
 			}
 			return nil, fmt.Errorf("submit: stamp provenance of %s: %w", env.ID, err)
 		}
+		env.TraceLastHop(traceID)
 	}
 	if err := c.cfg.Validator.ValidateEnvelope(env); err != nil {
 		return nil, err
@@ -742,6 +430,7 @@ func (c *Client) Close(ctx context.Context) error {
 	close(c.shut)
 	c.submits.Wait()
 	close(c.closing)
+	c.chain.stopRetrying()
 	var cause error
 	select {
 	case <-c.senderDone:
@@ -751,9 +440,11 @@ func (c *Client) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		cause = ctx.Err()
 	}
+	c.chain.shutdown()
 	c.cancelRun()
 	<-c.senderDone
 	left := c.ob.count()
+	c.met.unregister()
 	c.ob.close()
 	if left.records > 0 {
 		if cause == nil {

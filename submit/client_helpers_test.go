@@ -119,6 +119,8 @@ type clientHubPost struct {
 	Status   int
 	At       time.Time
 	Received []string // record ids
+	// Traceparent is the request's W3C trace context header, if any.
+	Traceparent string
 }
 
 func newClientHub(tb testing.TB) *clientHub {
@@ -180,7 +182,7 @@ func (h *clientHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.Clock != nil {
 		at = h.Clock()
 	}
-	h.posts = append(h.posts, clientHubPost{Key: key, Records: lines, Bytes: len(sent), Gzip: gz, At: at})
+	h.posts = append(h.posts, clientHubPost{Key: key, Records: lines, Bytes: len(sent), Gzip: gz, At: at, Traceparent: r.Header.Get("Traceparent")})
 	post := &h.posts[n]
 	fault, reject, limits := h.Fault, h.Reject, h.limits
 	h.mu.Unlock()

@@ -34,8 +34,10 @@
 // receipt covers them. Rejected records and batches given up on go to the
 // dead letters, which can be listed, resubmitted or discarded. A crash
 // loses nothing: the next Client over the same outbox resends the batches
-// in flight, each under its own key. Close stops retrying first, drains what it
-// can until its context ends, and leaves the rest durable.
+// in flight, each under its own key. Each attempt passes a chain of small
+// senders, retry -> rate -> sign -> transport; Close stops them in that
+// order (retry first), drains what it can until its context ends, and
+// leaves the rest durable.
 //
 // # Receiving
 //
@@ -89,4 +91,27 @@
 // HandlerConfig.DirectorySource (a collab.DirectoryFile) the directory,
 // and so the keys, change without a restart. docs/security.md says what
 // each mechanism proves and what it does not.
+//
+// # Tracing
+//
+// Each hop a client or a Relay stamps keeps the trace id the record was
+// collected in (schema.Hop.TraceID), and each attempt carries W3C trace
+// context (traceparent), which the hub continues, so one record can be
+// followed from collector to department through relays. Spans
+// (SpanSubmit, SpanSendBatch, SpanHubSubmission, SpanHubSink) go to the
+// TracerProvider of ClientConfig and HandlerConfig, by default the global
+// one, a no-op until a program installs one; this package exports nothing
+// itself.
+//
+// # Metrics
+//
+// HandlerConfig.Metrics and ClientConfig.Metrics take a
+// prometheus.Registerer; nil (the default) records nothing, and nothing is
+// ever registered globally. A hub's metrics (sicollab_hub_*, labelled
+// hub=<Org>) count requests by route, status and problem type, records by
+// outcome and reason, slots in flight per organization, time per stage of
+// a submission, the store's and ledger's sizes and failed or throttled
+// authentications; a client's (sicollab_client_*, labelled org=<Org>)
+// follow its outbox, deliveries, retries, dead letters and rate-limit
+// waits. docs/operations.md lists them with their meaning.
 package submit

@@ -3,6 +3,7 @@ package submit
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"io"
 	"testing"
 
@@ -41,7 +42,7 @@ func FuzzDecodeBatch(f *testing.F) {
 			require.NotZero(t, fail.p.Status)
 			return
 		}
-		if fx.h.dedupe(b) == nil {
+		if fx.h.dedupe(context.Background(), b) == nil {
 			fx.h.checkPurposes(b, testNow)
 		}
 		// Count the non-blank lines the way the protocol defines them.

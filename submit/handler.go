@@ -3,10 +3,15 @@ package submit
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"io"
 	"log/slog"
 	"net/http"
@@ -66,6 +71,8 @@ type Handler struct {
 	validate *schema.Validator
 	purposes Purposes
 	log      *slog.Logger
+	trace    tracing
+	met      hubMetrics
 	mux      *http.ServeMux
 	inflight chan struct{}
 
@@ -89,6 +96,7 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 		authFails: authThrottle{limit: cfg.AuthFailures, window: cfg.AuthWindow, addrs: map[string]*authCount{}},
 	}
 	h.hub, _ = cfg.Directory.Org(cfg.Org)
+	h.trace = newTracing(cfg.TracerProvider, cfg.Propagator)
 	if h.validate == nil {
 		v, err := schema.NewValidator(schema.WithMaxBytes(cfg.Limits.MaxLineBytes), schema.WithMaxDepth(cfg.Limits.MaxDepth))
 		if err != nil {
@@ -97,12 +105,23 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 		h.validate = v
 	}
 	if h.purposes == nil {
-		p, err := NewPurposeRegistry(cfg.Ledger, cfg.Clock)
+		p, err := NewPurposeRegistry(cfg.Ledger.(*Ledger), cfg.Clock) // Validate: a *Ledger when Purposes is nil
 		if err != nil {
 			return nil, fmt.Errorf("submit: handler: %w", err)
 		}
 		h.purposes = p
 	}
+	var sizes []sizer
+	for _, v := range []any{cfg.Ledger, cfg.Sink} {
+		if s, ok := v.(sizer); ok {
+			sizes = append(sizes, s)
+		}
+	}
+	met, err := newHubMetrics(cfg.Metrics, cfg.Org, sizes...)
+	if err != nil {
+		return nil, err
+	}
+	h.met = met
 	h.mux = http.NewServeMux()
 	h.mux.HandleFunc("POST "+PathSubmissions, h.submit)
 	h.mux.HandleFunc("GET "+PathSubmissions+"/{id}", h.receipt)
@@ -142,13 +161,20 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) limits(w http.ResponseWriter, r *http.Request) {
 	body, _ := json.Marshal(h.cfg.Limits) // plain numbers; RecordsPerSecond is finite (Validate)
+	h.met.request(routeLimits, http.StatusOK, "")
 	writeBody(w, http.StatusOK, MediaJSON, body)
 }
 
 func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
+	ctx := h.trace.prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+	ctx, span := h.trace.tracer.Start(ctx, SpanHubSubmission, trace.WithSpanKind(trace.SpanKindServer))
+	defer span.End()
+	r = r.WithContext(ctx)
 	var read bool
 	status, body, media, f := h.serveSubmission(r, w, &read)
 	if f != nil {
+		span.SetAttributes(attribute.Int("http.response.status_code", f.p.Status), attribute.String("sicollab.problem", f.p.Type))
+		span.SetStatus(codes.Error, f.p.Type)
 		if !read && r.ContentLength != 0 {
 			// The body was refused unread: close the connection rather
 			// than let the server drain it, at whatever pace the client
@@ -158,6 +184,12 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
 		h.writeFailure(w, r, f)
 		return
 	}
+	span.SetAttributes(attribute.Int("http.response.status_code", status))
+	problem := ""
+	if status == http.StatusUnprocessableEntity {
+		problem = ProblemNothingValid
+	}
+	h.met.request(routeSubmit, status, problem)
 	writeBody(w, status, media, body)
 }
 
@@ -167,6 +199,12 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *bool) (int, []byte, string, *failure) {
 	ctx := r.Context()
 	now := h.cfg.Clock()
+	mark := now // the start of the current stage
+	next := func(stage string) {
+		t := h.cfg.Clock()
+		h.met.stage(stage, mark, t)
+		mark = t
+	}
 	if f := checkSingletons(r.Header); f != nil {
 		return 0, nil, "", f
 	}
@@ -174,6 +212,7 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 	if f != nil {
 		return 0, nil, "", f
 	}
+	trace.SpanFromContext(ctx).SetAttributes(attribute.String("sicollab.org", org.ID))
 	lim, f := h.authorize(org, now)
 	if f != nil {
 		return 0, nil, "", f
@@ -205,6 +244,7 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 		return 0, nil, "", f
 	}
 	defer release()
+	next(stageAdmission)
 	rr := &rateReader{r: http.MaxBytesReader(w, r.Body, max), rc: http.NewResponseController(w), clock: h.cfg.Clock,
 		start: now, grace: h.cfg.BodyGrace, minRate: float64(h.cfg.MinBodyRate)}
 	body, err := readBody(rr, r.ContentLength)
@@ -226,13 +266,14 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 			"Content-Digest does not match the body as sent ("+ContentDigest(body)+"); compute it over the compressed bytes when gzip is used")
 	}
 	digest := ContentDigest(body)
+	next(stageRead)
 
-	unlock, err := h.cfg.Ledger.lockKey(ctx, org.ID, key)
+	unlock, err := h.cfg.Ledger.Lock(ctx, org.ID, key)
 	if err != nil {
 		return 0, nil, "", h.unavailable("waiting for the same idempotency key failed", err, "org", org.ID, "key", key)
 	}
 	defer unlock()
-	prior, answer, found, err := h.cfg.Ledger.idempotent(org.ID, key)
+	prior, answer, found, err := h.cfg.Ledger.Idempotent(ctx, org.ID, key)
 	if err != nil {
 		return 0, nil, "", h.unavailable("reading the ledger failed", err, "org", org.ID)
 	}
@@ -242,7 +283,7 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 				"Idempotency-Key "+key+" was used with another body; use a new key for a new batch")
 		}
 		h.log.Debug("replay", "org", org.ID, "key", key)
-		return answer.Status, answer.body(), mediaOf(answer.Status), nil
+		return answer.Status, answer.Body(), mediaOf(answer.Status), nil
 	}
 
 	var src io.Reader = bytes.NewReader(body)
@@ -265,10 +306,11 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 	if f != nil {
 		return 0, nil, "", f
 	}
-	if f := h.dedupe(b); f != nil {
+	if f := h.dedupe(ctx, b); f != nil {
 		return 0, nil, "", f
 	}
 	h.checkPurposes(b, now)
+	next(stageValidate)
 	accepted := b.accepted()
 	if len(accepted) == 0 && !b.anyDuplicate() {
 		// Nothing was accepted: nothing is kept, not even the key, so a
@@ -288,7 +330,7 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 	sub := id.String()
 	logged := h.startLog(ctx, b, org.ID, key, digest, sub, now) // the log's leaf, while the Sink writes
 	if len(accepted) > 0 {
-		if err := h.cfg.Sink.Put(ctx, accepted); err != nil {
+		if err := h.put(ctx, accepted); err != nil {
 			return 0, nil, "", h.unavailable("storing the records failed", err, "org", org.ID, "records", len(accepted))
 		}
 		if l, ok := h.purposes.(Learner); ok {
@@ -298,13 +340,15 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 		}
 	}
 
+	next(stageStore)
 	pre, err := logged()
 	if err != nil {
 		return 0, nil, "", h.unavailable("appending to the transparency log failed", err, "org", org.ID)
 	}
 	var committed []RecordResult // every result as committed, before the receipt summarizes them
 	rc := &Receipt{SubmissionID: sub, IdempotencyKey: key, Org: org.ID, ReceivedAt: now.UTC(), BodyDigest: digest}
-	a, err := h.cfg.Ledger.commit(org.ID, key, digest, sub, now, func(seen func(recordKey) (seenBy, bool)) (*Receipt, int, []byte, []acceptedRecord, error) {
+	cr := CommitRequest{Org: org.ID, Key: key, Digest: digest, SubmissionID: sub, At: now, Retention: h.cfg.Retention}
+	a, err := h.cfg.Ledger.Commit(ctx, cr, func(seen func(RecordKey) (SeenRecord, bool)) (*Receipt, int, []byte, []AcceptedRecord, error) {
 		rc.Counts = Counts{}
 		r, status, resp, acc, err := h.finish(b, seen, rc, &committed)
 		if err == nil && status == http.StatusOK {
@@ -312,10 +356,32 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 		}
 		return r, status, resp, acc, err
 	})
+	if errors.Is(err, ErrKeyConflict) {
+		return 0, nil, "", fail(http.StatusConflict, ProblemConflict,
+			"Idempotency-Key "+key+" was used with another body; use a new key for a new batch")
+	}
 	if err != nil {
 		return 0, nil, "", h.unavailable("committing the receipt failed", err, "org", org.ID)
 	}
+	if a.Submission != sub {
+		// Another hub committed the key first: its answer is the answer.
+		h.log.Debug("key committed by another request", "org", org.ID, "key", key)
+		return a.Status, a.Body(), mediaOf(a.Status), nil
+	}
+	next(stageReceipt)
 	w.Header().Set("Location", PathSubmissions+"/"+sub)
 	h.logOutcome(ctx, org.ID, sub, a.Status, b, committed, now)
-	return a.Status, a.body(), mediaOf(a.Status), nil
+	return a.Status, a.Body(), mediaOf(a.Status), nil
+}
+
+// put stores accepted in the Sink inside a SpanHubSink span, so that a
+// Relay's forwarding shows as its child.
+func (h *Handler) put(ctx context.Context, accepted []schema.Envelope) error {
+	ctx, span := h.trace.tracer.Start(ctx, SpanHubSink, trace.WithAttributes(attribute.Int("sicollab.records", len(accepted))))
+	defer span.End()
+	err := h.cfg.Sink.Put(ctx, accepted)
+	if err != nil {
+		span.SetStatus(codes.Error, err.Error())
+	}
+	return err
 }

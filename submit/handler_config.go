@@ -3,9 +3,13 @@ package submit
 import (
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"log/slog"
 	"math"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sicollab/sicollab/collab"
 	"github.com/sicollab/sicollab/schema"
@@ -67,11 +71,12 @@ type HandlerConfig struct {
 	// Sink keeps the accepted records (a *Store, a *Relay, ...).
 	// Required.
 	Sink Sink
-	// Ledger keeps idempotency keys, receipts and accepted record ids.
-	// Required; see OpenLedger.
-	Ledger *Ledger
+	// Ledger keeps idempotency keys, receipts and accepted record ids:
+	// a *Ledger (OpenLedger) for one hub, or a store every hub behind one
+	// address shares (package submit/jetstream). Required.
+	Ledger LedgerStore
 	// Purposes checks each record's purpose. Nil: a PurposeRegistry kept
-	// in Ledger, with Clock.
+	// in Ledger, with Clock; required when Ledger is not a *Ledger.
 	Purposes Purposes
 	// Limits are what the hub accepts. Each zero field takes its value
 	// from DefaultLimits.
@@ -131,9 +136,25 @@ type HandlerConfig struct {
 	// accepted batch gets its leaf, inclusion proof and checkpoint
 	// (Receipt.Log), appended before the receipt is committed.
 	Log *translog.Log
-	// Logger gets one line per submission and every internal error. Nil:
-	// silent.
+	// Logger gets one line per submission, per receipt read, per
+	// refused authentication or authorization, and every internal
+	// error. Nil: silent.
 	Logger *slog.Logger
+	// TracerProvider makes the hub's SpanHubSubmission span of each POST,
+	// a child of the request's trace context, which the Sink's Put gets in
+	// its ctx: a Relay keeps the trace in the hop it stamps, and its
+	// client carries it to the next hub (default otel.GetTracerProvider(),
+	// a no-op unless the program installed one).
+	TracerProvider trace.TracerProvider
+	// Propagator reads the trace context of each request (default
+	// propagation.TraceContext: the W3C traceparent header).
+	Propagator propagation.TextMapPropagator
+	// Metrics, if set, gets the hub's metrics (metrics.go; listed in
+	// docs/operations.md), each with the constant label hub=Org. Nil: no
+	// metrics. Nothing is registered anywhere else. A Handler has no
+	// Close: its metrics stay registered, so a second Handler of the same
+	// Org needs a registry of its own (NewHandler says so).
+	Metrics prometheus.Registerer
 	// Clock gives the time receipts, rate limits, retention and purposes
 	// are judged at. Nil: time.Now.
 	Clock func() time.Time
@@ -234,8 +255,10 @@ func (c HandlerConfig) Validate() error {
 	if c.Sink == nil {
 		bad("Sink is nil; use a *Store (OpenStore) or a *Relay")
 	}
-	if c.Ledger == nil {
+	if l, ok := c.Ledger.(*Ledger); c.Ledger == nil || ok && l == nil {
 		bad("Ledger is nil; open one with OpenLedger")
+	} else if !ok && c.Purposes == nil {
+		bad("Purposes is nil with a Ledger of type %T; give one (NewMemoryPurposeRegistry, or the store's shared purposes)", c.Ledger)
 	}
 	l := c.Limits
 	if l.MaxBodyBytes < 1 {

@@ -380,9 +380,15 @@ func TestHandlerConfigValidate(t *testing.T) {
 		require.Contains(t, err.Error(), want)
 	}
 	require.ErrorContains(t, HandlerConfig{}.Validate(), "Directory is nil")
+	var none *Ledger
+	require.ErrorContains(t, HandlerConfig{Ledger: none}.Validate(), "Ledger is nil")
+	require.ErrorContains(t, HandlerConfig{Ledger: otherLedger{}}.Validate(), "Purposes is nil with a Ledger of type submit.otherLedger")
 	_, err = NewHandler(HandlerConfig{})
 	require.Error(t, err)
 }
+
+// otherLedger is a LedgerStore that is not a *Ledger, for Validate.
+type otherLedger struct{ LedgerStore }
 
 func TestEachLine(t *testing.T) {
 	for _, tc := range []struct {

@@ -35,9 +35,9 @@ var (
 // Buckets of a ledger file.
 var (
 	bucketIdempotency  = []byte("idempotency")  // org \x00 key -> body digest \x00 submission id
-	bucketReceipts     = []byte("receipts2")    // org \x00 submission id -> ledgerAnswer JSON
+	bucketReceipts     = []byte("receipts2")    // org \x00 submission id -> LedgerAnswer JSON
 	bucketReceived     = []byte("received")     // received_at \x00 org \x00 submission id -> key: what retention prunes
-	bucketSeen         = []byte("seen2")        // source \x00 record id -> seenBy (see encodeSeen)
+	bucketSeen         = []byte("seen2")        // source \x00 record id -> SeenRecord (see encodeSeen)
 	bucketRequirements = []byte("requirements") // requirement id -> learnt requirement JSON
 	bucketTasks        = []byte("tasks")        // task id -> learnt task JSON
 )
@@ -59,6 +59,9 @@ var (
 // record in one transaction, after the Sink's Put returned: a crash
 // before that commit leaves no trace here, the sender retries, and the
 // Sink (idempotent by id) is given the same records again.
+//
+// Ledger is the LedgerStore of one hub; hubs that share one address
+// share a LedgerStore of another kind (package submit/jetstream).
 //
 // A Ledger is safe for concurrent use.
 type Ledger struct {
@@ -83,30 +86,11 @@ func (l *Ledger) Close() error { return l.db.Close() }
 
 func ledgerErr(err error) error { return boltdb.Closed(err, ErrLedgerClosed) }
 
-// ledgerAnswer is what the ledger keeps of one submission: the receipt as
-// sent and, when the answer was not the receipt itself (422), the exact
-// response body, so that a replay is byte-identical.
-type ledgerAnswer struct {
-	Org      string    `json:"org"`
-	Status   int       `json:"status"`
-	At       time.Time `json:"at"` // when the receipt was made, on the handler's clock
-	Receipt  []byte    `json:"receipt"`
-	Response []byte    `json:"response,omitempty"`
-}
-
-// body returns the bytes of the response to the submission.
-func (a *ledgerAnswer) body() []byte {
-	if a.Response != nil {
-		return a.Response
-	}
-	return a.Receipt
-}
-
 // Receipt returns the receipt of submission id if org sent it, or an
 // error wrapping ErrReceiptNotFound.
 func (l *Ledger) Receipt(ctx context.Context, org, id string) (Receipt, error) {
 	var r Receipt
-	raw, err := l.receiptBytes(ctx, org, id)
+	raw, err := l.ReceiptBytes(ctx, org, id)
 	if err != nil {
 		return r, err
 	}
@@ -116,8 +100,8 @@ func (l *Ledger) Receipt(ctx context.Context, org, id string) (Receipt, error) {
 	return r, nil
 }
 
-// receiptBytes returns the receipt of submission id as it was sent.
-func (l *Ledger) receiptBytes(ctx context.Context, org, id string) ([]byte, error) {
+// ReceiptBytes returns the receipt of submission id as it was sent.
+func (l *Ledger) ReceiptBytes(ctx context.Context, org, id string) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -127,7 +111,7 @@ func (l *Ledger) receiptBytes(ctx context.Context, org, id string) ([]byte, erro
 		if v == nil {
 			return ErrReceiptNotFound
 		}
-		var a ledgerAnswer
+		var a LedgerAnswer
 		if err := json.Unmarshal(v, &a); err != nil {
 			return err
 		}
@@ -214,7 +198,7 @@ func (l *Ledger) Receipts(ctx context.Context, q ReceiptQuery) (ReceiptPage, err
 				page.Next = boltdb.EncodeCursor(last)
 				return nil
 			}
-			var a ledgerAnswer
+			var a LedgerAnswer
 			if err := json.Unmarshal(v, &a); err != nil {
 				return err
 			}
@@ -245,7 +229,7 @@ func (l *Ledger) SeenBy(ctx context.Context, source, id string) (org, submission
 			return nil
 		}
 		s := decodeSeen(v)
-		org, submissionID, ok = s.org, s.submission, true
+		org, submissionID, ok = s.Org, s.Submission, true
 		return nil
 	})
 	if err != nil {
@@ -260,11 +244,11 @@ func orgKey(org, id string) []byte {
 	return append(append(append(k, org...), 0), id...)
 }
 
-// lockKey serializes the requests of one organization with one
+// Lock serializes the requests of one organization with one
 // idempotency key: the second waits until the first is done (then finds
 // its answer) or ctx ends. Requests in flight are bounded by the
 // Handler, and so is the number of keys held here.
-func (l *Ledger) lockKey(ctx context.Context, org, key string) (unlock func(), err error) {
+func (l *Ledger) Lock(ctx context.Context, org, key string) (unlock func(), err error) {
 	k := org + "\x00" + key
 	for {
 		l.mu.Lock()
@@ -289,10 +273,13 @@ func (l *Ledger) lockKey(ctx context.Context, org, key string) (unlock func(), e
 	}
 }
 
-// idempotent looks up org's key: found is false if it was never used;
+// Idempotent looks up org's key: found is false if it was never used;
 // otherwise digest is the body digest it was used with and answer the
 // answer given.
-func (l *Ledger) idempotent(org, key string) (digest string, answer *ledgerAnswer, found bool, err error) {
+func (l *Ledger) Idempotent(ctx context.Context, org, key string) (digest string, answer *LedgerAnswer, found bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return "", nil, false, err
+	}
 	err = l.db.View(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketIdempotency).Get([]byte(org + "\x00" + key))
 		if v == nil {
@@ -303,7 +290,7 @@ func (l *Ledger) idempotent(org, key string) (digest string, answer *ledgerAnswe
 		if raw == nil {
 			return fmt.Errorf("idempotency key %s names submission %s, which has no receipt", key, sub)
 		}
-		answer = new(ledgerAnswer)
+		answer = new(LedgerAnswer)
 		if err := json.Unmarshal(raw, answer); err != nil {
 			return fmt.Errorf("decode receipt %s: %w", sub, err)
 		}
@@ -316,18 +303,6 @@ func (l *Ledger) idempotent(org, key string) (digest string, answer *ledgerAnswe
 	return digest, answer, found, nil
 }
 
-// seenBy is what the ledger knows of an accepted record: who sent it,
-// in which submission, its payload digest and its handling.
-type seenBy struct {
-	org, submission string
-	digest          string // sha-256:<hex> of the payload
-	handling        schema.Handling
-	retainUntil     time.Time // the record's retain_until: when Prune may forget it
-}
-
-// recordKey identifies a record at a hub: its source and its id.
-type recordKey struct{ source, id string }
-
 // The handlings as one byte of a seen entry.
 var handlingCodes = []schema.Handling{schema.HandlingClear, schema.HandlingGreen, schema.HandlingAmber, schema.HandlingAmberStrict, schema.HandlingRed}
 
@@ -337,50 +312,53 @@ var handlingCodes = []schema.Handling{schema.HandlingClear, schema.HandlingGreen
 // would not), the submission id (16), the sender's org.
 const seenFixed = 1 + sha256.Size + 8 + 16
 
-func encodeSeen(s seenBy) []byte {
-	v := make([]byte, seenFixed, seenFixed+len(s.org))
-	v[0] = byte(slices.Index(handlingCodes, s.handling) + 1) // 0: unknown
-	if d, ok := strings.CutPrefix(s.digest, digestPrefix); !ok || len(d) != 2*sha256.Size {
+func encodeSeen(s SeenRecord) []byte {
+	v := make([]byte, seenFixed, seenFixed+len(s.Org))
+	v[0] = byte(slices.Index(handlingCodes, s.Handling) + 1) // 0: unknown
+	if d, ok := strings.CutPrefix(s.Digest, digestPrefix); !ok || len(d) != 2*sha256.Size {
 		return nil
 	} else if _, err := hex.Decode(v[1:1+sha256.Size], []byte(d)); err != nil {
 		return nil
 	}
-	secs := s.retainUntil.Unix()
-	if s.retainUntil.Nanosecond() > 0 {
+	secs := s.RetainUntil.Unix()
+	if s.RetainUntil.Nanosecond() > 0 {
 		secs++
 	}
 	binary.BigEndian.PutUint64(v[1+sha256.Size:], uint64(secs))
-	if u, err := uuid.Parse(s.submission); err == nil {
+	if u, err := uuid.Parse(s.Submission); err == nil {
 		copy(v[1+sha256.Size+8:], u[:])
 	}
-	return append(v, s.org...)
+	return append(v, s.Org...)
 }
 
-func decodeSeen(v []byte) seenBy {
+func decodeSeen(v []byte) SeenRecord {
 	if len(v) < seenFixed {
-		return seenBy{}
+		return SeenRecord{}
 	}
-	var s seenBy
+	var s SeenRecord
 	if i := int(v[0]) - 1; i >= 0 && i < len(handlingCodes) {
-		s.handling = handlingCodes[i]
+		s.Handling = handlingCodes[i]
 	}
-	s.digest = digestPrefix + hex.EncodeToString(v[1:1+sha256.Size])
-	s.retainUntil = time.Unix(int64(binary.BigEndian.Uint64(v[1+sha256.Size:])), 0).UTC()
-	s.submission = uuid.UUID(v[1+sha256.Size+8 : seenFixed]).String()
-	s.org = string(v[seenFixed:])
+	s.Digest = digestPrefix + hex.EncodeToString(v[1:1+sha256.Size])
+	s.RetainUntil = time.Unix(int64(binary.BigEndian.Uint64(v[1+sha256.Size:])), 0).UTC()
+	s.Submission = uuid.UUID(v[1+sha256.Size+8 : seenFixed]).String()
+	s.Org = string(v[seenFixed:])
 	return s
 }
 
 // digestPrefix begins every payload digest (schema.PayloadDigest).
 const digestPrefix = "sha-256:"
 
-// seen looks up records in one read transaction.
-func (l *Ledger) seen(keys []recordKey) (map[recordKey]seenBy, error) {
-	out := map[recordKey]seenBy{}
+// Seen looks up records in one read transaction.
+func (l *Ledger) Seen(ctx context.Context, keys []RecordKey) (map[RecordKey]SeenRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := map[RecordKey]SeenRecord{}
 	err := l.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSeen)
 		for _, k := range keys {
-			if v := b.Get(orgKey(k.source, k.id)); v != nil {
+			if v := b.Get(orgKey(k.Source, k.ID)); v != nil {
 				out[k] = decodeSeen(v)
 			}
 		}
@@ -392,33 +370,31 @@ func (l *Ledger) seen(keys []recordKey) (map[recordKey]seenBy, error) {
 	return out, nil
 }
 
-// acceptedRecord is a record the commit marks as seen.
-type acceptedRecord struct {
-	key  recordKey
-	seen seenBy
-}
-
-// commit records a submission in one transaction. finish is called inside
+// Commit records a submission in one transaction. finish is called inside
 // the transaction with a lookup of the records accepted meanwhile (by a
 // concurrent request with another key), so that it can turn them into
 // duplicates or conflicts; it returns the receipt, the answer's status,
 // the answer's body when that is not the receipt, and the records it
 // accepted. commit then writes those records, the
 // receipt and the idempotency record, and returns the stored answer.
-func (l *Ledger) commit(org, key, digest, submissionID string, at time.Time,
-	finish func(seen func(recordKey) (seenBy, bool)) (r *Receipt, status int, response []byte, acc []acceptedRecord, err error),
-) (*ledgerAnswer, error) {
-	var a *ledgerAnswer
+// Commit is atomic: the key, the records and the receipt are one write
+// transaction, and a second request with the key waits in Lock.
+func (l *Ledger) Commit(ctx context.Context, c CommitRequest, finish FinishFunc) (*LedgerAnswer, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	org, key, digest, submissionID, at := c.Org, c.Key, c.Digest, c.SubmissionID, c.At
+	var a *LedgerAnswer
 	err := l.db.Update(func(tx *bolt.Tx) error {
 		seenB := tx.Bucket(bucketSeen)
 		// Keys grow (UUID v7 ids, times): fuller pages waste less disk.
 		for _, b := range [][]byte{bucketSeen, bucketReceipts, bucketReceived, bucketIdempotency} {
 			tx.Bucket(b).FillPercent = appendFill
 		}
-		lookup := func(k recordKey) (seenBy, bool) {
-			v := seenB.Get(orgKey(k.source, k.id))
+		lookup := func(k RecordKey) (SeenRecord, bool) {
+			v := seenB.Get(orgKey(k.Source, k.ID))
 			if v == nil {
-				return seenBy{}, false
+				return SeenRecord{}, false
 			}
 			return decodeSeen(v), true
 		}
@@ -430,13 +406,13 @@ func (l *Ledger) commit(org, key, digest, submissionID string, at time.Time,
 		if err != nil {
 			return err
 		}
-		a = &ledgerAnswer{Org: org, Status: status, At: at.UTC(), Receipt: raw, Response: response}
+		a = &LedgerAnswer{Org: org, Submission: submissionID, Status: status, At: at.UTC(), Receipt: raw, Response: response}
 		for _, ar := range acc {
-			v := encodeSeen(ar.seen)
+			v := encodeSeen(ar.Seen)
 			if v == nil {
-				return fmt.Errorf("record %s from %s: digest %q is not sha-256", ar.key.id, ar.key.source, ar.seen.digest)
+				return fmt.Errorf("record %s from %s: digest %q is not sha-256", ar.Key.ID, ar.Key.Source, ar.Seen.Digest)
 			}
-			if err := seenB.Put(orgKey(ar.key.source, ar.key.id), v); err != nil {
+			if err := seenB.Put(orgKey(ar.Key.Source, ar.Key.ID), v); err != nil {
 				return err
 			}
 		}
@@ -468,3 +444,6 @@ func timeKey(t time.Time, a, b string) []byte {
 	k = append(append(k, 0), a...)
 	return append(append(k, 0), b...)
 }
+
+// A *Ledger is a LedgerStore.
+var _ LedgerStore = (*Ledger)(nil)

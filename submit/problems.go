@@ -53,6 +53,7 @@ func retrySeconds(d time.Duration) string {
 
 func (h *Handler) writeFailure(w http.ResponseWriter, r *http.Request, f *failure) {
 	f.p.Instance = r.URL.Path
+	h.met.request(routeOf(r), f.p.Status, f.p.Type)
 	body, err := json.Marshal(&f.p)
 	if err != nil { // a Problem always encodes
 		body = []byte(`{"type":"` + f.p.Type + `","status":` + strconv.Itoa(f.p.Status) + `}`)

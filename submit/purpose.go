@@ -190,6 +190,21 @@ func NewPurposeRegistry(l *Ledger, clock func() time.Time) (*PurposeRegistry, er
 	return p, nil
 }
 
+// NewMemoryPurposeRegistry returns a registry that keeps what it learns
+// in memory only: for a hub whose purposes are shared and loaded at
+// start from elsewhere (jetstream.SharedPurposes), so that it needs no
+// file. clock gives the time purposes are checked at (nil: time.Now).
+func NewMemoryPurposeRegistry(clock func() time.Time) *PurposeRegistry {
+	if clock == nil {
+		clock = time.Now
+	}
+	return &PurposeRegistry{
+		clock: clock,
+		reqs:  map[string]*learnt[schema.Requirement]{}, tasks: map[string]*learnt[schema.Task]{},
+		superseded: map[string]bool{},
+	}
+}
+
 func loadLearnt[T any](b *bolt.Bucket, kind string, into map[string]*learnt[T]) error {
 	return b.ForEach(func(k, v []byte) error {
 		l := new(learnt[T])
@@ -217,7 +232,8 @@ func (p *PurposeRegistry) resupersede() {
 }
 
 // Learn registers the requirements and tasks among envs (other kinds are
-// ignored) durably, in one transaction. A payload that does not decode
+// ignored) durably, in one transaction (in memory only for a registry of
+// NewMemoryPurposeRegistry). A payload that does not decode
 // into its Go type is skipped: the schemas accepted it, so the SDK's
 // types and schemas disagree, which their own tests catch.
 func (p *PurposeRegistry) Learn(ctx context.Context, envs []schema.Envelope) error {
@@ -250,14 +266,24 @@ func (p *PurposeRegistry) Learn(ctx context.Context, envs []schema.Envelope) err
 	defer p.mu.Unlock()
 	var newReqs []*learnt[schema.Requirement]
 	var newTasks []*learnt[schema.Task]
-	err := p.ledger.db.Update(func(tx *bolt.Tx) error {
+	put := func(tx *bolt.Tx) error {
+		var rb, tb *bolt.Bucket // nil in memory: nothing written
+		if tx != nil {
+			rb, tb = tx.Bucket(bucketRequirements), tx.Bucket(bucketTasks)
+		}
 		var err error
-		if newReqs, err = putLearnt(tx.Bucket(bucketRequirements), p.reqs, reqs, func(r *schema.Requirement) string { return r.ID }); err != nil {
+		if newReqs, err = putLearnt(rb, p.reqs, reqs, func(r *schema.Requirement) string { return r.ID }); err != nil {
 			return err
 		}
-		newTasks, err = putLearnt(tx.Bucket(bucketTasks), p.tasks, tasks, func(t *schema.Task) string { return t.ID })
+		newTasks, err = putLearnt(tb, p.tasks, tasks, func(t *schema.Task) string { return t.ID })
 		return err
-	})
+	}
+	var err error
+	if p.ledger == nil {
+		err = put(nil)
+	} else {
+		err = p.ledger.db.Update(put)
+	}
 	if err != nil {
 		return fmt.Errorf("submit: purpose registry: learn: %w", ledgerErr(err))
 	}
@@ -287,6 +313,10 @@ func putLearnt[T any](b *bolt.Bucket, have map[string]*learnt[T], ls []*learnt[T
 	}
 	out := make([]*learnt[T], 0, len(best))
 	for k, l := range best {
+		if b == nil {
+			out = append(out, l)
+			continue
+		}
 		v, err := json.Marshal(l)
 		if err != nil {
 			return nil, err

@@ -22,13 +22,16 @@ func (h *Handler) receipt(w http.ResponseWriter, r *http.Request) {
 		h.writeFailure(w, r, f)
 		return
 	}
-	raw, err := h.cfg.Ledger.receiptBytes(r.Context(), org.ID, r.PathValue("id"))
+	id := r.PathValue("id")
+	raw, err := h.cfg.Ledger.ReceiptBytes(r.Context(), org.ID, id)
+	h.log.Info("receipt read", "org", org.ID, "submission", id, "addr", clientAddr(r), "found", err == nil)
 	switch {
 	case errors.Is(err, ErrReceiptNotFound):
 		h.writeFailure(w, r, fail(http.StatusNotFound, ProblemNotFound, "no submission with this id from your organization"))
 	case err != nil:
 		h.writeFailure(w, r, h.unavailable("reading the receipt failed", err, "org", org.ID))
 	default:
+		h.met.request(routeReceipt, http.StatusOK, "")
 		writeBody(w, http.StatusOK, MediaJSON, raw)
 	}
 }
@@ -63,6 +66,7 @@ func (h *Handler) logOutcome(ctx context.Context, org, sub string, status int, b
 	if results == nil {
 		results = b.results
 	}
+	h.met.recordResults(results)
 	var c Counts
 	for _, r := range results {
 		c.add(r.Status)
@@ -105,17 +109,17 @@ func (h *Handler) logOutcome(ctx context.Context, org, sub string, status int, b
 // are summarized. It returns the receipt, the status (200, or 422 if
 // nothing was accepted or duplicate, then with the problem as the
 // answer's body) and the records to mark as seen.
-func (h *Handler) finish(b *inBatch, seen func(recordKey) (seenBy, bool), rc *Receipt, committed *[]RecordResult) (*Receipt, int, []byte, []acceptedRecord, error) {
+func (h *Handler) finish(b *inBatch, seen func(RecordKey) (SeenRecord, bool), rc *Receipt, committed *[]RecordResult) (*Receipt, int, []byte, []AcceptedRecord, error) {
 	results := make([]RecordResult, len(b.results))
-	var acc []acceptedRecord
+	var acc []AcceptedRecord
 	for i, res := range b.results {
 		if res.Status == StatusAccepted {
 			k := b.key(i)
 			if s, ok := seen(k); ok {
 				res = seenResult(res, s, b.digests[i], b.envs[i].Handling)
 			} else {
-				acc = append(acc, acceptedRecord{key: k, seen: seenBy{org: rc.Org, submission: rc.SubmissionID,
-					digest: b.digests[i], handling: b.envs[i].Handling, retainUntil: b.envs[i].RetainUntil}})
+				acc = append(acc, AcceptedRecord{Key: k, Seen: SeenRecord{Org: rc.Org, Submission: rc.SubmissionID,
+					Digest: b.digests[i], Handling: b.envs[i].Handling, RetainUntil: b.envs[i].RetainUntil}})
 			}
 		}
 		results[i] = res
@@ -193,7 +197,12 @@ func (h *Handler) nothingValid(results []RecordResult, runs []RefusedRun) *Probl
 func (h *Handler) Prune(ctx context.Context) (PruneStats, error) {
 	now := h.cfg.Clock()
 	before := now.Add(-h.cfg.Retention)
-	return h.cfg.Ledger.prune(ctx, before, now,
+	l, ok := h.cfg.Ledger.(*Ledger)
+	if !ok {
+		// A shared ledger (JetStream) expires its own entries.
+		return h.cfg.Ledger.Prune(ctx, before, now)
+	}
+	return l.prune(ctx, before, now,
 		leafHook(h.cfg.Log, PurgeStoreReceipts, OperatorSchedule, now, before, nil),
 		leafHook(h.cfg.Log, PurgeStoreRecordIDs, OperatorSchedule, now, now, nil))
 }

@@ -2,6 +2,7 @@ package submit
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -280,14 +281,14 @@ func peekID(line []byte) string {
 
 // seenResult turns a result into a duplicate of the record s accepted,
 // or a conflict if the payload digest or the handling differ.
-func seenResult(res RecordResult, s seenBy, digest string, handling schema.Handling) RecordResult {
+func seenResult(res RecordResult, s SeenRecord, digest string, handling schema.Handling) RecordResult {
 	switch {
-	case s.digest != digest:
+	case s.Digest != digest:
 		res.Status, res.Reason, res.Errors = StatusRejected, ReasonConflict, []schema.Violation{{Pointer: "/payload", Keyword: "conflict",
-			Message: "a record with this id from this source was accepted with another payload (" + s.digest + "); a correction is a new record naming this one in supersedes"}}
-	case s.handling != handling:
+			Message: "a record with this id from this source was accepted with another payload (" + s.Digest + "); a correction is a new record naming this one in supersedes"}}
+	case s.Handling != handling:
 		res.Status, res.Reason, res.Errors = StatusRejected, ReasonConflict, []schema.Violation{{Pointer: "/handling", Keyword: "conflict",
-			Message: "a record with this id from this source was accepted with handling " + string(s.handling) + "; a correction is a new record naming this one in supersedes"}}
+			Message: "a record with this id from this source was accepted with handling " + string(s.Handling) + "; a correction is a new record naming this one in supersedes"}}
 	default:
 		res.Status = StatusDuplicate
 	}
@@ -295,15 +296,15 @@ func seenResult(res RecordResult, s seenBy, digest string, handling schema.Handl
 }
 
 // key is the record's identity at the hub: (source, id).
-func (b *inBatch) key(i int) recordKey { return recordKey{b.srcs[i].ID, b.results[i].ID} }
+func (b *inBatch) key(i int) RecordKey { return RecordKey{b.srcs[i].ID, b.results[i].ID} }
 
 // dedupe marks records accepted before (in the ledger) or earlier in the
 // batch, by (source, id), as duplicates, or as conflicts when their
 // payload digest or handling differ. It runs before the purpose check:
 // a record accepted before stays a success even if its purpose lapsed
 // since.
-func (h *Handler) dedupe(b *inBatch) *failure {
-	var keys []recordKey
+func (h *Handler) dedupe(ctx context.Context, b *inBatch) *failure {
+	var keys []RecordKey
 	for i, e := range b.envs {
 		if e != nil {
 			keys = append(keys, b.key(i))
@@ -312,11 +313,11 @@ func (h *Handler) dedupe(b *inBatch) *failure {
 	if len(keys) == 0 {
 		return nil
 	}
-	seen, err := h.cfg.Ledger.seen(keys)
+	seen, err := h.cfg.Ledger.Seen(ctx, keys)
 	if err != nil {
 		return h.unavailable("reading the ledger failed", err)
 	}
-	first := make(map[recordKey]int, len(keys))
+	first := make(map[RecordKey]int, len(keys))
 	for i, e := range b.envs {
 		if e == nil {
 			continue
@@ -328,7 +329,7 @@ func (h *Handler) dedupe(b *inBatch) *failure {
 			continue
 		}
 		if j, ok := first[k]; ok {
-			b.results[i] = seenResult(b.results[i], seenBy{digest: b.digests[j], handling: b.envs[j].Handling}, b.digests[i], e.Handling)
+			b.results[i] = seenResult(b.results[i], SeenRecord{Digest: b.digests[j], Handling: b.envs[j].Handling}, b.digests[i], e.Handling)
 			b.envs[i] = nil
 			continue
 		}

@@ -82,6 +82,7 @@ func (r *Relay) Put(ctx context.Context, envs []schema.Envelope) error {
 		return err
 	}
 	now := r.clock()
+	tid := traceIDOf(ctx) // the request's trace, for records that have none
 	up := make([]schema.Envelope, 0, len(envs))
 	for i := range envs {
 		if !Relayed(&envs[i]) {
@@ -91,6 +92,7 @@ func (r *Relay) Put(ctx context.Context, envs []schema.Envelope) error {
 		if err := e.Stamp(r.org, schema.StageProcessing, now); err != nil {
 			return fmt.Errorf("submit: relay %s: %w", e.ID, err)
 		}
+		e.TraceLastHop(tid)
 		up = append(up, e)
 	}
 	if bf, ok := r.fwd.(BatchSubmitter); ok && len(up) > 0 {

@@ -175,8 +175,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 }
 
 func TestBackoffGrowsAndCaps(t *testing.T) {
-	c := &Client{cfg: ClientConfig{Retry: RetryPolicy{InitialInterval: 100 * time.Millisecond, MaxInterval: time.Second, Multiplier: 2, DisableJitter: true}}}
-	s := &sender{c: c}
+	s := &retrySender{policy: RetryPolicy{InitialInterval: 100 * time.Millisecond, MaxInterval: time.Second, Multiplier: 2, DisableJitter: true}}
 	var got []time.Duration
 	for n := 1; n <= 6; n++ {
 		got = append(got, s.backoff(n, errors.New("x")))

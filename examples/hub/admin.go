@@ -56,6 +56,10 @@ type FileResult struct {
 func (a *admin) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /purge", func(w http.ResponseWriter, r *http.Request) {
+		if a.purger == nil {
+			a.answer(w, "purge", nil, errors.New("nothing to purge at this hub: with -nats, JetStream expires records and ledger entries itself"))
+			return
+		}
 		op := r.URL.Query().Get("operator")
 		rep, err := a.purger.Purge(r.Context(), op)
 		a.answer(w, "purge", rep, err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -16,7 +17,7 @@ import (
 
 // buildHub builds the program into a temporary folder, or skips the test
 // (-short, or no go command).
-func buildHub(t *testing.T) string {
+func buildHub(t testing.TB) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds a binary")
@@ -42,9 +43,17 @@ type hubProc struct {
 }
 
 // startHub runs bin with args and waits for its "listening on" line.
-func startHub(t *testing.T, bin string, args ...string) *hubProc {
+func startHub(t testing.TB, bin string, args ...string) *hubProc {
+	return startHubEnv(t, bin, nil, args...)
+}
+
+// startHubEnv is startHub with env added to the environment.
+func startHubEnv(t testing.TB, bin string, env []string, args ...string) *hubProc {
 	t.Helper()
 	p := &hubProc{cmd: exec.Command(bin, args...), stderr: &syncBuffer{}, done: make(chan error, 1)}
+	if env != nil {
+		p.cmd.Env = append(os.Environ(), env...)
+	}
 	stdout, err := p.cmd.StdoutPipe()
 	require.NoError(t, err)
 	p.cmd.Stderr = p.stderr
@@ -65,13 +74,13 @@ func startHub(t *testing.T, bin string, args ...string) *hubProc {
 }
 
 // signal sends sig to the hub.
-func (p *hubProc) signal(t *testing.T, sig syscall.Signal) {
+func (p *hubProc) signal(t testing.TB, sig syscall.Signal) {
 	t.Helper()
 	require.NoError(t, p.cmd.Process.Signal(sig))
 }
 
 // stop ends the hub with SIGTERM and requires a clean shutdown.
-func (p *hubProc) stop(t *testing.T) {
+func (p *hubProc) stop(t testing.TB) {
 	t.Helper()
 	p.signal(t, syscall.SIGTERM)
 	select {

@@ -10,8 +10,10 @@
 // collab.requirement and collab.task envelopes, validated at start.
 //
 // With -nats the accepted records go to a replicated JetStream stream
-// instead of the embedded store (see README.md for the stream flags);
-// the ledger stays in -data.
+// instead of the embedded store (see README.md for the stream flags),
+// and the ledger and learnt purposes to key-value buckets on the same
+// cluster: such hubs keep nothing of the protocol in -data, and any
+// number of them behind one address give the same answers.
 //
 // It serves on loopback (127.0.0.1:8480) unless -listen says otherwise,
 // prints "listening on <address>" on stdout once it accepts connections,
@@ -29,6 +31,15 @@
 // (<directory>.sig). The directory is reloaded on SIGHUP and when its file
 // changes; a directory that fails any check is refused, and the one in
 // use stays.
+//
+// Beside the protocol it serves GET /metrics (Prometheus), /healthz
+// (alive) and /readyz (store, ledger and directory open, not shutting
+// down), with -ops-listen on a plain-HTTP listener of their own, and
+// logs every read and every 401/403. On SIGTERM /readyz turns
+// 503 first; -drain keeps serving for that long (a second signal ends
+// it). Every flag may also be set by SICOLLAB_HUB_<FLAG> or in a JSON
+// file given by -config; flags win over the environment, which wins over
+// the file, and every problem of them is reported at once.
 package main
 
 import (
@@ -77,6 +88,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	tokenFile := fs.String("token-file", "", "file holding this hub's bearer token for -upstream")
 	logKey := fs.String("log-key", "", "transparency log key file, made if missing; with it the hub keeps log.db and serves /v1/log/ (optional)")
 	shutdown := fs.Duration("shutdown-timeout", 10*time.Second, "how long requests in progress may take to finish on shutdown")
+	opsListen := fs.String("ops-listen", "", "address of a plain-HTTP listener for /metrics, /healthz and /readyz only (default: served beside the protocol)")
+	drain := fs.Duration("drain", 0, "on SIGTERM, how long /readyz answers 503 while the hub still serves, before it stops accepting (a second signal ends it)")
 	var id identityFlags
 	id.register(fs)
 	purposes := fs.String("purposes", "", "NDJSON file of collab.requirement and collab.task envelopes to learn at start (optional)")
@@ -84,6 +97,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	logFormat := fs.String("log-format", "text", "log format on stderr: text or json")
 	version := fs.Bool("version", false, "print the version and exit")
 	nf := addNATSFlags(fs)
+	configFile := fs.String("config", "", "JSON file of settings named as these flags (also "+envName("config")+"); each setting may also come from "+envPrefix+"<FLAG>, flags first, then the environment, then the file")
 	var rf retentionFlags
 	rf.register(fs)
 	withTAXII := fs.Bool("taxii", false, "also serve the hub's products over TAXII 2.1 at /taxii2/ (catalog.db and journal.db in -data); received products land in the catalog")
@@ -94,42 +108,47 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, versionLine())
 		return 0
 	}
-	usage := func(msg string) int {
-		fmt.Fprintln(stderr, "hub:", msg)
-		fs.Usage()
-		return 2
+	// Every problem is named, not only the first (errors joined).
+	var problems []string
+	bad := func(msg string) { problems = append(problems, msg) }
+	settingsErr := applySettings(fs, *configFile, os.LookupEnv)
+	if settingsErr != nil {
+		problems = append(problems, strings.Split(settingsErr.Error(), "\n")...)
+	}
+	if fs.NArg() > 0 {
+		bad(fmt.Sprintf("unexpected arguments %q", fs.Args()))
+	}
+	for _, req := range []struct{ name, v string }{{"directory", *dirFile}, {"data", *data}, {"org", *org}} {
+		if req.v == "" {
+			bad(fmt.Sprintf("-%s is required (or %s, or %q in the config file)", req.name, envName(req.name), req.name))
+		}
 	}
 	switch {
-	case fs.NArg() > 0:
-		return usage(fmt.Sprintf("unexpected arguments %q", fs.Args()))
-	case *dirFile == "":
-		return usage("-directory is required")
-	case *data == "":
-		return usage("-data is required")
-	case *org == "":
-		return usage("-org is required")
 	case *upstream == "" && (*tokenFile != "" || id.hasUpstreamCredentials()):
-		return usage("-token-file, -upstream-ca and -signing-key need -upstream")
+		bad("-token-file, -upstream-ca and -signing-key need -upstream")
 	case *upstream != "" && *tokenFile == "" && !id.hasUpstreamCredentials():
-		return usage("-upstream needs -token-file, or -upstream-ca or -signing-key: a way to authenticate there")
-	case nf.check() != "":
-		return usage(nf.check())
-	case id.check() != "":
-		return usage(id.check())
-	case rf.check() != "":
-		return usage(rf.check())
+		bad(fmt.Sprintf("-upstream needs -token-file, or -upstream-ca or -signing-key: a way to authenticate at %q", *upstream))
+	}
+	if msg := nf.check(); msg != "" {
+		bad(msg)
+	}
+	if msg := id.check(); msg != "" {
+		bad(msg)
+	}
+	if msg := rf.check(); msg != "" {
+		bad(msg)
 	}
 	token := ""
 	if *tokenFile != "" {
 		b, err := os.ReadFile(*tokenFile)
 		if err != nil {
-			return usage(err.Error())
+			bad(fmt.Sprintf("-token-file %q: %v", *tokenFile, err))
 		}
 		token = strings.TrimSpace(string(b))
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return usage(fmt.Sprintf("-log-level %q: want debug, info, warn or error", *logLevel))
+		bad(fmt.Sprintf("-log-level %q: want debug, info, warn or error", *logLevel))
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	var log *slog.Logger
@@ -139,16 +158,26 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "json":
 		log = slog.New(slog.NewJSONHandler(stderr, opts))
 	default:
-		return usage(fmt.Sprintf("-log-format %q: want text or json", *logFormat))
+		bad(fmt.Sprintf("-log-format %q: want text or json", *logFormat))
 	}
-	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *purposes, *logKey, *shutdown, nf, *withTAXII, id, rf, stdout, log); err != nil {
+	if settingsErr == nil && (*drain < 0 || *shutdown <= 0) { // (a value refused above reads as 0)
+		bad(fmt.Sprintf("-drain %s and -shutdown-timeout %s: the drain may not be negative, the timeout must be positive", *drain, *shutdown))
+	}
+	if len(problems) > 0 {
+		for _, p := range problems {
+			fmt.Fprintln(stderr, "hub:", p)
+		}
+		fs.Usage()
+		return 2
+	}
+	if err := serve(*listen, *dirFile, *data, *org, *upstream, token, *purposes, *logKey, *opsListen, *shutdown, *drain, nf, *withTAXII, id, rf, stdout, log); err != nil {
 		log.Error("hub stopped", "err", err)
 		return 1
 	}
 	return 0
 }
 
-func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey string, shutdownTimeout time.Duration, nf *natsFlags, withTAXII bool, id identityFlags, rf retentionFlags, stdout io.Writer, log *slog.Logger) (err error) {
+func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey, opsListen string, shutdownTimeout, drain time.Duration, nf *natsFlags, withTAXII bool, id identityFlags, rf retentionFlags, stdout io.Writer, log *slog.Logger) (err error) {
 	dirs, err := id.openDirectory(dirFile, org, log)
 	if err != nil {
 		return err
@@ -166,6 +195,13 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 	if err := os.MkdirAll(data, 0o700); err != nil {
 		return err
 	}
+	reg := newRegistry()
+	hl := &health{checks: []check{{name: "directory", fn: func() error {
+		if dirs.Directory() == nil {
+			return errors.New("not loaded")
+		}
+		return nil
+	}}}}
 	var store submit.Sink
 	pc := submit.PurgerConfig{Retention: rf.receipts, JournalRetention: rf.journal, ProductRetention: rf.products, Every: rf.every, Logger: log}
 	var files []maintained // what the admin commands compact and back up
@@ -176,6 +212,12 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 		}
 		defer closeNATS()
 		store = sink
+		hl.checks = append(hl.checks, check{name: "nats", fn: func() error {
+			if !nf.nc.IsConnected() {
+				return fmt.Errorf("not connected (%s)", nf.nc.Status())
+			}
+			return nil
+		}})
 	} else {
 		s, err := submit.OpenStore(filepath.Join(data, "store.db"))
 		if err != nil {
@@ -184,14 +226,27 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 		defer func() { err = errors.Join(err, s.Close()) }()
 		store, pc.Store = s, s
 		files = append(files, maintained{"store.db", s.Compact, s.Backup})
+		hl.checks = append(hl.checks, openCheck("store", func() error { _, err := s.Count(); return err }, submit.ErrStoreClosed))
 	}
-	ledger, err := submit.OpenLedger(filepath.Join(data, "ledger.db"))
+	ledger, err := nf.ledger(context.Background(), log)
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, ledger.Close()) }()
-	pc.Ledger = ledger
-	files = append(files, maintained{"ledger.db", ledger.Compact, ledger.Backup})
+	if ledger == nil {
+		l, err := submit.OpenLedger(filepath.Join(data, "ledger.db"))
+		if err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, l.Close()) }()
+		hl.checks = append(hl.checks, openCheck("ledger", func() error {
+			if _, err := l.Receipt(context.Background(), org, "-"); !errors.Is(err, submit.ErrReceiptNotFound) {
+				return err
+			}
+			return nil
+		}, submit.ErrLedgerClosed))
+		ledger, pc.Ledger = l, l
+		files = append(files, maintained{"ledger.db", l.Compact, l.Backup})
+	}
 	var sink submit.Sink = store
 	if upstream != "" {
 		// Relay: keep every record here, forward it upward through a
@@ -199,7 +254,7 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 		// after the server stops, sends what it can; the rest stays.
 		cc := submit.ClientConfig{
 			Endpoint: upstream, Org: org, Token: token, Relay: true,
-			OutboxPath: filepath.Join(data, "outbox.db"), Logger: log, DeadLetterRetention: rf.deadLetters,
+			OutboxPath: filepath.Join(data, "outbox.db"), Logger: log, DeadLetterRetention: rf.deadLetters, Metrics: reg,
 		}
 		if err := id.upstreamCredentials(&cc); err != nil {
 			return err
@@ -221,13 +276,13 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 		pc.Outbox = client
 		files = append(files, maintained{"outbox.db", client.CompactOutbox, client.BackupOutbox})
 	}
-	purposes, stopPurposes, err := nf.purposes(context.Background(), ledger, log)
+	purposes, stopPurposes, err := nf.purposes(context.Background(), log)
 	if err != nil {
 		return err
 	}
 	defer stopPurposes()
 	if purposes == nil {
-		if purposes, err = submit.NewPurposeRegistry(ledger, nil); err != nil {
+		if purposes, err = submit.NewPurposeRegistry(ledger.(*submit.Ledger), nil); err != nil {
 			return err
 		}
 	}
@@ -275,13 +330,17 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 		pc.Log = tlog
 		files = append(files, maintained{"log.db", tlog.Compact, tlog.Backup})
 	}
-	h, err := submit.NewHandler(submit.HandlerConfig{Org: org, DirectorySource: dirs, Authenticator: auth, Sink: sink, Ledger: ledger, Purposes: purposes, Log: tlog, Logger: log, Retention: rf.receipts})
+	h, err := submit.NewHandler(submit.HandlerConfig{Org: org, DirectorySource: dirs, Authenticator: auth, Sink: sink, Ledger: ledger, Purposes: purposes, Log: tlog, Logger: log, Retention: rf.receipts, Metrics: reg})
 	if err != nil {
 		return err
 	}
-	purger, err := submit.NewPurger(pc)
-	if err != nil {
-		return err
+	// With -nats and nothing kept here, JetStream expires records and
+	// ledger entries itself (max age, per-key TTL): no purger.
+	var purger *submit.Purger
+	if pc.Store != nil || pc.Ledger != nil || pc.Outbox != nil || pc.Journal != nil || pc.Catalog != nil {
+		if purger, err = submit.NewPurger(pc); err != nil {
+			return err
+		}
 	}
 	stopAdmin, err := serveAdmin(data, &admin{purger: purger, files: files, log: log})
 	if err != nil {
@@ -300,6 +359,23 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 		mux.Handle("/", h)
 		handler = mux
 	}
+	if opsListen == "" {
+		handler = opsMux(hl, reg, log, handler)
+	} else {
+		// Probes and scrapers that hold no client certificate reach the
+		// operator's endpoints here, and nothing else.
+		oln, err := net.Listen("tcp", opsListen)
+		if err != nil {
+			return fmt.Errorf("-ops-listen: %w", err)
+		}
+		ops := &http.Server{Handler: accessLog(log, opsMux(hl, reg, log, http.NotFoundHandler())),
+			ReadHeaderTimeout: 10 * time.Second, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		go ops.Serve(oln) //nolint:errcheck // ErrServerClosed once Close runs
+		defer ops.Close() // after the protocol's server: /readyz says 503 through the drain and the shutdown
+		log.Info("ops endpoints", "addr", oln.Addr().String())
+	}
+	handler = accessLog(log, handler)
 
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
@@ -315,8 +391,11 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		TLSConfig:         tlsConfig,
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
+	ctx, stopCtx := context.WithCancel(context.Background())
+	defer stopCtx()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -334,17 +413,35 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey str
 	}()
 	pctx, pcancel := context.WithCancel(ctx)
 	pruned := make(chan struct{})
-	go func() { purger.Run(pctx); close(pruned) }() //nolint:errcheck // returns ctx's error at shutdown
-	defer func() { pcancel(); <-pruned }()          // before the files close
+	go func() { //nolint:errcheck // Run returns ctx's error at shutdown
+		if purger != nil {
+			purger.Run(pctx)
+		}
+		close(pruned)
+	}()
+	defer func() { pcancel(); <-pruned }() // before the files close
 	log.Info("hub started", "org", org, "addr", ln.Addr().String(), "data", data, "directory_version", dir.Version(),
 		"tls", tlsConfig != nil, "client_certificates", id.clientCA != "", "signatures", id.requireSigs, "tokens", !id.refuseTokens)
+	hl.ready.Store(true)
 	fmt.Fprintf(stdout, "listening on %s\n", ln.Addr())
 
 	select {
 	case err := <-served:
 		return err
-	case <-ctx.Done():
+	case <-sigs:
 	}
+	hl.ready.Store(false)
+	if drain > 0 {
+		log.Info("draining: /readyz answers 503, requests are still served", "drain", drain)
+		t := time.NewTimer(drain)
+		select {
+		case <-t.C:
+		case <-sigs:
+			log.Info("second signal: drain ended")
+		}
+		t.Stop()
+	}
+	stopCtx()
 	log.Info("shutting down", "timeout", shutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/sicollab/sicollab/schema"
@@ -150,6 +151,31 @@ func TestBinary(t *testing.T) {
 		resp.Body.Close()
 		require.Equal(t, tc.want, resp.StatusCode)
 		require.Equal(t, "application/taxii+json;version=2.1", resp.Header.Get("Content-Type"))
+	}
+
+	// The relay's client reports into the hub's registry: once its
+	// outbox is empty, the fund flow went upstream (a requirement travels
+	// down, never relayed), delivered, without a retry or a wait.
+	const relay = `{org="central-bank"}`
+	var m map[string]float64
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		status, metrics := get(t, url+pathMetrics, "")
+		require.Equal(t, http.StatusOK, status)
+		m = samples(t, metrics)
+		if m["sicollab_client_outbox_records"+relay] == 0 && m["sicollab_client_delivered_total"+relay] > 0 {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "relay never drained: %v", m)
+		time.Sleep(20 * time.Millisecond)
+	}
+	for name, want := range map[string]float64{
+		"sicollab_client_delivered_total": 1, "sicollab_client_dead_lettered_total": 0, "sicollab_client_dead_letters": 0,
+		"sicollab_client_retries_total": 0, "sicollab_client_rate_limit_wait_seconds_total": 0,
+		"sicollab_client_outbox_oldest_age_seconds": 0, "sicollab_client_outbox_in_flight_records": 0,
+	} {
+		assert.Contains(t, m, name+relay)
+		assert.Equal(t, want, m[name+relay], name)
 	}
 
 	hub.stop(t)

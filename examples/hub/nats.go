@@ -14,8 +14,9 @@ import (
 )
 
 // natsFlags are the flags of the JetStream sink: with -nats, accepted
-// records go to a stream instead of store.db, and learnt purposes are
-// shared with the other hubs on the cluster.
+// records go to a stream instead of store.db, and the ledger (keys,
+// receipts, accepted ids) and learnt purposes live in key-value buckets
+// shared with the other hubs on the cluster: the hub is stateless.
 type natsFlags struct {
 	url, creds, stream, prefix string
 	replicas                   int
@@ -102,19 +103,25 @@ func (n *natsFlags) open(ctx context.Context, log *slog.Logger) (*jetstream.Sink
 	}, nil
 }
 
-// purposes returns the hub's Purposes with -nats: the registry in its
-// ledger, shared with every other hub through the purposes bucket, and a
-// function that stops following the bucket. Without -nats it returns nil
-// (the Handler's default registry).
-func (n *natsFlags) purposes(ctx context.Context, ledger *submit.Ledger, log *slog.Logger) (submit.Purposes, func(), error) {
+// ledger returns the hub's LedgerStore with -nats: keys, receipts and
+// accepted ids in the cluster's ledger bucket, shared with every other
+// hub, so that the hub keeps no ledger.db; nil without -nats.
+func (n *natsFlags) ledger(ctx context.Context, log *slog.Logger) (submit.LedgerStore, error) {
+	if n.nc == nil {
+		return nil, nil
+	}
+	return jetstream.NewLedger(ctx, n.nc, jetstream.LedgerConfig{Replicas: n.replicas, Logger: log})
+}
+
+// purposes returns the hub's Purposes with -nats: a registry in memory,
+// loaded from and shared with every other hub through the purposes
+// bucket, and a function that stops following the bucket. Without -nats
+// it returns nil (the Handler's default registry, in ledger.db).
+func (n *natsFlags) purposes(ctx context.Context, log *slog.Logger) (submit.Purposes, func(), error) {
 	if n.nc == nil {
 		return nil, func() {}, nil
 	}
-	local, err := submit.NewPurposeRegistry(ledger, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	shared, err := jetstream.NewPurposes(ctx, n.nc, local, jetstream.PurposesConfig{Replicas: n.replicas, Logger: log})
+	shared, err := jetstream.NewPurposes(ctx, n.nc, submit.NewMemoryPurposeRegistry(nil), jetstream.PurposesConfig{Replicas: n.replicas, Logger: log})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -9,7 +9,11 @@
 // expert. It ends with a summary of what changed and why, and the planted
 // patterns found against the ground truth.
 //
-//	go run ./examples/scheme [-records N] [-seed S] [-out DIR]
+//	go run ./examples/scheme [-records N] [-seed S] [-out DIR] [-nats]
+//
+// With -nats the hubs run over an embedded 3-node JetStream cluster on
+// loopback (nats.go): their ledgers and purposes live in its buckets and
+// what they accept goes to its stream before their own stores.
 package main
 
 import (
@@ -45,6 +49,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	rate := fs.Float64("rate", 50000, "records per second each client may send")
 	out := fs.String("out", "", "keep the stores here and write report.json and report.html (default: a temporary folder, removed)")
 	verbose := fs.Bool("v", false, "log what the hubs and clients do")
+	withNATS := fs.Bool("nats", false, "run the hubs over an embedded 3-node NATS JetStream cluster on loopback: ledgers and purposes in its buckets, records in its stream (nats.go)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -72,12 +77,32 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	say := func(format string, a ...any) { fmt.Fprintf(stdout, "  "+format+"\n", a...) }
+	var cluster *natsCluster
+	if *withNATS {
+		var hubs []string
+		for _, o := range departments(synth.Directory()) {
+			hubs = append(hubs, o.ID)
+		}
+		c, err := startNATS(ctx, data, hubs)
+		if err != nil {
+			fmt.Fprintln(stderr, "scheme:", err)
+			return 1
+		}
+		defer c.close()
+		cluster = c
+	}
 	rep, err := demo(ctx, options{records: *records, seed: *seed, days: *days, rate: *rate, data: data, say: say}, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "scheme:", err)
 		return 1
 	}
 	summary(stdout, rep)
+	if cluster != nil {
+		if err := cluster.report(ctx, stdout); err != nil {
+			fmt.Fprintln(stderr, "scheme:", err)
+			return 1
+		}
+	}
 	if *out != "" {
 		if err := writeReport(*out, rep); err != nil {
 			fmt.Fprintln(stderr, "scheme:", err)

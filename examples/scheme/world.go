@@ -36,6 +36,9 @@ func newWorld(data string, rate float64, log *slog.Logger) (*world, error) {
 	}
 	w := &world{Scheme: sector.NewScheme(data, rate), journal: j, now: time.Now, flows: newFlows(time.Now)}
 	w.Journal, w.Log = j, log
+	if sharedHubs != nil { // -nats (nats.go)
+		sharedHubs(w.Scheme)
+	}
 	for _, o := range departments(w.Dir) {
 		// A ministry keeps what it receives and relays it upward.
 		specialized := o.Tier == collab.SpecializedDepartment

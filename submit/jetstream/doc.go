@@ -34,7 +34,18 @@
 // a key-value bucket and learns every message of the bucket into the
 // hub's local Purposes, so that hubs behind one address agree on which
 // purposes are active, and a hub started with no files of its own knows
-// them all. Receipts and idempotency keys stay in each hub's Ledger.
+// them all.
+//
+// # Stateless hubs
+//
+// Ledger is a submit.LedgerStore in a key-value bucket: idempotency keys
+// with their answers, receipts, and the ids of accepted records, each
+// with its own time to live. Given to submit.HandlerConfig.Ledger, with
+// SharedPurposes over submit.NewMemoryPurposeRegistry as Purposes and a
+// Sink, it makes a hub that keeps no file: any number of them behind one
+// address give the same answers for the same requests, a receipt asked
+// of one is the one another issued, and races between them are settled
+// by the bucket's compare-and-set (see Ledger).
 //
 // The analysis side reads the stream through a durable consumer: see
 // package stage/jetstream.

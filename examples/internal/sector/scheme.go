@@ -32,6 +32,13 @@ type Scheme struct {
 	Rate float64
 	Log  *slog.Logger
 
+	// Shared, if set before the first hub starts, gives each hub what
+	// it shares with others instead of its ledger file: the sink in
+	// front of local (records kept on a cluster, then locally), the
+	// LedgerStore, the Purposes, and what to close when the hub stops
+	// (examples/scheme -nats).
+	Shared func(org string, local submit.Sink) (submit.Sink, submit.LedgerStore, submit.Purposes, func() error, error)
+
 	data      string
 	validator func() (*schema.Validator, error)
 	mu        sync.Mutex
@@ -55,8 +62,8 @@ func NewScheme(data string, rate float64) *Scheme {
 func (s *Scheme) Validator() (*schema.Validator, error) { return s.validator() }
 
 // Hub is a department's receiving side: the submit handler over an
-// embedded store, with its ledger and product catalog, served on a
-// loopback port.
+// embedded store, with its ledger (nil when Scheme.Shared gives it
+// another) and product catalog, served on a loopback port.
 type Hub struct {
 	Org     string
 	URL     string
@@ -64,6 +71,8 @@ type Hub struct {
 	Ledger  *submit.Ledger
 	Catalog *collab.BoltCatalog
 	server  *http.Server
+	// closeShared closes what Scheme.Shared gave the hub.
+	closeShared func() error
 }
 
 // Tee is handed the records a hub accepted once they are durable in its
@@ -94,20 +103,26 @@ func (s *Scheme) StartHubWith(org string, sink func(*submit.Store) (submit.Sink,
 	if h.Store, err = submit.OpenStore(base + "-store.db"); err != nil {
 		return nil, err
 	}
-	if h.Ledger, err = submit.OpenLedger(base + "-ledger.db"); err != nil {
-		h.Store.Close()
-		return nil, err
+	if s.Shared == nil {
+		if h.Ledger, err = submit.OpenLedger(base + "-ledger.db"); err != nil {
+			h.Store.Close()
+			return nil, err
+		}
 	}
 	if h.Catalog, err = collab.OpenBoltCatalog(base + "-catalog.db"); err != nil {
-		h.Store.Close()
-		h.Ledger.Close()
+		h.close(context.Background())
 		return nil, err
 	}
 	hubSink, err := sink(h.Store)
+	var ledger submit.LedgerStore = h.Ledger
+	var purposes submit.Purposes
+	if err == nil && s.Shared != nil {
+		hubSink, ledger, purposes, h.closeShared, err = s.Shared(org, hubSink)
+	}
 	var handler *submit.Handler
 	if err == nil {
 		handler, err = submit.NewHandler(submit.HandlerConfig{
-			Org: org, Directory: s.Dir, Sink: hubSink, Ledger: h.Ledger, Journal: s.Journal, Logger: s.Log,
+			Org: org, Directory: s.Dir, Sink: hubSink, Ledger: ledger, Purposes: purposes, Journal: s.Journal, Logger: s.Log,
 			Limits: submit.Limits{RecordsPerSecond: 1e5, Burst: 2e5},
 		})
 	}
@@ -151,6 +166,9 @@ func (h *Hub) close(ctx context.Context) error {
 	}
 	if h.Ledger != nil {
 		errs = append(errs, h.Ledger.Close())
+	}
+	if h.closeShared != nil {
+		errs = append(errs, h.closeShared())
 	}
 	return errors.Join(append(errs, h.Store.Close())...)
 }
