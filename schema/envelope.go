@@ -68,6 +68,9 @@ type Hop struct {
 	// record can be followed from collector to department; empty when
 	// nobody traced it. A relay keeps the previous hop's.
 	TraceID string `json:"trace_id,omitempty"`
+	// Seal, if set, is the signature of the hop by its organization;
+	// absent on unsigned hops (see HopSeal).
+	Seal *HopSeal `json:"seal,omitempty"`
 }
 
 // Envelope carries every record and collaboration message. Payload holds

@@ -83,14 +83,23 @@ func isProvenance(v any) bool {
 	}
 	for _, h := range hops {
 		m, ok := h.(map[string]any)
-		if !ok || len(m) < 4 || len(m) > 5 || !isOrgID(m["org"]) || !isUTCTime(m["at"]) {
+		if !ok || len(m) < 4 || len(m) > 6 || !isOrgID(m["org"]) || !isUTCTime(m["at"]) {
 			return false
 		}
+		n := 4
 		if tid, present := m["trace_id"]; present {
 			if s, _ := tid.(string); !IsTraceID(s) {
 				return false
 			}
-		} else if len(m) == 5 {
+			n++
+		}
+		if seal, present := m["seal"]; present {
+			if !isSealDoc(seal) {
+				return false
+			}
+			n++
+		}
+		if len(m) != n {
 			return false
 		}
 		stage, _ := m["stage"].(string)

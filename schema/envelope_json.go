@@ -73,6 +73,9 @@ func (e *Envelope) AppendJSON(dst []byte) ([]byte, error) {
 				dst = append(dst, `,"trace_id":`...)
 				dst = appendPlain(dst, h.TraceID)
 			}
+			if h.Seal != nil {
+				dst = appendSeal(dst, h.Seal)
+			}
 			dst = append(dst, '}')
 		}
 		dst = append(dst, ']')

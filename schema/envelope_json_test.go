@@ -54,6 +54,9 @@ func TestAppendJSON(t *testing.T) {
 		"control character":  func(e *Envelope) { e.ID = "a\tb\x00" },
 		"negative version":   func(e *Envelope) { e.SchemaVersion = -3 },
 		"hop with odd stage": func(e *Envelope) { h := hop; h.Stage = "x<y"; e.Provenance = []Hop{h} },
+		"sealed hop":         func(e *Envelope) { h := hop; h.Seal = testSeal(3); e.Provenance = []Hop{hop, h} },
+		"sealed, no path":    func(e *Envelope) { h := hop; h.Seal = testSeal(0); e.Provenance = []Hop{h} },
+		"seal with html":     func(e *Envelope) { h := hop; h.Seal = testSeal(1); h.Seal.KeyID = "k<1>"; e.Provenance = []Hop{h} },
 	} {
 		t.Run(name, func(t *testing.T) {
 			env := base

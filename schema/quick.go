@@ -154,9 +154,11 @@ func (v *Validator) envelopeOf(t *jsontext.Tape) (Envelope, bool) {
 			e.Provenance = make([]Hop, 0, t.Tokens[val].Len)
 			h := val + 1
 			for range t.Tokens[val].Len {
+				seal, good := sealOfTape(t, h)
+				ok = ok && good
 				hop := Hop{
 					Org: str(t.Member(h, "org")), Stage: Stage(str(t.Member(h, "stage"))),
-					At: tm(t.Member(h, "at")), Digest: str(t.Member(h, "digest")),
+					At: tm(t.Member(h, "at")), Digest: str(t.Member(h, "digest")), Seal: seal,
 				}
 				if i := t.Member(h, "trace_id"); i >= 0 {
 					hop.TraceID = str(i)

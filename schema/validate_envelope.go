@@ -74,7 +74,7 @@ func (e *Envelope) eachString(ok func(string) bool) bool {
 	all := ok(e.ID) && ok(e.Kind) && ok(e.Source) && ok(e.LegalBasis) && ok(string(e.Handling)) &&
 		ok(e.Purpose.RequirementID) && ok(e.Purpose.TaskID) && ok(e.Supersedes)
 	for _, h := range e.Provenance {
-		all = all && ok(h.Org) && ok(string(h.Stage)) && ok(h.Digest) && ok(h.TraceID)
+		all = all && ok(h.Org) && ok(string(h.Stage)) && ok(h.Digest) && ok(h.TraceID) && sealStrings(h.Seal, ok)
 	}
 	return all
 }
@@ -98,7 +98,7 @@ func envelopeStructOK(env *Envelope) bool {
 	}
 	for _, h := range env.Provenance {
 		if !isOrgID(h.Org) || !plainUTC(h.At) || !isStage(string(h.Stage)) || !isDigest(h.Digest) ||
-			h.TraceID != "" && !IsTraceID(h.TraceID) {
+			h.TraceID != "" && !IsTraceID(h.TraceID) || h.Seal != nil && !h.Seal.structOK() {
 			return false
 		}
 	}
@@ -160,6 +160,9 @@ func envelopeMap(env Envelope, payload any) (map[string]any, *timeError) {
 			}
 			if h.TraceID != "" {
 				hm["trace_id"] = h.TraceID
+			}
+			if h.Seal != nil {
+				hm["seal"] = sealMap(h.Seal)
 			}
 			hops[i] = hm
 		}

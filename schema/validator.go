@@ -269,7 +269,7 @@ func envelopeFrom(m map[string]any, payload []byte) (Envelope, error) {
 			hm := h.(map[string]any)
 			e.Provenance = append(e.Provenance, Hop{
 				Org: hm["org"].(string), Stage: Stage(hm["stage"].(string)),
-				At: tm(hm["at"].(string)), Digest: hm["digest"].(string),
+				At: tm(hm["at"].(string)), Digest: hm["digest"].(string), Seal: sealOfMap(hm),
 			})
 			e.Provenance[len(e.Provenance)-1].TraceID, _ = hm["trace_id"].(string)
 		}

@@ -1,6 +1,7 @@
 package submit
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -56,7 +57,7 @@ func BenchmarkRecordChecks(b *testing.B) {
 	})
 	b.Run("checks", func(b *testing.B) {
 		for b.Loop() {
-			if res, _, _, _ := f.h.checkRecord(1, l, false, sender, testNow); res.Status != StatusAccepted {
+			if res, _, _, _ := f.h.checkRecord(context.Background(), 1, l, false, sender, testNow); res.Status != StatusAccepted {
 				b.Fatal(res)
 			}
 		}

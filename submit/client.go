@@ -242,12 +242,16 @@ func (c *Client) Submit(ctx context.Context, env schema.Envelope) error {
 	defer c.submits.Done()
 	ctx, span := c.trace.tracer.Start(ctx, SpanSubmit, trace.WithSpanKind(trace.SpanKindProducer))
 	defer span.End()
-	rec, err := c.prepare(env, traceIDOf(ctx))
+	prepared, err := c.prepare(env, traceIDOf(ctx))
 	if err != nil {
 		span.SetStatus(codes.Error, "envelope refused")
 		return err
 	}
-	return c.queue(ctx, [][]byte{rec})
+	recs, err := c.records([]schema.Envelope{prepared})
+	if err != nil {
+		return err
+	}
+	return c.queue(ctx, recs)
 }
 
 // SubmitMany queues envs in one disk transaction, all or nothing: every
@@ -267,7 +271,7 @@ func (c *Client) SubmitMany(ctx context.Context, envs []schema.Envelope) error {
 		trace.WithAttributes(attribute.Int("sicollab.records", len(envs))))
 	defer span.End()
 	tid := traceIDOf(ctx)
-	recs := make([][]byte, len(envs))
+	prepared := make([]schema.Envelope, len(envs))
 	errs := make([]error, len(envs))
 	var firstBad atomic.Int64 // lowest index refused so far; later ones need no work
 	firstBad.Store(int64(len(envs)))
@@ -278,7 +282,7 @@ func (c *Client) SubmitMany(ctx context.Context, envs []schema.Envelope) error {
 		if ctx.Err() != nil {
 			errs[i] = ctx.Err()
 		} else {
-			recs[i], errs[i] = c.prepare(envs[i], tid)
+			prepared[i], errs[i] = c.prepare(envs[i], tid)
 		}
 		if errs[i] != nil {
 			for {
@@ -295,33 +299,34 @@ func (c *Client) SubmitMany(ctx context.Context, envs []schema.Envelope) error {
 		}
 		return &IndexError{Index: int(i), Err: errs[i]}
 	}
+	recs, err := c.records(prepared)
+	if err != nil {
+		return err
+	}
 	return c.queue(ctx, recs)
 }
 
-// prepare checks the source, stamps (with traceID, see schema.Envelope.TraceLastHop) and
-// validates env, returning the record as it will be sent.
-func (c *Client) prepare(env schema.Envelope, traceID string) ([]byte, error) {
+// prepare checks the source, stamps (with traceID, see
+// schema.Envelope.TraceLastHop) and validates env, returning it as it
+// will be sealed and sent (see records).
+func (c *Client) prepare(env schema.Envelope, traceID string) (schema.Envelope, error) {
 	if !c.cfg.Relay && env.Source != c.cfg.Org {
-		return nil, fmt.Errorf("%w: source %q, client org %q", ErrForeignSource, env.Source, c.cfg.Org)
+		return env, fmt.Errorf("%w: source %q, client org %q", ErrForeignSource, env.Source, c.cfg.Org)
 	}
 	if n := len(env.Provenance); n == 0 || env.Provenance[n-1].Org != c.cfg.Org {
 		if err := env.Stamp(c.cfg.Org, c.cfg.Stage, c.cfg.Clock()); err != nil {
 			// The payload cannot be canonicalized: let the validator say why.
 			if verr := c.cfg.Validator.ValidateEnvelope(env); verr != nil {
-				return nil, verr
+				return env, verr
 			}
-			return nil, fmt.Errorf("submit: stamp provenance of %s: %w", env.ID, err)
+			return env, fmt.Errorf("submit: stamp provenance of %s: %w", env.ID, err)
 		}
 		env.TraceLastHop(traceID)
 	}
 	if err := c.cfg.Validator.ValidateEnvelope(env); err != nil {
-		return nil, err
+		return env, err
 	}
-	raw, err := env.AppendJSON(nil)
-	if err != nil {
-		return nil, fmt.Errorf("submit: encode envelope %s: %w", env.ID, err)
-	}
-	return raw, nil
+	return env, nil
 }
 
 // queue makes recs durable through the committer.

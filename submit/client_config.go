@@ -73,7 +73,10 @@ type ClientConfig struct {
 	// not empty.
 	Token string
 	// Signer, if set, signs every request attempt (RFC 9421; see
-	// HTTPSigner) after its headers are set.
+	// HTTPSigner) after its headers are set. A Signer that is also a
+	// HopSealer (an *HTTPSigner is) seals the client's provenance hops,
+	// one manifest per Submit or SubmitMany call (ManifestLeaves hops at
+	// most each).
 	Signer RequestSigner
 	// TLS configures the client's own transport when HTTPClient is nil:
 	// for mutual TLS, see ClientTLSConfig. With HTTPClient set, it must be

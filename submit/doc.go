@@ -92,6 +92,17 @@
 // and so the keys, change without a restart. docs/security.md says what
 // each mechanism proves and what it does not.
 //
+// # Signed provenance
+//
+// A Client whose Signer is a HopSealer (an HTTPSigner is) seals the
+// provenance hops of its organization: one RFC 6962 manifest per Submit
+// or SubmitMany call, signed once, each hop carrying its inclusion path
+// (schema.HopSeal). Each hop's leaf covers the hop, the envelope's header
+// and the hop before (HopLeaf), so the hops form a chain. A hub checks
+// them with a SealVerifier as its HopVerifier (SealConfig.Require: every
+// hop sealed, the first the source's); a reader checks a stored record
+// with VerifyChain and the directory alone.
+//
 // # Tracing
 //
 // Each hop a client or a Relay stamps keeps the trace id the record was

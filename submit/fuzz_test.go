@@ -36,7 +36,7 @@ func FuzzDecodeBatch(f *testing.F) {
 			}
 			src = &capReader{r: io.LimitedReader{R: zr, N: fx.cfg.Limits.MaxDecompressedBytes + 1}}
 		}
-		b, fail := fx.h.decodeBatch(src, sender, testNow, 0)
+		b, fail := fx.h.decodeBatch(context.Background(), src, sender, testNow, 0)
 		require.NotNil(t, b)
 		if fail != nil {
 			require.NotZero(t, fail.p.Status)

@@ -299,7 +299,7 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 	if gz {
 		sizeHint = int(min(int64(len(body))*gzipRatioHint, h.cfg.Limits.MaxDecompressedBytes))
 	}
-	b, f := h.decodeBatch(src, org, now, sizeHint)
+	b, f := h.decodeBatch(r.Context(), src, org, now, sizeHint)
 	if b.records > 0 {
 		lim.ReserveN(now, b.records) // records <= MaxRecords <= Burst (Validate), so it succeeds; a debt delays the next request
 	}

@@ -124,8 +124,9 @@ type HandlerConfig struct {
 	// by one; the others are summarized (Receipt.Refused). 0:
 	// DefaultMaxRefusedDetails.
 	MaxRefusedDetails int
-	// HopVerifier, if set, verifies each provenance hop after the chain
-	// check (signatures); nil: the chain's structure and the last hop's
+	// HopVerifier, if set, verifies each record's provenance after the
+	// chain check: a *SealVerifier checks signed hops (and, configured
+	// so, requires them); nil: the chain's structure and the last hop's
 	// digest are checked, nothing more.
 	HopVerifier HopVerifier
 	// Journal, if set, gets one collab.EntryRecordsOutcome entry per

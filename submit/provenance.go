@@ -11,14 +11,18 @@ import (
 	"github.com/sicollab/sicollab/schema"
 )
 
-// HopVerifier checks what the chain check cannot: that hop i of env was
-// made by the organization it names (a signature over the hop and the
-// previous one, with a key of the directory). The Handler calls it for
-// every hop, after the chain's structure held; an error rejects the
-// record with provenance_invalid and the error's text. It must be safe
-// for concurrent use and must not block on I/O.
+// HopVerifier checks what the chain check cannot: that each hop of env
+// was made by the organization it names (a signature over the hop and
+// the one before, with a key of dir, the directory of the request).
+// The Handler calls it once per record with the request's context,
+// after the chain's structure held, also for a record without
+// provenance; an error rejects the record with provenance_invalid, its
+// pointer at hop (the index of the hop that failed, -1 for the record
+// as a whole) and the error's text. It must be safe for concurrent use
+// and must not block on I/O. SealVerifier is the implementation of
+// signed provenance.
 type HopVerifier interface {
-	VerifyHop(ctx context.Context, env *schema.Envelope, i int) error
+	VerifyHops(ctx context.Context, dir *collab.Directory, env *schema.Envelope) (hop int, err error)
 }
 
 // checkProvenance applies the chain rules to env, whose payload digest
@@ -34,16 +38,17 @@ type HopVerifier interface {
 //   - the sender's own hop is the last;
 //   - no hop is dated ahead of the hub's clock by more than MaxClockSkew,
 //     nor before the hop before it;
-//   - HopVerifier, if configured, accepts every hop.
+//   - HopVerifier, if configured, accepts the record (also one without
+//     provenance).
 //
-// A record without provenance passes when its sender is its source (the
+// A record without provenance passes (unless HopVerifier refuses it) when its sender is its source (the
 // source's own submission); a relayed one has the relay's hop (the
 // source check requires it). It returns the violation of the first hop
 // that fails, naming it.
-func (h *Handler) checkProvenance(env *schema.Envelope, sender collab.Org, digest string, now time.Time) *schema.Violation {
+func (h *Handler) checkProvenance(ctx context.Context, env *schema.Envelope, sender collab.Org, digest string, now time.Time) *schema.Violation {
 	hops := env.Provenance
 	if len(hops) == 0 {
-		return nil
+		return h.verifyHops(ctx, env)
 	}
 	bad := func(i int, why string, a ...any) *schema.Violation {
 		return &schema.Violation{Pointer: "/provenance/" + strconv.Itoa(i), Keyword: "provenance",
@@ -80,12 +85,21 @@ func (h *Handler) checkProvenance(env *schema.Envelope, sender collab.Org, diges
 			}
 		}
 	}
-	if h.cfg.HopVerifier != nil {
-		for i := range hops {
-			if err := h.cfg.HopVerifier.VerifyHop(context.Background(), env, i); err != nil {
-				return bad(i, "%v", err)
-			}
-		}
+	return h.verifyHops(ctx, env)
+}
+
+// verifyHops runs the HopVerifier, if any, on env.
+func (h *Handler) verifyHops(ctx context.Context, env *schema.Envelope) *schema.Violation {
+	if h.cfg.HopVerifier == nil {
+		return nil
 	}
-	return nil
+	i, err := h.cfg.HopVerifier.VerifyHops(ctx, h.dir(), env)
+	if err == nil {
+		return nil
+	}
+	v := &schema.Violation{Pointer: "/provenance", Keyword: "provenance", Message: err.Error()}
+	if i >= 0 && i < len(env.Provenance) {
+		v.Pointer += "/" + strconv.Itoa(i)
+	}
+	return v
 }

@@ -70,7 +70,7 @@ func (b *inBatch) reject(i int, reason Reason, vs ...schema.Violation) {
 // one batch at a time should not leave all but one core idle. Reading
 // first costs no more memory than MaxDecompressedBytes, and a body that
 // breaks a limit is refused before any record is validated.
-func (h *Handler) decodeBatch(src io.Reader, sender collab.Org, now time.Time, sizeHint int) (*inBatch, *failure) {
+func (h *Handler) decodeBatch(ctx context.Context, src io.Reader, sender collab.Org, now time.Time, sizeHint int) (*inBatch, *failure) {
 	b := &inBatch{sender: sender.ID}
 	maxRec := h.cfg.Limits.MaxRecords
 	type rawLine struct {
@@ -103,7 +103,7 @@ func (h *Handler) decodeBatch(src io.Reader, sender collab.Org, now time.Time, s
 		b.inter = make([]collab.Interaction, len(lines))
 		parallel(len(lines), func(i int) {
 			l := lines[i]
-			b.results[i], b.envs[i], b.srcs[i], b.digests[i] = h.checkRecord(l.n, buf[l.start:l.end:l.end], l.tooLong, sender, now)
+			b.results[i], b.envs[i], b.srcs[i], b.digests[i] = h.checkRecord(ctx, l.n, buf[l.start:l.end:l.end], l.tooLong, sender, now)
 			b.inter[i] = collab.InteractionSubmission // what cannot be read counts as submitted
 			if e := b.envs[i]; e != nil {
 				b.inter[i] = collab.MessageInteraction(h.cfg.Directory, e.Kind, e.Payload)
@@ -159,7 +159,7 @@ func parallel(n int, fn func(i int)) {
 // (collected_in_future), provenance (provenance_invalid) and a
 // purpose's issuer (purpose_not_owned). It returns the payload digest of
 // a record that passed.
-func (h *Handler) checkRecord(n int, line []byte, tooLong bool, sender collab.Org, now time.Time) (RecordResult, *schema.Envelope, collab.Org, string) {
+func (h *Handler) checkRecord(ctx context.Context, n int, line []byte, tooLong bool, sender collab.Org, now time.Time) (RecordResult, *schema.Envelope, collab.Org, string) {
 	res := RecordResult{Line: n, Status: StatusRejected, Reason: ReasonInvalid}
 	reject := func(reason Reason, v schema.Violation) (RecordResult, *schema.Envelope, collab.Org, string) {
 		res.Reason, res.Errors = reason, []schema.Violation{v}
@@ -211,7 +211,7 @@ func (h *Handler) checkRecord(n int, line []byte, tooLong bool, sender collab.Or
 	if err != nil {
 		return reject(ReasonInvalid, schema.Violation{Pointer: "/payload", Keyword: "digest", Message: err.Error()})
 	}
-	if v := h.checkProvenance(&env, sender, digest, now); v != nil {
+	if v := h.checkProvenance(ctx, &env, sender, digest, now); v != nil {
 		return reject(ReasonProvenanceInvalid, *v)
 	}
 	if v := purposeIssuer(&env, sender); v != nil {

@@ -15,8 +15,9 @@ import (
 //
 // Put stores every envelope in the inner Sink first (durable), then
 // forwards, in order, each one that goes upward, stamped with a
-// provenance hop (the hub's org, stage processing, the clock's time). Not
-// forwarded:
+// provenance hop (the hub's org, stage processing, the clock's time).
+// A forwarding Client whose Signer is a HopSealer seals those hops, one
+// manifest per Put. Not forwarded:
 //
 //   - RED records: they stay with the hub that received them;
 //   - AMBER+STRICT records: they stay with the organization that

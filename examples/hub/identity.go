@@ -24,6 +24,7 @@ type identityFlags struct {
 	clientCA        string
 	trustDomain     string
 	requireSigs     bool
+	requireHops     bool
 	refuseTokens    bool
 	directoryKey    string
 
@@ -39,6 +40,7 @@ func (f *identityFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.clientCA, "client-ca", "", "PEM CA certificates client certificates must chain to: mutual TLS (needs -tls-cert, -trust-domain)")
 	fs.StringVar(&f.trustDomain, "trust-domain", "", "SPIFFE trust domain of client certificates: the organization is spiffe://<domain>/org/<id>")
 	fs.BoolVar(&f.requireSigs, "require-signatures", false, "require RFC 9421 signed requests with keys of the directory")
+	fs.BoolVar(&f.requireHops, "require-signed-hops", false, "refuse a record with an unsigned provenance hop, or whose chain does not begin with its source's signed hop (signed hops are checked in any case)")
 	fs.BoolVar(&f.refuseTokens, "refuse-tokens", false, "refuse bearer tokens (needs -client-ca or -require-signatures)")
 	fs.StringVar(&f.upstreamCA, "upstream-ca", "", "PEM CA certificates of the -upstream hub's certificate; the relay then presents -tls-cert as its client certificate")
 	fs.StringVar(&f.signingKey, "signing-key", "", "this hub's Ed25519 private key (PKCS #8 PEM, as keys gen writes it): sign the requests to -upstream")
@@ -104,6 +106,12 @@ func (f *identityFlags) build() (submit.Authenticator, *tls.Config, error) {
 		auths = append(auths, v)
 	}
 	return submit.AllOf(auths...), tc, nil
+}
+
+// hopVerifier checks every sealed provenance hop, and requires them with
+// -require-signed-hops.
+func (f *identityFlags) hopVerifier() (*submit.SealVerifier, error) {
+	return submit.NewSealVerifier(submit.SealConfig{Require: f.requireHops})
 }
 
 // openDirectory opens the directory file under the flags' rules; the

@@ -330,7 +330,11 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey, op
 		pc.Log = tlog
 		files = append(files, maintained{"log.db", tlog.Compact, tlog.Backup})
 	}
-	h, err := submit.NewHandler(submit.HandlerConfig{Org: org, DirectorySource: dirs, Authenticator: auth, Sink: sink, Ledger: ledger, Purposes: purposes, Log: tlog, Logger: log, Retention: rf.receipts, Metrics: reg})
+	hops, err := id.hopVerifier()
+	if err != nil {
+		return err
+	}
+	h, err := submit.NewHandler(submit.HandlerConfig{Org: org, DirectorySource: dirs, Authenticator: auth, Sink: sink, Ledger: ledger, Purposes: purposes, Log: tlog, Logger: log, Retention: rf.receipts, Metrics: reg, HopVerifier: hops})
 	if err != nil {
 		return err
 	}

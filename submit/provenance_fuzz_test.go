@@ -1,0 +1,46 @@
+package submit
+
+import (
+	"testing"
+
+	"github.com/sicollab/sicollab/schema"
+)
+
+// FuzzVerifyChain feeds VerifyChain and the SealVerifier every record
+// the validator accepts: they never panic, and the hub never refuses a
+// chain VerifyChain accepts.
+func FuzzVerifyChain(f *testing.F) {
+	fx := newFixture(f, nil)
+	envs := make([]schema.Envelope, 3)
+	for i := range envs {
+		envs[i] = fx.envelope(testBank, schema.KindFinanceTransaction)
+		if err := envs[i].Stamp(testBank, schema.StageCollection, testNow); err != nil {
+			f.Fatal(err)
+		}
+	}
+	if err := hopSigner(f, testBank).SealHops(testBank, envs); err != nil {
+		f.Fatal(err)
+	}
+	for _, e := range envs {
+		f.Add(line(f, e))
+	}
+	v, err := schema.NewValidator()
+	if err != nil {
+		f.Fatal(err)
+	}
+	sv, err := NewSealVerifier(SealConfig{Require: true})
+	if err != nil {
+		f.Fatal(err)
+	}
+	dir := testDirectory(f)
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		env, err := v.Validate(raw)
+		if err != nil {
+			return
+		}
+		err = VerifyChain(dir, &env)
+		if _, herr := sv.VerifyHops(t.Context(), dir, &env); herr != nil && err == nil {
+			t.Fatalf("the hub refuses what VerifyChain accepts: %v", herr)
+		}
+	})
+}
