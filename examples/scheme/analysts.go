@@ -21,10 +21,14 @@ import (
 type analyst struct {
 	pattern  synth.Pattern
 	listType schema.ListType
-	producer string
-	purpose  schema.Purpose
-	period   schema.Window
-	now      func() time.Time
+	// minInstitutions is how many institutions structuring deposits
+	// must be spread over (synth.StructuringMinInstitutions unless a
+	// domain rule says otherwise).
+	minInstitutions int
+	producer        string
+	purpose         schema.Purpose
+	period          schema.Window
+	now             func() time.Time
 
 	mu sync.Mutex
 	// Shared by the rules: flagged subjects (contacts of flagged accounts).
@@ -55,7 +59,7 @@ func newAnalyst(p synth.Pattern, producer string, purpose schema.Purpose, period
 		synth.PatternEntryExit:   schema.ListAbnormalEntryExit,
 	}[p]
 	return &analyst{
-		pattern: p, listType: lt, producer: producer, purpose: purpose, period: period, now: now,
+		pattern: p, listType: lt, producer: producer, minInstitutions: synth.StructuringMinInstitutions, purpose: purpose, period: period, now: now,
 		flagged: map[string]bool{}, subject: map[string]schema.Subject{},
 		deposits: map[string][]event{}, runs: map[string][]string{}, runIDs: map[string]map[string]string{},
 		purchases: map[string][]event{}, crossings: map[string][]event{},
@@ -188,7 +192,7 @@ func (a *analyst) entries() []schema.ProductEntry {
 				for ; j < len(ds) && ds[j].at.Sub(ds[i].at) < synth.StructuringWindow; j++ {
 					insts[ds[j].key] = true
 				}
-				if j-i >= synth.StructuringMinDeposits && len(insts) >= synth.StructuringMinInstitutions {
+				if j-i >= synth.StructuringMinDeposits && len(insts) >= a.minInstitutions {
 					add(who, 0.9, fmt.Sprintf("%d cash deposits just under the reporting threshold within 7 days at %d institutions", j-i, len(insts)), ids(ds[i:j]))
 					break
 				}

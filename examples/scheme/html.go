@@ -26,6 +26,9 @@ td,th{border:1px solid #ccc;padding:3px 8px;text-align:left} th{background:#eee}
 		}
 	}
 	b.WriteString("</p>" + svgInteractions(rep.Orgs, rep.Edges))
+	if lf := rep.Loop; lf != nil {
+		htmlChanges(&b, lf)
+	}
 	for _, r := range rep.Rounds {
 		fmt.Fprintf(&b, "<h2>Round %d: %s records</h2>", r.Round, thousands(r.Records))
 		if f := r.Flow; f != nil {
@@ -35,6 +38,16 @@ td,th{border:1px solid #ccc;padding:3px 8px;text-align:left} th{background:#eee}
 		}
 		if len(r.Yield) > 0 {
 			b.WriteString(svgYield(r.Yield))
+		}
+		if t := r.Task; t != nil {
+			htmlTask(&b, t)
+		}
+		if len(r.Read) > 0 {
+			fmt.Fprintf(&b, "<h3>Ministries' lists read over TAXII</h3><table><tr><th>producer</th><th>list</th><th>entries</th></tr>")
+			for _, p := range r.Read {
+				fmt.Fprintf(&b, "<tr><td>%s</td><td>%s</td><td>%d</td></tr>", p.Producer, p.ListType, p.Entries)
+			}
+			fmt.Fprintf(&b, "</table><p>Verdicts sent back: %s.</p>", template.HTMLEscapeString(counts(r.Verdicts)))
 		}
 		fmt.Fprintf(&b, "<h3>Planted patterns</h3><table><tr><th>pattern</th><th>planted</th><th>found</th><th>findings</th><th>recall</th><th>precision</th></tr>")
 		for _, s := range r.Scores {
@@ -62,4 +75,42 @@ td,th{border:1px solid #ccc;padding:3px 8px;text-align:left} th{background:#eee}
 	}
 	b.WriteString("</table></body></html>\n")
 	return b.String()
+}
+
+// htmlChanges writes what feedback changed for round 2, and why.
+func htmlChanges(b *strings.Builder, lf *loopFeedback) {
+	b.WriteString(`<h2>What feedback changed for round 2</h2><table id="changes"><tr><th>change</th><th>plan (revision)</th><th>source</th><th>kind</th><th>frequency</th><th>records round 1</th><th>records round 2</th><th>why</th></tr>`)
+	for _, c := range lf.Changes {
+		freq := ""
+		if c.From != "" || c.To != "" {
+			freq = orDash(c.From) + " &rarr; " + orDash(c.To)
+		}
+		fmt.Fprintf(b, "<tr><td>%s</td><td>%s (%d)</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>",
+			c.Change, c.Plan, c.Revision, orDash(c.Source), c.Kind, freq, thousands(c.Round1), thousands(c.Round2), template.HTMLEscapeString(c.Why))
+	}
+	b.WriteString("</table>")
+	for _, r := range lf.Reports {
+		fmt.Fprintf(b, "<h3>%s report of %s</h3><ul>", r.Type, template.HTMLEscapeString(r.Reporter))
+		for _, f := range r.Findings {
+			fmt.Fprintf(b, "<li>%s</li>", template.HTMLEscapeString(f))
+		}
+		b.WriteString("</ul>")
+	}
+}
+
+// htmlTask writes how a task-oriented round was planned.
+func htmlTask(b *strings.Builder, t *taskRound) {
+	fmt.Fprintf(b, "<h3>Task-oriented: %s</h3><ul>", template.HTMLEscapeString(t.Requirement))
+	for _, c := range t.Cases {
+		fmt.Fprintf(b, "<li>Case offered: %s (%s, similarity %.2f): %s</li>", template.HTMLEscapeString(c.Requirement), c.Outcome, c.Similarity, template.HTMLEscapeString(c.Lesson))
+	}
+	met := "met"
+	if !t.Met {
+		met = "not met; missing " + strings.Join(t.Missing, ", ")
+	}
+	fmt.Fprintf(b, "<li>Existing products queried before tasking (own catalog and the ministries' over TAXII): %d; requirement %s.</li>", len(t.Existing), met)
+	for _, task := range t.Tasks {
+		fmt.Fprintf(b, "<li>Task: %s</li>", template.HTMLEscapeString(task))
+	}
+	b.WriteString("</ul>")
 }

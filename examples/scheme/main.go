@@ -2,9 +2,12 @@
 // loopback, with embedded stores in a temporary folder: the leading group
 // plans and assigns, social forces collect and submit through rate-limited
 // clients, ministries process, list, escalate and relay, public security
-// analyses, seconds an expert and applies, and feedback revises the plan
-// for a second round. It ends with a summary and the planted patterns
-// found against the ground truth.
+// analyses, seconds an expert, applies, reads the ministries' lists over
+// TAXII and sends its verdicts on their entries back; the feedback they
+// make revises the plans, and a second round runs task-oriented under a
+// task-specific requirement, with a case from the library and a hired
+// expert. It ends with a summary of what changed and why, and the planted
+// patterns found against the ground truth.
 //
 //	go run ./examples/scheme [-records N] [-seed S] [-out DIR] [-nats]
 //
@@ -127,7 +130,8 @@ type report struct {
 	Rounds   []*roundResult        `json:"rounds"`
 	Feedback schema.FeedbackReport `json:"feedback_report"`
 	Revision schema.Plan           `json:"plan_revision"`
-	Journal  map[string]int        `json:"journal"` // kind -> entries
+	Loop     *loopFeedback         `json:"feedback_loop"` // what feedback changed between the rounds, and why
+	Journal  map[string]int        `json:"journal"`       // kind -> entries
 	Edges    []edge                `json:"interactions"`
 }
 
@@ -165,26 +169,70 @@ func demo(ctx context.Context, o options, log *slog.Logger) (*report, error) {
 	if err := w.moveTask(ctx, p, "accepted", "in_progress"); err != nil {
 		return nil, err
 	}
-	r1, err := w.round(ctx, o.records, 1, o.seed, start, o.days, p, nil, o.say)
+	r1, err := w.round(ctx, o.records, 1, o.seed, start, o.days, p, nil, func(string, string) bool { return true }, schema.ExpertSecondment, o.say)
 	if err != nil {
 		return nil, fmt.Errorf("round 1: %w", err)
 	}
 	rep.Rounds = append(rep.Rounds, r1)
+	if err := w.moveTask(ctx, p, "in_progress", "done"); err != nil {
+		return nil, err
+	}
 
-	o.say("feedback: monthly report and plan revision")
-	fb, revised, err := w.report(ctx, p)
+	o.say("feedback: monthly reports with each source's yield, plan revisions, the leading group's reading")
+	fb, err := w.report(ctx, p)
 	if err != nil {
 		return nil, fmt.Errorf("feedback: %w", err)
 	}
-	rep.Feedback, rep.Revision = fb, revised
-
-	r2, err := w.round(ctx, max(o.records/2, 1000), 2, o.seed+1, start.AddDate(0, 0, -o.days), o.days, p, r1.Truth, o.say)
-	if err != nil {
-		return nil, fmt.Errorf("round 2 under plan revision %d: %w", revised.Revision, err)
+	lf := &loopFeedback{}
+	if err := w.ministryFeedback(ctx, p, lf); err != nil {
+		return nil, fmt.Errorf("feedback of central-bank: %w", err)
 	}
+	if err := w.departmentFeedback(ctx, p, r1, fb, lf); err != nil {
+		return nil, fmt.Errorf("feedback of public-security: %w", err)
+	}
+	if err := w.leadingGroupReading(ctx, p, fb, lf); err != nil {
+		return nil, fmt.Errorf("feedback of the leading group: %w", err)
+	}
+	rep.Feedback, rep.Revision, rep.Loop = fb, p.plans["public-security"], lf
+
+	o.say("planning round 2: a task-specific requirement, a case from the library, existing products read over TAXII, then tasks")
+	start2 := start.AddDate(0, 0, -o.days)
+	lesson := "Link cash deposits across banks, co-travel and precursor purchases by pseudonym; second a finance expert."
+	p2, tr, err := w.taskOriented(ctx, p, start2, lesson)
+	if err != nil {
+		return nil, fmt.Errorf("planning round 2: %w", err)
+	}
+	for _, step := range [][2]schema.TaskState{{"issued", "accepted"}, {"accepted", "in_progress"}} {
+		if err := w.moveTask(ctx, p2, step[0], step[1]); err != nil {
+			return nil, err
+		}
+	}
+	r2, err := w.round(ctx, max(o.records/2, 1000), 2, o.seed+1, start2, o.days, p2, r1.Truth, collects(w.Dir, p2.req, p.plans), schema.ExpertHire, o.say)
+	if err != nil {
+		return nil, fmt.Errorf("round 2 under requirement %s: %w", p2.req.Title, err)
+	}
+	r2.Task = tr
 	rep.Rounds = append(rep.Rounds, r2)
-	if err := w.moveTask(ctx, p, "in_progress", "done"); err != nil {
+	if err := w.moveTask(ctx, p2, "in_progress", "done"); err != nil {
 		return nil, err
+	}
+	outcome := collab.CaseSucceeded
+	for _, s := range r2.Scores {
+		if s.Recall < 1 {
+			outcome = collab.CasePartly
+		}
+	}
+	if _, err := w.keepCase(ctx, p2.req.ID, outcome, "Feedback first: the stopped source's false positives did not return; "+lesson); err != nil {
+		return nil, err
+	}
+	tr.Kept = string(outcome)
+	for i := range lf.Changes {
+		c := &lf.Changes[i]
+		if c.Source != "" {
+			c.Round1, c.Round2 = r1.BySource[c.Source][c.Kind], r2.BySource[c.Source][c.Kind]
+		} else {
+			c.Round2 = r2.kindTotal(c.Kind)
+		}
 	}
 	edges := map[edge]int{}
 	for e, err := range w.journal.Entries(ctx, 0) {
@@ -222,6 +270,9 @@ func summary(w io.Writer, rep *report) {
 	fmt.Fprintf(w, "\nsummary (took %s)\n", rep.Took)
 	for _, r := range rep.Rounds {
 		fmt.Fprintf(w, "\nround %d: %s records collected\n", r.Round, thousands(r.Records))
+		if t := r.Task; t != nil {
+			taskSummary(w, t)
+		}
 		for _, name := range slices.Sorted(mapsKeys(r.Pipeline)) {
 			c := r.Pipeline[name]
 			fmt.Fprintf(w, "  %-14s collected %s, submitted %s, dropped %s\n", name, thousands(int(c.Collected)), thousands(int(c.Delivered)), counts(c.Dropped))
@@ -255,6 +306,16 @@ func summary(w io.Writer, rep *report) {
 				fmt.Fprintf(w, "    %-24s %7d -> %d -> %d\n", y.Org, y.Submitted, y.Evidence, y.Entries)
 			}
 		}
+		if len(r.Read) > 0 {
+			fmt.Fprintln(w, "  ministries' lists public security read over TAXII, and its verdicts sent back:")
+			for _, p := range r.Read {
+				fmt.Fprintf(w, "    %-24s %-28s %d entries\n", p.Producer, p.ListType, p.Entries)
+			}
+			fmt.Fprintf(w, "    verdicts: %s\n", counts(r.Verdicts))
+		}
+		if len(r.Withheld) > 0 {
+			fmt.Fprintf(w, "  not collected under the plans in force: %s\n", counts(r.Withheld))
+		}
 		fmt.Fprintln(w, "  planted patterns found (recall, precision):")
 		for _, s := range r.Scores {
 			fmt.Fprintf(w, "    %-22s planted %d, found %d, findings %d: recall %.2f, precision %.2f\n",
@@ -269,7 +330,22 @@ func summary(w io.Writer, rep *report) {
 	for _, f := range fb.Findings {
 		fmt.Fprintf(w, "  finding: %s\n", f)
 	}
-	fmt.Fprintf(w, "  plan %s of %s revised to revision %d: %s\n", rep.Revision.Level, rep.Revision.Owner, rep.Revision.Revision, rep.Revision.RevisionReason)
+	if rep.Revision.Revision > 1 {
+		fmt.Fprintf(w, "  plan %s of %s revised to revision %d: %s\n", rep.Revision.Level, rep.Revision.Owner, rep.Revision.Revision, rep.Revision.RevisionReason)
+	}
+	if lf := rep.Loop; lf != nil {
+		loopSummary(w, lf)
+	}
+	byInteraction := map[int]int{}
+	for _, e := range rep.Edges {
+		byInteraction[e.Interaction] += e.Count
+	}
+	fmt.Fprintln(w, "\ninteractions (journal entries between two organizations):")
+	for i, name := range []string{"", "task assignment", "submission", "expert secondment", "external expert hire", "escalation"} {
+		if i > 0 {
+			fmt.Fprintf(w, "  %d %-22s %7d\n", i, name, byInteraction[i])
+		}
+	}
 	fmt.Fprintln(w, "\njournal (entries by kind):")
 	for _, k := range slices.Sorted(mapsKeys(rep.Journal)) {
 		fmt.Fprintf(w, "  %-28s %7d\n", k, rep.Journal[k])
@@ -286,4 +362,57 @@ func counts[N int | uint64](m map[string]N) string {
 		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// taskSummary says how a task-oriented round was planned.
+func taskSummary(w io.Writer, t *taskRound) {
+	fmt.Fprintf(w, "  task-oriented under the task-specific requirement %q (%d kinds)\n", t.Requirement, len(t.Kinds))
+	if len(t.Cases) == 0 {
+		fmt.Fprintln(w, "  cases offered from the library: none")
+	}
+	for _, c := range t.Cases {
+		fmt.Fprintf(w, "  case offered: %q, %s, similarity %.2f (%s): %s\n", c.Requirement, c.Outcome, c.Similarity, strings.Join(c.Shared, "; "), c.Lesson)
+	}
+	entries := 0
+	for _, p := range t.Existing {
+		entries += p.Entries
+	}
+	met := "met"
+	if !t.Met {
+		met = "not met, missing " + strings.Join(t.Missing, ", ")
+	}
+	fmt.Fprintf(w, "  before tasking, public security queried existing products (its own, and the ministries' over TAXII): %d products, %d entries; requirement %s\n",
+		len(t.Existing), entries, met)
+	fmt.Fprintf(w, "  tasks issued (interaction 1): %s\n", strings.Join(t.Tasks, "; "))
+	if t.Kept != "" {
+		fmt.Fprintf(w, "  the operation is kept in the case library as %s\n", t.Kept)
+	}
+}
+
+// loopSummary says what feedback changed for round 2, and why.
+func loopSummary(w io.Writer, lf *loopFeedback) {
+	for _, r := range lf.Reports {
+		fmt.Fprintf(w, "  %s report of %s: %d findings, %d recommendations\n", r.Type, r.Reporter, len(r.Findings), len(r.Recommendations))
+		for _, f := range r.Findings {
+			if strings.HasPrefix(f, "Yield of ") || strings.HasPrefix(f, "Work report of ") {
+				fmt.Fprintf(w, "    %s\n", f)
+			}
+		}
+	}
+	fmt.Fprintln(w, "\nwhat feedback changed for round 2 (records collected: round 1 -> round 2):")
+	if len(lf.Changes) == 0 {
+		fmt.Fprintln(w, "  nothing")
+	}
+	for _, c := range lf.Changes {
+		what := c.Kind
+		if c.Source != "" {
+			what = c.Source + " " + c.Kind
+		}
+		freq := ""
+		if c.From != "" || c.To != "" {
+			freq = fmt.Sprintf(" %s -> %s,", orDash(c.From), orDash(c.To))
+		}
+		fmt.Fprintf(w, "  %-5s %s (plan of %s, revision %d):%s records %s -> %s\n    why: %s\n",
+			c.Change, what, c.Plan, c.Revision, freq, thousands(c.Round1), thousands(c.Round2), c.Why)
+	}
 }

@@ -104,7 +104,11 @@ func (w *world) plan(ctx context.Context, start time.Time, days int) (*planning,
 		child.Objectives = []string{"Process and analyse " + d.Name + "'s domain data"}
 		child.Collection = nil
 		for _, k := range dk {
-			child.Collection = append(child.Collection, schema.PlanCollectionItem{Kind: k, Frequency: schema.FrequencyDaily})
+			// The sources that submit here first are named, so that
+			// feedback can change one source's collection.
+			child.Collection = append(child.Collection, schema.PlanCollectionItem{
+				Kind: k, Frequency: schema.FrequencyDaily, AssignedTo: firstHopSources(w.Dir, d.ID, k),
+			})
 		}
 		if err := collab.Derive(w.Dir, p.macro, child); err != nil {
 			return nil, fmt.Errorf("derive the plan of %s: %w", d.ID, err)
@@ -167,6 +171,17 @@ type roundResult struct {
 	Clients     map[string]submit.ClientStats `json:"clients"` // this round's counters of each client
 	Flow        *flowReport                   `json:"flow"`
 	Yield       []sourceYield                 `json:"yield"` // by social force, for the analysing department's lists
+	// BySource counts the records collected, by source and kind;
+	// Withheld those the plans in force did not collect ("source kind").
+	BySource map[string]map[string]int `json:"collected_by_source"`
+	Withheld map[string]int            `json:"withheld_by_plan,omitempty"`
+	// Read are the ministries' lists public security read over TAXII
+	// after its analysis, and Verdicts what it sent back ("producer
+	// verdict" -> count).
+	Read     []productSummary `json:"read_over_taxii"`
+	Verdicts map[string]int   `json:"verdicts"`
+	// Task is set for a round run task-oriented.
+	Task *taskRound `json:"task_oriented,omitempty"`
 }
 
 type pipelineCounts struct {
@@ -187,8 +202,13 @@ const progressEvery = 2 * time.Second
 // round runs one cycle over n synthetic records.
 // Analysis reads everything the hubs hold, so findings are scored
 // against the truth of this round and the rounds before (earlier).
-func (w *world) round(ctx context.Context, n, number int, seed uint64, start time.Time, days int, p *planning, earlier []synth.Truth, say func(string, ...any)) (*roundResult, error) {
-	res := &roundResult{Round: number, Pipeline: map[string]pipelineCounts{}, Escalations: map[string]int{}, Stored: map[string]int{}}
+// keep says whether the plans in force collect a kind from a source;
+// channel is how public security gets an expert it lacks.
+func (w *world) round(ctx context.Context, n, number int, seed uint64, start time.Time, days int, p *planning, earlier []synth.Truth,
+	keep func(source, kind string) bool, channel schema.ExpertChannel, say func(string, ...any)) (*roundResult, error) {
+	began := w.now()
+	res := &roundResult{Round: number, Pipeline: map[string]pipelineCounts{}, Escalations: map[string]int{}, Stored: map[string]int{},
+		BySource: map[string]map[string]int{}, Withheld: map[string]int{}, Verdicts: map[string]int{}}
 	g, err := synth.New(synth.Config{Seed: seed, Start: start, Days: days, Purpose: schema.Purpose{RequirementID: p.req.ID}})
 	if err != nil {
 		return nil, err
@@ -198,6 +218,10 @@ func (w *world) round(ctx context.Context, n, number int, seed uint64, start tim
 		return nil, err
 	}
 	res.Truth = truth
+	misreported, err := decoys(records, number, start)
+	if err != nil {
+		return nil, err
+	}
 
 	// Collection and processing at the social forces (4.2.2, 4.2.3), then
 	// submission upward (interaction 2).
@@ -215,9 +239,25 @@ func (w *world) round(ctx context.Context, n, number int, seed uint64, start tim
 	}, progressEvery, time.Now)
 	collected := map[string]int{} // by source, for the yield
 	st, err := w.collect(ctx, func(yield func(schema.Envelope) bool) {
-		for env := range records {
+		take := func(env schema.Envelope) bool {
+			if !keep(env.Source, env.Kind) {
+				res.Withheld[env.Source+" "+env.Kind]++
+				return true
+			}
 			collected[env.Source]++
-			if !yield(env) {
+			if res.BySource[env.Source] == nil {
+				res.BySource[env.Source] = map[string]int{}
+			}
+			res.BySource[env.Source][env.Kind]++
+			return yield(env)
+		}
+		for env := range records {
+			if !take(env) {
+				return
+			}
+		}
+		for _, env := range misreported {
+			if !take(env) {
 				return
 			}
 		}
@@ -242,7 +282,7 @@ func (w *world) round(ctx context.Context, n, number int, seed uint64, start tim
 		"central-bank": synth.PatternStructuring, "miit": synth.PatternPrecursor, "customs": synth.PatternEntryExit,
 	}
 	for _, org := range slices.Sorted(mapsKeys(gbdPatterns)) {
-		products, err := w.analyse(ctx, org, []synth.Pattern{gbdPatterns[org]}, p, start, days)
+		products, err := w.analyse(ctx, org, []synth.Pattern{gbdPatterns[org]}, p, start, days, keep)
 		if err != nil {
 			return nil, err
 		}
@@ -260,14 +300,15 @@ func (w *world) round(ctx context.Context, n, number int, seed uint64, start tim
 	// Analysis at public security: an expert first if the task needs one,
 	// then every pattern over every source.
 	say("round %d: public security analysing", number)
-	if err := w.second(ctx, p, res); err != nil {
+	if err := w.second(ctx, p, res, channel); err != nil {
 		return nil, err
 	}
-	products, err := w.analyse(ctx, "public-security", synth.Patterns(), p, start, days)
+	products, err := w.analyse(ctx, "public-security", synth.Patterns(), p, start, days, func(string, string) bool { return true })
 	if err != nil {
 		return nil, err
 	}
 	var findings []synth.Finding
+	found := map[string]bool{}
 	for _, prod := range products {
 		res.Products = append(res.Products, productSummary{"public-security", prod.ListType, len(prod.Entries)})
 		pattern := map[schema.ListType]synth.Pattern{
@@ -276,6 +317,7 @@ func (w *world) round(ctx context.Context, n, number int, seed uint64, start tim
 		}[prod.ListType]
 		for _, e := range prod.Entries {
 			findings = append(findings, synth.Finding{Pattern: pattern, Subjects: []string{e.Subject.Pseudonym}})
+			found[e.Subject.Pseudonym] = true
 		}
 	}
 	res.Scores = synth.Evaluate(append(slices.Clone(earlier), truth...), findings)
@@ -283,6 +325,11 @@ func (w *world) round(ctx context.Context, n, number int, seed uint64, start tim
 	// Application (4.2.5): public security first queries the products that
 	// exist, then acts on each entry.
 	if err := w.apply(ctx, p, res); err != nil {
+		return nil, err
+	}
+	// It reads the ministries' lists over TAXII and sends its verdicts
+	// on their entries back to them.
+	if err := w.judge(ctx, p, began, found, res); err != nil {
 		return nil, err
 	}
 	for _, d := range departments(w.Dir) {
@@ -410,19 +457,31 @@ func isGBD(dir *collab.Directory, org string) bool {
 
 // analyse reads what org's hub holds through analysts for patterns, keeps
 // the products in org's catalog and, from a general business department,
-// sends them up to public security.
-func (w *world) analyse(ctx context.Context, org string, patterns []synth.Pattern, p *planning, start time.Time, days int) ([]schema.Product, error) {
+// sends them up to public security. Only the records of sources and kinds
+// the plans in force collect (keep) are read: a source stopped for its
+// false positives is no longer listed from its earlier records either.
+func (w *world) analyse(ctx context.Context, org string, patterns []synth.Pattern, p *planning, start time.Time, days int,
+	keep func(source, kind string) bool) ([]schema.Product, error) {
 	h := w.hub(org)
 	period := schema.Window{From: start, To: start.AddDate(0, 0, days+1)}
 	var analyzers []stage.Analyzer
 	for _, pat := range patterns {
-		analyzers = append(analyzers, newAnalyst(pat, org, schema.Purpose{RequirementID: p.req.ID}, period, w.now))
+		a := newAnalyst(pat, org, schema.Purpose{RequirementID: p.req.ID}, period, w.now)
+		if isGBD(w.Dir, org) {
+			a.minInstitutions = 1 // a ministry's domain rule: repeated band deposits anywhere
+		}
+		analyzers = append(analyzers, a)
 	}
 	var mu sync.Mutex
 	var out []schema.Product
 	_, err := stage.Run(ctx, stage.Config{
 		Collector: stage.CollectorFunc(func(ctx context.Context, emit func(schema.Envelope) error) error {
-			return w.scan(ctx, h, emit)
+			return w.scan(ctx, h, func(env schema.Envelope) error {
+				if !keep(env.Source, env.Kind) {
+					return nil
+				}
+				return emit(env)
+			})
 		}),
 		Sink:      stage.SubmitterFunc(func(context.Context, schema.Envelope) error { return nil }),
 		Analyzers: analyzers,
@@ -456,84 +515,6 @@ func (w *world) scan(ctx context.Context, h *sector.Hub, emit func(schema.Envelo
 	return nil
 }
 
-// escalate puts each entry of a general business department's list to the
-// department's escalation policy: handle here, or escalate to a
-// specialized department (interaction 5), which the escalation is sent to.
-func (w *world) escalate(ctx context.Context, org string, prod schema.Product, p *planning, res *roundResult) error {
-	esc, err := collab.NewEscalator(collab.EscalatorConfig{Directory: w.Dir, Journal: w.journal, Now: w.now})
-	if err != nil {
-		return err
-	}
-	kinds := map[schema.ListType][]string{
-		schema.ListAbnormalFinancialActivity: {schema.KindFinanceTransaction},
-		schema.ListHazmatPurchases:           {schema.KindCommerceHazmat, schema.KindTelecomAccountReport},
-		schema.ListAbnormalEntryExit:         {schema.KindCustomsEntryExit},
-	}[prod.ListType]
-	for _, e := range prod.Entries {
-		d, err := esc.Decide(ctx, org, collab.Case{
-			Subjects: []schema.Subject{e.Subject}, EvidenceIDs: append([]string{prod.ID}, e.EvidenceIDs[:min(len(e.EvidenceIDs), 50)]...),
-			EvidenceKinds: append(kinds, schema.KindProduct), Score: e.Score, Reasons: e.Reasons, RequirementID: p.req.ID,
-		})
-		if err != nil {
-			return fmt.Errorf("%s decides on %s: %w", org, e.Subject.Pseudonym[:12], err)
-		}
-		res.Escalations[string(d.Decision)]++
-		if err := w.Post(ctx, org, schema.KindEscalation, schema.Purpose{RequirementID: p.req.ID}, d, d.To); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// second decides whether the analysis task needs an expert public security
-// lacks; if so it asks the general business departments (interaction 3),
-// takes their offers and assigns one.
-func (w *world) second(ctx context.Context, p *planning, res *roundResult) error {
-	need, err := collab.DefaultExpertPolicy().NeedsExpert(ctx, p.task, []schema.ExpertDomain{schema.ExpertDomainTransport, schema.ExpertDomainCustoms})
-	if err != nil || !need.Need {
-		return err
-	}
-	desk, err := collab.NewExpertDesk(collab.ExpertDeskConfig{Directory: w.Dir, Journal: w.journal, Now: w.now})
-	if err != nil {
-		return err
-	}
-	now := w.now().UTC().Truncate(time.Second)
-	period := schema.Window{From: now, To: now.AddDate(0, 0, 14)}
-	req, to, err := desk.Request(ctx, "public-security", p.task, need.Domain, schema.ExpertSecondment, period)
-	if err != nil {
-		return err
-	}
-	for i, org := range to {
-		expert, err := expertSubject(org, i)
-		if err != nil {
-			return err
-		}
-		if err := desk.Offer(ctx, schema.ExpertOffer{
-			ID: sector.NewID(), RequestID: req.ID, OfferedBy: org, Domain: req.Domain, Expert: expert,
-			Available: period, Qualifications: []string{string(req.Domain) + " analysis"}, OfferedAt: now,
-		}); err != nil {
-			return err
-		}
-	}
-	assigned, err := desk.Assign(ctx, req.ID)
-	if err != nil {
-		return err
-	}
-	for _, a := range assigned {
-		res.Experts = append(res.Experts, fmt.Sprintf("%s expert from %s: %s", req.Domain, orDash(a.FromOrg), a.Outcome))
-	}
-	return nil
-}
-
-// expertSubject is the synthetic pseudonym of an organization's expert.
-func expertSubject(org string, i int) (schema.Subject, error) {
-	ps, err := schema.NewPseudonymizer(synth.DefaultKeyID, synth.DefaultKey())
-	if err != nil {
-		return schema.Subject{}, err
-	}
-	return ps.Pseudonym(schema.IDNationalID, fmt.Sprintf("SNEXPERT%04d", i))
-}
-
 // apply is public security's application stage: it queries the catalog
 // for existing products first, acts on every entry (an action in the
 // journal), and reports the task done.
@@ -563,30 +544,11 @@ func (w *world) apply(ctx context.Context, p *planning, res *roundResult) error 
 	return nil
 }
 
-// report is the feedback stage (4.2.6): monthly reports from the journal,
-// and the plan revision they prompt.
-func (w *world) report(ctx context.Context, p *planning) (schema.FeedbackReport, schema.Plan, error) {
+// report is public security's monthly work report (4.2.6), from the
+// journal; the plan revisions feedback prompts follow it (loop.go).
+func (w *world) report(ctx context.Context, p *planning) (schema.FeedbackReport, error) {
 	now := w.now().UTC()
-	rep, err := collab.MonthlyReport(ctx, w.journal, "public-security", now, now)
-	if err != nil {
-		return schema.FeedbackReport{}, schema.Plan{}, err
-	}
-	plan := p.plans["public-security"]
-	next, err := collab.ReviseFromFeedback(rep, plan, now.Add(time.Second))
-	revised := next.Plan
-	if errors.Is(err, collab.ErrNoRecommendation) {
-		revised, err = collab.Revise(w.Dir, plan, p.macro.Scope, collab.PlanRevision{
-			At: now.Add(time.Second), Reason: "monthly review: " + firstOr(rep.Findings, "no finding"), FeedbackReportID: rep.ID,
-		})
-	}
-	if err != nil {
-		return rep, schema.Plan{}, err
-	}
-	if err := w.record(ctx, func() (collab.Entry, error) { return collab.EntryOfPlan(revised) }); err != nil {
-		return rep, schema.Plan{}, err
-	}
-	p.plans["public-security"] = revised
-	return rep, revised, nil
+	return collab.MonthlyReport(ctx, w.journal, "public-security", now, now)
 }
 
 func firstOr(s []string, d string) string {

@@ -19,7 +19,8 @@ type world struct {
 	*sector.Scheme
 	journal *collab.BoltJournal
 	now     func() time.Time
-	flows   *flows // what reaches each hub, per round
+	flows   *flows    // what reaches each hub, per round
+	read    *readSide // the ministries' catalogs over TAXII
 }
 
 // departments are the organizations that run a hub: everyone but the
@@ -49,13 +50,17 @@ func newWorld(data string, rate float64, log *slog.Logger) (*world, error) {
 					return nil, err
 				}
 				r, err := submit.NewRelay(store, up, o.ID, w.now)
-				return w.flows.sink(o.ID, specialized, r), err
+				return w.flows.sink(o.ID, specialized, verdictSink{w: w, org: o.ID, store: store, next: r}), err
 			}
 		}
 		if _, err := w.StartHubWith(o.ID, sink); err != nil {
 			w.close(context.Background())
 			return nil, err
 		}
+	}
+	if err := w.serveTAXII(); err != nil {
+		w.close(context.Background())
+		return nil, err
 	}
 	return w, nil
 }
@@ -90,7 +95,7 @@ func (w *world) stats() map[string]submit.ClientStats {
 // close stops the clients (sending what they can until ctx ends), the
 // hubs, then the journal.
 func (w *world) close(ctx context.Context) error {
-	return errors.Join(w.Scheme.Close(ctx), w.journal.Close())
+	return errors.Join(w.read.close(ctx), w.Scheme.Close(ctx), w.journal.Close())
 }
 
 func mapsKeys[V any](m map[string]V) func(func(string) bool) {
