@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,6 +47,11 @@ type DirectoryFileConfig struct {
 	// PollInterval is how often Watch looks for a change; 0:
 	// DefaultDirectoryPollInterval.
 	PollInterval time.Duration
+}
+
+// rules are the checks of c that AcceptDirectory applies.
+func (c DirectoryFileConfig) rules() DirectoryRules {
+	return DirectoryRules{RequireSignature: c.RequireSignature, TrustedKeys: c.TrustedKeys, Check: c.Check, Clock: c.Clock}
 }
 
 // Validate names every problem of c.
@@ -205,39 +209,19 @@ func (f *DirectoryFile) reload() (bool, error) {
 	if cur != nil && bytes.Equal(raw, f.raw) {
 		return false, nil
 	}
-	d, err := ParseDirectory(raw)
-	if err != nil {
-		return false, fmt.Errorf("collab: directory file %s: %w", f.cfg.Path, err)
-	}
+	var sig []byte
 	if f.cfg.RequireSignature {
-		sig, err := readLimited(f.cfg.SignaturePath, MaxDirectorySignatureBytes)
+		sig, err = readLimited(f.cfg.SignaturePath, MaxDirectorySignatureBytes)
 		if errors.Is(err, os.ErrNotExist) {
 			return false, fmt.Errorf("%w: %s has no signature at %s; sign it with the leading group's key", ErrDirectoryUnsigned, f.cfg.Path, f.cfg.SignaturePath)
 		}
 		if err != nil {
 			return false, fmt.Errorf("collab: directory signature: %w", err)
 		}
-		trusted := slices.Clone(f.cfg.TrustedKeys)
-		if cur != nil {
-			trusted = append(trusted, cur.LeadingGroup().Keys...)
-		}
-		if _, err := VerifyDirectorySignature(raw, sig, trusted, f.cfg.Clock()); err != nil {
-			return false, fmt.Errorf("collab: directory file %s: %w", f.cfg.Path, err)
-		}
 	}
-	if cur != nil {
-		if d.Version() < cur.Version() {
-			return false, fmt.Errorf("%w: %s has version %d, the directory in use has %d", ErrDirectoryRollback, f.cfg.Path, d.Version(), cur.Version())
-		}
-		if d.Version() == cur.Version() {
-			return false, fmt.Errorf("%w: %s has other content under the same version %d; publish it as version %d",
-				ErrDirectoryRollback, f.cfg.Path, d.Version(), d.Version()+1)
-		}
-	}
-	if f.cfg.Check != nil {
-		if err := f.cfg.Check(d); err != nil {
-			return false, fmt.Errorf("collab: directory file %s: %w", f.cfg.Path, err)
-		}
+	d, err := AcceptDirectory(raw, sig, cur, f.cfg.rules())
+	if err != nil {
+		return false, fmt.Errorf("collab: directory file %s: %w", f.cfg.Path, err)
 	}
 	f.cur.Store(d)
 	f.raw = raw
