@@ -117,8 +117,18 @@ func (f *identityFlags) hopVerifier() (*submit.SealVerifier, error) {
 // openDirectory opens the directory file under the flags' rules; the
 // hub's own organization must stay in every revision it takes.
 func (f *identityFlags) openDirectory(path, org string, log *slog.Logger) (*collab.DirectoryFile, error) {
-	cfg := collab.DirectoryFileConfig{
-		Path: path, Logger: log,
+	rules, err := f.directoryRules(org)
+	if err != nil {
+		return nil, err
+	}
+	return collab.OpenDirectoryFile(collab.DirectoryFileConfig{Path: path, Logger: log,
+		RequireSignature: rules.RequireSignature, TrustedKeys: rules.TrustedKeys, Check: rules.Check})
+}
+
+// directoryRules are the checks every directory revision passes, from a
+// file or from the shared bucket.
+func (f *identityFlags) directoryRules(org string) (collab.DirectoryRules, error) {
+	rules := collab.DirectoryRules{
 		Check: func(d *collab.Directory) error {
 			if _, ok := d.Org(org); !ok {
 				return fmt.Errorf("-org %q is not in the directory (version %d); give the id of this hub's own organization, and keep it in every revision", org, d.Version())
@@ -129,11 +139,11 @@ func (f *identityFlags) openDirectory(path, org string, log *slog.Logger) (*coll
 	if f.directoryKey != "" {
 		keys, err := readKeyEntries(f.directoryKey)
 		if err != nil {
-			return nil, fmt.Errorf("-directory-key: %w", err)
+			return rules, fmt.Errorf("-directory-key: %w", err)
 		}
-		cfg.RequireSignature, cfg.TrustedKeys = true, keys
+		rules.RequireSignature, rules.TrustedKeys = true, keys
 	}
-	return collab.OpenDirectoryFile(cfg)
+	return rules, nil
 }
 
 // readKeyEntries reads one key entry or an array of them.

@@ -62,6 +62,7 @@ import (
 
 	"github.com/sicollab/sicollab/collab"
 	"github.com/sicollab/sicollab/submit"
+	"github.com/sicollab/sicollab/submit/jetstream"
 	"github.com/sicollab/sicollab/submit/translog"
 )
 
@@ -119,7 +120,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		bad(fmt.Sprintf("unexpected arguments %q", fs.Args()))
 	}
 	for _, req := range []struct{ name, v string }{{"directory", *dirFile}, {"data", *data}, {"org", *org}} {
-		if req.v == "" {
+		if req.v == "" && !(req.name == "directory" && nf.sharedDir) {
 			bad(fmt.Sprintf("-%s is required (or %s, or %q in the config file)", req.name, envName(req.name), req.name))
 		}
 	}
@@ -178,26 +179,34 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey, opsListen string, shutdownTimeout, drain time.Duration, nf *natsFlags, withTAXII bool, id identityFlags, rf retentionFlags, stdout io.Writer, log *slog.Logger) (err error) {
-	dirs, err := id.openDirectory(dirFile, org, log)
-	if err != nil {
-		return err
+	// The directory: the file's, or with -shared-directory the cluster's
+	// (after publishing the file there), below once NATS is connected.
+	var dirs submit.DirectorySource
+	var file *collab.DirectoryFile
+	var shared *jetstream.SharedDirectory
+	var dir *collab.Directory
+	publishDir := func() {}
+	if dirFile != "" && !nf.sharedDir {
+		if file, err = id.openDirectory(dirFile, org, log); err != nil {
+			return err
+		}
+		dirs, dir = file, file.Directory()
+		// Before any file is made: a hub for an organization the directory
+		// does not know would refuse everyone.
+		if _, ok := dir.Org(org); !ok {
+			return fmt.Errorf("-org %q is not in the directory %s (version %d); give the id of this hub's own organization", org, dirFile, dir.Version())
+		}
 	}
-	dir := dirs.Directory()
 	auth, tlsConfig, err := id.build()
 	if err != nil {
 		return err
-	}
-	// Before any file is made: a hub for an organization the directory
-	// does not know would refuse everyone.
-	if _, ok := dir.Org(org); !ok {
-		return fmt.Errorf("-org %q is not in the directory %s (version %d); give the id of this hub's own organization", org, dirFile, dir.Version())
 	}
 	if err := os.MkdirAll(data, 0o700); err != nil {
 		return err
 	}
 	reg := newRegistry()
 	hl := &health{checks: []check{{name: "directory", fn: func() error {
-		if dirs.Directory() == nil {
+		if dirs == nil || dirs.Directory() == nil {
 			return errors.New("not loaded")
 		}
 		return nil
@@ -212,6 +221,18 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey, op
 		}
 		defer closeNATS()
 		store = sink
+		if nf.sharedDir {
+			rules, err := id.directoryRules(org)
+			if err != nil {
+				return err
+			}
+			d, republish, stop, err := nf.sharedDirectory(context.Background(), dirFile, rules, log)
+			if err != nil {
+				return err
+			}
+			defer stop()
+			shared, dirs, dir, publishDir = d, d, d.Directory(), republish
+		}
 		hl.checks = append(hl.checks, check{name: "nats", fn: func() error {
 			if !nf.nc.IsConnected() {
 				return fmt.Errorf("not connected (%s)", nf.nc.Status())
@@ -319,8 +340,10 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey, op
 			return err
 		}
 		defer func() { err = errors.Join(err, tlog.Close()) }()
-		doc, err := os.ReadFile(dirFile) // the bytes the directory leaf digests
-		if err != nil {
+		var doc []byte // the bytes the directory leaf digests
+		if shared != nil {
+			doc = shared.Document()
+		} else if doc, err = os.ReadFile(dirFile); err != nil {
 			return err
 		}
 		if _, err := tlog.Append(context.Background(), translog.DirectoryLeafOf(dir, doc, time.Now())); err != nil {
@@ -405,7 +428,21 @@ func serve(listen, dirFile, data, org, upstream, token, purposesFile, logKey, op
 	defer signal.Stop(hup)
 	watching := make(chan struct{})
 	wctx, stopWatch := context.WithCancel(ctx)
-	go func() { defer close(watching); dirs.Watch(wctx, hup) }()
+	go func() {
+		defer close(watching)
+		if file != nil {
+			file.Watch(wctx, hup)
+			return
+		}
+		for { // the shared directory follows its bucket; SIGHUP publishes the file again
+			select {
+			case <-wctx.Done():
+				return
+			case <-hup:
+				publishDir()
+			}
+		}
+	}()
 	defer func() { stopWatch(); <-watching }()
 	served := make(chan error, 1)
 	go func() {

@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/sicollab/sicollab/collab"
 	"github.com/sicollab/sicollab/submit"
 	"github.com/sicollab/sicollab/submit/jetstream"
 )
@@ -23,6 +26,7 @@ type natsFlags struct {
 	duplicates, maxAge         time.Duration
 	maxBytes                   int64
 	maxInFlight                int
+	sharedDir                  bool
 
 	nc *nats.Conn // set by open
 }
@@ -39,6 +43,7 @@ func addNATSFlags(fs *flag.FlagSet) *natsFlags {
 	fs.DurationVar(&n.maxAge, "max-age", 0, "how long the stream keeps records for -nats (0: no limit)")
 	fs.Int64Var(&n.maxBytes, "max-bytes", 0, "stream size limit in bytes for -nats; when full, records are refused, never dropped (0: no limit)")
 	fs.IntVar(&n.maxInFlight, "max-in-flight", jetstream.DefaultMaxInFlight, "records awaiting the stream's acknowledgement at once, for -nats")
+	fs.BoolVar(&n.sharedDir, "shared-directory", false, "with -nats, follow the directory kept in the cluster's directory bucket; -directory, if given, is published there when the bucket is empty or older (and again on SIGHUP)")
 	return n
 }
 
@@ -46,6 +51,9 @@ func addNATSFlags(fs *flag.FlagSet) *natsFlags {
 func (n *natsFlags) check() string {
 	if n.url == "" && n.creds != "" {
 		return "-nats-creds needs -nats"
+	}
+	if n.url == "" && n.sharedDir {
+		return "-shared-directory needs -nats"
 	}
 	if n.url == "" {
 		return ""
@@ -126,4 +134,57 @@ func (n *natsFlags) purposes(ctx context.Context, log *slog.Logger) (submit.Purp
 		return nil, nil, err
 	}
 	return shared, func() { shared.Close() }, nil
+}
+
+// sharedDirectory follows the cluster's directory bucket under rules,
+// after publishing the directory file at path (if any: "" publishes
+// nothing) when the bucket holds none or an older one. It returns the
+// shared directory, a function that publishes the file again (for
+// SIGHUP), and one that stops following the bucket.
+func (n *natsFlags) sharedDirectory(ctx context.Context, path string, rules collab.DirectoryRules, log *slog.Logger) (*jetstream.SharedDirectory, func(), func(), error) {
+	d, err := jetstream.NewDirectory(ctx, n.nc, jetstream.DirectoryConfig{Replicas: n.replicas, Rules: rules, Logger: log})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	publish := func() {
+		if path == "" {
+			return
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			log.Error("directory file not published", "path", path, "err", err)
+			return
+		}
+		sig, err := os.ReadFile(path + ".sig")
+		if errors.Is(err, os.ErrNotExist) {
+			sig, err = nil, nil
+		}
+		if err != nil {
+			log.Error("directory signature not published", "path", path+".sig", "err", err)
+			return
+		}
+		pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		rev, err := d.Publish(pctx, raw, sig)
+		switch {
+		case errors.Is(err, collab.ErrDirectoryRollback):
+			log.Info("the shared directory is as new as the file or newer; following it", "path", path, "err", err)
+			return
+		case err != nil:
+			log.Error("directory file not published; following the shared directory", "path", path, "err", err)
+			return
+		case rev == 0:
+			return // the bucket holds this document
+		}
+		log.Info("directory file published to the shared directory", "path", path, "revision", rev)
+		for d.Revision() < rev && pctx.Err() == nil { // the watch delivers it soon
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	publish()
+	if d.Directory() == nil {
+		d.Close()
+		return nil, nil, nil, errors.New("the shared directory bucket holds no directory this hub takes; give -directory (signed as -directory-key requires) to publish the first")
+	}
+	return d, publish, func() { d.Close() }, nil
 }

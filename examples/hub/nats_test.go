@@ -28,6 +28,7 @@ func TestNATSUsage(t *testing.T) {
 		want string
 	}{
 		{[]string{"-nats-creds", "x.creds"}, "-nats-creds needs -nats"},
+		{[]string{"-shared-directory"}, "-shared-directory needs -nats"},
 		{[]string{"-nats", "nats://127.0.0.1:1", "-replicas", "6"}, "Replicas is 6"},
 		{[]string{"-nats", "nats://127.0.0.1:1", "-stream", "a.b"}, `Stream is "a.b"`},
 		{[]string{"-nats", "nats://127.0.0.1:1", "-dup-window", "1h", "-max-age", "1m"}, "Duplicates is 1h0m0s, longer than MaxAge 1m0s"},

@@ -179,6 +179,15 @@ func (s *SharedDirectory) Revision() uint64 {
 	return 0
 }
 
+// Document returns a copy of the document in use, byte for byte as
+// published; nil before any was taken.
+func (s *SharedDirectory) Document() []byte {
+	if c := s.cur.Load(); c != nil {
+		return bytes.Clone(c.raw)
+	}
+	return nil
+}
+
 func (s *SharedDirectory) follow() {
 	defer close(s.done)
 	for e := range s.w.Updates() {
