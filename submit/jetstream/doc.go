@@ -36,6 +36,16 @@
 // purposes are active, and a hub started with no files of its own knows
 // them all.
 //
+// # Shared directory
+//
+// SharedDirectory is a submit.DirectorySource over one key of a
+// key-value bucket holding the directory document and its detached
+// signature as the files hold them. Every hub follows the key and takes
+// a revision only if collab.AcceptDirectory passes it under the same
+// rules as a directory file; Publish checks first and writes with
+// compare-and-set, so two operators cannot overwrite each other
+// unknowingly.
+//
 // # Stateless hubs
 //
 // Ledger is a submit.LedgerStore in a key-value bucket: idempotency keys
