@@ -285,6 +285,11 @@ func TestSharedDirectoryFollowedByTwoHubs(t *testing.T) {
 	_, other, _ := ed25519.GenerateKey(nil)
 	s.doc.Version = 3
 	rawBad, sigBad := s.sign(t, other)
+	raw2Spaced := append(bytes.Clone(raw2), ' ')
+	sig2Spaced, err := collab.SignDirectory(raw2Spaced, "leading-group-test", s.priv)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name     string
 		raw, sig []byte
@@ -293,7 +298,8 @@ func TestSharedDirectoryFollowedByTwoHubs(t *testing.T) {
 		{"wrongly signed", rawBad, sigBad, collab.ErrDirectorySignature},
 		{"unsigned", rawBad, nil, collab.ErrDirectoryUnsigned},
 		{"older version", raw1, sig1, collab.ErrDirectoryRollback},
-		{"same version, other content", append(bytes.Clone(raw2), ' '), nil, collab.ErrDirectoryUnsigned},
+		{"unsigned, same version", raw2, nil, collab.ErrDirectoryUnsigned},
+		{"same version, other content", raw2Spaced, sig2Spaced, collab.ErrDirectoryRollback},
 		{"invalid", []byte(`{"version":3}`), nil, schema.ErrInvalid},
 	} {
 		if _, err := b.dir.Publish(ctx, tc.raw, tc.sig); !errors.Is(err, tc.want) {
