@@ -1,6 +1,7 @@
 package submit
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -41,10 +42,16 @@ var (
 
 // recordHead is the canonical JSON of env without provenance and payload.
 func recordHead(env *schema.Envelope) ([]byte, error) {
-	if b, ok := fastRecordHead(env); ok {
-		return b, nil
+	return appendRecordHead(nil, env)
+}
+
+// appendRecordHead appends recordHead(env) to b.
+func appendRecordHead(b []byte, env *schema.Envelope) ([]byte, error) {
+	if out, ok := appendFastRecordHead(b, env); ok {
+		return out, nil
 	}
-	return slowRecordHead(env)
+	head, err := slowRecordHead(env)
+	return append(b, head...), err
 }
 
 func slowRecordHead(env *schema.Envelope) ([]byte, error) {
@@ -60,11 +67,15 @@ func slowRecordHead(env *schema.Envelope) ([]byte, error) {
 // fastRecordHead writes the keys in RFC 8785 order (UTF-16 code units:
 // ASCII byte order here).
 func fastRecordHead(e *schema.Envelope) ([]byte, bool) {
+	return appendFastRecordHead(make([]byte, 0, 320+len(e.LegalBasis)), e)
+}
+
+// appendFastRecordHead appends fastRecordHead(e) to b.
+func appendFastRecordHead(b []byte, e *schema.Envelope) ([]byte, bool) {
 	if !fastEnvelope || !plainTimes(e.CollectedAt, e.RetainUntil) ||
 		!plainStrings(e.ID, e.Kind, e.Source, e.LegalBasis, string(e.Handling), e.Purpose.RequirementID, e.Purpose.TaskID, e.Supersedes) {
-		return nil, false
+		return b, false
 	}
-	b := make([]byte, 0, 320+len(e.LegalBasis))
 	b = appendKV(b, '{', "collected_at")
 	b = appendTimeStr(b, e.CollectedAt)
 	b = appendKV(b, ',', "handling")
@@ -108,8 +119,12 @@ func fastRecordHead(e *schema.Envelope) ([]byte, bool) {
 
 // hopJSON is the canonical JSON of h without its seal.
 func hopJSON(h schema.Hop) ([]byte, error) {
+	return appendHopJSON(make([]byte, 0, 160), &h)
+}
+
+// appendHopJSON appends hopJSON(*h) to b.
+func appendHopJSON(b []byte, h *schema.Hop) ([]byte, error) {
 	if fastHop && plainTimes(h.At) && plainStrings(h.Org, string(h.Stage), h.Digest, h.TraceID) {
-		b := make([]byte, 0, 160)
 		b = appendKV(b, '{', "at")
 		b = appendTimeStr(b, h.At)
 		b = appendKV(b, ',', "digest")
@@ -124,22 +139,27 @@ func hopJSON(h schema.Hop) ([]byte, error) {
 		}
 		return append(b, '}'), nil
 	}
-	h.Seal = nil
-	raw, err := json.Marshal(h)
+	c := *h
+	c.Seal = nil
+	raw, err := json.Marshal(c)
 	if err != nil {
-		return nil, err
+		return b, err
 	}
-	return schema.Canonical(raw)
+	canon, err := schema.Canonical(raw)
+	return append(b, canon...), err
 }
 
 func hopLeaf(rec []byte, hops []schema.Hop, i int, prev tlog.Hash) ([]byte, error) {
-	canon, err := hopJSON(hops[i])
+	return appendHopLeaf(make([]byte, 0, len(rec)+240), rec, hops, i, prev)
+}
+
+// appendHopLeaf appends hopLeaf(rec, hops, i, prev) to b.
+func appendHopLeaf(b, rec []byte, hops []schema.Hop, i int, prev tlog.Hash) ([]byte, error) {
+	b = append(b, `{"hop":`...)
+	b, err := appendHopJSON(b, &hops[i])
 	if err != nil {
 		return nil, fmt.Errorf("submit: provenance leaf of hop %d: %w", i, err)
 	}
-	b := make([]byte, 0, len(canon)+len(rec)+80)
-	b = append(b, `{"hop":`...)
-	b = append(b, canon...)
 	b = append(b, `,"prev":"`...)
 	if i > 0 {
 		b = base64.StdEncoding.AppendEncode(b, prev[:])
@@ -149,23 +169,28 @@ func hopLeaf(rec []byte, hops []schema.Hop, i int, prev tlog.Hash) ([]byte, erro
 	return append(b, '}'), nil
 }
 
-// chainLeaves returns the leaf hash of every hop of env, in order.
+// chainLeaves returns the leaf hash of every hop of env, in order. The
+// leaves are written into one buffer (on the stack for the usual
+// sizes) after tlog.RecordHash's 0x00 prefix, and hashed as it hashes
+// them.
 func chainLeaves(env *schema.Envelope) ([]tlog.Hash, error) {
-	rec, err := recordHead(env)
+	var recBuf [640]byte
+	rec, err := appendRecordHead(recBuf[:0], env)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]tlog.Hash, len(env.Provenance))
+	var leafBuf [1280]byte
 	for i := range env.Provenance {
 		var prev tlog.Hash
 		if i > 0 {
 			prev = out[i-1]
 		}
-		leaf, err := hopLeaf(rec, env.Provenance, i, prev)
+		leaf, err := appendHopLeaf(append(leafBuf[:0], 0), rec, env.Provenance, i, prev)
 		if err != nil {
 			return nil, err
 		}
-		out[i] = tlog.RecordHash(leaf)
+		out[i] = sha256.Sum256(leaf) // tlog.RecordHash(leaf[1:])
 	}
 	return out, nil
 }

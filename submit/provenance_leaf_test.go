@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/sicollab/sicollab/schema"
 )
@@ -62,6 +63,21 @@ func TestLeafFastPath(t *testing.T) {
 			gotHop, err := hopJSON(e.Provenance[0])
 			require.NoError(t, err)
 			assert.Equal(t, string(wantHop), string(gotHop))
+			// chainLeaves hashes each leaf as tlog.RecordHash(HopLeaf).
+			e.Provenance = append(e.Provenance, schema.Hop{Org: testHub, Stage: schema.StageProcessing, At: testNow, Digest: h.Digest})
+			leaves, err := chainLeaves(&e)
+			if werr != nil {
+				require.Error(t, err)
+				return
+			}
+			require.NoError(t, err)
+			var prev tlog.Hash
+			for i := range e.Provenance {
+				leaf, err := HopLeaf(&e, i, prev)
+				require.NoError(t, err)
+				prev = tlog.RecordHash(leaf)
+				assert.Equal(t, prev, leaves[i], "hop %d", i)
+			}
 		})
 	}
 }
