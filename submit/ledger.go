@@ -70,9 +70,9 @@ var (
 type Ledger struct {
 	db *boltdb.DB
 
-	mu   sync.Mutex
-	busy map[string]chan struct{} // org \x00 key -> closed when its holder is done
-	log  *translog.Log            // the log in this file (OpenLog), if any
+	keys KeyLocks      // org \x00 idempotency key
+	mu   sync.Mutex    // guards log
+	log  *translog.Log // the log in this file (OpenLog), if any
 }
 
 // OpenLedger opens, or creates, the ledger at path. It fails rather than
@@ -89,7 +89,7 @@ func OpenLedger(path string) (*Ledger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("submit: open ledger: %w", err)
 	}
-	return &Ledger{db: db, busy: map[string]chan struct{}{}}, nil
+	return &Ledger{db: db}, nil
 }
 
 // Store returns the Store kept in the ledger's own file. A Handler whose
@@ -267,28 +267,7 @@ func orgKey(org, id string) []byte {
 // its answer) or ctx ends. Requests in flight are bounded by the
 // Handler, and so is the number of keys held here.
 func (l *Ledger) Lock(ctx context.Context, org, key string) (unlock func(), err error) {
-	k := org + "\x00" + key
-	for {
-		l.mu.Lock()
-		ch, held := l.busy[k]
-		if !held {
-			ch = make(chan struct{})
-			l.busy[k] = ch
-			l.mu.Unlock()
-			return func() {
-				l.mu.Lock()
-				delete(l.busy, k)
-				l.mu.Unlock()
-				close(ch)
-			}, nil
-		}
-		l.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
+	return l.keys.Lock(ctx, org+"\x00"+key)
 }
 
 // Idempotent looks up org's key: found is false if it was never used;

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -121,8 +120,7 @@ type Ledger struct {
 	kv  js.KeyValue
 	pre string // subject prefix of the bucket's keys
 
-	mu   sync.Mutex
-	busy map[string]chan struct{}
+	keys submit.KeyLocks // this process's holders of org \x00 key
 }
 
 // A *Ledger is a submit.LedgerStore.
@@ -163,7 +161,7 @@ func NewLedger(ctx context.Context, nc *nats.Conn, cfg LedgerConfig) (*Ledger, e
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: NewLedger: bucket %s: %w", cfg.Bucket, err)
 	}
-	return &Ledger{cfg: cfg, nc: nc, js: j, kv: kv, pre: "$KV." + cfg.Bucket + ".", busy: map[string]chan struct{}{}}, nil
+	return &Ledger{cfg: cfg, nc: nc, js: j, kv: kv, pre: "$KV." + cfg.Bucket + "."}, nil
 }
 
 // claim states of an idempotency key.
@@ -225,28 +223,7 @@ func (l *Ledger) Lock(ctx context.Context, org, key string) (func(), error) {
 
 // lockLocal serializes the requests of this process with one key.
 func (l *Ledger) lockLocal(ctx context.Context, org, key string) (func(), error) {
-	k := org + "\x00" + key
-	for {
-		l.mu.Lock()
-		ch, held := l.busy[k]
-		if !held {
-			ch = make(chan struct{})
-			l.busy[k] = ch
-			l.mu.Unlock()
-			return func() {
-				l.mu.Lock()
-				delete(l.busy, k)
-				l.mu.Unlock()
-				close(ch)
-			}, nil
-		}
-		l.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
+	return l.keys.Lock(ctx, org+"\x00"+key)
 }
 
 // Idempotent returns the committed answer of org's key. A key claimed
