@@ -76,8 +76,19 @@ func (n *natsFlags) config() jetstream.Config {
 // closes the connection (after the server stopped: nothing is in flight
 // by then).
 func (n *natsFlags) open(ctx context.Context, log *slog.Logger) (*jetstream.Sink, func(), error) {
+	// The connection's callbacks run on its own goroutine, after Close or
+	// Drain returned; waiting for the last one (closed) keeps them from
+	// logging after the hub stopped.
+	closed := make(chan struct{})
+	waitClosed := func() {
+		select {
+		case <-closed:
+		case <-time.After(natsCloseWait):
+		}
+	}
 	opts := []nats.Option{
 		nats.Name("sicollab hub"), nats.MaxReconnects(-1),
+		nats.ClosedHandler(func(*nats.Conn) { close(closed) }),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { log.Warn("nats: disconnected", "err", err) }),
 		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("nats: reconnected", "server", c.ConnectedUrlRedacted()) }),
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
@@ -100,6 +111,7 @@ func (n *natsFlags) open(ctx context.Context, log *slog.Logger) (*jetstream.Sink
 	sink, err := jetstream.New(ctx, nc, cfg)
 	if err != nil {
 		nc.Close()
+		waitClosed()
 		return nil, nil, err
 	}
 	log.Info("records go to jetstream", "stream", n.stream, "replicas", n.replicas, "server", nc.ConnectedUrlRedacted())
@@ -108,8 +120,13 @@ func (n *natsFlags) open(ctx context.Context, log *slog.Logger) (*jetstream.Sink
 		if err := nc.Drain(); err != nil {
 			nc.Close()
 		}
+		waitClosed()
 	}, nil
 }
+
+// natsCloseWait bounds the wait for a closed connection's last callback:
+// a drain ends by nats.go's drain timeout (30 s by default).
+const natsCloseWait = 35 * time.Second
 
 // ledger returns the hub's LedgerStore with -nats: keys, receipts and
 // accepted ids in the cluster's ledger bucket, shared with every other
