@@ -75,6 +75,7 @@ type HopError struct {
 	Err error
 }
 
+// Error names the hop (or the record) and the check that failed.
 func (e *HopError) Error() string {
 	where := "the record"
 	if e.Hop >= 0 {

@@ -45,6 +45,8 @@ type ForkError struct {
 	Reason   string     // what did not hold
 }
 
+// Error gives both checkpoints and the reason, and says to keep both
+// signed notes as evidence.
 func (e *ForkError) Error() string {
 	return fmt.Sprintf("translog: log %q forked: checkpoint of size %d (root %s) and checkpoint of size %d (root %s): %s; keep both signed notes as evidence",
 		e.New.Origin, e.Old.Size, e.Old.Hash, e.New.Size, e.New.Hash, e.Reason)
