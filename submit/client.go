@@ -360,7 +360,9 @@ func (c *Client) queue(ctx context.Context, recs [][]byte) error {
 // the client's credentials, and ErrClientClosed after Close. When every
 // record is covered but some were dead-lettered (rejected by the hub, too
 // large, given up on), Flush returns a *RefusedError (errors.Is
-// ErrRefused) that counts them by cause and reason.
+// ErrRefused) that counts them by cause and reason; it counts too the
+// records dead-lettered before it was called that no earlier Flush
+// reported (a full batch the hub refused before Flush was called).
 func (c *Client) Flush(ctx context.Context) error {
 	c.mu.Lock()
 	closed := c.closed

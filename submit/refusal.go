@@ -76,9 +76,13 @@ func countsText[K ~string](m map[K]int) string {
 // refusals tells each waiting Flush about the dead letters made among
 // its records: those with an outbox sequence up to the Flush's target.
 // A record is dead-lettered once, so a Flush counts each at most once.
+// A dead letter made while no Flush covered it (a full batch sent, or
+// refused, before Flush was called) is kept as counts and samples only,
+// so its memory is bounded, and reported by the next Flush.
 type refusals struct {
-	mu       sync.Mutex
-	watchers map[*refusalWatch]struct{}
+	mu         sync.Mutex
+	watchers   map[*refusalWatch]struct{}
+	unreported *RefusedError
 }
 
 type refusalWatch struct {
@@ -92,7 +96,8 @@ func (r *refusals) watch(upTo uint64) *refusalWatch {
 	if r.watchers == nil {
 		r.watchers = make(map[*refusalWatch]struct{})
 	}
-	w := &refusalWatch{upTo: upTo}
+	w := &refusalWatch{upTo: upTo, err: r.unreported}
+	r.unreported = nil
 	r.watchers[w] = struct{}{}
 	return w
 }
@@ -109,25 +114,38 @@ func (r *refusals) done(w *refusalWatch) error {
 }
 
 func (r *refusals) note(dl *DeadLetter) {
+	if dl.seq == 0 {
+		return // not a record of the outbox: no Flush waits for it
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	covered := false
 	for w := range r.watchers {
-		if dl.seq == 0 || dl.seq > w.upTo {
+		if dl.seq > w.upTo {
 			continue
 		}
-		if w.err == nil {
-			w.err = &RefusedError{ByCause: map[DeadCause]int{}, ByReason: map[Reason]int{}}
-		}
-		e := w.err
-		e.Refused++
-		e.ByCause[dl.Cause]++
-		if dl.Reason != "" {
-			e.ByReason[dl.Reason]++
-		}
-		if len(e.Samples) < maxRefusalSamples {
-			s := *dl
-			s.Record = nil
-			e.Samples = append(e.Samples, s)
-		}
+		covered = true
+		w.err = addRefusal(w.err, dl)
 	}
+	if !covered {
+		r.unreported = addRefusal(r.unreported, dl)
+	}
+}
+
+// addRefusal counts dl in e, made if nil, and returns e.
+func addRefusal(e *RefusedError, dl *DeadLetter) *RefusedError {
+	if e == nil {
+		e = &RefusedError{ByCause: map[DeadCause]int{}, ByReason: map[Reason]int{}}
+	}
+	e.Refused++
+	e.ByCause[dl.Cause]++
+	if dl.Reason != "" {
+		e.ByReason[dl.Reason]++
+	}
+	if len(e.Samples) < maxRefusalSamples {
+		s := *dl
+		s.Record = nil
+		e.Samples = append(e.Samples, s)
+	}
+	return e
 }

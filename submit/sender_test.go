@@ -194,6 +194,24 @@ func TestBackoffGrowsAndCaps(t *testing.T) {
 	assert.Equal(t, 30*time.Second, parseRetryAfter(clientT0.Add(30*time.Second).Format(http.TimeFormat), clientT0))
 }
 
+// A batch refused before Flush is called (sent by linger, not by Flush)
+// is still reported by the next Flush, and only by that one.
+func TestFlushReportsRefusalsMadeBeforeIt(t *testing.T) {
+	hub := newClientHub(t)
+	hub.setFault(func(_ int, w http.ResponseWriter, r *http.Request, n int) bool {
+		w.Header().Set("Content-Type", MediaProblem)
+		w.WriteHeader(http.StatusConflict)
+		json.NewEncoder(w).Encode(Problem{Type: ProblemConflict, Status: http.StatusConflict, Detail: "test"})
+		return true
+	})
+	c := clientNew(t, clientConfig(t, hub.srv.URL, t.TempDir()))
+	require.NoError(t, c.SubmitMany(context.Background(), clientEnvs(t, 3)))
+	require.Eventually(t, func() bool { return c.Stats().DeadLetters == 3 }, 30*time.Second, time.Millisecond,
+		"linger sends the batch and the hub refuses it")
+	clientFlushRefused(t, c, CauseConflict, 3)
+	clientFlush(t, c) // reported once
+}
+
 func TestPermanentErrorsNotRetried(t *testing.T) {
 	tests := []struct {
 		status int
