@@ -445,8 +445,9 @@ func (w *world) collectAt(ctx context.Context, org string, v *schema.Validator, 
 			{Name: "dedupe", Processor: dedupe, Concurrency: 1},
 		},
 		Sink: sink,
-		// Concurrent Submits to one client share one outbox commit.
-		SinkConcurrency: 32,
+		// Concurrent Submits to one client share one outbox commit:
+		// enough of them that a commit holds a few hundred records.
+		SinkConcurrency: 256,
 	})
 }
 
