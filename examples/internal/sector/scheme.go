@@ -348,6 +348,11 @@ func (h *Hub) Scan(ctx context.Context, kind string, fn func(schema.Envelope) er
 				return err
 			}
 		}
+		// What the page read leaves the resident set: RSS stays bounded
+		// by a page, not by the store.
+		if err := h.Store.ReleaseMemory(); err != nil {
+			return err
+		}
 		if page.Next == "" {
 			return nil
 		}
