@@ -211,7 +211,7 @@ func checkSeal(dir *collab.Directory, h *schema.Hop, leaf tlog.Hash, cache *mani
 		return nil
 	}
 	if cache != nil {
-		err = cache.verified(manifestKey{pub: string(key.Public), org: h.Org, keyID: s.KeyID, size: s.Size, root: root, sig: s.Sig}, verify)
+		err = cache.verified(manifestKey{pub: [ed25519.PublicKeySize]byte(key.Public), org: h.Org, keyID: s.KeyID, size: s.Size, root: root, sig: s.Sig}, verify)
 	} else {
 		err = verify()
 	}
@@ -250,10 +250,11 @@ type manifestCache struct {
 
 // manifestKey is what a manifest's signature check depends on.
 type manifestKey struct {
-	pub, org, keyID string
-	size            int64
-	root            tlog.Hash
-	sig             string
+	pub        [ed25519.PublicKeySize]byte
+	org, keyID string
+	size       int64
+	root       tlog.Hash
+	sig        string
 }
 
 type manifestEntry struct {
