@@ -13,7 +13,8 @@ import (
 // TestStoreBodies checks the layout of a record: its bytes in the
 // bodies bucket under an arrival sequence, its key naming them; a
 // record of a file from before bodies (the envelope as the key's value)
-// is read, scanned and purged as before; a purge deletes the body too.
+// is read, scanned and purged as before; compaction keeps the arrival
+// sequence; a purge deletes the body too.
 func TestStoreBodies(t *testing.T) {
 	s, err := OpenStore(filepath.Join(t.TempDir(), "store.db"))
 	require.NoError(t, err)
@@ -49,9 +50,21 @@ func TestStoreBodies(t *testing.T) {
 	require.Len(t, page.Records, 2)
 	require.Equal(t, older.ID, page.Records[0].ID, "in collected_at order")
 
-	n, err := s.PurgeRecords(ctx, newer.RetainUntil)
+	// Compaction keeps the sequence: a record put after it does not
+	// take the body of one put before.
+	_, err = s.Compact(ctx)
 	require.NoError(t, err)
-	require.Equal(t, 2, n)
+	third := storeEnv(t, kind, testNow.Add(1))
+	require.NoError(t, s.Put(ctx, []schema.Envelope{third}))
+	for _, e := range []schema.Envelope{newer, older, third} {
+		got, err := s.Get(ctx, e.ID)
+		require.NoError(t, err)
+		require.Equal(t, e.ID, got.ID)
+	}
+
+	n, err := s.PurgeRecords(ctx, third.RetainUntil)
+	require.NoError(t, err)
+	require.Equal(t, 3, n)
 	require.NoError(t, s.db.View(func(tx *bolt.Tx) error {
 		require.Zero(t, tx.Bucket(bucketRecords).Stats().KeyN)
 		require.Zero(t, tx.Bucket(bucketBodies).Stats().KeyN, "no body outlives its record")
