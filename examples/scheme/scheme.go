@@ -229,7 +229,6 @@ func (w *world) round(ctx context.Context, n, number int, seed uint64, start tim
 	w.flows.reset()
 	before := w.stats()
 	stop := progress(say, fmt.Sprintf("round %d: submitted", number), n, func() int {
-		w.releaseMemory(say)
 		done := 0
 		for org, s := range since(w.stats(), before) {
 			if o, ok := w.Dir.Org(org); ok && o.Tier == collab.SocialForce {
@@ -515,17 +514,6 @@ func (w *world) scan(ctx context.Context, h *sector.Hub, emit func(schema.Envelo
 		}
 	}
 	return nil
-}
-
-// releaseMemory drops from the process's resident set the pages of the
-// hubs' files that their commits read: bbolt maps each file, and without
-// this the RSS of a long run grows with the stores.
-func (w *world) releaseMemory(say func(string, ...any)) {
-	for _, d := range departments(w.Dir) {
-		if err := w.hub(d.ID).Store.ReleaseMemory(); err != nil {
-			say("%s: %v", d.ID, err)
-		}
-	}
 }
 
 // apply is public security's application stage: it queries the catalog
