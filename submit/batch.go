@@ -31,6 +31,7 @@ type outBatch struct {
 	created time.Time
 	gzip    bool // persisted: a resumed batch is encoded as it first was
 	loaded  bool
+	fresh   bool // claimed by this process: every member is in the outbox's file (see outbox.complete)
 
 	attempts int    // failed attempts in this process
 	wire     []byte // body as sent
@@ -56,7 +57,7 @@ func (b *outBatch) record(i int) []byte {
 
 // slice returns a new batch, with a new key, of records i to j.
 func (b *outBatch) slice(i, j int, _ time.Time) *outBatch {
-	nb := &outBatch{key: newKey(), created: b.created, gzip: b.gzip}
+	nb := &outBatch{key: newKey(), created: b.created, gzip: b.gzip, fresh: b.fresh}
 	for k := i; k < j; k++ {
 		nb.add(b.seqs[k], b.record(k))
 	}

@@ -28,9 +28,12 @@ import (
 // Sequence numbers only grow, so the oldest records come first in key
 // order and a batch is read by cursor. A batch's key and members are
 // written in one transaction before its first send; its records are
-// deleted (or moved to dead) in one transaction with the batch once a
-// receipt covers them. Every write transaction also writes the counters,
-// so they never disagree with the items.
+// deleted (or moved to dead) with the batch once a receipt covers them:
+// a batch the hub accepted whole is deleted in the next write
+// transaction (a group commit, the next claim), with no fsync of its own,
+// since the hub holds its receipt under the batch's key (see complete).
+// Every write transaction also writes the counters, and the deletions
+// waiting, so the counters never disagree with the items.
 var (
 	bucketItems    = []byte("items")
 	bucketInflight = []byte("inflight")
@@ -85,10 +88,50 @@ type outbox struct {
 
 	resumed []*outBatch // batches in flight at open, oldest first; NewClient spreads them across the senders
 
+	// Guarded by wmu: batches a receipt covered whose deletion waits for
+	// the next write transaction (see complete), and their members.
+	later []doneLater
+	gone  map[uint64]struct{}
+
 	testBeforeCommit func(requests int) // tests: called before each group commit
 }
 
 func seqKey(seq uint64) []byte { return boltdb.SeqKey(seq) }
+
+// doneLater is a batch the hub accepted whole, counted out of the outbox
+// but still in its file until the next write transaction.
+type doneLater struct {
+	key  uuid.UUID
+	seqs []uint64
+}
+
+// writeLater deletes, in tx, the batches complete left for the next
+// write transaction. The caller holds wmu and calls wroteLater once tx
+// has committed; until then they stay waiting (a failed transaction
+// deletes nothing, and a crash resends them under their keys).
+func (o *outbox) writeLater(tx *bolt.Tx) error {
+	if len(o.later) == 0 {
+		return nil
+	}
+	items, in := tx.Bucket(bucketItems), tx.Bucket(bucketInflight)
+	for _, d := range o.later {
+		for _, s := range d.seqs {
+			if err := items.Delete(seqKey(s)); err != nil {
+				return err
+			}
+		}
+		if err := in.Delete(d.key[:]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// wroteLater forgets the deletions a committed transaction wrote.
+func (o *outbox) wroteLater() {
+	o.later = o.later[:0]
+	clear(o.gone)
+}
 
 // openOutbox opens or creates the outbox file and recovers its state:
 // counters, the batches in flight, and any record that a damaged batch
@@ -359,7 +402,11 @@ func (o *outbox) commit(group []*enqueueReq) {
 	n, seq, wasPending := o.n, o.seq, o.n.records > o.n.inflight
 	o.mu.Unlock()
 	first, firstAt := uint64(0), int64(0)
+	later := len(o.later) > 0
 	err := o.db.Update(func(tx *bolt.Tx) error {
+		if err := o.writeLater(tx); err != nil {
+			return err
+		}
 		items := tx.Bucket(bucketItems)
 		items.FillPercent = 1 // keys only grow: pack pages full
 		for _, r := range group {
@@ -388,7 +435,7 @@ func (o *outbox) commit(group []*enqueueReq) {
 			n.records += int64(len(r.recs))
 			n.bytes += add
 		}
-		if first == 0 {
+		if first == 0 && !later {
 			return nil
 		}
 		return o.putCounts(tx, n, seq, o.deadSeq)
@@ -401,6 +448,7 @@ func (o *outbox) commit(group []*enqueueReq) {
 		}
 		return
 	}
+	o.wroteLater()
 	if first == 0 {
 		return
 	}
@@ -437,7 +485,7 @@ func (o *outbox) claim(lim claimLimits, now time.Time, gz bool) (*outBatch, []De
 	o.mu.Lock()
 	n, claimed, deadSeq := o.n, o.claimed, o.deadSeq
 	o.mu.Unlock()
-	b := &outBatch{key: newKey(), created: now, gzip: gz}
+	b := &outBatch{key: newKey(), created: now, gzip: gz, fresh: true}
 	// Size the body for a batch of records of the average size, within
 	// the batch limits, rather than grow it record by record.
 	if n.records > 0 {
@@ -448,7 +496,11 @@ func (o *outbox) claim(lim claimLimits, now time.Time, gz bool) (*outBatch, []De
 	var deadBytes int64
 	var low uint64
 	nextAt := int64(0)
+	later := len(o.later) > 0
 	err := o.db.Update(func(tx *bolt.Tx) error {
+		if err := o.writeLater(tx); err != nil {
+			return err
+		}
 		items, deadB := tx.Bucket(bucketItems), tx.Bucket(bucketDead)
 		var drop [][]byte
 		c := items.Cursor()
@@ -489,6 +541,9 @@ func (o *outbox) claim(lim claimLimits, now time.Time, gz bool) (*outBatch, []De
 			}
 		}
 		if len(dead) == 0 {
+			if later {
+				return o.putCounts(tx, n, o.seq, deadSeq)
+			}
 			return nil
 		}
 		low = firstSeq(items)
@@ -500,6 +555,7 @@ func (o *outbox) claim(lim claimLimits, now time.Time, gz bool) (*outBatch, []De
 	if err != nil {
 		return nil, nil, fmt.Errorf("submit: outbox: claim a batch: %w", err)
 	}
+	o.wroteLater()
 	o.mu.Lock()
 	o.claimed = claimed
 	o.nextAt = nextAt
@@ -551,14 +607,27 @@ func (o *outbox) load(b *outBatch) (missing int, err error) {
 // the dead letters, in one transaction with the batch entry.
 // dead is indexed like b.seqs; nil entries were delivered. The caller
 // calls released once its counters are updated.
+//
+// A batch claimed by this process that the hub accepted whole (no dead
+// letter) is counted out at once and deleted by the next write
+// transaction, without a transaction and an fsync of its own: the hub
+// holds its receipt under the batch's key, so if the process stops
+// first, the next start resends it under that key and the hub answers
+// with the receipt it stored.
 func (o *outbox) complete(b *outBatch, dead []*DeadLetter) error {
 	o.wmu.Lock()
 	defer o.wmu.Unlock()
+	if b.fresh && !slices.ContainsFunc(dead, func(d *DeadLetter) bool { return d != nil }) {
+		return o.completeLater(b)
+	}
 	o.mu.Lock()
 	n, deadSeq := o.n, o.deadSeq
 	o.mu.Unlock()
 	var low uint64
 	err := o.db.Update(func(tx *bolt.Tx) error {
+		if err := o.writeLater(tx); err != nil {
+			return err
+		}
 		items, deadB := tx.Bucket(bucketItems), tx.Bucket(bucketDead)
 		for i, s := range b.seqs {
 			k := seqKey(s)
@@ -589,10 +658,62 @@ func (o *outbox) complete(b *outBatch, dead []*DeadLetter) error {
 	if err != nil {
 		return fmt.Errorf("submit: outbox: complete batch %s: %w", b.key, err)
 	}
+	o.wroteLater()
 	o.mu.Lock()
 	o.n, o.deadSeq, o.low = n, deadSeq, low
 	o.mu.Unlock()
 	return nil
+}
+
+// completeLater is complete for a batch whose deletion waits for the
+// next write transaction. Every member of a batch claimed by this
+// process is in the file (only complete and claim delete records, under
+// wmu), so the counters drop by the batch's records and bytes. The
+// caller holds wmu.
+func (o *outbox) completeLater(b *outBatch) error {
+	if o.gone == nil {
+		o.gone = map[uint64]struct{}{}
+	}
+	var size int64
+	for i, s := range b.seqs {
+		o.gone[s] = struct{}{}
+		size += int64(len(b.record(i)))
+	}
+	o.later = append(o.later, doneLater{key: b.key, seqs: b.seqs})
+	// The lowest record still in the outbox: the first in the file that
+	// no deletion waiting holds (read only; at most the waiting batches
+	// are skipped).
+	var low uint64
+	err := o.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketItems).Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			if s := binary.BigEndian.Uint64(k); !o.isGone(s) {
+				low = s
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil { // the deletion still waits; the counters stay as they were
+		o.later = o.later[:len(o.later)-1]
+		for _, s := range b.seqs {
+			delete(o.gone, s)
+		}
+		return fmt.Errorf("submit: outbox: complete batch %s: %w", b.key, err)
+	}
+	o.mu.Lock()
+	o.n.records -= int64(len(b.seqs))
+	o.n.bytes -= size
+	o.n.inflight -= int64(len(b.seqs))
+	o.low = low
+	o.mu.Unlock()
+	return nil
+}
+
+// isGone tells whether seq belongs to a batch whose deletion waits.
+func (o *outbox) isGone(seq uint64) bool {
+	_, ok := o.gone[seq]
+	return ok
 }
 
 // split replaces b by two batches of its halves, with new keys, in one
@@ -637,6 +758,19 @@ func (o *outbox) close() error {
 		<-o.committerDone
 		o.wmu.Lock()
 		defer o.wmu.Unlock()
+		if len(o.later) > 0 { // if this fails, the next start resends them under their keys
+			o.mu.Lock()
+			n := o.n
+			o.mu.Unlock()
+			if werr := o.db.Update(func(tx *bolt.Tx) error {
+				if err := o.writeLater(tx); err != nil {
+					return err
+				}
+				return o.putCounts(tx, n, o.seq, o.deadSeq)
+			}); werr == nil {
+				o.wroteLater()
+			}
+		}
 		err = o.db.Close()
 	})
 	return err
