@@ -35,7 +35,7 @@ func TestOutboxCompleteLater(t *testing.T) {
 		require.NoError(t, o.enqueue(ctx, clientRecords(t, 10), clientT0))
 		b, _, err := o.claim(lim, clientT0, false)
 		require.NoError(t, err)
-		require.NoError(t, o.complete(b, nil))
+		require.NoError(t, o.complete(b, nil, nil))
 		n := o.count()
 		assert.Equal(t, outboxCounts{records: 6, bytes: n.bytes, inflight: 0}, n)
 		assert.True(t, o.coveredUpTo(4), "the batch's records have left")
@@ -95,7 +95,7 @@ func TestOutboxCompleteLater(t *testing.T) {
 		require.NoError(t, err)
 		dead := make([]*DeadLetter, len(b.seqs))
 		dead[1] = &DeadLetter{Record: b.record(1), Cause: CauseRejected, At: clientT0}
-		require.NoError(t, o.complete(b, dead))
+		require.NoError(t, o.complete(b, dead, nil))
 		assert.Empty(t, o.later)
 		crashOutbox(t, o)
 		o = open(t, path)
@@ -105,4 +105,41 @@ func TestOutboxCompleteLater(t *testing.T) {
 		assert.EqualValues(t, 0, n.records)
 		assert.EqualValues(t, 1, n.dead)
 	})
+}
+
+// TestOutboxClaimInCommit: a sender waiting for records gets its batch
+// claimed by the group commit that queues them, in the same durable
+// transaction; one that withdraws first gets nothing.
+func TestOutboxClaimInCommit(t *testing.T) {
+	ctx := context.Background()
+	lim := claimLimits{records: 4, bytes: 1 << 20}
+	path := t.TempDir() + "/outbox.db"
+	o, err := openOutbox(path, 1000, 1<<30, func() {})
+	require.NoError(t, err)
+	gone := o.await(lim, false)
+	require.True(t, o.withdraw(gone))
+	r := o.await(lim, false)
+	r2 := o.await(claimLimits{records: 100, bytes: 1 << 20}, false) // not filled by 10
+	require.NoError(t, o.enqueue(ctx, clientRecords(t, 10), clientT0))
+	select {
+	case <-r.done:
+	default:
+		t.Fatal("the commit that filled a batch did not claim it")
+	}
+	require.NoError(t, r.err)
+	require.NotNil(t, r.b)
+	assert.Equal(t, []uint64{1, 2, 3, 4}, r.b.seqs)
+	assert.True(t, o.withdraw(r2), "a batch it does not fill stays for the sender's linger")
+	n := o.count()
+	assert.EqualValues(t, 10, n.records)
+	assert.EqualValues(t, 4, n.inflight)
+	b2, _, err := o.claim(lim, clientT0, false)
+	require.NoError(t, err)
+	assert.Equal(t, []uint64{5, 6, 7, 8}, b2.seqs, "claims stay disjoint")
+	crashOutbox(t, o)
+	o, err = openOutbox(path, 1000, 1<<30, func() {})
+	require.NoError(t, err)
+	defer o.close()
+	require.Len(t, o.resumed, 2, "the claim was durable with the records")
+	assert.Equal(t, r.b.key, o.resumed[0].key)
 }
