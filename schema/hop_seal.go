@@ -167,12 +167,17 @@ func sealOfTape(t *jsontext.Tape, h int) (s *HopSeal, ok bool) {
 		return nil, true
 	}
 	ok = true
+	// The strings are cut from one copy of the seal's text: one
+	// allocation per seal.
+	vt := t.Tokens[v]
+	text := string(t.Data[vt.Start:vt.End])
 	str := func(i int) string {
 		if i < 0 || t.Tokens[i].Escaped {
 			ok = false
 			return ""
 		}
-		return string(t.Text(i))
+		tok := t.Tokens[i]
+		return text[tok.Start-vt.Start : tok.End-vt.Start]
 	}
 	num := func(i int) int64 {
 		if i < 0 || !t.Tokens[i].Int {

@@ -187,7 +187,8 @@ func checkSeal(dir *collab.Directory, h *schema.Hop, leaf tlog.Hash, cache *mani
 	if err != nil || n%tlog.HashSize != 0 || len(s.Path) > maxChars {
 		return fail(CheckSealFormat, fmt.Errorf("path: want up to %d hashes of %d bytes in standard base64", maxPath, tlog.HashSize))
 	}
-	proof := make(tlog.RecordProof, n/tlog.HashSize)
+	var hashes [maxPath]tlog.Hash
+	proof := tlog.RecordProof(hashes[:n/tlog.HashSize])
 	for j := range proof {
 		copy(proof[j][:], buf[j*tlog.HashSize:])
 	}
@@ -210,7 +211,7 @@ func checkSeal(dir *collab.Directory, h *schema.Hop, leaf tlog.Hash, cache *mani
 		return nil
 	}
 	if cache != nil {
-		err = cache.verified(manifestKey{pub: string(key.Public), org: h.Org, keyID: s.KeyID, size: s.Size, root: root, sig: s.Sig}, verify)
+		err = cache.verified(manifestKey{pub: [ed25519.PublicKeySize]byte(key.Public), org: h.Org, keyID: s.KeyID, size: s.Size, root: root, sig: s.Sig}, verify)
 	} else {
 		err = verify()
 	}
@@ -227,11 +228,15 @@ const maxPath = 20
 
 func decodeHash(s string) (tlog.Hash, error) {
 	var h tlog.Hash
-	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil || len(b) != tlog.HashSize {
+	var buf [(tlog.HashSize + 2) / 3 * 3]byte // what Decode may write for 44 characters
+	n, err := 0, error(nil)
+	if len(s) == base64.StdEncoding.EncodedLen(tlog.HashSize) {
+		n, err = base64.StdEncoding.Decode(buf[:], []byte(s))
+	}
+	if err != nil || n != tlog.HashSize {
 		return h, fmt.Errorf("want %d bytes in standard base64", tlog.HashSize)
 	}
-	copy(h[:], b)
+	copy(h[:], buf[:n])
 	return h, nil
 }
 
@@ -245,10 +250,11 @@ type manifestCache struct {
 
 // manifestKey is what a manifest's signature check depends on.
 type manifestKey struct {
-	pub, org, keyID string
-	size            int64
-	root            tlog.Hash
-	sig             string
+	pub        [ed25519.PublicKeySize]byte
+	org, keyID string
+	size       int64
+	root       tlog.Hash
+	sig        string
 }
 
 type manifestEntry struct {

@@ -181,7 +181,10 @@ func (n *node) evalString(st *state, i int) bool {
 	if n.enum != nil && !slices.Contains(n.enum, string(b)) {
 		return false
 	}
-	if n.minLen >= 0 || n.maxLen >= 0 {
+	// A string of len(b) bytes has len(b)/4 to len(b) characters (one
+	// per byte of invalid UTF-8): they are counted only when the bounds
+	// fall in that range.
+	if n.minLen >= 0 && n.minLen > len(b)/4 || n.maxLen >= 0 && n.maxLen < len(b) {
 		c := utf8.RuneCount(b)
 		if n.minLen >= 0 && c < n.minLen || n.maxLen >= 0 && c > n.maxLen {
 			return false

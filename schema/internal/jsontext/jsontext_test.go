@@ -1,6 +1,8 @@
 package jsontext
 
 import (
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"regexp"
 	"testing"
@@ -131,4 +133,45 @@ func FuzzParseUTC(f *testing.F) {
 			t.Fatalf("ParseUTC refused %q, which time.Parse reads", s)
 		}
 	})
+}
+
+// TestPlain8 compares plain8 with a look at each byte, for every byte
+// value at every position among plain bytes, and for long plain strings
+// broken at each offset by each byte String must look at.
+func TestPlain8(t *testing.T) {
+	plain := func(b []byte) bool {
+		for _, c := range b {
+			if c == '"' || c == '\\' || c < 0x20 || c >= 0x80 {
+				return false
+			}
+		}
+		return true
+	}
+	for _, fill := range []byte{'a', ' ', '~', '!', '#', '[', ']', 0x21, 0x7f} {
+		for pos := range 8 {
+			for v := range 256 {
+				b := []byte{fill, fill, fill, fill, fill, fill, fill, fill}
+				b[pos] = byte(v)
+				if got, want := plain8(binary.LittleEndian.Uint64(b)), plain(b); got != want {
+					t.Fatalf("plain8(%q) = %v, want %v", b, got, want)
+				}
+			}
+		}
+	}
+	for _, c := range []byte{'"', 0x00, 0x1f, 0x80, 0xff} {
+		for at := range 40 {
+			b := bytes.Repeat([]byte("Ab0+/="), 7)
+			b[at] = c
+			doc := append(append([]byte{'"'}, b...), '"')
+			s := Scanner{Data: doc}
+			raw, _, ok := s.String()
+			if c == '"' { // the string ends there
+				if !ok || string(raw) != string(b[:at]) {
+					t.Fatalf("String(%q) = %q, %v; want %q", doc, raw, ok, b[:at])
+				}
+			} else if ok {
+				t.Fatalf("String(%q) = %q, true; want it refused", doc, raw)
+			}
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package jsontext
 
 import (
+	"encoding/binary"
 	"math"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -70,6 +71,13 @@ func (s *Scanner) String() (raw []byte, escaped, ok bool) {
 	start := s.Pos + 1
 	ascii := true
 	for i := start; i < len(s.Data); i++ {
+		// Eight bytes at a time while none of them needs a look.
+		for i+8 <= len(s.Data) && plain8(binary.LittleEndian.Uint64(s.Data[i:])) {
+			i += 8
+		}
+		if i >= len(s.Data) {
+			break
+		}
 		switch c := s.Data[i]; {
 		case c == '"':
 			raw = s.Data[start:i]
@@ -94,6 +102,19 @@ func (s *Scanner) String() (raw []byte, escaped, ok bool) {
 		}
 	}
 	return nil, false, false
+}
+
+// plain8 tells whether none of the eight bytes of x (read little
+// endian) is '"', '\\', a control character or a byte of 0x80 or above:
+// bytes String passes over without a look. It may answer false for
+// bytes that are plain (never true for one that is not).
+func plain8(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	// With every byte of v below 0x80, (v - n in each byte) &^ v has a
+	// high bit set if and only if some byte of v is below n (n <= 0x80).
+	below := func(v uint64, n uint64) uint64 { return (v - ones*n) &^ v & highs }
+	quote, slash := x^(ones*'"'), x^(ones*'\\')
+	return (x&highs | below(x, 0x20) | below(quote, 1) | below(slash, 1)) == 0
 }
 
 // validEscapes tells whether Unescape accepts raw.
