@@ -77,9 +77,10 @@ func Records(org string, kinds []string, n int, seed uint64, purpose schema.Purp
 }
 
 // Process is the organization's collection and first processing: each
-// record is normalized, validated, checked for duplicates and assessed,
-// then submitted through a client to hub (or, when hub is "", to the
-// hubs the directory routes its kind to). Submit returns once the record
+// record is normalized, checked for duplicates and assessed, then
+// submitted through a client to hub (or, when hub is "", to the hubs the
+// directory routes its kind to), which validates it once as it stamps it
+// (a record it refuses is dropped as invalid). Submit returns once the record
 // is durable in the client's outbox; flush the clients to see receipts.
 func (f Force) Process(ctx context.Context, s *Scheme, records iter.Seq[schema.Envelope], hub string) (stage.Stats, error) {
 	dedupe, err := stage.NewDedupe(stage.DedupeConfig{Window: 10_000})
