@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/sicollab/sicollab/internal/boltdb"
 	"github.com/sicollab/sicollab/schema"
 )
 
@@ -525,6 +526,18 @@ func (c *Client) noteErr(err error) {
 	if errors.Is(err, ErrCredentials) {
 		c.ob.released()
 	}
+}
+
+// ReleaseMemory drops the pages of the outbox file that the client has
+// read from the process's resident set (on Linux; elsewhere it does
+// nothing), as Store.ReleaseMemory does for a store: a backlog of many
+// records otherwise stays counted in RSS after it was sent. The pages
+// stay in the OS page cache.
+func (c *Client) ReleaseMemory() error {
+	if err := c.ob.db.Release(); err != nil {
+		return fmt.Errorf("submit: client: release memory: %w", boltdb.Closed(err, ErrClientClosed))
+	}
+	return nil
 }
 
 // Stats returns a snapshot of the client's state and counters.

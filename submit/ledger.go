@@ -79,7 +79,7 @@ type Ledger struct {
 // wait when another process holds the file.
 func OpenLedger(path string) (*Ledger, error) {
 	db, err := openBolt(path, ErrLedgerClosed, bucketIdempotency, bucketReceipts, bucketReceived, bucketSeen, bucketRequirements, bucketTasks,
-		bucketRecords, bucketByKind, bucketSuper) // the buckets of the Ledger's Store
+		bucketRecords, bucketBodies, bucketByKind, bucketSuper) // the buckets of the Ledger's Store
 	if err == nil {
 		err = db.Update(buildRetainIndex)
 	}

@@ -44,7 +44,7 @@ func buildRetainIndex(tx *bolt.Tx) error {
 		var head struct {
 			RetainUntil time.Time `json:"retain_until"`
 		}
-		if err := json.Unmarshal(v, &head); err != nil {
+		if err := json.Unmarshal(recordBytes(tx, v), &head); err != nil {
 			return fmt.Errorf("record %q: %w", k, err)
 		}
 		return idx.Put(retainKey(head.RetainUntil, k), nil)
@@ -77,7 +77,7 @@ func (s *Store) purge(ctx context.Context, now time.Time, hook collab.PurgeHook)
 			c := tx.Bucket(bucketByRetain).Cursor()
 			for k, _ := c.First(); k != nil && bytes.Compare(k, limit) < 0 && len(keys) < pruneBatch; k, _ = c.Next() {
 				var env schema.Envelope
-				if v := recs.Get(k[len(sortableTime)+1:]); v != nil {
+				if v := recordBytes(tx, recs.Get(k[len(sortableTime)+1:])); v != nil {
 					if err := json.Unmarshal(v, &env); err != nil {
 						return fmt.Errorf("decode %q: %w", k, err)
 					}
@@ -117,6 +117,11 @@ func (s *Store) purge(ctx context.Context, now time.Time, hook collab.PurgeHook)
 						if err := sup.Delete(orgKey(e.Source, e.Supersedes)); err != nil {
 							return err
 						}
+					}
+				}
+				if v := recs.Get(rec); len(v) > 0 && v[0] == bodyRefMark {
+					if err := tx.Bucket(bucketBodies).Delete(v[1:]); err != nil {
+						return err
 					}
 				}
 				if err := recs.Delete(rec); err != nil {

@@ -30,9 +30,13 @@ var (
 
 // Buckets of a Store's file.
 var (
-	bucketRecords = []byte("records2")   // id \x00 source -> envelope JSON
-	bucketByKind  = []byte("by_kind2")   // kind \x00 collected_at \x00 id \x00 source -> nil
-	bucketSuper   = []byte("superseded") // source \x00 old id -> id of the record that supersedes it
+	bucketRecords = []byte("records2") // id \x00 source -> bodyRef, or envelope JSON (files from before bodies)
+	// bucketBodies: arrival sequence (8 bytes, big-endian) -> the record
+	// as stored. Keys only grow, so a commit writes the records' bytes
+	// into fresh, full pages whatever order their ids arrive in.
+	bucketBodies = []byte("bodies")
+	bucketByKind = []byte("by_kind2")   // kind \x00 collected_at \x00 id \x00 source -> nil
+	bucketSuper  = []byte("superseded") // source \x00 old id -> id of the record that supersedes it
 	// bucketByRetain: retain_until \x00 id \x00 source -> nil, what Purge
 	// walks (purge.go; built at open for a file from before it).
 	bucketByRetain = []byte("by_retain")
@@ -72,7 +76,7 @@ type Store struct {
 // OpenStore opens, or creates, the store at path. It fails rather than
 // wait when another process holds the file.
 func OpenStore(path string) (*Store, error) {
-	db, err := openBolt(path, ErrStoreClosed, bucketRecords, bucketByKind, bucketSuper)
+	db, err := openBolt(path, ErrStoreClosed, bucketRecords, bucketBodies, bucketByKind, bucketSuper)
 	if err == nil {
 		err = db.Update(buildRetainIndex)
 	}
@@ -158,15 +162,24 @@ func encodeRecords(recs []record) ([][]byte, error) {
 // putRecordsTx writes recs, whose stored bytes are vals, into the store's
 // buckets in tx, skipping a (source, id) already stored.
 func putRecordsTx(tx *bolt.Tx, recs []record, vals [][]byte) error {
-	rb, idx, sup := tx.Bucket(bucketRecords), tx.Bucket(bucketByKind), tx.Bucket(bucketSuper)
+	rb, idx, sup, bodies := tx.Bucket(bucketRecords), tx.Bucket(bucketByKind), tx.Bucket(bucketSuper), tx.Bucket(bucketBodies)
 	rb.FillPercent, idx.FillPercent = appendFill, appendFill // keys mostly grow (UUID v7, times)
+	bodies.FillPercent = 1                                   // keys always grow
 	for i, r := range recs {
 		e := r.env
 		k := orgKey(e.ID, e.Source) // id first: Get by id alone is a prefix seek
 		if rb.Get(k) != nil {
 			continue
 		}
-		if err := rb.Put(k, vals[i]); err != nil {
+		seq, err := bodies.NextSequence()
+		if err != nil {
+			return err
+		}
+		ref := bodyRef(seq)
+		if err := bodies.Put(ref[1:], vals[i]); err != nil {
+			return err
+		}
+		if err := rb.Put(k, ref); err != nil {
 			return err
 		}
 		if err := idx.Put(kindKey(e.Kind, e.CollectedAt, k), nil); err != nil {
@@ -182,6 +195,28 @@ func putRecordsTx(tx *bolt.Tx, recs []record, vals [][]byte) error {
 		}
 	}
 	return nil
+}
+
+// bodyRefMark begins a value of the records bucket that names a body;
+// a value that is the envelope itself begins with '{'.
+const bodyRefMark = 0
+
+// bodyRef is the value of the records bucket of a record whose bytes
+// are the body with arrival sequence seq: bodyRefMark, then the key of
+// the body.
+func bodyRef(seq uint64) []byte {
+	return append([]byte{bodyRefMark}, boltdb.SeqKey(seq)...)
+}
+
+// recordBytes returns the stored bytes of a record whose value in the
+// records bucket is v: the body v names, or v itself when it is the
+// envelope (files from before bodies). A body v names that is missing
+// yields nil.
+func recordBytes(tx *bolt.Tx, v []byte) []byte {
+	if len(v) == 0 || v[0] != bodyRefMark {
+		return v
+	}
+	return tx.Bucket(bucketBodies).Get(v[1:])
 }
 
 // kindKey is the secondary index key: kind \x00 collected_at \x00 rec,
@@ -223,13 +258,13 @@ func (s *Store) get(ctx context.Context, source, id string) (schema.Envelope, er
 			if k == nil || !bytes.HasPrefix(k, prefix) {
 				return fmt.Errorf("%w: %q", ErrRecordNotFound, id)
 			}
-			return json.Unmarshal(v, &env)
+			return json.Unmarshal(recordBytes(tx, v), &env)
 		}
 		v := tx.Bucket(bucketRecords).Get(orgKey(id, source))
 		if v == nil {
 			return fmt.Errorf("%w: %q from %q", ErrRecordNotFound, id, source)
 		}
-		return json.Unmarshal(v, &env)
+		return json.Unmarshal(recordBytes(tx, v), &env)
 	})
 	if err != nil {
 		return schema.Envelope{}, fmt.Errorf("submit: store: get: %w", storeErr(err))
@@ -254,6 +289,21 @@ func (s *Store) SupersededBy(ctx context.Context, source, id string) (string, bo
 		return "", false, fmt.Errorf("submit: store: superseded by: %w", storeErr(err))
 	}
 	return by, by != "", nil
+}
+
+// ReleaseMemory drops the pages of the store's file that this process
+// has read from its resident set (on Linux; elsewhere it does nothing):
+// bbolt maps the file, and every page a read touched otherwise stays
+// counted in the process's RSS until the file is closed. The pages stay
+// in the OS page cache, so reading them again costs no disk read. A
+// reader that walks a large store, such as a long Scan, calls it between
+// pages to keep its resident memory bounded. For the Store of a Ledger
+// (Ledger.Store) it releases the ledger's file.
+func (s *Store) ReleaseMemory() error {
+	if err := s.db.Release(); err != nil {
+		return fmt.Errorf("submit: store: release memory: %w", storeErr(err))
+	}
+	return nil
 }
 
 // Count returns how many records the store holds.
@@ -349,7 +399,7 @@ func (s *Store) Scan(ctx context.Context, q ScanQuery) (ScanPage, error) {
 				return nil
 			}
 			rec := k[len(prefix)+len(sortableTime)+1:] // id \x00 source
-			v := recs.Get(rec)
+			v := recordBytes(tx, recs.Get(rec))
 			if v == nil {
 				continue // cannot happen: both are written in one transaction
 			}

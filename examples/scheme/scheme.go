@@ -441,8 +441,9 @@ func (w *world) collectAt(ctx context.Context, org string, in <-chan schema.Enve
 			{Name: "dedupe", Processor: dedupe, Concurrency: 1},
 		},
 		Sink: sector.ValidatedBySink(sink),
-		// Concurrent Submits to one client share one outbox commit.
-		SinkConcurrency: 32,
+		// Concurrent Submits to one client share one outbox commit:
+		// enough of them that a commit holds a few hundred records.
+		SinkConcurrency: 256,
 	})
 }
 

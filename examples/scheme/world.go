@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/sicollab/sicollab/collab"
@@ -21,6 +22,35 @@ type world struct {
 	now     func() time.Time
 	flows   *flows    // what reaches each hub, per round
 	read    *readSide // the ministries' catalogs over TAXII
+	// stopRelease stops the goroutine that keeps the mapped pages of the
+	// stores and outboxes out of the resident set (releaseEvery).
+	stopRelease func()
+}
+
+// releaseEvery is how often the pages of the stores and outboxes read
+// are dropped from the process's resident set (Scheme.ReleaseMemory).
+const releaseEvery = 2 * time.Second
+
+// releaseMemory calls ReleaseMemory every releaseEvery until stop is
+// called; stop waits for it to end.
+func (w *world) releaseMemory() (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(releaseEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				if err := w.Scheme.ReleaseMemory(); err != nil && w.Log != nil {
+					w.Log.Warn("release memory", "err", err)
+				}
+			}
+		}
+	}()
+	return sync.OnceFunc(func() { close(quit); <-done })
 }
 
 // departments are the organizations that run a hub: everyone but the
@@ -62,6 +92,7 @@ func newWorld(data string, rate float64, log *slog.Logger) (*world, error) {
 		w.close(context.Background())
 		return nil, err
 	}
+	w.stopRelease = w.releaseMemory()
 	return w, nil
 }
 
@@ -95,6 +126,9 @@ func (w *world) stats() map[string]submit.ClientStats {
 // close stops the clients (sending what they can until ctx ends), the
 // hubs, then the journal.
 func (w *world) close(ctx context.Context) error {
+	if w.stopRelease != nil {
+		w.stopRelease()
+	}
 	return errors.Join(w.read.close(ctx), w.Scheme.Close(ctx), w.journal.Close())
 }
 

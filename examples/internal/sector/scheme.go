@@ -213,6 +213,31 @@ func (s *Scheme) Router(org string, relay bool) (*submit.Router, error) {
 	})
 }
 
+// ReleaseMemory drops from the process's resident set the pages of
+// every hub's store and every client's outbox the scheme has read
+// (Store.ReleaseMemory, Client.ReleaseMemory): bbolt maps each file, and
+// without this the RSS of a long run grows with the files.
+func (s *Scheme) ReleaseMemory() error {
+	s.mu.Lock()
+	var stores []*submit.Store
+	for _, h := range s.hubs {
+		stores = append(stores, h.Store)
+	}
+	var clients []*submit.Client
+	for _, c := range s.clients {
+		clients = append(clients, c)
+	}
+	s.mu.Unlock()
+	var errs []error
+	for _, st := range stores {
+		errs = append(errs, st.ReleaseMemory())
+	}
+	for _, c := range clients {
+		errs = append(errs, c.ReleaseMemory())
+	}
+	return errors.Join(errs...)
+}
+
 // Client returns the client org submits to the hub of to with, made on
 // first use with the scheme's rate limit and an outbox in the data
 // folder. relay lets it forward records other organizations collected
@@ -347,6 +372,11 @@ func (h *Hub) Scan(ctx context.Context, kind string, fn func(schema.Envelope) er
 			if err := fn(env); err != nil {
 				return err
 			}
+		}
+		// What the page read leaves the resident set: RSS stays bounded
+		// by a page, not by the store.
+		if err := h.Store.ReleaseMemory(); err != nil {
+			return err
 		}
 		if page.Next == "" {
 			return nil
