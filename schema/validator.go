@@ -30,6 +30,7 @@ type Validator struct {
 	reg      *registry
 	maxBytes int
 	maxDepth int
+	onCheck  func() // see WithOnCheck; nil if none
 }
 
 // Option configures a Validator.
@@ -55,6 +56,27 @@ func WithMaxDepth(n int) Option {
 		}
 		v.maxDepth = n
 		return nil
+	}
+}
+
+// WithOnCheck has the validator call f once each time Validate,
+// ValidateDigest, ValidateEnvelope or ValidatePayload is asked to check a
+// record, and each time QuickStamp stamps one (when QuickStamp declines,
+// the caller's ValidateEnvelope is the record's check): a count of the records a
+// process validates (a test that a record is validated once on its way,
+// a metric). f is called from the goroutines that validate, so it must be
+// safe for concurrent use, and cheap (an atomic add).
+func WithOnCheck(f func()) Option {
+	return func(v *Validator) error {
+		v.onCheck = f
+		return nil
+	}
+}
+
+// checking calls the WithOnCheck hook, if any.
+func (v *Validator) checking() {
+	if v.onCheck != nil {
+		v.onCheck()
 	}
 }
 
@@ -86,6 +108,12 @@ func (v *Validator) MaxDepth() int { return v.maxDepth }
 // ErrInvalid, ErrSyntax, ErrTrailingData, ErrDuplicateKey, ErrTooDeep,
 // ErrTooLarge, ErrUnknownKind or ErrUnknownVersion.
 func (v *Validator) Validate(raw []byte) (Envelope, error) {
+	v.checking()
+	return v.validate(raw)
+}
+
+// validate is Validate without the hook.
+func (v *Validator) validate(raw []byte) (Envelope, error) {
 	if len(raw) <= v.maxBytes {
 		if env, _, ok := v.quickValidate(raw, false); ok { // see quick.go
 			return env, nil
@@ -102,6 +130,7 @@ func (v *Validator) Validate(raw []byte) (Envelope, error) {
 // path did not pass, it is PayloadDigest's. A hub that checks every
 // record's provenance hops against its digest pays for one pass.
 func (v *Validator) ValidateDigest(raw []byte) (Envelope, string, error) {
+	v.checking()
 	var env Envelope
 	var d string
 	ok := false
@@ -181,6 +210,7 @@ func (v *Validator) checkPayloadOf(kind string, version int, handling Handling, 
 // ValidatePayload checks payload, the JSON of one record of kind at
 // version, on its own. Pointers in the error are relative to the payload.
 func (v *Validator) ValidatePayload(kind string, version int, payload []byte) error {
+	v.checking()
 	if v.quickPayload(kind, version, payload, v.maxDepth, "", false) { // see quick.go
 		return nil
 	}

@@ -20,7 +20,10 @@ var defaultValidator = sync.OnceValues(func() (*schema.Validator, error) { retur
 // step's policy: quarantine keeps it for inspection, drop counts it.
 //
 // It is safe for concurrent use and gains from Concurrency above 1: it is
-// the costliest of the built-in processors.
+// the costliest of the built-in processors. A pipeline whose sink is a
+// submit.Client needs no Validate step: the client validates each record
+// as it stamps it, so the record is checked once on its way to the
+// outbox; drop the client's *schema.ValidationError in the sink instead.
 func Validate(v *schema.Validator) Processor {
 	return ProcessorFunc(func(ctx context.Context, env schema.Envelope, emit func(schema.Envelope)) error {
 		val := v

@@ -31,6 +31,7 @@ type outBatch struct {
 	created time.Time
 	gzip    bool // persisted: a resumed batch is encoded as it first was
 	loaded  bool
+	fresh   bool // claimed by this process: every member is in the outbox's file (see outbox.complete)
 
 	attempts int    // failed attempts in this process
 	wire     []byte // body as sent
@@ -56,7 +57,7 @@ func (b *outBatch) record(i int) []byte {
 
 // slice returns a new batch, with a new key, of records i to j.
 func (b *outBatch) slice(i, j int, _ time.Time) *outBatch {
-	nb := &outBatch{key: newKey(), created: b.created, gzip: b.gzip}
+	nb := &outBatch{key: newKey(), created: b.created, gzip: b.gzip, fresh: b.fresh}
 	for k := i; k < j; k++ {
 		nb.add(b.seqs[k], b.record(k))
 	}
@@ -161,44 +162,71 @@ func isClosed(ch <-chan struct{}) bool {
 
 // nextBatch waits for records and claims a batch. It returns nil to have
 // the loop look again, and done once a drain has emptied the outbox.
+// While it waits, the group commit that queues a full batch claims it
+// for this sender in its own transaction (outbox.await).
 func (s *sender) nextBatch(draining bool) (b *outBatch, done bool) {
 	c := s.c
 	pend, pendBytes, oldest := c.ob.pending()
+	lim := s.claimLimits()
 	if pend == 0 {
 		if draining {
 			return nil, true
 		}
+		r := c.ob.await(lim, c.gzip)
 		select {
 		case <-c.wake:
+		case <-r.done:
 		case <-c.closing:
 		case <-c.runCtx.Done():
 		}
-		return nil, false
+		return s.awaited(r), false
 	}
-	lim := s.claimLimits()
-	full := pend >= int64(lim.records) || pendBytes+pend >= int64(lim.bytes)
+	full := lim.full(pend, pendBytes)
 	now := c.cfg.Clock()
 	if !full && !draining && c.flushing.Load() == 0 && !oldest.IsZero() {
 		if wait := oldest.Add(c.cfg.Linger).Sub(now); wait > 0 {
+			r := c.ob.await(lim, c.gzip)
 			ch, stop := c.cfg.NewTimer(wait)
 			select {
 			case <-ch:
 			case <-c.wake:
+			case <-r.done:
 			case <-c.closing:
 			case <-c.runCtx.Done():
 			}
 			stop()
+			if b := s.awaited(r); b != nil {
+				return b, false
+			}
 			if !isClosed(c.closing) && c.flushing.Load() == 0 && c.cfg.Clock().Before(oldest.Add(c.cfg.Linger)) {
 				return nil, false // woken early: look again
 			}
 		}
 	}
 	b, dead, err := c.ob.claim(lim, c.cfg.Clock(), c.gzip)
+	return s.claimed(b, dead, err), false
+}
+
+// awaited withdraws r, or takes the batch the committer claimed for it
+// (nil if none).
+func (s *sender) awaited(r *claimReq) *outBatch {
+	if s.c.ob.withdraw(r) {
+		return nil
+	}
+	<-r.done
+	return s.claimed(r.b, r.dead, r.err)
+}
+
+// claimed handles the outcome of a claim: the records it dead-lettered,
+// an error (logged, then a pause), and a wake-up for another sender if
+// records remain.
+func (s *sender) claimed(b *outBatch, dead []DeadLetter, err error) *outBatch {
+	c := s.c
 	if err != nil {
 		c.noteErr(err)
 		c.log.Error("submit: outbox", "err", err)
 		s.sleep(c.cfg.Retry.MaxInterval)
-		return nil, false
+		return nil
 	}
 	for i := range dead {
 		c.settle.noteDead(&dead[i])
@@ -209,7 +237,7 @@ func (s *sender) nextBatch(draining bool) (b *outBatch, done bool) {
 	if more, _, _ := c.ob.pending(); more > 0 {
 		c.signal() // another sender may take the next batch
 	}
-	return b, false
+	return b
 }
 
 // claimLimits are the smallest of the config's, the hub's and the rate
@@ -269,7 +297,7 @@ func (s *sender) deliver(b *outBatch) error {
 			c.log.Warn("submit: batch resumed without records already gone", "key", b.key, "missing", missing)
 		}
 		if len(b.seqs) == 0 {
-			if err := c.ob.complete(b, nil); err != nil {
+			if err := c.ob.complete(b, nil, nil); err != nil {
 				return s.sleep(c.cfg.Retry.MaxInterval)
 			}
 			s.pop()

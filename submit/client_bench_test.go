@@ -140,7 +140,7 @@ func BenchmarkOutbox(b *testing.B) {
 				require.NoError(b, ob.enqueue(context.Background(), recs, clientT0))
 				bt, _, err := ob.claim(lim, clientT0, false)
 				require.NoError(b, err)
-				require.NoError(b, ob.complete(bt, nil))
+				require.NoError(b, ob.complete(bt, nil, nil))
 			}
 			b.StopTimer()
 			require.EqualValues(b, backlog, ob.count().records)

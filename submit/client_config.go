@@ -109,7 +109,8 @@ type ClientConfig struct {
 	// compression (1 MiB); the hub's declared MaxBodyBytes and
 	// MaxDecompressedBytes and the bytes burst cap it further.
 	MaxBatchBytes int
-	// MaxInFlightBatches is how many batches may be sent at once (2). While the
+	// MaxInFlightBatches is how many batches may be sent at once (4, the
+	// hub's default MaxInFlightPerOrg). While the
 	// hub validates and stores one batch, the next is on its way, so
 	// neither side waits for the other's disk. Batches may then be
 	// delivered out of the order their records were queued in; 1 keeps
@@ -196,7 +197,7 @@ const (
 	DefaultMaxBatchRecords    = 500
 	DefaultMaxBatchBytes      = 1 << 20
 	DefaultLinger             = 200 * time.Millisecond
-	DefaultMaxInFlightBatches = 2
+	DefaultMaxInFlightBatches = 4
 	DefaultRequestTimeout     = 30 * time.Second
 	DefaultMaxOutboxRecords   = 4_000_000
 	DefaultMaxOutboxBytes     = 4 << 30

@@ -83,13 +83,19 @@ func registerClientMetrics(reg prometheus.Registerer, c *Client) (*clientMetrics
 }
 
 // oldestQueuedAt returns when the oldest record in the outbox, in a
-// batch or not, was queued (the lowest seq of items; records leave in
-// any order but are keyed by seq); zero when the outbox is empty. One
-// read transaction, at scrape time.
+// batch or not, was queued (the lowest seq still counted, low; records
+// leave in any order but are keyed by seq); zero when the outbox is
+// empty. One read transaction, at scrape time.
 func (o *outbox) oldestQueuedAt() (time.Time, error) {
+	o.mu.Lock()
+	low := o.low
+	o.mu.Unlock()
 	var at time.Time
+	if low == 0 {
+		return at, nil
+	}
 	err := o.db.View(func(tx *bolt.Tx) error {
-		if k, v := tx.Bucket(bucketItems).Cursor().First(); k != nil && len(v) >= 8 {
+		if v := tx.Bucket(bucketItems).Get(seqKey(low)); len(v) >= 8 {
 			at = time.Unix(0, int64(binary.BigEndian.Uint64(v[:8])))
 		}
 		return nil

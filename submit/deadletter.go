@@ -236,6 +236,9 @@ func (o *outbox) requeue(ids []uint64, recs [][]byte, at time.Time) error {
 	}
 	first := uint64(0)
 	err := o.db.Update(func(tx *bolt.Tx) error {
+		if err := o.writeLater(tx); err != nil { // with the counters, which no longer count them
+			return err
+		}
 		dead, items := tx.Bucket(bucketDead), tx.Bucket(bucketItems)
 		seen := map[uint64]bool{}
 		for i, id := range ids {
@@ -268,6 +271,7 @@ func (o *outbox) requeue(ids []uint64, recs [][]byte, at time.Time) error {
 	if err != nil {
 		return err
 	}
+	o.wroteLater()
 	o.mu.Lock()
 	o.n, o.seq = n, seq
 	if first != 0 {

@@ -25,7 +25,7 @@
 // once and never queued), stamps its provenance hop and returns only once
 // the record is durable in its bbolt outbox; concurrent Submits share one
 // disk commit, and SubmitMany validates a slice on every core and queues
-// it in one. Sender goroutines (MaxInFlightBatches, two by default, so
+// it in one. Sender goroutines (MaxInFlightBatches, four by default, so
 // neither side waits for the other's disk) batch by records, bytes and
 // linger time within the hub's declared limits, rate-limit in records and
 // bytes per second together, retry with exponential backoff and full

@@ -101,6 +101,9 @@ func (o *outbox) deleteDead(ids []uint64) (int, error) {
 	o.mu.Unlock()
 	gone := 0
 	err := o.db.Update(func(tx *bolt.Tx) error {
+		if err := o.writeLater(tx); err != nil { // with the counters, which no longer count them
+			return err
+		}
 		dead := tx.Bucket(bucketDead)
 		for _, id := range ids {
 			if dead.Get(seqKey(id)) == nil {
@@ -117,6 +120,7 @@ func (o *outbox) deleteDead(ids []uint64) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	o.wroteLater()
 	o.mu.Lock()
 	o.n = n
 	o.mu.Unlock()

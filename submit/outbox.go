@@ -28,9 +28,12 @@ import (
 // Sequence numbers only grow, so the oldest records come first in key
 // order and a batch is read by cursor. A batch's key and members are
 // written in one transaction before its first send; its records are
-// deleted (or moved to dead) in one transaction with the batch once a
-// receipt covers them. Every write transaction also writes the counters,
-// so they never disagree with the items.
+// deleted (or moved to dead) with the batch once a receipt covers them:
+// a batch the hub accepted whole is deleted in the next write
+// transaction (a group commit, the next claim), with no fsync of its own,
+// since the hub holds its receipt under the batch's key (see complete).
+// Every write transaction also writes the counters, and the deletions
+// waiting, so the counters never disagree with the items.
 var (
 	bucketItems    = []byte("items")
 	bucketInflight = []byte("inflight")
@@ -84,6 +87,13 @@ type outbox struct {
 	progress chan struct{}
 
 	resumed []*outBatch // batches in flight at open, oldest first; NewClient spreads them across the senders
+
+	// Guarded by wmu: batches a receipt covered whose deletion waits for
+	// the next write transaction (see complete), and their members.
+	later []doneLater
+	gone  map[uint64]struct{}
+
+	waiters []*claimReq // guarded by mu: senders waiting for a full batch (see commit)
 
 	testBeforeCommit func(requests int) // tests: called before each group commit
 }
@@ -357,9 +367,17 @@ func (o *outbox) commit(group []*enqueueReq) {
 	defer o.wmu.Unlock()
 	o.mu.Lock()
 	n, seq, wasPending := o.n, o.seq, o.n.records > o.n.inflight
+	st := claimState{claimed: o.claimed, deadSeq: o.deadSeq}
 	o.mu.Unlock()
 	first, firstAt := uint64(0), int64(0)
+	later := len(o.later) > 0
+	var took []*claimReq // senders waiting that the records fill a batch for
+	var low uint64
+	claimedAt := time.Time{}
 	err := o.db.Update(func(tx *bolt.Tx) error {
+		if err := o.writeLater(tx); err != nil {
+			return err
+		}
 		items := tx.Bucket(bucketItems)
 		items.FillPercent = 1 // keys only grow: pack pages full
 		for _, r := range group {
@@ -388,10 +406,29 @@ func (o *outbox) commit(group []*enqueueReq) {
 			n.records += int64(len(r.recs))
 			n.bytes += add
 		}
-		if first == 0 {
+		if first == 0 && !later {
 			return nil
 		}
-		return o.putCounts(tx, n, seq, o.deadSeq)
+		// Claim, in this transaction, the batches these records fill
+		// for senders waiting: no claim transaction of their own.
+		if first != 0 {
+			took = o.takeWaiters(n.records-n.inflight, n.bytes)
+		}
+		st.n = n
+		claimedAt = time.Unix(0, group[0].at.UnixNano())
+		for _, r := range took {
+			var err error
+			if r.b, r.dead, err = o.claimTx(tx, &st, r.lim, claimedAt, r.gz); err != nil {
+				return err
+			}
+			if r.b != nil {
+				st.n.inflight += int64(len(r.b.seqs))
+			}
+		}
+		if st.dead {
+			low = firstSeq(items)
+		}
+		return o.putCounts(tx, st.n, seq, st.deadSeq)
 	})
 	if err != nil {
 		for _, r := range group {
@@ -399,120 +436,36 @@ func (o *outbox) commit(group []*enqueueReq) {
 				r.err = fmt.Errorf("submit: outbox: %w", err)
 			}
 		}
+		for _, r := range took {
+			r.b, r.dead, r.err = nil, nil, fmt.Errorf("submit: outbox: claim a batch: %w", err)
+			close(r.done)
+		}
 		return
 	}
+	o.wroteLater()
 	if first == 0 {
 		return
 	}
 	o.commits.Add(1)
 	o.mu.Lock()
-	o.n, o.seq = n, seq
+	o.n, o.seq = st.n, seq
 	if o.low == 0 {
 		o.low = first
 	}
 	if !wasPending {
 		o.nextAt = firstAt
 	}
+	if len(took) > 0 {
+		o.claimed, o.nextAt, o.deadSeq = st.claimed, st.nextAt, st.deadSeq
+		if st.dead {
+			o.low = low
+		}
+	}
 	o.mu.Unlock()
+	for _, r := range took {
+		close(r.done)
+	}
 	o.onQueued()
-}
-
-// claimLimits bound one batch.
-type claimLimits struct {
-	records int // most records
-	bytes   int // most NDJSON bytes, newlines included; the first record may exceed it up to hard
-	hard    int // the hub's body limit: a record whose line exceeds it can never be sent
-	line    int // the hub's MaxLineBytes (0: none)
-}
-
-// claim forms a batch from the oldest records not in a batch and
-// persists its key and members before it is sent. The caller calls
-// released if records were dead-lettered. Records that can never
-// be sent (over the hub's line or body limit) are moved to the dead
-// letters in the same transaction; they are returned for the log.
-// It returns a nil batch if nothing is pending.
-func (o *outbox) claim(lim claimLimits, now time.Time, gz bool) (*outBatch, []DeadLetter, error) {
-	o.wmu.Lock()
-	defer o.wmu.Unlock()
-	o.mu.Lock()
-	n, claimed, deadSeq := o.n, o.claimed, o.deadSeq
-	o.mu.Unlock()
-	b := &outBatch{key: newKey(), created: now, gzip: gz}
-	// Size the body for a batch of records of the average size, within
-	// the batch limits, rather than grow it record by record.
-	if n.records > 0 {
-		avg := n.bytes/n.records + 1
-		b.body = make([]byte, 0, min(int64(lim.bytes), avg*int64(lim.records), n.bytes+n.records))
-	}
-	var dead []DeadLetter
-	var deadBytes int64
-	var low uint64
-	nextAt := int64(0)
-	err := o.db.Update(func(tx *bolt.Tx) error {
-		items, deadB := tx.Bucket(bucketItems), tx.Bucket(bucketDead)
-		var drop [][]byte
-		c := items.Cursor()
-		for k, v := c.Seek(seqKey(claimed + 1)); k != nil; k, v = c.Next() {
-			seq, rec := binary.BigEndian.Uint64(k), v[8:]
-			size := len(rec) + 1
-			if (lim.line > 0 && len(rec) > lim.line) || (lim.hard > 0 && size > lim.hard) {
-				dl := DeadLetter{
-					Record: slices.Clone(rec), Cause: CauseTooLarge, At: now, seq: seq,
-					Detail: fmt.Sprintf("record of %d bytes is over the hub's limits (line %d, body %d bytes)", len(rec), lim.line, lim.hard),
-				}
-				dl.fillFromRecord()
-				deadSeq++
-				if err := putDead(deadB, deadSeq, &dl); err != nil {
-					return err
-				}
-				dead = append(dead, dl)
-				deadBytes += int64(len(rec))
-				drop = append(drop, slices.Clone(k))
-				claimed = seq
-				continue
-			}
-			if len(b.seqs) >= lim.records || (len(b.seqs) > 0 && len(b.body)+size > lim.bytes) {
-				nextAt = int64(binary.BigEndian.Uint64(v))
-				break
-			}
-			b.add(seq, rec)
-			claimed = seq
-		}
-		for _, k := range drop {
-			if err := items.Delete(k); err != nil {
-				return err
-			}
-		}
-		if len(b.seqs) > 0 {
-			if err := tx.Bucket(bucketInflight).Put(b.key[:], b.encode()); err != nil {
-				return err
-			}
-		}
-		if len(dead) == 0 {
-			return nil
-		}
-		low = firstSeq(items)
-		n.records -= int64(len(dead))
-		n.bytes -= deadBytes
-		n.dead += int64(len(dead))
-		return o.putCounts(tx, n, o.seq, deadSeq)
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("submit: outbox: claim a batch: %w", err)
-	}
-	o.mu.Lock()
-	o.claimed = claimed
-	o.nextAt = nextAt
-	if len(dead) > 0 {
-		o.n.records, o.n.bytes, o.n.dead = n.records, n.bytes, n.dead
-		o.deadSeq, o.low = deadSeq, low
-	}
-	o.n.inflight += int64(len(b.seqs))
-	o.mu.Unlock()
-	if len(b.seqs) == 0 {
-		b = nil
-	}
-	return b, dead, nil
 }
 
 // firstSeq returns the lowest seq in items, 0 if empty.
@@ -549,16 +502,31 @@ func (o *outbox) load(b *outBatch) (missing int, err error) {
 // complete removes a batch once a receipt (or a permanent failure)
 // covers it: records with no dead letter are deleted, the others move to
 // the dead letters, in one transaction with the batch entry.
-// dead is indexed like b.seqs; nil entries were delivered. The caller
-// calls released once its counters are updated.
-func (o *outbox) complete(b *outBatch, dead []*DeadLetter) error {
+// dead is indexed like b.seqs; nil entries were delivered. counted, if
+// not nil, is called under the lock that publishes the new counters, so
+// a Flush that sees the records gone sees what counted did too. The
+// caller calls released once its counters are updated.
+//
+// A batch claimed by this process that the hub accepted whole (no dead
+// letter) is counted out at once and deleted by the next write
+// transaction, without a transaction and an fsync of its own: the hub
+// holds its receipt under the batch's key, so if the process stops
+// first, the next start resends it under that key and the hub answers
+// with the receipt it stored.
+func (o *outbox) complete(b *outBatch, dead []*DeadLetter, counted func()) error {
 	o.wmu.Lock()
 	defer o.wmu.Unlock()
+	if b.fresh && !slices.ContainsFunc(dead, func(d *DeadLetter) bool { return d != nil }) {
+		return o.completeLater(b, counted)
+	}
 	o.mu.Lock()
 	n, deadSeq := o.n, o.deadSeq
 	o.mu.Unlock()
 	var low uint64
 	err := o.db.Update(func(tx *bolt.Tx) error {
+		if err := o.writeLater(tx); err != nil {
+			return err
+		}
 		items, deadB := tx.Bucket(bucketItems), tx.Bucket(bucketDead)
 		for i, s := range b.seqs {
 			k := seqKey(s)
@@ -589,8 +557,12 @@ func (o *outbox) complete(b *outBatch, dead []*DeadLetter) error {
 	if err != nil {
 		return fmt.Errorf("submit: outbox: complete batch %s: %w", b.key, err)
 	}
+	o.wroteLater()
 	o.mu.Lock()
 	o.n, o.deadSeq, o.low = n, deadSeq, low
+	if counted != nil {
+		counted()
+	}
 	o.mu.Unlock()
 	return nil
 }
@@ -637,6 +609,19 @@ func (o *outbox) close() error {
 		<-o.committerDone
 		o.wmu.Lock()
 		defer o.wmu.Unlock()
+		if len(o.later) > 0 { // if this fails, the next start resends them under their keys
+			o.mu.Lock()
+			n := o.n
+			o.mu.Unlock()
+			if werr := o.db.Update(func(tx *bolt.Tx) error {
+				if err := o.writeLater(tx); err != nil {
+					return err
+				}
+				return o.putCounts(tx, n, o.seq, o.deadSeq)
+			}); werr == nil {
+				o.wroteLater()
+			}
+		}
 		err = o.db.Close()
 	})
 	return err

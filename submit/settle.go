@@ -147,12 +147,14 @@ func (t *settler) receipt(b *outBatch, rc *Receipt) error {
 // and logs the outcome and hands the receipt to OnReceipt. It returns
 // the outbox's error, with nothing applied.
 func (t *settler) settle(b *outBatch, dead []*DeadLetter, rc *Receipt, acc, dup, rej uint64) error {
-	if err := t.ob.complete(b, dead); err != nil {
+	err := t.ob.complete(b, dead, func() {
+		t.st.delivered.Add(acc)
+		t.st.duplicate.Add(dup)
+		t.st.rejected.Add(rej)
+	})
+	if err != nil {
 		return err
 	}
-	t.st.delivered.Add(acc)
-	t.st.duplicate.Add(dup)
-	t.st.rejected.Add(rej)
 	for _, dl := range dead {
 		if dl != nil {
 			t.noteDead(dl)

@@ -1,7 +1,8 @@
 // Command hotel is a hotel chain's integration with the scheme: it
 // collects its guests' real-name registrations, processes them
-// (normalize, validate, drop repeated exports) and submits them through a
-// rate-limited client with a durable outbox. Hotels have no supervising
+// (normalize, drop repeated exports) and submits them through a
+// rate-limited client with a durable outbox, which validates each as it
+// stamps it. Hotels have no supervising
 // ministry in the scheme: the directory routes lodging straight to public
 // security, whose hub this program starts in-process without -hub.
 //

@@ -347,15 +347,12 @@ func (w *world) round(ctx context.Context, n, number int, seed uint64, start tim
 
 // collect is the collection and first processing of every collecting
 // organization, each in a pipeline of its own as in its own systems:
-// validate, drop duplicates, and submit to where the directory routes each
-// record (a ministry's own records enter its own hub). The synthetic
+// drop duplicates, and submit to where the directory routes each record
+// (a ministry's own records enter its own hub), whose client validates it
+// once as it stamps it (an invalid record is dropped as invalid). The synthetic
 // source is read once and dealt to the organizations through bounded
 // channels, so a slow one holds the others back rather than memory grow.
 func (w *world) collect(ctx context.Context, records iter.Seq[schema.Envelope]) (stage.Stats, error) {
-	v, err := schema.NewValidator()
-	if err != nil {
-		return stage.Stats{}, err
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	feeds := map[string]chan schema.Envelope{}
@@ -369,7 +366,7 @@ func (w *world) collect(ctx context.Context, records iter.Seq[schema.Envelope]) 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			st, err := w.collectAt(ctx, org, v, ch)
+			st, err := w.collectAt(ctx, org, ch)
 			mu.Lock()
 			defer mu.Unlock()
 			total.Collected += st.Collected
@@ -416,7 +413,7 @@ func (w *world) collect(ctx context.Context, records iter.Seq[schema.Envelope]) 
 }
 
 // collectAt is one organization's pipeline.
-func (w *world) collectAt(ctx context.Context, org string, v *schema.Validator, in <-chan schema.Envelope) (stage.Stats, error) {
+func (w *world) collectAt(ctx context.Context, org string, in <-chan schema.Envelope) (stage.Stats, error) {
 	dedupe, err := stage.NewDedupe(stage.DedupeConfig{})
 	if err != nil {
 		return stage.Stats{}, err
@@ -441,10 +438,9 @@ func (w *world) collectAt(ctx context.Context, org string, v *schema.Validator, 
 			return nil
 		}),
 		Steps: []stage.Step{
-			{Name: "validate", Processor: stage.Validate(v), OnError: stage.PolicyDrop},
 			{Name: "dedupe", Processor: dedupe, Concurrency: 1},
 		},
-		Sink: sink,
+		Sink: sector.ValidatedBySink(sink),
 		// Concurrent Submits to one client share one outbox commit:
 		// enough of them that a commit holds a few hundred records.
 		SinkConcurrency: 256,

@@ -77,22 +77,21 @@ func Records(org string, kinds []string, n int, seed uint64, purpose schema.Purp
 }
 
 // Process is the organization's collection and first processing: each
-// record is normalized, validated, checked for duplicates and assessed,
-// then submitted through a client to hub (or, when hub is "", to the
-// hubs the directory routes its kind to). Submit returns once the record
+// record is normalized, checked for duplicates and assessed, then
+// submitted through a client to hub (or, when hub is "", to the hubs the
+// directory routes its kind to), which validates it once as it stamps it
+// (a record it refuses is dropped as invalid). Submit returns once the record
 // is durable in the client's outbox; flush the clients to see receipts.
 func (f Force) Process(ctx context.Context, s *Scheme, records iter.Seq[schema.Envelope], hub string) (stage.Stats, error) {
-	v, err := s.Validator()
-	if err != nil {
-		return stage.Stats{}, err
-	}
 	dedupe, err := stage.NewDedupe(stage.DedupeConfig{Window: 10_000})
 	if err != nil {
 		return stage.Stats{}, err
 	}
+	// No validate step: the client validates each record once, as it
+	// stamps it, and a record it refuses is dropped as "invalid" (see
+	// ValidatedBySink).
 	steps := []stage.Step{
 		{Name: "normalize", Processor: stage.Normalize(), OnError: stage.PolicyDrop, DropReason: "malformed"},
-		{Name: "validate", Processor: stage.Validate(v), Concurrency: 2, OnError: stage.PolicyDrop, DropReason: "invalid"},
 		{Name: "dedupe", Processor: dedupe},
 	}
 	if len(f.Rules) > 0 {
@@ -128,7 +127,7 @@ func (f Force) Process(ctx context.Context, s *Scheme, records iter.Seq[schema.E
 			return nil
 		}),
 		Steps:           steps,
-		Sink:            sink,
+		Sink:            ValidatedBySink(sink),
 		SinkConcurrency: 16, // concurrent Submits share one outbox commit
 	})
 }

@@ -131,10 +131,6 @@ func (m *Ministry) pipeline() (stage.Config, error) {
 	if err != nil {
 		return stage.Config{}, err
 	}
-	v, err := m.s.Validator()
-	if err != nil {
-		return stage.Config{}, err
-	}
 	integrate, err := stage.NewIntegrate(stage.IntegrateConfig{Org: m.Org, OnMerge: func(i stage.MergeInfo) {
 		m.merged.Add(int64(len(i.MergedIDs)))
 	}})
@@ -163,14 +159,15 @@ func (m *Ministry) pipeline() (stage.Config, error) {
 		}),
 		Steps: []stage.Step{
 			{Name: "verify", Processor: verify, OnError: stage.PolicyDrop, DropReason: "unverified"},
-			{Name: "validate", Processor: stage.Validate(v), OnError: stage.PolicyDrop, DropReason: "invalid"},
 			{Name: "normalize", Processor: stage.Normalize(), OnError: stage.PolicyDrop, DropReason: "malformed"},
 			{Name: "dedupe", Processor: dedupe},
 			{Name: "integrate", Processor: integrate},
 			{Name: "assess", Processor: m.step},
 			{Name: "stamp", Processor: stage.Stamp(m.Org, schema.StageProcessing, nil)},
 		},
-		Sink:            stage.SubmitterFunc(m.relay),
+		// No validate step: the hub validated each record on arrival,
+		// and the client validates it once more as processed and stamped.
+		Sink:            ValidatedBySink(stage.SubmitterFunc(m.relay)),
 		SinkConcurrency: 8,
 		Analyzers:       []stage.Analyzer{realTime{m}, daily},
 		Products:        stage.PublisherFunc(m.publish),
