@@ -134,9 +134,14 @@ func quantileMs(h []int, q float64) float64 {
 // progress says how a long phase goes, every interval until stop is
 // called: how many of total are done, how fast, how long is left.
 func progress(say func(string, ...any), label string, total int, done func() int, every time.Duration, now func() time.Time) (stop func()) {
-	quit := make(chan struct{})
-	finished := make(chan struct{})
 	began := now()
+	return ticking(every, func() { say("%s", progressLine(label, done(), total, now().Sub(began))) })
+}
+
+// ticking calls fn every interval until stop is called; stop waits for
+// a call in progress to end.
+func ticking(every time.Duration, fn func()) (stop func()) {
+	quit, finished := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(finished)
 		t := time.NewTicker(every)
@@ -146,11 +151,11 @@ func progress(say func(string, ...any), label string, total int, done func() int
 			case <-quit:
 				return
 			case <-t.C:
-				say("%s", progressLine(label, done(), total, now().Sub(began)))
+				fn()
 			}
 		}
 	}()
-	return func() { close(quit); <-finished }
+	return sync.OnceFunc(func() { close(quit); <-finished })
 }
 
 // progressLine is one line of progress: "label: 1,234 of 20,000 records

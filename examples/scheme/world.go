@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/sicollab/sicollab/collab"
@@ -34,23 +33,11 @@ const releaseEvery = 2 * time.Second
 // releaseMemory calls ReleaseMemory every releaseEvery until stop is
 // called; stop waits for it to end.
 func (w *world) releaseMemory() (stop func()) {
-	quit, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(releaseEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-quit:
-				return
-			case <-t.C:
-				if err := w.Scheme.ReleaseMemory(); err != nil && w.Log != nil {
-					w.Log.Warn("release memory", "err", err)
-				}
-			}
+	return ticking(releaseEvery, func() {
+		if err := w.Scheme.ReleaseMemory(); err != nil && w.Log != nil {
+			w.Log.Warn("release memory", "err", err)
 		}
-	}()
-	return sync.OnceFunc(func() { close(quit); <-done })
+	})
 }
 
 // departments are the organizations that run a hub: everyone but the
