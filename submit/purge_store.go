@@ -119,10 +119,8 @@ func (s *Store) purge(ctx context.Context, now time.Time, hook collab.PurgeHook)
 						}
 					}
 				}
-				if v := recs.Get(rec); len(v) > 0 && v[0] == bodyRefMark {
-					if err := tx.Bucket(bucketBodies).Delete(v[1:]); err != nil {
-						return err
-					}
+				if err := deleteBytes(tx, recs.Get(rec)); err != nil {
+					return err
 				}
 				if err := recs.Delete(rec); err != nil {
 					return err

@@ -30,10 +30,11 @@ var (
 
 // Buckets of a Store's file.
 var (
-	bucketRecords = []byte("records2") // id \x00 source -> bodyRef, or envelope JSON (files from before bodies)
-	// bucketBodies: arrival sequence (8 bytes, big-endian) -> the record
-	// as stored. Keys only grow, so a commit writes the records' bytes
-	// into fresh, full pages whatever order their ids arrive in.
+	bucketRecords = []byte("records2") // id \x00 source -> chunkRef (store_bodies.go), bodyRef, or envelope JSON (files from before bodies)
+	// bucketBodies: arrival sequence (8 bytes, big-endian) -> a chunk of
+	// records as stored (store_bodies.go), or one record (files from
+	// before chunks). Keys only grow, so a commit writes the records'
+	// bytes into fresh, full pages whatever order their ids arrive in.
 	bucketBodies = []byte("bodies")
 	bucketByKind = []byte("by_kind2")   // kind \x00 collected_at \x00 id \x00 source -> nil
 	bucketSuper  = []byte("superseded") // source \x00 old id -> id of the record that supersedes it
@@ -162,21 +163,17 @@ func encodeRecords(recs []record) ([][]byte, error) {
 // putRecordsTx writes recs, whose stored bytes are vals, into the store's
 // buckets in tx, skipping a (source, id) already stored.
 func putRecordsTx(tx *bolt.Tx, recs []record, vals [][]byte) error {
-	rb, idx, sup, bodies := tx.Bucket(bucketRecords), tx.Bucket(bucketByKind), tx.Bucket(bucketSuper), tx.Bucket(bucketBodies)
+	rb, idx, sup := tx.Bucket(bucketRecords), tx.Bucket(bucketByKind), tx.Bucket(bucketSuper)
 	rb.FillPercent, idx.FillPercent = appendFill, appendFill // keys mostly grow (UUID v7, times)
-	bodies.FillPercent = 1                                   // keys always grow
+	chunks := newChunkWriter(tx)
 	for i, r := range recs {
 		e := r.env
 		k := orgKey(e.ID, e.Source) // id first: Get by id alone is a prefix seek
 		if rb.Get(k) != nil {
 			continue
 		}
-		seq, err := bodies.NextSequence()
+		ref, err := chunks.add(vals[i])
 		if err != nil {
-			return err
-		}
-		ref := bodyRef(seq)
-		if err := bodies.Put(ref[1:], vals[i]); err != nil {
 			return err
 		}
 		if err := rb.Put(k, ref); err != nil {
@@ -194,29 +191,7 @@ func putRecordsTx(tx *bolt.Tx, recs []record, vals [][]byte) error {
 			}
 		}
 	}
-	return nil
-}
-
-// bodyRefMark begins a value of the records bucket that names a body;
-// a value that is the envelope itself begins with '{'.
-const bodyRefMark = 0
-
-// bodyRef is the value of the records bucket of a record whose bytes
-// are the body with arrival sequence seq: bodyRefMark, then the key of
-// the body.
-func bodyRef(seq uint64) []byte {
-	return append([]byte{bodyRefMark}, boltdb.SeqKey(seq)...)
-}
-
-// recordBytes returns the stored bytes of a record whose value in the
-// records bucket is v: the body v names, or v itself when it is the
-// envelope (files from before bodies). A body v names that is missing
-// yields nil.
-func recordBytes(tx *bolt.Tx, v []byte) []byte {
-	if len(v) == 0 || v[0] != bodyRefMark {
-		return v
-	}
-	return tx.Bucket(bucketBodies).Get(v[1:])
+	return chunks.flush()
 }
 
 // kindKey is the secondary index key: kind \x00 collected_at \x00 rec,

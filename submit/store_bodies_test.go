@@ -1,62 +1,74 @@
 package submit
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/sicollab/sicollab/internal/boltdb"
 	"github.com/sicollab/sicollab/schema"
 )
 
-// TestStoreBodies checks the layout of a record: its bytes in the
-// bodies bucket under an arrival sequence, its key naming them; a
-// record of a file from before bodies (the envelope as the key's value)
-// is read, scanned and purged as before; compaction keeps the arrival
-// sequence; a purge deletes the body too.
+// TestStoreBodies checks the layout of a record: its bytes in a chunk
+// of the bodies bucket, its key naming chunk, offset and length; records
+// of files from before chunks (a body of its own) and from before bodies
+// (the envelope as the key's value) are read, scanned and purged as
+// before; compaction keeps the arrival sequence; a purge deletes the
+// bytes too.
 func TestStoreBodies(t *testing.T) {
 	s, err := OpenStore(filepath.Join(t.TempDir(), "store.db"))
 	require.NoError(t, err)
 	defer s.Close()
 	ctx := t.Context()
 	kind := schema.KindFinanceTransaction
-	newer, older := storeEnv(t, kind, testNow), storeEnv(t, kind, testNow.Add(-1))
+	newer, older, oldest := storeEnv(t, kind, testNow), storeEnv(t, kind, testNow.Add(-1)), storeEnv(t, kind, testNow.Add(-2))
 	require.NoError(t, s.Put(ctx, []schema.Envelope{newer}))
 
-	// A record as files from before bodies kept it.
-	raw, err := older.AppendJSON(nil)
+	// A record as files from before chunks kept it, and one as files
+	// from before bodies did.
+	rawOlder, err := older.AppendJSON(nil)
+	require.NoError(t, err)
+	rawOldest, err := oldest.AppendJSON(nil)
 	require.NoError(t, err)
 	require.NoError(t, s.db.Update(func(tx *bolt.Tx) error {
-		return putRecordsTx(tx, recordsOf([]schema.Envelope{older}), [][]byte{raw})
+		return putRecordsTx(tx, recordsOf([]schema.Envelope{older, oldest}), [][]byte{rawOlder, rawOldest})
 	}))
 	require.NoError(t, s.db.Update(func(tx *bolt.Tx) error {
-		k := orgKey(older.ID, older.Source)
-		v := tx.Bucket(bucketRecords).Get(k)
-		require.Len(t, v, 9, "a key names its body")
-		require.Equal(t, byte(bodyRefMark), v[0])
-		require.Equal(t, string(raw), string(tx.Bucket(bucketBodies).Get(v[1:])))
-		require.NoError(t, tx.Bucket(bucketBodies).Delete(v[1:]))
-		return tx.Bucket(bucketRecords).Put(k, raw)
+		recs, bodies := tx.Bucket(bucketRecords), tx.Bucket(bucketBodies)
+		for _, e := range []schema.Envelope{older, oldest} {
+			v := recs.Get(orgKey(e.ID, e.Source))
+			require.Len(t, v, chunkRefLen, "a key names its bytes in a chunk")
+			require.NoError(t, deleteBytes(tx, v))
+		}
+		require.Zero(t, bodies.Get(boltdb.SeqKey(2)), "the chunk is gone with the last record in it")
+		require.NoError(t, bodies.Put(boltdb.SeqKey(100), rawOlder))
+		require.NoError(t, recs.Put(orgKey(older.ID, older.Source), append([]byte{bodyRefMark}, boltdb.SeqKey(100)...)))
+		return recs.Put(orgKey(oldest.ID, oldest.Source), rawOldest)
 	}))
 
-	for _, e := range []schema.Envelope{newer, older} {
+	for _, e := range []schema.Envelope{newer, older, oldest} {
 		got, err := s.Get(ctx, e.ID)
 		require.NoError(t, err)
 		require.Equal(t, e.ID, got.ID)
 	}
 	page, err := s.Scan(ctx, ScanQuery{Kind: kind})
 	require.NoError(t, err)
-	require.Len(t, page.Records, 2)
-	require.Equal(t, older.ID, page.Records[0].ID, "in collected_at order")
+	require.Len(t, page.Records, 3)
+	require.Equal(t, []string{oldest.ID, older.ID, newer.ID}, []string{page.Records[0].ID, page.Records[1].ID, page.Records[2].ID}, "in collected_at order")
 
 	// Compaction keeps the sequence: a record put after it does not
-	// take the body of one put before.
+	// take the bytes of one put before.
 	_, err = s.Compact(ctx)
 	require.NoError(t, err)
 	third := storeEnv(t, kind, testNow.Add(1))
 	require.NoError(t, s.Put(ctx, []schema.Envelope{third}))
-	for _, e := range []schema.Envelope{newer, older, third} {
+	for _, e := range []schema.Envelope{newer, older, oldest, third} {
 		got, err := s.Get(ctx, e.ID)
 		require.NoError(t, err)
 		require.Equal(t, e.ID, got.ID)
@@ -64,10 +76,83 @@ func TestStoreBodies(t *testing.T) {
 
 	n, err := s.PurgeRecords(ctx, third.RetainUntil)
 	require.NoError(t, err)
-	require.Equal(t, 3, n)
+	require.Equal(t, 4, n)
 	require.NoError(t, s.db.View(func(tx *bolt.Tx) error {
 		require.Zero(t, tx.Bucket(bucketRecords).Stats().KeyN)
-		require.Zero(t, tx.Bucket(bucketBodies).Stats().KeyN, "no body outlives its record")
+		require.Zero(t, tx.Bucket(bucketBodies).Stats().KeyN, "no bytes outlive their record")
 		return nil
+	}))
+}
+
+// TestStoreChunks checks that one commit's records share chunks of at
+// most bodyChunkPages pages, in arrival order, a record longer than a
+// chunk in one of its own; and that purging some records of a chunk
+// zeroes their bytes and keeps the others readable.
+func TestStoreChunks(t *testing.T) {
+	s, err := OpenStore(filepath.Join(t.TempDir(), "store.db"))
+	require.NoError(t, err)
+	defer s.Close()
+	ctx := t.Context()
+	kind := schema.KindFinanceTransaction
+	var envs []schema.Envelope
+	for i := range 60 {
+		e := storeEnv(t, kind, testNow.Add(-time.Duration(i)*time.Second))
+		pad := 1500
+		if i == 30 {
+			pad = 40_000 // longer than a chunk
+		}
+		e.Payload = json.RawMessage(fmt.Sprintf(`{"pad":%q}`, bytes.Repeat([]byte("x"), pad)))
+		if i%2 == 0 {
+			e.RetainUntil = testNow.AddDate(0, 1, 0) // purged below
+		}
+		envs = append(envs, e)
+	}
+	require.NoError(t, s.Put(ctx, envs))
+
+	var chunks int
+	require.NoError(t, s.db.View(func(tx *bolt.Tx) error {
+		ps := tx.DB().Info().PageSize
+		prev := -1
+		var prevKey []byte
+		for _, e := range envs {
+			key, off, n, ok := parseChunkRef(tx.Bucket(bucketRecords).Get(orgKey(e.ID, e.Source)))
+			require.True(t, ok)
+			if !bytes.Equal(key, prevKey) {
+				chunks++
+				prevKey, prev = bytes.Clone(key), -1
+				require.Zero(t, off, "a chunk starts with its first record")
+			}
+			require.Greater(t, off, prev, "records in arrival order")
+			prev = off
+			c := tx.Bucket(bucketBodies).Get(key)
+			require.LessOrEqual(t, off+n, len(c))
+			if n < bodyChunkPages*ps {
+				require.LessOrEqual(t, len(c), bodyChunkPages*ps-chunkOverhead, "a chunk fills at most bodyChunkPages pages")
+			}
+		}
+		return nil
+	}))
+	require.Greater(t, chunks, 2)
+	require.Less(t, chunks, 10, "records share chunks")
+
+	n, err := s.PurgeRecords(ctx, testNow.AddDate(0, 2, 0))
+	require.NoError(t, err)
+	require.Equal(t, 30, n)
+	for i, e := range envs {
+		got, err := s.Get(ctx, e.ID)
+		if i%2 == 0 {
+			require.ErrorIs(t, err, ErrRecordNotFound)
+			continue
+		}
+		require.NoError(t, err)
+		require.JSONEq(t, string(e.Payload), string(got.Payload))
+	}
+	require.NoError(t, s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketBodies).ForEach(func(_, c []byte) error {
+			for i := 0; i < len(envs); i += 2 {
+				require.False(t, bytes.Contains(c, []byte(envs[i].ID)), "a purged record's bytes are gone from its chunk")
+			}
+			return nil
+		})
 	}))
 }
