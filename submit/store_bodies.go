@@ -2,7 +2,10 @@ package submit
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"math"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -12,59 +15,70 @@ import (
 // Record bytes in chunks.
 //
 // A Store keeps the bytes of the records one commit stores back to back
-// in chunks of about bodyChunkPages pages, each chunk one value of the
-// bodies bucket under a new arrival sequence. A value of one record per
+// in chunks of about bodyChunkPages pages, in a bucket of their own
+// inside bodies, under a new arrival sequence. A value of one record per
 // key (the layout before chunks) fills a page with whole records only:
 // records of 1.5 KB, a sealed hop's size, leave a quarter of each page
 // empty, and every page is written and synced. A chunk is one run of
-// overflow pages, full but for its last. The records bucket names a
-// record's bytes by chunk, offset and length (chunkRef); purging a
-// record zeroes its bytes in its chunk and deletes the chunk once all of
-// it is zero (a record line never holds a zero byte: JSON does not allow
-// one unescaped).
+// overflow pages, full but for its last; a bucket per commit keeps a
+// commit from rewriting the chunks of the one before (bbolt appends to
+// the last leaf, which holds at least two values). The records bucket
+// names a record's bytes by commit, chunk, offset and length (chunkRef);
+// purging a record zeroes its bytes in its chunk, deletes the chunk once
+// all of it is zero (a record line never holds a zero byte: JSON does
+// not allow one unescaped) and the commit's bucket once it is empty.
 
 // Marks that begin a value of the records bucket naming the record's
 // bytes; a value that is the envelope itself (files from before bodies)
 // begins with '{'.
 const (
 	bodyRefMark   = 0 // then the key of a body holding this record alone (files from before chunks)
-	bodyChunkMark = 1 // then chunk key, offset and length (chunkRef)
+	bodyChunkMark = 1 // then commit, chunk, offset and length (chunkRef)
 )
 
 // bodyChunkPages is the size of a chunk in pages.
 const bodyChunkPages = 8
 
 // chunkOverhead is what bbolt adds to a value alone in its page: the
-// page header, the leaf element and the 8-byte key.
-const chunkOverhead = 16 + 16 + 8
+// page header, the leaf element and the 2-byte key.
+const chunkOverhead = 16 + 16 + 2
 
 // chunkRefLen is the length of a chunkRef.
-const chunkRefLen = 1 + 8 + 4 + 4
+const chunkRefLen = 1 + 8 + 2 + 4 + 4
 
 // chunkRef is the value of the records bucket of a record whose bytes
-// are n bytes at off in the chunk with arrival sequence seq.
-func chunkRef(seq uint64, off, n int) []byte {
+// are n bytes at off in chunk c of the commit with arrival sequence seq.
+func chunkRef(seq uint64, c uint16, off, n int) []byte {
 	b := make([]byte, chunkRefLen)
 	b[0] = bodyChunkMark
 	binary.BigEndian.PutUint64(b[1:], seq)
-	binary.BigEndian.PutUint32(b[9:], uint32(off))
-	binary.BigEndian.PutUint32(b[13:], uint32(n))
+	binary.BigEndian.PutUint16(b[9:], c)
+	binary.BigEndian.PutUint32(b[11:], uint32(off))
+	binary.BigEndian.PutUint32(b[15:], uint32(n))
 	return b
 }
 
+// chunkAt is where a chunkRef points.
+type chunkAt struct {
+	commit, chunk []byte // keys: the commit's bucket in bodies, the chunk in it
+	off, n        int
+}
+
 // parseChunkRef reads a chunkRef; ok is false for any other value.
-func parseChunkRef(v []byte) (key []byte, off, n int, ok bool) {
+func parseChunkRef(v []byte) (at chunkAt, ok bool) {
 	if len(v) != chunkRefLen || v[0] != bodyChunkMark {
-		return nil, 0, 0, false
+		return at, false
 	}
-	return v[1:9], int(binary.BigEndian.Uint32(v[9:])), int(binary.BigEndian.Uint32(v[13:])), true
+	return chunkAt{commit: v[1:9], chunk: v[9:11], off: int(binary.BigEndian.Uint32(v[11:])), n: int(binary.BigEndian.Uint32(v[15:]))}, true
 }
 
 // chunkWriter packs the bytes of one commit's records into chunks.
 type chunkWriter struct {
 	bodies *bolt.Bucket
-	max    int // bytes of a chunk filling bodyChunkPages pages
-	seq    uint64
+	commit *bolt.Bucket // nil until the first record
+	max    int          // bytes of a chunk filling bodyChunkPages pages
+	seq    uint64       // the commit's arrival sequence
+	next   uint16       // the next chunk's key
 	buf    []byte
 }
 
@@ -83,16 +97,26 @@ func (w *chunkWriter) add(val []byte) ([]byte, error) {
 			return nil, err
 		}
 	}
-	if w.buf == nil {
+	if w.commit == nil {
 		seq, err := w.bodies.NextSequence()
 		if err != nil {
 			return nil, err
 		}
-		w.seq, w.buf = seq, make([]byte, 0, max(w.max, len(val)))
+		if w.commit, err = w.bodies.CreateBucket(boltdb.SeqKey(seq)); err != nil {
+			return nil, err
+		}
+		w.commit.FillPercent = 1
+		w.seq = seq
+	}
+	if w.buf == nil {
+		if w.next == math.MaxUint16 {
+			return nil, errors.New("submit: store: more than 65535 chunks in one commit; put fewer records at a time")
+		}
+		w.buf = make([]byte, 0, max(w.max, len(val)))
 	}
 	off := len(w.buf)
 	w.buf = append(w.buf, val...)
-	return chunkRef(w.seq, off, len(val)), nil
+	return chunkRef(w.seq, w.next, off, len(val)), nil
 }
 
 // flush puts the current chunk. bbolt keeps the slice until the commit,
@@ -101,8 +125,11 @@ func (w *chunkWriter) flush() error {
 	if w.buf == nil {
 		return nil
 	}
-	err := w.bodies.Put(boltdb.SeqKey(w.seq), w.buf)
+	var k [2]byte
+	binary.BigEndian.PutUint16(k[:], w.next)
+	err := w.commit.Put(k[:], w.buf)
 	w.buf = nil
+	w.next++
 	return err
 }
 
@@ -116,15 +143,19 @@ func recordBytes(tx *bolt.Tx, v []byte) []byte {
 	}
 	switch v[0] {
 	case bodyChunkMark:
-		key, off, n, ok := parseChunkRef(v)
+		at, ok := parseChunkRef(v)
 		if !ok {
 			return nil
 		}
-		c := tx.Bucket(bucketBodies).Get(key)
-		if off+n > len(c) {
+		commit := tx.Bucket(bucketBodies).Bucket(at.commit)
+		if commit == nil {
 			return nil
 		}
-		return c[off : off+n : off+n]
+		c := commit.Get(at.chunk)
+		if at.off+at.n > len(c) {
+			return nil
+		}
+		return c[at.off : at.off+at.n : at.off+at.n]
 	case bodyRefMark:
 		return tx.Bucket(bucketBodies).Get(v[1:])
 	}
@@ -144,26 +175,34 @@ func deleteBytes(tx *bolt.Tx, v []byte) error {
 	case bodyRefMark:
 		return bodies.Delete(v[1:])
 	case bodyChunkMark:
-		key, off, n, ok := parseChunkRef(v)
+		at, ok := parseChunkRef(v)
 		if !ok {
 			return fmt.Errorf("submit: store: a record's reference to its bytes is %d bytes, not %d: the file is damaged", len(v), chunkRefLen)
 		}
-		c := bodies.Get(key)
+		commit := bodies.Bucket(at.commit)
+		if commit == nil {
+			return nil
+		}
+		c := commit.Get(at.chunk)
 		if c == nil {
 			return nil
 		}
-		if off+n > len(c) {
-			return fmt.Errorf("submit: store: a record's bytes end at %d in a chunk of %d: the file is damaged", off+n, len(c))
+		if at.off+at.n > len(c) {
+			return fmt.Errorf("submit: store: a record's bytes end at %d in a chunk of %d: the file is damaged", at.off+at.n, len(c))
 		}
 		rest := make([]byte, len(c))
 		copy(rest, c)
-		clear(rest[off : off+n])
-		for _, b := range rest {
-			if b != 0 {
-				return bodies.Put(key, rest)
-			}
+		clear(rest[at.off : at.off+at.n])
+		if slices.ContainsFunc(rest, func(b byte) bool { return b != 0 }) {
+			return commit.Put(at.chunk, rest)
 		}
-		return bodies.Delete(key)
+		if err := commit.Delete(at.chunk); err != nil {
+			return err
+		}
+		if k, _ := commit.Cursor().First(); k == nil {
+			return bodies.DeleteBucket(at.commit)
+		}
+		return nil
 	}
 	return nil
 }

@@ -46,7 +46,7 @@ func TestStoreBodies(t *testing.T) {
 			require.Len(t, v, chunkRefLen, "a key names its bytes in a chunk")
 			require.NoError(t, deleteBytes(tx, v))
 		}
-		require.Zero(t, bodies.Get(boltdb.SeqKey(2)), "the chunk is gone with the last record in it")
+		require.Nil(t, bodies.Bucket(boltdb.SeqKey(2)), "the commit's chunks are gone with the last record in them")
 		require.NoError(t, bodies.Put(boltdb.SeqKey(100), rawOlder))
 		require.NoError(t, recs.Put(orgKey(older.ID, older.Source), append([]byte{bodyRefMark}, boltdb.SeqKey(100)...)))
 		return recs.Put(orgKey(oldest.ID, oldest.Source), rawOldest)
@@ -113,20 +113,24 @@ func TestStoreChunks(t *testing.T) {
 	require.NoError(t, s.db.View(func(tx *bolt.Tx) error {
 		ps := tx.DB().Info().PageSize
 		prev := -1
-		var prevKey []byte
+		var prevChunk, commit []byte
 		for _, e := range envs {
-			key, off, n, ok := parseChunkRef(tx.Bucket(bucketRecords).Get(orgKey(e.ID, e.Source)))
+			at, ok := parseChunkRef(tx.Bucket(bucketRecords).Get(orgKey(e.ID, e.Source)))
 			require.True(t, ok)
-			if !bytes.Equal(key, prevKey) {
-				chunks++
-				prevKey, prev = bytes.Clone(key), -1
-				require.Zero(t, off, "a chunk starts with its first record")
+			if commit == nil {
+				commit = at.commit
 			}
-			require.Greater(t, off, prev, "records in arrival order")
-			prev = off
-			c := tx.Bucket(bucketBodies).Get(key)
-			require.LessOrEqual(t, off+n, len(c))
-			if n < bodyChunkPages*ps {
+			require.Equal(t, commit, at.commit, "one commit, one bucket of chunks")
+			if !bytes.Equal(at.chunk, prevChunk) {
+				chunks++
+				prevChunk, prev = bytes.Clone(at.chunk), -1
+				require.Zero(t, at.off, "a chunk starts with its first record")
+			}
+			require.Greater(t, at.off, prev, "records in arrival order")
+			prev = at.off
+			c := tx.Bucket(bucketBodies).Bucket(at.commit).Get(at.chunk)
+			require.LessOrEqual(t, at.off+at.n, len(c))
+			if at.n < bodyChunkPages*ps {
 				require.LessOrEqual(t, len(c), bodyChunkPages*ps-chunkOverhead, "a chunk fills at most bodyChunkPages pages")
 			}
 		}
@@ -148,11 +152,13 @@ func TestStoreChunks(t *testing.T) {
 		require.JSONEq(t, string(e.Payload), string(got.Payload))
 	}
 	require.NoError(t, s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketBodies).ForEach(func(_, c []byte) error {
-			for i := 0; i < len(envs); i += 2 {
-				require.False(t, bytes.Contains(c, []byte(envs[i].ID)), "a purged record's bytes are gone from its chunk")
-			}
-			return nil
+		return tx.Bucket(bucketBodies).ForEachBucket(func(k []byte) error {
+			return tx.Bucket(bucketBodies).Bucket(k).ForEach(func(_, c []byte) error {
+				for i := 0; i < len(envs); i += 2 {
+					require.False(t, bytes.Contains(c, []byte(envs[i].ID)), "a purged record's bytes are gone from its chunk")
+				}
+				return nil
+			})
 		})
 	}))
 }
