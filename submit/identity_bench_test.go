@@ -31,11 +31,14 @@ const identityBatch = 500
 // per batch, checked by a SealVerifier) against plain HTTP with a bearer
 // token and unsigned hops: batches of 500 valid records, one request at
 // a time, to the same Handler (validation, directory, purposes, dedupe,
-// durable Store and Ledger), the two sides interleaved per iteration, in
-// alternating order, so drift favours neither. It reports both
-// records/s and secured/plain, which issue 12 sets at 0.80 or more, by
-// the wall clock and by the process's CPU time (secured/plain-cpu,
-// steadier on a machine shared with other work):
+// durable Store and Ledger). Two more sides take the secured path apart:
+// mutual TLS and signed requests with unsigned hops ("tls"), and sealed
+// hops over plain HTTP ("seal"). The four sides take turns in every
+// iteration, each first in turn, so drift favours none. It reports
+// records/s of the plain and secured sides and each side's throughput
+// against plain, which issue 12 sets at 0.80 or more for the secured
+// side, by the wall clock and by the process's CPU time (-cpu, steadier
+// on a machine shared with other work):
 //
 //	go test ./submit -run '^$' -bench HubIdentity -benchtime 5x
 func BenchmarkHubIdentity(b *testing.B) {
@@ -88,9 +91,11 @@ func BenchmarkHubIdentity(b *testing.B) {
 		}
 		return out
 	}
-	send := func(c *http.Client, url string, body []byte, sign bool) {
-		r := f.request(post{body: body, noAuth: sign})
-		if sign {
+	send := func(tlsOn bool, body []byte) {
+		r := f.request(post{body: body, noAuth: tlsOn})
+		c := plain
+		if tlsOn {
+			c = secured
 			r.URL.Scheme, r.URL.Host, r.Host = "https", ts.Listener.Addr().String(), ts.Listener.Addr().String()
 			if err := s.SignRequest(r); err != nil {
 				b.Fatal(err)
@@ -103,46 +108,38 @@ func BenchmarkHubIdentity(b *testing.B) {
 		msg, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
-			b.Fatalf("%s: %d %s", url, resp.StatusCode, msg)
+			b.Fatalf("tls %v: %d %s", tlsOn, resp.StatusCode, msg)
 		}
 	}
-	var dPlain, dSecured, cPlain, cSecured time.Duration
-	runPlain := func(bodies [][]byte) {
-		start, cpu := time.Now(), processCPU()
-		for _, body := range bodies {
-			send(plain, f.srv.URL, body, false)
-		}
-		dPlain += time.Since(start)
-		cPlain += processCPU() - cpu
+	type side struct {
+		name          string
+		tls, sealed   bool
+		wall, cpuTime time.Duration
 	}
-	runSecured := func(bodies [][]byte) {
-		start, cpu := time.Now(), processCPU()
-		for _, body := range bodies {
-			send(secured, ts.URL, body, true)
-		}
-		dSecured += time.Since(start)
-		cSecured += processCPU() - cpu
-	}
+	sides := []side{{name: "plain"}, {name: "tls", tls: true}, {name: "seal", sealed: true}, {name: "secured", tls: true, sealed: true}}
 	i := 0
 	for b.Loop() {
-		pb, sb := bodies(false), bodies(true)
-		if i%2 == 0 { // alternate which side goes first: the store grows under both
-			runPlain(pb)
-			runSecured(sb)
-		} else {
-			runSecured(sb)
-			runPlain(pb)
+		for k := range sides {
+			sd := &sides[(k+i)%len(sides)] // each side first in turn: the store grows under all
+			bs := bodies(sd.sealed)
+			start, cpu := time.Now(), processCPU()
+			for _, body := range bs {
+				send(sd.tls, body)
+			}
+			sd.wall += time.Since(start)
+			sd.cpuTime += processCPU() - cpu
 		}
 		i++
 	}
 	n := float64(b.N * batches * identityBatch)
-	b.ReportMetric(n/dPlain.Seconds(), "plain-records/s")
-	b.ReportMetric(n/dSecured.Seconds(), "secured-records/s")
-	b.ReportMetric(dPlain.Seconds()/dSecured.Seconds(), "secured/plain")
-	if cSecured > 0 {
-		// The same ratio by the process's CPU time (client and hub both
-		// run in it), steadier on a machine shared with other work.
-		b.ReportMetric(cPlain.Seconds()/cSecured.Seconds(), "secured/plain-cpu")
+	b.ReportMetric(n/sides[0].wall.Seconds(), "plain-records/s")
+	b.ReportMetric(n/sides[3].wall.Seconds(), "secured-records/s")
+	for _, sd := range sides[1:] {
+		b.ReportMetric(sides[0].wall.Seconds()/sd.wall.Seconds(), sd.name+"/plain")
+		if sd.cpuTime > 0 {
+			// By the process's CPU time (client and hub both run in it).
+			b.ReportMetric(sides[0].cpuTime.Seconds()/sd.cpuTime.Seconds(), sd.name+"/plain-cpu")
+		}
 	}
 }
 
