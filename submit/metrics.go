@@ -10,6 +10,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/sicollab/sicollab/internal/boltdb"
 )
 
 // The hub's metrics (HandlerConfig.Metrics). Every name starts with
@@ -203,10 +205,12 @@ type unit struct {
 }
 
 // boltSizes counts the keys of the buckets of units (summed by name) in
-// one read transaction, and the data size.
-func boltSizes(db interface {
-	View(func(*bolt.Tx) error) error
-}, units ...unit) (map[string]int, int64, error) {
+// one read transaction, and the data size. Counting reads every page of
+// the buckets through bbolt's map; they are released from the resident
+// set afterwards, so a scrape of a big hub's metrics does not leave
+// hundreds of MB mapped.
+func boltSizes(db *boltdb.DB, units ...unit) (map[string]int, int64, error) {
+	defer db.Release() //nolint:errcheck // only memory is at stake; the counts stand
 	counts := map[string]int{}
 	var size int64
 	err := db.View(func(tx *bolt.Tx) error {
