@@ -165,7 +165,11 @@ func encodeRecords(recs []record) ([][]byte, error) {
 func putRecordsTx(tx *bolt.Tx, recs []record, vals [][]byte) error {
 	rb, idx, sup := tx.Bucket(bucketRecords), tx.Bucket(bucketByKind), tx.Bucket(bucketSuper)
 	rb.FillPercent, idx.FillPercent = appendFill, appendFill // keys mostly grow (UUID v7, times)
-	chunks := newChunkWriter(tx)
+	total := 0
+	for _, v := range vals {
+		total += len(v)
+	}
+	chunks := newChunkWriter(tx, total)
 	for i, r := range recs {
 		e := r.env
 		k := orgKey(e.ID, e.Source) // id first: Get by id alone is a prefix seek

@@ -27,12 +27,15 @@ import (
 // purging a record zeroes its bytes in its chunk, deletes the chunk once
 // all of it is zero (a record line never holds a zero byte: JSON does
 // not allow one unescaped) and the commit's bucket once it is empty.
+// A commit of at most one page of bytes keeps a body per record in
+// bodies itself, as before chunks: a bucket of its own would cost it a
+// page more.
 
 // Marks that begin a value of the records bucket naming the record's
 // bytes; a value that is the envelope itself (files from before bodies)
 // begins with '{'.
 const (
-	bodyRefMark   = 0 // then the key of a body holding this record alone (files from before chunks)
+	bodyRefMark   = 0 // then the key of a body holding this record alone (small commits, and files from before chunks)
 	bodyChunkMark = 1 // then commit, chunk, offset and length (chunkRef)
 )
 
@@ -75,6 +78,7 @@ func parseChunkRef(v []byte) (at chunkAt, ok bool) {
 // chunkWriter packs the bytes of one commit's records into chunks.
 type chunkWriter struct {
 	bodies *bolt.Bucket
+	single bool         // a body per record: the commit is small
 	commit *bolt.Bucket // nil until the first record
 	max    int          // bytes of a chunk filling bodyChunkPages pages
 	seq    uint64       // the commit's arrival sequence
@@ -82,16 +86,25 @@ type chunkWriter struct {
 	buf    []byte
 }
 
-func newChunkWriter(tx *bolt.Tx) *chunkWriter {
+// newChunkWriter returns the writer of a commit of at most total bytes.
+func newChunkWriter(tx *bolt.Tx, total int) *chunkWriter {
 	b := tx.Bucket(bucketBodies)
 	b.FillPercent = 1 // keys always grow
-	return &chunkWriter{bodies: b, max: bodyChunkPages*tx.DB().Info().PageSize - chunkOverhead}
+	ps := tx.DB().Info().PageSize
+	return &chunkWriter{bodies: b, single: total <= ps, max: bodyChunkPages*ps - chunkOverhead}
 }
 
 // add places val in the current chunk, or a new one when it does not
 // fit, and returns its chunkRef. A record longer than a chunk has one of
 // its own.
 func (w *chunkWriter) add(val []byte) ([]byte, error) {
+	if w.single {
+		seq, err := w.bodies.NextSequence()
+		if err != nil {
+			return nil, err
+		}
+		return append([]byte{bodyRefMark}, boltdb.SeqKey(seq)...), w.bodies.Put(boltdb.SeqKey(seq), val)
+	}
 	if w.buf != nil && len(w.buf)+len(val) > w.max {
 		if err := w.flush(); err != nil {
 			return nil, err

@@ -29,6 +29,12 @@ func TestStoreBodies(t *testing.T) {
 	kind := schema.KindFinanceTransaction
 	newer, older, oldest := storeEnv(t, kind, testNow), storeEnv(t, kind, testNow.Add(-1)), storeEnv(t, kind, testNow.Add(-2))
 	require.NoError(t, s.Put(ctx, []schema.Envelope{newer}))
+	require.NoError(t, s.db.View(func(tx *bolt.Tx) error {
+		require.Len(t, tx.Bucket(bucketRecords).Get(orgKey(newer.ID, newer.Source)), 9, "a commit of less than a page keeps a body per record")
+		return nil
+	}))
+	pad := json.RawMessage(fmt.Sprintf(`{"pad":%q}`, bytes.Repeat([]byte("x"), 3000))) // two records more than a page: chunks
+	older.Payload, oldest.Payload = pad, pad
 
 	// A record as files from before chunks kept it, and one as files
 	// from before bodies did.
