@@ -24,15 +24,18 @@ import (
 // (^[a-z]+\.[a-z_]+$, ^sha-256:[0-9a-f]{64}$). Such a pattern has at most
 // one way to match, found in one pass by taking each varying repetition
 // as far as its class goes: a byte of its class cannot start the next
-// part. It is matched so at any length, with no position set.
+// part. It is matched so at any length, with no position set; so is a
+// pattern whose every choice the next byte decides (pattern_det.go).
+// The position set takes the rest.
 
 // pattern is a compiled pattern: the byte matcher when the pattern has
 // the form above, and always the regular expression.
 type pattern struct {
-	re     *regexp.Regexp
-	root   *rnode // nil: regexp only
-	linear bool   // steps is the pattern
-	steps  []step
+	re      *regexp.Regexp
+	root    *rnode // nil: regexp only
+	linear  bool   // steps is the pattern
+	steps   []step
+	decided bool // root is matched by rnode.next (pattern_det.go)
 }
 
 // step is one part of a linear pattern: min to max bytes of one class.
@@ -47,6 +50,9 @@ type rnode struct {
 	class    [2]uint64 // opClass: the ASCII bytes it matches
 	subs     []*rnode  // opSeq, opAlt, opRepeat (one)
 	min, max int       // opRepeat; max -1 for no bound
+
+	first    [2]uint64 // the bytes a match can start with
+	nullable bool      // it matches the empty string
 }
 
 type rop uint8
@@ -67,6 +73,8 @@ func newPattern(p string, re *regexp.Regexp) *pattern {
 		if n, ok := r.alt(); ok && r.pos == len(r.src) && n.op != opAlt {
 			pt.root = n
 			pt.steps, pt.linear = linearSteps(n)
+			n.firsts()
+			pt.decided = n.decided([2]uint64{})
 		}
 	}
 	return pt
@@ -112,8 +120,11 @@ func in(class *[2]uint64, c byte) bool {
 
 // match tells whether b matches.
 func (p *pattern) match(b []byte) bool {
-	if p.linear {
+	switch {
+	case p.linear:
 		return p.matchLinear(b)
+	case p.decided:
+		return p.matchDecided(b)
 	}
 	return p.matchSet(b)
 }
