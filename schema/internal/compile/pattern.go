@@ -35,7 +35,8 @@ type pattern struct {
 	root    *rnode // nil: regexp only
 	linear  bool   // steps is the pattern
 	steps   []step
-	decided bool // root is matched by rnode.next (pattern_det.go)
+	decided bool   // det is matched by rnode.next (pattern_det.go)
+	det     *rnode // root, fused
 }
 
 // step is one part of a linear pattern: min to max bytes of one class.
@@ -53,6 +54,7 @@ type rnode struct {
 
 	first    [2]uint64 // the bytes a match can start with
 	nullable bool      // it matches the empty string
+	last     [2]uint64 // opRun: the bytes it can end with
 }
 
 type rop uint8
@@ -62,6 +64,7 @@ const (
 	opSeq
 	opAlt
 	opRepeat
+	opRun // in the fused tree of a decided pattern only (pattern_det.go)
 )
 
 // newPattern compiles p, which regexp compiles.
@@ -73,8 +76,9 @@ func newPattern(p string, re *regexp.Regexp) *pattern {
 		if n, ok := r.alt(); ok && r.pos == len(r.src) && n.op != opAlt {
 			pt.root = n
 			pt.steps, pt.linear = linearSteps(n)
-			n.firsts()
-			pt.decided = n.decided([2]uint64{})
+			pt.det = fused(n)
+			pt.det.firsts()
+			pt.decided = pt.det.decided([2]uint64{})
 		}
 	}
 	return pt

@@ -11,11 +11,40 @@ package compile
 // then forced, as in an LL(1) parser: the byte either starts one more
 // repetition or the branch it names, or it starts nothing that could
 // match. Other patterns keep the position set.
+//
+// Before that test, a varying repetition of a class followed by one
+// class within it (the fraction of a time, [0-9]{0,8}[1-9]) is read as
+// one part: a run of the first class, its length in bounds, its last
+// byte in the second. Taken as far as the class goes, such a run is
+// exact when no byte of the class can follow it.
+
+// fused returns a copy of n in which each varying repetition of a class
+// followed by a class within it is one opRun.
+func fused(n *rnode) *rnode {
+	c := *n
+	c.subs = nil
+	for i := 0; i < len(n.subs); i++ {
+		s := n.subs[i]
+		if n.op == opSeq && i+1 < len(n.subs) && s.op == opRepeat && s.min != s.max && s.subs[0].op == opClass {
+			if d := n.subs[i+1]; d.op == opClass && d.class[0]&^s.subs[0].class[0] == 0 && d.class[1]&^s.subs[0].class[1] == 0 {
+				max := s.max
+				if max >= 0 {
+					max++
+				}
+				c.subs = append(c.subs, &rnode{op: opRun, class: s.subs[0].class, last: d.class, min: s.min + 1, max: max})
+				i++
+				continue
+			}
+		}
+		c.subs = append(c.subs, fused(s))
+	}
+	return &c
+}
 
 // firsts sets n.first and n.nullable, and those of its parts.
 func (n *rnode) firsts() {
 	switch n.op {
-	case opClass:
+	case opClass, opRun:
 		n.first, n.nullable = n.class, false
 	case opSeq:
 		n.nullable = true
@@ -43,6 +72,8 @@ func (n *rnode) firsts() {
 // the bytes that may follow it (the end of the string always may).
 func (n *rnode) decided(follow [2]uint64) bool {
 	switch n.op {
+	case opRun:
+		return !overlap(n.class, follow)
 	case opSeq:
 		for i := len(n.subs) - 1; i >= 0; i-- {
 			s := n.subs[i]
@@ -97,6 +128,13 @@ func (n *rnode) next(b []byte, at int) (int, bool) {
 			}
 		}
 		return at, true
+	case opRun:
+		q := at
+		for q < len(b) && in(&n.class, b[q]) {
+			q++
+		}
+		l := q - at
+		return q, l >= n.min && (n.max < 0 || l <= n.max) && l > 0 && in(&n.last, b[q-1])
 	case opAlt:
 		if at < len(b) {
 			for _, s := range n.subs {
@@ -131,6 +169,6 @@ func (n *rnode) next(b []byte, at int) (int, bool) {
 
 // matchDecided matches b against a pattern the next byte decides.
 func (p *pattern) matchDecided(b []byte) bool {
-	at, ok := p.root.next(b, 0)
+	at, ok := p.det.next(b, 0)
 	return ok && at == len(b)
 }

@@ -25,6 +25,7 @@ var schemaPatterns = []string{
 	`^[a-z]{2,}(?:[0-9]{1,2})[a-z]*$`, `^[a-z]{2,}(?:[0-9]{1,2})[a-z]+$`,
 	`^(?:a(?:b)?)+$`, `^(?:x[0-9]{0,2}){2,4}$`, `^(?:[0-9]{0,2}x){2}$`, `^([ab]|c)+[d-f]{1,2}$`,
 	`^(?:ab|ac)$`, `^(?:a?){2}b$`, `^a{0}b$`, `^(?:ab|cd){2,3}e?$`, `^(?:a|b)*c$`,
+	`^[a-z]{0,3}[a-c]xy$`, `^[a-z]{0,3}[a-c][a-z]$`, `^[a-z]*[xy]$`, `^(?:[0-9]{1,3}[1-9])?\.$`, `^[a-z]{2,}[a-c]{1,2}$`, `^[a-z]{0,3}[a-c]9$`,
 }
 
 func TestPatternForms(t *testing.T) {
@@ -53,8 +54,12 @@ func TestPatternForms(t *testing.T) {
 		`^(0|[1-9][0-9]{0,17})(\.[0-9]{1,6})?$`: true, `^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$`: true,
 		`^[a-z]+[0-9]?$`: true, `^(?:a(?:b)?)+$`: true, `^(?:x[0-9]{0,2}){2,4}$`: true, `^a{0}b$`: true,
 		`^(?:ab|cd){2,3}e?$`: true, `^(?:a|b)*c$`: true, `^sha-256:[0-9a-f]{64}$`: true,
-		`^(?:ab|ac)$`: false, `^(?:a?){2}b$`: false, `^(a|ab)(c|bcd)(d*)$`: false, `^[a-z]{0,3}[a-c]x$`: false,
-		`^[A-Z0-9](?:[A-Z0-9 -]{0,30}[A-Z0-9])?$`: false, `^(100(\.0{1,6})?|[0-9]{1,2}(\.[0-9]{1,6})?)$`: false,
+		`^(?:ab|ac)$`: false, `^(?:a?){2}b$`: false, `^(a|ab)(c|bcd)(d*)$`: false, `^[a-z]{0,3}[a-c]xy$`: false,
+		`^(100(\.0{1,6})?|[0-9]{1,2}(\.[0-9]{1,6})?)$`: false, `^[a-z]{0,3}[a-c][a-z]$`: false,
+		// A run and its last byte.
+		`^[a-z]{0,3}[a-c]x$`: false, `^[a-z]{0,3}[a-c]9$`: true, `^[A-Z0-9](?:[A-Z0-9 -]{0,30}[A-Z0-9])?$`: true,
+		`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-5][0-9](\.[0-9]{0,8}[1-9])?Z$`: true,
+		`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$`:    true, `^[a-z]*[xy]$`: true,
 	} {
 		if got := newPattern(p, regexp.MustCompile(p)).decided; got != decided {
 			t.Errorf("%s decided by the next byte = %v, want %v", p, got, decided)
@@ -88,7 +93,8 @@ func FuzzPattern(f *testing.F) {
 	for _, s := range []string{"AB-C1", "2026-03-01T08:00:00.5Z", "01936f4e-8b2a-7c3d-9e4f-0a1b2c3d4e5f", "a.b-c", "100.000", "x", "",
 		"sha-256:" + strings.Repeat("a1", 32), strings.Repeat("0", 64), "spiffe://hub.example/org/acme-01", "spiffe://" + strings.Repeat("a", 256) + "/org/ab",
 		"a" + strings.Repeat(":", 127), "abcbx", "aab", "abc1", "ababcc", "ab12cd", "ab123", "aa\xffb", "é",
-		"abaab", "x1x22x", "1x2x", "abcd", "ababe", "abac", "b", "12.5", "0.000001", "ABCDEF12XYZ"} {
+		"abaab", "x1x22x", "1x2x", "abcd", "ababe", "abac", "b", "12.5", "0.000001", "ABCDEF12XYZ",
+		"2026-03-01T08:00:00.123456789Z", "2026-03-01T08:00:00.1234567890Z", "2026-03-01T08:00:00.10Z", "a-b.c-d", "a-.b", "AB -C", "abcax", "abcdx", "zzzx", "1.", "12.", "1234.", "abc9", "abcd9", "9"} {
 		f.Add(s)
 	}
 	var pats []*pattern
