@@ -3,6 +3,7 @@ package schema
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"sync"
 
@@ -51,37 +52,70 @@ func tapeDigest(t *jsontext.Tape, i int) (string, bool) {
 // digestPrefix begins every payload digest.
 const digestPrefix = "sha-256:"
 
+// sortKey is a member's key in the sort of its object: the token of
+// the key and its first eight bytes as a big-endian number.
+type sortKey struct {
+	prefix uint64
+	tok    int32
+}
+
+// keyPrefix is the first eight bytes of key, big-endian, padded with
+// zero bytes: a key holds no zero byte (Tokenize refuses control
+// characters and keys with escapes), so keys of different prefixes
+// order as their prefixes do.
+func keyPrefix(key []byte) uint64 {
+	if len(key) >= 8 {
+		return binary.BigEndian.Uint64(key)
+	}
+	var p uint64
+	for i, c := range key {
+		p |= uint64(c) << (56 - 8*i)
+	}
+	return p
+}
+
+// less tells whether k sorts before o, by bytes (UTF-16 code units, for
+// ASCII).
+func (k *sortKey) less(t *jsontext.Tape, o *sortKey) bool {
+	if k.prefix != o.prefix {
+		return k.prefix < o.prefix
+	}
+	return bytes.Compare(t.Text(int(k.tok)), t.Text(int(o.tok))) < 0
+}
+
 // appendTapeCanonical appends the RFC 8785 form of the value at token i
 // of t to dst, or returns ok false (see the comment above).
 func appendTapeCanonical(dst []byte, t *jsontext.Tape, i int) ([]byte, bool) {
 	tok := &t.Tokens[i]
 	switch tok.Kind {
 	case jsontext.Object:
-		var keys [jsontext.MaxMembers]int32 // token indexes of the keys, sorted below
+		var keys [jsontext.MaxMembers]sortKey // sorted below
 		n := int(tok.Len)
 		for j, k := 0, i+1; j < n; j++ {
-			if !asciiOnly(t.Text(k)) {
+			text := t.Text(k)
+			if !asciiOnly(text) {
 				return dst, false // UTF-16 order is byte order for ASCII keys only
 			}
-			keys[j] = int32(k)
+			keys[j] = sortKey{prefix: keyPrefix(text), tok: int32(k)}
 			k = int(t.Tokens[k+1].Next)
 		}
 		ks := keys[:n]
 		for a := 1; a < n; a++ { // insertion sort: a few dozen keys at most
-			for b := a; b > 0 && bytes.Compare(t.Text(int(ks[b])), t.Text(int(ks[b-1]))) < 0; b-- {
+			for b := a; b > 0 && ks[b].less(t, &ks[b-1]); b-- {
 				ks[b], ks[b-1] = ks[b-1], ks[b]
 			}
 		}
 		dst = append(dst, '{')
-		for j, k := range ks {
+		for j, key := range ks {
 			if j > 0 {
 				dst = append(dst, ',')
 			}
+			k := int(key.tok)
 			dst = append(dst, '"')
-			dst = append(dst, t.Text(int(k))...)
+			dst = append(dst, t.Text(k)...)
 			dst = append(dst, '"', ':')
 			var ok bool
-			if dst, ok = appendTapeCanonical(dst, t, int(k)+1); !ok {
+			if dst, ok = appendTapeCanonical(dst, t, k+1); !ok {
 				return dst, false
 			}
 		}

@@ -246,7 +246,7 @@ func (n *node) evalObject(st *state, i int) bool {
 	for range size {
 		v := k + 1
 		var p *node
-		if idx, ok := n.index[string(st.t.Text(k))]; ok {
+		if idx := n.names.lookup(st.t.Text(k)); idx >= 0 {
 			have |= 1 << idx
 			p = n.props[idx]
 		}

@@ -89,10 +89,10 @@ type node struct {
 	// Numbers: integral bounds.
 	min, max *int64
 
-	// Objects. index numbers the names of properties and required;
+	// Objects. names numbers the names of properties and required;
 	// props[i] is nil for a name only required.
 	objects            bool // any object keyword
-	index              map[string]int
+	names              *nameTable
 	props              []*node
 	additional         *node
 	required           uint64
@@ -288,24 +288,27 @@ func (s *Set) fill(n *node, base, ptr string, m map[string]any) error {
 		}
 	}
 	if n.objects {
-		n.index = map[string]int{}
+		index := map[string]int{}
+		var names []string
 		add := func(name string) {
-			if _, ok := n.index[name]; !ok {
-				n.index[name] = len(n.props)
+			if _, ok := index[name]; !ok {
+				index[name] = len(n.props)
+				names = append(names, name)
 				n.props = append(n.props, nil)
 			}
 		}
 		for name, p := range props {
 			add(name)
-			n.props[n.index[name]] = p
+			n.props[index[name]] = p
 		}
 		for _, r := range required {
 			add(r)
-			n.required |= 1 << n.index[r]
+			n.required |= 1 << index[r]
 		}
 		if len(n.props) > 64 {
 			return errUnsupported
 		}
+		n.names = newNameTable(names)
 	}
 	return nil
 }

@@ -26,6 +26,7 @@
 // additionalProperties, minProperties, maxProperties, items, minItems,
 // maxItems, uniqueItems, contains, allOf, anyOf, oneOf, not, if, then,
 // else, and $ref to a definition of any file, with keywords beside it.
-// Patterns that are anchored sequences of ASCII classes are matched on
-// bytes (see pattern.go). Any other keyword makes its schema "not sure".
+// Anchored patterns of ASCII classes, groups and alternatives are
+// matched on bytes, in one pass when their shape allows (see pattern.go
+// and pattern_det.go). Any other keyword makes its schema "not sure".
 package compile

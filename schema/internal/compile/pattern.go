@@ -16,12 +16,33 @@ import (
 // bits of one word: no backtracking, no allocation, and the same answer
 // as regexp for every input (FuzzPattern compares them). A pattern of any
 // other form, and a string longer than 63 bytes, goes to regexp.
+//
+// Most of the schemas' patterns are linear besides: a flat sequence of
+// classes, each repeated a fixed or bounded number of times, where a
+// repetition of varying count is the last part or is followed by a part
+// that needs at least one byte of a class disjoint from its own
+// (^[a-z]+\.[a-z_]+$, ^sha-256:[0-9a-f]{64}$). Such a pattern has at most
+// one way to match, found in one pass by taking each varying repetition
+// as far as its class goes: a byte of its class cannot start the next
+// part. It is matched so at any length, with no position set; so is a
+// pattern whose every choice the next byte decides (pattern_det.go).
+// The position set takes the rest.
 
 // pattern is a compiled pattern: the byte matcher when the pattern has
 // the form above, and always the regular expression.
 type pattern struct {
-	re   *regexp.Regexp
-	root *rnode // nil: regexp only
+	re      *regexp.Regexp
+	root    *rnode // nil: regexp only
+	linear  bool   // steps is the pattern
+	steps   []step
+	decided bool   // det is matched by rnode.next (pattern_det.go)
+	det     *rnode // root, fused
+}
+
+// step is one part of a linear pattern: min to max bytes of one class.
+type step struct {
+	class    [2]uint64
+	min, max int // max -1 for no bound
 }
 
 // rnode is one part of a pattern.
@@ -30,6 +51,10 @@ type rnode struct {
 	class    [2]uint64 // opClass: the ASCII bytes it matches
 	subs     []*rnode  // opSeq, opAlt, opRepeat (one)
 	min, max int       // opRepeat; max -1 for no bound
+
+	first    [2]uint64 // the bytes a match can start with
+	nullable bool      // it matches the empty string
+	last     [2]uint64 // opRun: the bytes it can end with
 }
 
 type rop uint8
@@ -39,6 +64,7 @@ const (
 	opSeq
 	opAlt
 	opRepeat
+	opRun // in the fused tree of a decided pattern only (pattern_det.go)
 )
 
 // newPattern compiles p, which regexp compiles.
@@ -49,13 +75,99 @@ func newPattern(p string, re *regexp.Regexp) *pattern {
 		// A top-level | would bind the anchors to its branches.
 		if n, ok := r.alt(); ok && r.pos == len(r.src) && n.op != opAlt {
 			pt.root = n
+			pt.steps, pt.linear = linearSteps(n)
+			pt.det = fused(n)
+			pt.det.firsts()
+			pt.decided = pt.det.decided([2]uint64{})
 		}
 	}
 	return pt
 }
 
+// linearSteps returns the steps of n when n is a linear pattern.
+func linearSteps(n *rnode) ([]step, bool) {
+	var steps []step
+	var flatten func(n *rnode) bool
+	flatten = func(n *rnode) bool {
+		switch {
+		case n.op == opClass:
+			steps = append(steps, step{class: n.class, min: 1, max: 1})
+		case n.op == opRepeat && n.subs[0].op == opClass:
+			steps = append(steps, step{class: n.subs[0].class, min: n.min, max: n.max})
+		case n.op == opSeq:
+			for _, s := range n.subs {
+				if !flatten(s) {
+					return false
+				}
+			}
+		default:
+			return false
+		}
+		return true
+	}
+	if !flatten(n) {
+		return nil, false
+	}
+	for i, s := range steps[:max(len(steps)-1, 0)] {
+		next := steps[i+1]
+		if s.min != s.max && (next.min < 1 || s.class[0]&next.class[0] != 0 || s.class[1]&next.class[1] != 0) {
+			return nil, false
+		}
+	}
+	return steps, true
+}
+
+// in tells whether c is in class.
+func in(class *[2]uint64, c byte) bool {
+	return c < 0x80 && class[c>>6]&(1<<(c&63)) != 0
+}
+
 // match tells whether b matches.
 func (p *pattern) match(b []byte) bool {
+	switch {
+	case p.linear:
+		return p.matchLinear(b)
+	case p.decided:
+		return p.matchDecided(b)
+	}
+	return p.matchSet(b)
+}
+
+// matchLinear matches b against the steps of a linear pattern.
+func (p *pattern) matchLinear(b []byte) bool {
+	at := 0
+	for i := range p.steps {
+		s := &p.steps[i]
+		if s.min == s.max {
+			if len(b)-at < s.min {
+				return false
+			}
+			for _, c := range b[at : at+s.min] {
+				if !in(&s.class, c) {
+					return false
+				}
+			}
+			at += s.min
+			continue
+		}
+		// As far as the class goes: the next part cannot start on a
+		// byte of it, and the last part must reach the end.
+		q := at
+		for q < len(b) && in(&s.class, b[q]) {
+			q++
+		}
+		if n := q - at; n < s.min || s.max >= 0 && n > s.max {
+			return false
+		}
+		at = q
+	}
+	return at == len(b)
+}
+
+// matchSet matches b by following the set of positions the pattern can
+// have reached; regexp decides when the pattern has no byte matcher or b
+// has more than 63 bytes.
+func (p *pattern) matchSet(b []byte) bool {
 	if p.root == nil || len(b) > 63 {
 		return p.re.Match(b)
 	}
@@ -95,6 +207,22 @@ func (n *rnode) run(b []byte, at uint64) uint64 {
 		return out
 	}
 	// opRepeat
+	if n.subs[0].op == opClass && at&(at-1) == 0 {
+		// One class from one position: count its bytes, and every
+		// count from min to there is a position reached.
+		if at == 0 {
+			return 0
+		}
+		p := bits.TrailingZeros64(at)
+		q := p
+		for q < len(b) && (n.max < 0 || q-p < n.max) && in(&n.subs[0].class, b[q]) {
+			q++
+		}
+		if q-p < n.min {
+			return 0
+		}
+		return (1<<(q+1) - 1) &^ (1<<(p+n.min) - 1)
+	}
 	cur := at
 	for range n.min {
 		cur = n.subs[0].run(b, cur)

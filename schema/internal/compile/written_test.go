@@ -27,6 +27,7 @@ type fixture struct {
 	names    []string // folders: kinds, and envelope
 	checkers map[string]*Checker
 	written  map[string]*jsonschema.Schema
+	set      *Set
 }
 
 var loaded *fixture
@@ -73,6 +74,7 @@ func load(tb testing.TB) *fixture {
 			tb.Fatal(err)
 		}
 	}
+	fx.set = set
 	loaded = fx
 	return fx
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"testing"
 	"time"
@@ -45,6 +46,52 @@ func TestTokenize(t *testing.T) {
 	}
 }
 
+// TestDuplicateKeys: objects of 1 to MaxMembers keys, many of them alike
+// in length and first, middle and last bytes, are read, and refused with
+// any key repeated anywhere.
+func TestDuplicateKeys(t *testing.T) {
+	key := func(i int) string { return fmt.Sprintf(`"k%02dxa"`, i) } // one signature
+	for n := 1; n <= MaxMembers; n++ {
+		var keys []string
+		for i := range n {
+			if i%3 == 0 {
+				keys = append(keys, fmt.Sprintf(`"%d"`, i))
+			} else {
+				keys = append(keys, key(i))
+			}
+		}
+		doc := func(keys []string) []byte {
+			var b bytes.Buffer
+			b.WriteByte('{')
+			for i, k := range keys {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				fmt.Fprintf(&b, "%s:%d", k, i)
+			}
+			b.WriteByte('}')
+			return b.Bytes()
+		}
+		var tp Tape
+		if !Tokenize(&tp, doc(keys), 8, "") {
+			t.Fatalf("%d distinct keys refused: %s", n, doc(keys))
+		}
+		if n == MaxMembers {
+			continue
+		}
+		for _, i := range []int{0, n / 2, n - 1} {
+			dup := append(append([]string{}, keys...), keys[i])
+			if Tokenize(&tp, doc(dup), 8, "") {
+				t.Fatalf("key %s twice read: %s", keys[i], doc(dup))
+			}
+			dup = append([]string{keys[i]}, keys...)
+			if Tokenize(&tp, doc(dup), 8, "") {
+				t.Fatalf("key %s twice read: %s", keys[i], doc(dup))
+			}
+		}
+	}
+}
+
 func TestFormats(t *testing.T) {
 	for _, c := range []struct {
 		s  string
@@ -74,7 +121,8 @@ func TestFormats(t *testing.T) {
 // covers the document: the root spans it, every container ends where
 // the next token begins.
 func FuzzTokenize(f *testing.F) {
-	for _, s := range []string{`{}`, `[]`, `{"a":[1,2.5e3,-0,"x",true,false,null]}`, `"\u00e9\ud83d\ude00"`, `{"a":1,"a":2}`, `1 2`, `-01`} {
+	for _, s := range []string{`{}`, `[]`, `{"a":[1,2.5e3,-0,"x",true,false,null]}`, `"\u00e9\ud83d\ude00"`, `{"a":1,"a":2}`, `1 2`, `-01`,
+		`{"k0xa":1,"k1xa":2,"k0xa":3}`, `{"ab":1,"b":{"ab":2},"ba":3,"ab":4}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
@@ -96,6 +144,16 @@ func FuzzTokenize(f *testing.F) {
 			t.Fatalf("root ends at token %d of %d", n, len(tp.Tokens))
 		}
 		for i, tok := range tp.Tokens {
+			if tok.Kind == Object {
+				keys := map[string]bool{}
+				for k, m := i+1, 0; m < int(tok.Len); m++ {
+					if keys[string(tp.Text(k))] {
+						t.Fatalf("object %d has the key %q twice", i, tp.Text(k))
+					}
+					keys[string(tp.Text(k))] = true
+					k = int(tp.Tokens[k+1].Next)
+				}
+			}
 			if tok.Kind == String && !tok.Escaped {
 				var s string
 				if err := json.Unmarshal(doc[tok.Start-1:tok.End+1], &s); err != nil || s != string(tp.Text(i)) {

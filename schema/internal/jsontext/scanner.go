@@ -111,10 +111,11 @@ func (s *Scanner) String() (raw []byte, escaped, ok bool) {
 func plain8(x uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	// With every byte of v below 0x80, (v - n in each byte) &^ v has a
-	// high bit set if and only if some byte of v is below n (n <= 0x80).
-	below := func(v uint64, n uint64) uint64 { return (v - ones*n) &^ v & highs }
+	// high bit set if and only if some byte of v is below n (n <= 0x80);
+	// a byte of x at 0x80 or above sets its high bit whatever the rest.
+	// Written flat so that the compiler inlines it into String.
 	quote, slash := x^(ones*'"'), x^(ones*'\\')
-	return (x&highs | below(x, 0x20) | below(quote, 1) | below(slash, 1)) == 0
+	return (x|(x-ones*0x20)&^x|(quote-ones)&^quote|(slash-ones)&^slash)&highs == 0
 }
 
 // validEscapes tells whether Unescape accepts raw.

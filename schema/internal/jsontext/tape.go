@@ -133,6 +133,8 @@ func (t *Tape) object(s *Scanner, i int) bool {
 	s.Pos++
 	t.Tokens = append(t.Tokens, Token{Kind: Object, Start: int32(start)})
 	var keys [MaxMembers]int32 // token indexes of the keys
+	var sigs [MaxMembers]uint32
+	var seen uint64 // a bit for each key's signature
 	n := 0
 	if !s.Next('}') {
 		for {
@@ -143,11 +145,19 @@ func (t *Tape) object(s *Scanner, i int) bool {
 			if !ok || esc || n == MaxMembers {
 				return false
 			}
-			for _, j := range keys[:n] {
-				if string(t.Text(int(j))) == string(raw) {
-					return false // a duplicate key
+			// A key can repeat an earlier one only if its signature
+			// does, and only if its bit is already seen.
+			h := keySig(raw)
+			bit := uint64(1) << (h * 0x9E3779B1 >> 26)
+			if seen&bit != 0 {
+				for j, k := range keys[:n] {
+					if sigs[j] == h && string(t.Text(int(k))) == string(raw) {
+						return false // a duplicate key
+					}
 				}
 			}
+			seen |= bit
+			sigs[n] = h
 			if t.watch != "" && string(raw) == t.watch {
 				t.SawKey = true
 			}
@@ -172,6 +182,16 @@ func (t *Tape) object(s *Scanner, i int) bool {
 	s.Depth--
 	t.Tokens[i].End, t.Tokens[i].Next, t.Tokens[i].Len = int32(s.Pos), int32(len(t.Tokens)), int32(n)
 	return true
+}
+
+// keySig mixes a key's length with its first, middle and last bytes:
+// keys of different signatures differ.
+func keySig(key []byte) uint32 {
+	n := len(key)
+	if n == 0 {
+		return 0
+	}
+	return uint32(n)<<24 ^ uint32(key[0])<<16 ^ uint32(key[n/2])<<8 ^ uint32(key[n-1])
 }
 
 func (t *Tape) array(s *Scanner, i int) bool {
