@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -195,8 +196,22 @@ func checkSeal(dir *collab.Directory, h *schema.Hop, leaf tlog.Hash, cache *mani
 	if s.Index < 0 || s.Index >= s.Size {
 		return fail(CheckInclusion, fmt.Errorf("index %d is outside a manifest of %d leaves", s.Index, s.Size))
 	}
+	notIncluded := fail(CheckInclusion, errors.New("the hop's leaf is not in the signed manifest: this hop or one before it was altered, inserted or removed"))
+	var mk manifestKey
+	if cache != nil {
+		// A manifest whose signature verified has a memo of the nodes its
+		// records proved (provenance_memo.go): the path is checked
+		// against it, and the signature is known good.
+		mk = manifestKey{pub: [ed25519.PublicKeySize]byte(key.Public), org: h.Org, keyID: s.KeyID, size: s.Size, root: root, sig: s.Sig}
+		if memo := cache.memoOf(mk); memo != nil {
+			if !memo.check(proof, s.Size, s.Index, leaf, root) {
+				return notIncluded
+			}
+			return nil
+		}
+	}
 	if err := tlog.CheckRecord(proof, s.Size, root, s.Index, leaf); err != nil {
-		return fail(CheckInclusion, errors.New("the hop's leaf is not in the signed manifest: this hop or one before it was altered, inserted or removed"))
+		return notIncluded
 	}
 	// The signature is decoded and checked once per manifest: a cached
 	// result is keyed by everything the check reads.
@@ -211,7 +226,7 @@ func checkSeal(dir *collab.Directory, h *schema.Hop, leaf tlog.Hash, cache *mani
 		return nil
 	}
 	if cache != nil {
-		err = cache.verified(manifestKey{pub: [ed25519.PublicKeySize]byte(key.Public), org: h.Org, keyID: s.KeyID, size: s.Size, root: root, sig: s.Sig}, verify)
+		err = cache.verified(mk, verify)
 	} else {
 		err = verify()
 	}
@@ -242,11 +257,22 @@ func decodeHash(s string) (tlog.Hash, error) {
 
 // manifestCache remembers which manifests verified, so that the records
 // of one batch cost one signature check. At max entries it starts anew.
+// The memos of the last memoManifests manifests it saw are kept.
 type manifestCache struct {
-	mu  sync.RWMutex
-	m   map[manifestKey]*manifestEntry
-	max int
+	mu    sync.RWMutex
+	m     map[manifestKey]*manifestEntry
+	max   int
+	memos [memoManifests]*manifestEntry // a ring of the entries that hold a memo
+	next  int
 }
+
+// memoManifests is how many manifests keep an inclusion memo at a time
+// (at most 2 x memoLeaves nodes each), and memoLeaves the largest
+// manifest that has one.
+const (
+	memoManifests = 16
+	memoLeaves    = 4096
+)
 
 // manifestKey is what a manifest's signature check depends on.
 type manifestKey struct {
@@ -260,6 +286,20 @@ type manifestKey struct {
 type manifestEntry struct {
 	once sync.Once
 	err  error
+	ok   atomic.Bool                   // verify ran and passed
+	memo atomic.Pointer[inclusionMemo] // nil once out of the ring
+}
+
+// memoOf returns the inclusion memo of a manifest whose signature
+// verified, or nil.
+func (c *manifestCache) memoOf(key manifestKey) *inclusionMemo {
+	c.mu.RLock()
+	e := c.m[key]
+	c.mu.RUnlock()
+	if e == nil || !e.ok.Load() {
+		return nil
+	}
+	return e.memo.Load()
 }
 
 // verified runs verify once per key, and returns its result.
@@ -275,10 +315,20 @@ func (c *manifestCache) verified(key manifestKey, verify func() error) error {
 			}
 			e = &manifestEntry{}
 			c.m[key] = e
+			if key.size <= memoLeaves {
+				if old := c.memos[c.next]; old != nil {
+					old.memo.Store(nil)
+				}
+				e.memo.Store(newInclusionMemo())
+				c.memos[c.next], c.next = e, (c.next+1)%memoManifests
+			}
 		}
 		c.mu.Unlock()
 	}
-	e.once.Do(func() { e.err = verify() })
+	e.once.Do(func() {
+		e.err = verify()
+		e.ok.Store(e.err == nil)
+	})
 	return e.err
 }
 
