@@ -293,6 +293,80 @@ func TestStoreRetainIndexBuiltAtOpen(t *testing.T) {
 	assert.Equal(t, 1, n)
 }
 
+// TestStoreRetainIndexFromBefore: a store file whose retention index is
+// the one of before by_retain2 (retain_until, id and source as the key)
+// gets by_retain2 at open, keyed by day and arrival, and loses the old
+// bucket; its records are purged as their retain_until says.
+func TestStoreRetainIndexFromBefore(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "store.db")
+	s, err := OpenStore(path)
+	require.NoError(t, err)
+	envs := []schema.Envelope{bulkEnv(1, testNow), bulkEnv(2, testNow.AddDate(1, 0, 0)), bulkEnv(3, testNow.Add(-time.Hour))}
+	require.NoError(t, s.Put(ctx, envs))
+	require.NoError(t, s.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bucketByRetain); err != nil {
+			return err
+		}
+		old, err := tx.CreateBucket(bucketByRetainOld)
+		if err != nil {
+			return err
+		}
+		for _, e := range envs {
+			if err := old.Put(retainKey(e.RetainUntil, orgKey(e.ID, e.Source)), nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	require.NoError(t, s.Close())
+	s, err = OpenStore(path)
+	require.NoError(t, err)
+	defer s.Close()
+	require.NoError(t, s.db.View(func(tx *bolt.Tx) error {
+		assert.Nil(t, tx.Bucket(bucketByRetainOld), "the index of before is dropped")
+		assert.Equal(t, 3, tx.Bucket(bucketByRetain).Stats().KeyN)
+		return nil
+	}))
+	n, err := s.PurgeRecords(ctx, testNow)
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+	_, err = s.GetFrom(ctx, testBank, "rec-000002")
+	assert.NoError(t, err)
+}
+
+// TestPurgeWithinTheDay: the retention index is keyed by day, but a
+// purge deletes only the records of that day whose retain_until is not
+// after now, whatever order they arrived in.
+func TestPurgeWithinTheDay(t *testing.T) {
+	ctx := t.Context()
+	s, err := OpenStore(filepath.Join(t.TempDir(), "store.db"))
+	require.NoError(t, err)
+	defer s.Close()
+	day := testNow.Truncate(24 * time.Hour)
+	retains := []time.Time{day.Add(23 * time.Hour), day, testNow.Add(time.Nanosecond), testNow, day.Add(-time.Nanosecond), day.Add(24 * time.Hour)}
+	for i, r := range retains { // one batch each: arrival order is the slice's
+		require.NoError(t, s.Put(ctx, []schema.Envelope{bulkEnv(i, r)}))
+	}
+	n, err := s.PurgeRecords(ctx, testNow)
+	require.NoError(t, err)
+	assert.Equal(t, 3, n, "day, testNow and the day before")
+	for i, r := range retains {
+		_, err := s.GetFrom(ctx, testBank, fmt.Sprintf("rec-%06d", i))
+		if r.After(testNow) {
+			assert.NoError(t, err, "retain_until %s", r)
+		} else {
+			assert.ErrorIs(t, err, ErrRecordNotFound, "retain_until %s", r)
+		}
+	}
+	n, err = s.PurgeRecords(ctx, testNow)
+	require.NoError(t, err)
+	assert.Zero(t, n)
+	n, err = s.PurgeRecords(ctx, day.Add(24*time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, 3, n)
+}
+
 // TestPurgeDeadLetters: on the client's fake clock, dead letters stay
 // until DeadLetterRetention has passed since they were made, then go,
 // and the counters follow.
