@@ -31,17 +31,20 @@ func retainKey(at time.Time, rec []byte) []byte {
 	return append(append(k, 0), rec...)
 }
 
-// retainDay is the width of the days that begin the retention index's
-// keys.
-const retainDay = 24 * time.Hour
+// retainSpan is the width of the spans of retain_until that begin the
+// retention index's keys: UTC weeks (from Monday). A batch's records
+// collected over a few weeks touch a leaf per week; a purge reads past
+// the entries of the current week that are not yet due.
+const retainSpan = 7 * 24 * time.Hour
 
-// retainIndexKey is the key of the retention index: the UTC day of at
-// (in TimeKeyLayout), then seq, the arrival sequence of the record's
-// body. The keys of one day sort by arrival, so a batch appends to the
-// day's last leaf instead of landing among other senders' records.
+// retainIndexKey is the key of the retention index: the start of the
+// span of at (in TimeKeyLayout), then seq, the arrival sequence of the
+// record's body. The keys of one span sort by arrival, so a batch
+// appends to the span's last leaf instead of landing among other
+// senders' records.
 func retainIndexKey(at time.Time, seq uint64) []byte {
 	k := make([]byte, 0, len(sortableTime)+8)
-	k = boltdb.AppendTime(k, at.UTC().Truncate(retainDay))
+	k = boltdb.AppendTime(k, at.UTC().Truncate(retainSpan))
 	return append(k, boltdb.SeqKey(seq)...)
 }
 
@@ -98,8 +101,9 @@ func (s *Store) PurgeRecords(ctx context.Context, now time.Time) (int, error) {
 // record ids (sorted) before they are deleted, and an error from it
 // stops the purge with nothing of that transaction deleted.
 func (s *Store) purge(ctx context.Context, now time.Time, hook collab.PurgeHook) (int, error) {
-	limit := append(boltdb.AppendTime(nil, now), 1)                              // values of retain_until <= now sort below
-	days := boltdb.AppendTime(nil, now.UTC().Truncate(retainDay).Add(retainDay)) // keys of the days up to now's sort below
+	limit := append(boltdb.AppendTime(nil, now), 1)                                 // values of retain_until <= now sort below
+	spans := boltdb.AppendTime(nil, now.UTC().Truncate(retainSpan).Add(retainSpan)) // keys of the spans up to now's sort below
+	var from []byte                                                                 // the last key taken: those before are gone or not due
 	total := 0
 	for {
 		if err := ctx.Err(); err != nil {
@@ -110,9 +114,13 @@ func (s *Store) purge(ctx context.Context, now time.Time, hook collab.PurgeHook)
 		err := s.db.View(func(tx *bolt.Tx) error {
 			recs := tx.Bucket(bucketRecords)
 			c := tx.Bucket(bucketByRetain).Cursor()
-			for k, rk := c.First(); k != nil && bytes.Compare(k, days) < 0 && len(keys) < pruneBatch; k, rk = c.Next() {
+			k, rk := c.First()
+			if from != nil {
+				k, rk = c.Seek(from)
+			}
+			for ; k != nil && bytes.Compare(k, spans) < 0 && len(keys) < pruneBatch; k, rk = c.Next() {
 				if bytes.Compare(rk, limit) >= 0 || len(rk) <= len(sortableTime) {
-					continue // later today (a shorter value cannot be stored)
+					continue // due later in now's span (a shorter value cannot be stored)
 				}
 				var env schema.Envelope
 				if v := recordBytes(tx, recs.Get(rk[len(sortableTime)+1:])); v != nil {
@@ -175,6 +183,7 @@ func (s *Store) purge(ctx context.Context, now time.Time, hook collab.PurgeHook)
 			return total, wrapPurge("store", storeErr(err))
 		}
 		total += len(keys)
+		from = keys[len(keys)-1]
 	}
 }
 

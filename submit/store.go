@@ -37,11 +37,11 @@ var (
 	bucketBodies = []byte("bodies")
 	bucketByKind = []byte("by_kind2")   // kind \x00 collected_at \x00 id \x00 source -> nil
 	bucketSuper  = []byte("superseded") // source \x00 old id -> id of the record that supersedes it
-	// bucketByRetain: the UTC day of retain_until, then the arrival
+	// bucketByRetain: the UTC week of retain_until, then the arrival
 	// sequence of the record's body -> retain_until \x00 id \x00 source
 	// (retainKey), what Purge walks (purge_store.go; built at open for a
-	// file from before it). A batch's keys of one day are adjacent, so a
-	// commit touches about one leaf per day rather than one per record.
+	// file from before it). A batch's keys of one week are adjacent, so a
+	// commit touches about one leaf per week rather than one per record.
 	bucketByRetain = []byte("by_retain2")
 	// bucketByRetainOld: retain_until \x00 id \x00 source -> nil, the
 	// retention index of files from before by_retain2, replaced at open.
@@ -171,7 +171,7 @@ func putRecordsTx(tx *bolt.Tx, recs []record, vals [][]byte) error {
 	rb, idx, sup, bodies := tx.Bucket(bucketRecords), tx.Bucket(bucketByKind), tx.Bucket(bucketSuper), tx.Bucket(bucketBodies)
 	retain := tx.Bucket(bucketByRetain)
 	rb.FillPercent, idx.FillPercent = appendFill, appendFill // keys mostly grow (UUID v7, times)
-	retain.FillPercent = appendFill                          // keys grow within each day
+	retain.FillPercent = appendFill                          // keys grow within each week
 	bodies.FillPercent = 1                                   // keys always grow
 	for i, r := range recs {
 		e := r.env
