@@ -36,7 +36,7 @@ var (
 // Buckets of a ledger file.
 var (
 	bucketIdempotency  = []byte("idempotency")  // org \x00 key -> body digest \x00 submission id
-	bucketReceipts     = []byte("receipts2")    // org \x00 submission id -> LedgerAnswer JSON
+	bucketReceipts     = []byte("receipts2")    // org \x00 submission id -> LedgerAnswer (encodeAnswer; JSON in files from before)
 	bucketReceived     = []byte("received")     // received_at \x00 org \x00 submission id -> key: what retention prunes
 	bucketSeen         = []byte("seen2")        // source \x00 record id -> SeenRecord (see encodeSeen)
 	bucketRequirements = []byte("requirements") // requirement id -> learnt requirement JSON
@@ -129,8 +129,8 @@ func (l *Ledger) ReceiptBytes(ctx context.Context, org, id string) ([]byte, erro
 		if v == nil {
 			return ErrReceiptNotFound
 		}
-		var a LedgerAnswer
-		if err := json.Unmarshal(v, &a); err != nil {
+		a, err := decodeAnswer(v)
+		if err != nil {
 			return err
 		}
 		out = a.Receipt
@@ -216,8 +216,8 @@ func (l *Ledger) Receipts(ctx context.Context, q ReceiptQuery) (ReceiptPage, err
 				page.Next = boltdb.EncodeCursor(last)
 				return nil
 			}
-			var a LedgerAnswer
-			if err := json.Unmarshal(v, &a); err != nil {
+			a, err := decodeAnswer(v)
+			if err != nil {
 				return err
 			}
 			var r Receipt
@@ -287,8 +287,8 @@ func (l *Ledger) Idempotent(ctx context.Context, org, key string) (digest string
 		if raw == nil {
 			return fmt.Errorf("idempotency key %s names submission %s, which has no receipt", key, sub)
 		}
-		answer = new(LedgerAnswer)
-		if err := json.Unmarshal(raw, answer); err != nil {
+		var err error
+		if answer, err = decodeAnswer(raw); err != nil {
 			return fmt.Errorf("decode receipt %s: %w", sub, err)
 		}
 		digest, found = string(d), true
@@ -426,7 +426,7 @@ func (l *Ledger) commitWith(ctx context.Context, c CommitRequest, finish FinishF
 				return err
 			}
 		}
-		v, err := json.Marshal(a)
+		v, err := encodeAnswer(a)
 		if err != nil {
 			return err
 		}

@@ -22,24 +22,52 @@ import (
 // long nor holds many ids in memory.
 const pruneBatch = 1000
 
-// retainKey is the key of the retention index: retain_until \x00 rec,
-// where rec is the record's key (id \x00 source).
+// retainKey is the value of an entry of the retention index:
+// retain_until \x00 rec, where rec is the record's key (id \x00 source).
+// Values compare as the times do, so a purge compares them with now.
 func retainKey(at time.Time, rec []byte) []byte {
 	k := make([]byte, 0, len(sortableTime)+1+len(rec))
 	k = boltdb.AppendTime(k, at)
 	return append(append(k, 0), rec...)
 }
 
+// retainSpan is the width of the spans of retain_until that begin the
+// retention index's keys: UTC weeks (from Monday). A batch's records
+// collected over a few weeks touch a leaf per week; a purge reads past
+// the entries of the current week that are not yet due.
+const retainSpan = 7 * 24 * time.Hour
+
+// retainIndexKey is the key of the retention index: the start of the
+// span of at (in TimeKeyLayout), then seq, the arrival sequence of the
+// record's body. The keys of one span sort by arrival, so a batch
+// appends to the span's last leaf instead of landing among other
+// senders' records.
+func retainIndexKey(at time.Time, seq uint64) []byte {
+	k := make([]byte, 0, len(sortableTime)+8)
+	k = boltdb.AppendTime(k, at.UTC().Truncate(retainSpan))
+	return append(k, boltdb.SeqKey(seq)...)
+}
+
 // buildRetainIndex makes the retention index of a store file from before
-// it existed, once: a file that has the bucket is left alone.
+// it existed, once, and drops the index of before (by_retain): a file
+// that has the bucket is left alone. A record whose bytes are in bodies
+// is keyed by its body's sequence; one kept whole in records2 (files
+// from before bodies) by a sequence drawn from bodies, which no body
+// then takes.
 func buildRetainIndex(tx *bolt.Tx) error {
 	if tx.Bucket(bucketByRetain) != nil {
 		return nil
+	}
+	if tx.Bucket(bucketByRetainOld) != nil {
+		if err := tx.DeleteBucket(bucketByRetainOld); err != nil {
+			return err
+		}
 	}
 	idx, err := tx.CreateBucket(bucketByRetain)
 	if err != nil {
 		return err
 	}
+	bodies := tx.Bucket(bucketBodies)
 	return tx.Bucket(bucketRecords).ForEach(func(k, v []byte) error {
 		var head struct {
 			RetainUntil time.Time `json:"retain_until"`
@@ -47,7 +75,16 @@ func buildRetainIndex(tx *bolt.Tx) error {
 		if err := json.Unmarshal(recordBytes(tx, v), &head); err != nil {
 			return fmt.Errorf("record %q: %w", k, err)
 		}
-		return idx.Put(retainKey(head.RetainUntil, k), nil)
+		seq, ok := uint64(0), false
+		if len(v) > 0 && v[0] == bodyRefMark {
+			seq, ok = boltdb.Seq(v[1:])
+		}
+		if !ok {
+			if seq, err = bodies.NextSequence(); err != nil {
+				return err
+			}
+		}
+		return idx.Put(retainIndexKey(head.RetainUntil, seq), retainKey(head.RetainUntil, k))
 	})
 }
 
@@ -64,25 +101,34 @@ func (s *Store) PurgeRecords(ctx context.Context, now time.Time) (int, error) {
 // record ids (sorted) before they are deleted, and an error from it
 // stops the purge with nothing of that transaction deleted.
 func (s *Store) purge(ctx context.Context, now time.Time, hook collab.PurgeHook) (int, error) {
-	limit := append(boltdb.AppendTime(nil, now), 1) // keys of retain_until <= now sort below
+	limit := append(boltdb.AppendTime(nil, now), 1)                                 // values of retain_until <= now sort below
+	spans := boltdb.AppendTime(nil, now.UTC().Truncate(retainSpan).Add(retainSpan)) // keys of the spans up to now's sort below
+	var from []byte                                                                 // the last key taken: those before are gone or not due
 	total := 0
 	for {
 		if err := ctx.Err(); err != nil {
 			return total, err
 		}
-		var keys [][]byte
+		var keys, recKeys [][]byte // the index's keys, the records' keys
 		var envs []schema.Envelope
 		err := s.db.View(func(tx *bolt.Tx) error {
 			recs := tx.Bucket(bucketRecords)
 			c := tx.Bucket(bucketByRetain).Cursor()
-			for k, _ := c.First(); k != nil && bytes.Compare(k, limit) < 0 && len(keys) < pruneBatch; k, _ = c.Next() {
+			k, rk := c.First()
+			if from != nil {
+				k, rk = c.Seek(from)
+			}
+			for ; k != nil && bytes.Compare(k, spans) < 0 && len(keys) < pruneBatch; k, rk = c.Next() {
+				if bytes.Compare(rk, limit) >= 0 || len(rk) <= len(sortableTime) {
+					continue // due later in now's span (a shorter value cannot be stored)
+				}
 				var env schema.Envelope
-				if v := recordBytes(tx, recs.Get(k[len(sortableTime)+1:])); v != nil {
+				if v := recordBytes(tx, recs.Get(rk[len(sortableTime)+1:])); v != nil {
 					if err := json.Unmarshal(v, &env); err != nil {
 						return fmt.Errorf("decode %q: %w", k, err)
 					}
 				}
-				keys, envs = append(keys, bytes.Clone(k)), append(envs, env)
+				keys, recKeys, envs = append(keys, bytes.Clone(k)), append(recKeys, bytes.Clone(rk[len(sortableTime)+1:])), append(envs, env)
 			}
 			return nil
 		})
@@ -105,7 +151,7 @@ func (s *Store) purge(ctx context.Context, now time.Time, hook collab.PurgeHook)
 		err = s.db.Update(func(tx *bolt.Tx) error {
 			recs, byKind, sup, byRetain := tx.Bucket(bucketRecords), tx.Bucket(bucketByKind), tx.Bucket(bucketSuper), tx.Bucket(bucketByRetain)
 			for i, k := range keys {
-				rec, e := k[len(sortableTime)+1:], &envs[i]
+				rec, e := recKeys[i], &envs[i]
 				if e.ID != "" {
 					if err := byKind.Delete(kindKey(e.Kind, e.CollectedAt, rec)); err != nil {
 						return err
@@ -135,6 +181,7 @@ func (s *Store) purge(ctx context.Context, now time.Time, hook collab.PurgeHook)
 			return total, wrapPurge("store", storeErr(err))
 		}
 		total += len(keys)
+		from = keys[len(keys)-1]
 	}
 }
 

@@ -293,6 +293,84 @@ func TestStoreRetainIndexBuiltAtOpen(t *testing.T) {
 	assert.Equal(t, 1, n)
 }
 
+// TestStoreRetainIndexFromBefore: a store file whose retention index is
+// the one of before by_retain2 (retain_until, id and source as the key)
+// gets by_retain2 at open, keyed by day and arrival, and loses the old
+// bucket; its records are purged as their retain_until says.
+func TestStoreRetainIndexFromBefore(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "store.db")
+	s, err := OpenStore(path)
+	require.NoError(t, err)
+	envs := []schema.Envelope{bulkEnv(1, testNow), bulkEnv(2, testNow.AddDate(1, 0, 0)), bulkEnv(3, testNow.Add(-time.Hour))}
+	require.NoError(t, s.Put(ctx, envs))
+	require.NoError(t, s.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bucketByRetain); err != nil {
+			return err
+		}
+		old, err := tx.CreateBucket(bucketByRetainOld)
+		if err != nil {
+			return err
+		}
+		for _, e := range envs {
+			if err := old.Put(retainKey(e.RetainUntil, orgKey(e.ID, e.Source)), nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	require.NoError(t, s.Close())
+	s, err = OpenStore(path)
+	require.NoError(t, err)
+	defer s.Close()
+	require.NoError(t, s.db.View(func(tx *bolt.Tx) error {
+		assert.Nil(t, tx.Bucket(bucketByRetainOld), "the index of before is dropped")
+		assert.Equal(t, 3, tx.Bucket(bucketByRetain).Stats().KeyN)
+		return nil
+	}))
+	n, err := s.PurgeRecords(ctx, testNow)
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+	_, err = s.GetFrom(ctx, testBank, "rec-000002")
+	assert.NoError(t, err)
+}
+
+// TestPurgeWithinTheSpan: the retention index is keyed by week, but a
+// purge deletes only the records of that week whose retain_until is not
+// after now, whatever order they arrived in.
+func TestPurgeWithinTheSpan(t *testing.T) {
+	ctx := t.Context()
+	s, err := OpenStore(filepath.Join(t.TempDir(), "store.db"))
+	require.NoError(t, err)
+	defer s.Close()
+	day := testNow.Truncate(24 * time.Hour)
+	week := testNow.Truncate(retainSpan)
+	retains := []time.Time{day.Add(23 * time.Hour), day, testNow.Add(time.Nanosecond), testNow, week.Add(-time.Nanosecond), day.Add(24 * time.Hour), week, week.Add(retainSpan)}
+	for i, r := range retains { // one batch each: arrival order is the slice's
+		require.NoError(t, s.Put(ctx, []schema.Envelope{bulkEnv(i, r)}))
+	}
+	n, err := s.PurgeRecords(ctx, testNow)
+	require.NoError(t, err)
+	assert.Equal(t, 4, n, "day, testNow, week and the week before")
+	for i, r := range retains {
+		_, err := s.GetFrom(ctx, testBank, fmt.Sprintf("rec-%06d", i))
+		if r.After(testNow) {
+			assert.NoError(t, err, "retain_until %s", r)
+		} else {
+			assert.ErrorIs(t, err, ErrRecordNotFound, "retain_until %s", r)
+		}
+	}
+	n, err = s.PurgeRecords(ctx, testNow)
+	require.NoError(t, err)
+	assert.Zero(t, n)
+	n, err = s.PurgeRecords(ctx, day.Add(24*time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, 3, n)
+	n, err = s.PurgeRecords(ctx, week.Add(retainSpan))
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+}
+
 // TestPurgeDeadLetters: on the client's fake clock, dead letters stay
 // until DeadLetterRetention has passed since they were made, then go,
 // and the counters follow.
@@ -422,4 +500,35 @@ func TestHandlerPruneLogs(t *testing.T) {
 	assert.Equal(t, PurgeStoreRecordIDs, leaves[0].Store)
 	assert.Equal(t, OperatorSchedule, leaves[0].Operator)
 	assert.Equal(t, 2, leaves[0].Count)
+}
+
+// TestPurgeAcrossTransactions: a purge of more records than one
+// transaction deletes goes on after the last key it took, past the
+// entries of the same week not yet due, and leaves every one of those.
+func TestPurgeAcrossTransactions(t *testing.T) {
+	ctx := t.Context()
+	s, err := OpenStore(filepath.Join(t.TempDir(), "store.db"))
+	require.NoError(t, err)
+	defer s.Close()
+	const n = 2*pruneBatch + 500
+	envs := make([]schema.Envelope, n)
+	for i := range envs {
+		r := testNow.Add(-time.Second)
+		if i%2 == 1 {
+			r = testNow.Add(time.Hour)
+		}
+		envs[i] = bulkEnv(i, r)
+	}
+	require.NoError(t, s.Put(ctx, envs))
+	got, err := s.PurgeRecords(ctx, testNow)
+	require.NoError(t, err)
+	assert.Equal(t, n/2, got)
+	left, err := s.Count()
+	require.NoError(t, err)
+	assert.Equal(t, n/2, left)
+	for i := 1; i < n; i += 2 {
+		if _, err := s.GetFrom(ctx, testBank, envs[i].ID); err != nil {
+			t.Fatalf("record %d, not due, is gone: %v", i, err)
+		}
+	}
 }

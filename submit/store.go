@@ -38,9 +38,15 @@ var (
 	bucketBodies = []byte("bodies")
 	bucketByKind = []byte("by_kind2")   // kind \x00 collected_at \x00 id \x00 source -> nil
 	bucketSuper  = []byte("superseded") // source \x00 old id -> id of the record that supersedes it
-	// bucketByRetain: retain_until \x00 id \x00 source -> nil, what Purge
-	// walks (purge.go; built at open for a file from before it).
-	bucketByRetain = []byte("by_retain")
+	// bucketByRetain: the UTC week of retain_until, then the arrival
+	// sequence of the record's body -> retain_until \x00 id \x00 source
+	// (retainKey), what Purge walks (purge_store.go; built at open for a
+	// file from before it). A batch's keys of one week are adjacent, so a
+	// commit touches about one leaf per week rather than one per record.
+	bucketByRetain = []byte("by_retain2")
+	// bucketByRetainOld: retain_until \x00 id \x00 source -> nil, the
+	// retention index of files from before by_retain2, replaced at open.
+	bucketByRetainOld = []byte("by_retain")
 )
 
 // sortableTime is a fixed-width UTC layout: its strings sort as the times
@@ -163,8 +169,9 @@ func encodeRecords(recs []record) ([][]byte, error) {
 // putRecordsTx writes recs, whose stored bytes are vals, into the store's
 // buckets in tx, skipping a (source, id) already stored.
 func putRecordsTx(tx *bolt.Tx, recs []record, vals [][]byte) error {
-	rb, idx, sup := tx.Bucket(bucketRecords), tx.Bucket(bucketByKind), tx.Bucket(bucketSuper)
+	rb, idx, sup, retain := tx.Bucket(bucketRecords), tx.Bucket(bucketByKind), tx.Bucket(bucketSuper), tx.Bucket(bucketByRetain)
 	rb.FillPercent, idx.FillPercent = appendFill, appendFill // keys mostly grow (UUID v7, times)
+	retain.FillPercent = appendFill                          // keys grow within each week
 	total := 0
 	for _, v := range vals {
 		total += len(v)
@@ -176,7 +183,7 @@ func putRecordsTx(tx *bolt.Tx, recs []record, vals [][]byte) error {
 		if rb.Get(k) != nil {
 			continue
 		}
-		ref, err := chunks.add(vals[i])
+		ref, seq, err := chunks.add(vals[i])
 		if err != nil {
 			return err
 		}
@@ -186,7 +193,7 @@ func putRecordsTx(tx *bolt.Tx, recs []record, vals [][]byte) error {
 		if err := idx.Put(kindKey(e.Kind, e.CollectedAt, k), nil); err != nil {
 			return err
 		}
-		if err := tx.Bucket(bucketByRetain).Put(retainKey(e.RetainUntil, k), nil); err != nil {
+		if err := retain.Put(retainIndexKey(e.RetainUntil, seq), retainKey(e.RetainUntil, k)); err != nil {
 			return err
 		}
 		if e.Supersedes != "" {

@@ -95,41 +95,41 @@ func newChunkWriter(tx *bolt.Tx, total int) *chunkWriter {
 }
 
 // add places val in the current chunk, or a new one when it does not
-// fit, and returns its chunkRef. A record longer than a chunk has one of
-// its own.
-func (w *chunkWriter) add(val []byte) ([]byte, error) {
+// fit, and returns the reference to it and the record's arrival number
+// (a sequence of bodies, which the retention index orders by). A record
+// longer than a chunk has one of its own.
+func (w *chunkWriter) add(val []byte) (ref []byte, arrival uint64, err error) {
+	if arrival, err = w.bodies.NextSequence(); err != nil {
+		return nil, 0, err
+	}
 	if w.single {
-		seq, err := w.bodies.NextSequence()
-		if err != nil {
-			return nil, err
-		}
-		return append([]byte{bodyRefMark}, boltdb.SeqKey(seq)...), w.bodies.Put(boltdb.SeqKey(seq), val)
+		return append([]byte{bodyRefMark}, boltdb.SeqKey(arrival)...), arrival, w.bodies.Put(boltdb.SeqKey(arrival), val)
 	}
 	if w.buf != nil && len(w.buf)+len(val) > w.max {
 		if err := w.flush(); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
 	if w.commit == nil {
 		seq, err := w.bodies.NextSequence()
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if w.commit, err = w.bodies.CreateBucket(boltdb.SeqKey(seq)); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		w.commit.FillPercent = 1
 		w.seq = seq
 	}
 	if w.buf == nil {
 		if w.next == math.MaxUint16 {
-			return nil, errors.New("submit: store: more than 65535 chunks in one commit; put fewer records at a time")
+			return nil, 0, errors.New("submit: store: more than 65535 chunks in one commit; put fewer records at a time")
 		}
 		w.buf = make([]byte, 0, max(w.max, len(val)))
 	}
 	off := len(w.buf)
 	w.buf = append(w.buf, val...)
-	return chunkRef(w.seq, w.next, off, len(val)), nil
+	return chunkRef(w.seq, w.next, off, len(val)), arrival, nil
 }
 
 // flush puts the current chunk. bbolt keeps the slice until the commit,

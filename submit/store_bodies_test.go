@@ -47,12 +47,17 @@ func TestStoreBodies(t *testing.T) {
 	}))
 	require.NoError(t, s.db.Update(func(tx *bolt.Tx) error {
 		recs, bodies := tx.Bucket(bucketRecords), tx.Bucket(bucketBodies)
+		var commit []byte
 		for _, e := range []schema.Envelope{older, oldest} {
 			v := recs.Get(orgKey(e.ID, e.Source))
 			require.Len(t, v, chunkRefLen, "a key names its bytes in a chunk")
+			at, ok := parseChunkRef(v)
+			require.True(t, ok)
+			commit = bytes.Clone(at.commit)
+			require.NotNil(t, bodies.Bucket(commit))
 			require.NoError(t, deleteBytes(tx, v))
 		}
-		require.Nil(t, bodies.Bucket(boltdb.SeqKey(2)), "the commit's chunks are gone with the last record in them")
+		require.Nil(t, bodies.Bucket(commit), "the commit's chunks are gone with the last record in them")
 		require.NoError(t, bodies.Put(boltdb.SeqKey(100), rawOlder))
 		require.NoError(t, recs.Put(orgKey(older.ID, older.Source), append([]byte{bodyRefMark}, boltdb.SeqKey(100)...)))
 		return recs.Put(orgKey(oldest.ID, oldest.Source), rawOldest)
