@@ -70,20 +70,8 @@ func BenchmarkHubIdentity(b *testing.B) {
 	bodies := func(sealed bool) [][]byte {
 		out := make([][]byte, batches)
 		for i := range out {
-			envs := make([]schema.Envelope, identityBatch)
-			for j := range envs {
-				envs[j] = f.envelope(testBank, schema.KindFinanceTransaction)
-				if err := envs[j].Stamp(testBank, schema.StageCollection, testNow); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if sealed {
-				if err := s.SealHops(testBank, envs); err != nil {
-					b.Fatal(err)
-				}
-			}
 			var buf bytes.Buffer
-			for _, e := range envs {
+			for _, e := range stampedBatch(b, f, s, identityBatch, sealed) {
 				buf.Write(line(b, e))
 				buf.WriteByte('\n')
 			}
@@ -141,6 +129,24 @@ func BenchmarkHubIdentity(b *testing.B) {
 			b.ReportMetric(sides[0].cpuTime.Seconds()/sd.cpuTime.Seconds(), sd.name+"/plain-cpu")
 		}
 	}
+}
+
+// stampedBatch returns n valid finance.transaction envelopes of the
+// bank, stamped with its collection hop and, with sealed, sealed by s.
+func stampedBatch(b *testing.B, f *fixture, s HopSealer, n int, sealed bool) []schema.Envelope {
+	envs := make([]schema.Envelope, n)
+	for j := range envs {
+		envs[j] = f.envelope(testBank, schema.KindFinanceTransaction)
+		if err := envs[j].Stamp(testBank, schema.StageCollection, testNow); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if sealed {
+		if err := s.SealHops(testBank, envs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return envs
 }
 
 // BenchmarkClientSignature is what signing costs the client: one

@@ -24,18 +24,7 @@ func TestInclusionMemoAgrees(t *testing.T) {
 	}
 	for _, n := range sizes {
 		rng := rand.New(rand.NewPCG(uint64(n), 7))
-		var tree hashStore
-		leaves := make([]tlog.Hash, n)
-		for i := range leaves {
-			var b [8]byte
-			binary.BigEndian.PutUint64(b[:], uint64(i)+uint64(n)<<32)
-			leaves[i] = sha256.Sum256(b[:])
-			hs, err := tlog.StoredHashesForRecordHash(int64(i), leaves[i], tree)
-			require.NoError(t, err)
-			tree = append(tree, hs...)
-		}
-		root, err := tlog.TreeHash(n, tree)
-		require.NoError(t, err)
+		tree, leaves, root := testTree(t, n)
 		memo := newInclusionMemo()
 		passed := 0
 		for range 3 * n {
@@ -77,16 +66,7 @@ func TestInclusionMemoAgrees(t *testing.T) {
 // eight).
 func TestInclusionMemoSavesHashes(t *testing.T) {
 	const n = ManifestLeaves
-	var tree hashStore
-	leaves := make([]tlog.Hash, n)
-	for i := range leaves {
-		leaves[i] = sha256.Sum256([]byte{byte(i), byte(i >> 8)})
-		hs, err := tlog.StoredHashesForRecordHash(int64(i), leaves[i], tree)
-		require.NoError(t, err)
-		tree = append(tree, hs...)
-	}
-	root, err := tlog.TreeHash(n, tree)
-	require.NoError(t, err)
+	tree, leaves, root := testTree(t, n)
 	memo := newInclusionMemo()
 	for i := range int64(n) {
 		proof, err := tlog.ProveRecord(n, i, tree)
@@ -94,4 +74,22 @@ func TestInclusionMemoSavesHashes(t *testing.T) {
 		require.True(t, memo.check(proof, n, i, leaves[i], root))
 	}
 	require.Len(t, memo.nodes, 2*n-1)
+}
+
+// testTree is a manifest's tree of n made-up leaves: its stored hashes,
+// its leaves and its head.
+func testTree(t *testing.T, n int64) (hashStore, []tlog.Hash, tlog.Hash) {
+	var tree hashStore
+	leaves := make([]tlog.Hash, n)
+	for i := range leaves {
+		var b [8]byte
+		binary.BigEndian.PutUint64(b[:], uint64(i)+uint64(n)<<32)
+		leaves[i] = sha256.Sum256(b[:])
+		hs, err := tlog.StoredHashesForRecordHash(int64(i), leaves[i], tree)
+		require.NoError(t, err)
+		tree = append(tree, hs...)
+	}
+	root, err := tlog.TreeHash(n, tree)
+	require.NoError(t, err)
+	return tree, leaves, root
 }

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"testing"
 	"time"
-
-	"github.com/sicollab/sicollab/schema"
 )
 
 // BenchmarkStoreCommit is one Store commit of 500 finance.transaction
@@ -21,18 +19,7 @@ func BenchmarkStoreCommit(b *testing.B) {
 	id, priv := fixtureKey(testBank)
 	s := signer(b, id, priv)
 	lines := func(sealed bool) []record {
-		envs := make([]schema.Envelope, batch)
-		for j := range envs {
-			envs[j] = f.envelope(testBank, schema.KindFinanceTransaction)
-			if err := envs[j].Stamp(testBank, schema.StageCollection, testNow); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if sealed {
-			if err := s.SealHops(testBank, envs); err != nil {
-				b.Fatal(err)
-			}
-		}
+		envs := stampedBatch(b, f, s, batch, sealed)
 		recs := recordsOf(envs)
 		for i := range recs {
 			recs[i].raw = line(b, envs[i])
