@@ -274,10 +274,12 @@ func (s *SharedDirectory) Publish(ctx context.Context, raw, sig []byte) (uint64,
 	return rev, nil
 }
 
-// isWrongSequence reports a compare-and-set refused by the server.
+// isWrongSequence reports a compare-and-set refused by the server: code
+// 10071, or 10164, which replicated streams answer instead.
 func isWrongSequence(err error) bool {
 	var apiErr *js.APIError
-	return errors.As(err, &apiErr) && apiErr.ErrorCode == js.JSErrCodeStreamWrongLastSequence
+	return errors.As(err, &apiErr) &&
+		(apiErr.ErrorCode == js.JSErrCodeStreamWrongLastSequence || apiErr.ErrorCode == js.JSErrCodeStreamWrongLastSequenceConstant)
 }
 
 // Close stops following the bucket and waits for the follower to end.

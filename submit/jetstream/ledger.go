@@ -195,7 +195,9 @@ func (l *Ledger) Lock(ctx context.Context, org, key string) (func(), error) {
 		if err == nil {
 			break
 		}
-		if !errors.Is(err, js.ErrKeyExists) {
+		// Another hub holds the key, or took it between Create's two
+		// tries (over a purge marker, a replicated stream answers 10164).
+		if !errors.Is(err, js.ErrKeyExists) && !errors.Is(err, js.ErrKeyRevisionMismatch) && !isWrongSequence(err) {
 			unlock()
 			return nil, fmt.Errorf("jetstream: ledger: lock idempotency key %s: %w", key, err)
 		}
