@@ -40,7 +40,7 @@ const identityBatch = 500
 // side, by the wall clock and by the process's CPU time (-cpu, steadier
 // on a machine shared with other work):
 //
-//	go test ./submit -run '^$' -bench HubIdentity -benchtime 5x
+//	go test ./submit -run '^$' -bench 'HubIdentity$' -benchtime 20x
 func BenchmarkHubIdentity(b *testing.B) {
 	const batches = 10
 	v, err := NewSignatureVerifier(SignatureConfig{})

@@ -16,7 +16,7 @@ import (
 //
 // A Store keeps the bytes of the records one commit stores back to back
 // in chunks of about bodyChunkPages pages, in a bucket of their own
-// inside bodies, under a new arrival sequence. A value of one record per
+// inside bodies, under the arrival sequence of its first record. A value of one record per
 // key (the layout before chunks) fills a page with whole records only:
 // records of 1.5 KB, a sealed hop's size, leave a quarter of each page
 // empty, and every page is written and synced. A chunk is one run of
@@ -81,7 +81,7 @@ type chunkWriter struct {
 	single bool         // a body per record: the commit is small
 	commit *bolt.Bucket // nil until the first record
 	max    int          // bytes of a chunk filling bodyChunkPages pages
-	seq    uint64       // the commit's arrival sequence
+	seq    uint64       // the commit's key: its first record's arrival sequence
 	next   uint16       // the next chunk's key
 	buf    []byte
 }
@@ -111,15 +111,11 @@ func (w *chunkWriter) add(val []byte) (ref []byte, arrival uint64, err error) {
 		}
 	}
 	if w.commit == nil {
-		seq, err := w.bodies.NextSequence()
-		if err != nil {
-			return nil, 0, err
-		}
-		if w.commit, err = w.bodies.CreateBucket(boltdb.SeqKey(seq)); err != nil {
+		if w.commit, err = w.bodies.CreateBucket(boltdb.SeqKey(arrival)); err != nil {
 			return nil, 0, err
 		}
 		w.commit.FillPercent = 1
-		w.seq = seq
+		w.seq = arrival
 	}
 	if w.buf == nil {
 		if w.next == math.MaxUint16 {
@@ -160,11 +156,7 @@ func recordBytes(tx *bolt.Tx, v []byte) []byte {
 		if !ok {
 			return nil
 		}
-		commit := tx.Bucket(bucketBodies).Bucket(at.commit)
-		if commit == nil {
-			return nil
-		}
-		c := commit.Get(at.chunk)
+		_, c := chunkOf(tx.Bucket(bucketBodies), at)
 		if at.off+at.n > len(c) {
 			return nil
 		}
@@ -190,18 +182,14 @@ func deleteBytes(tx *bolt.Tx, v []byte) error {
 	case bodyChunkMark:
 		at, ok := parseChunkRef(v)
 		if !ok {
-			return fmt.Errorf("submit: store: a record's reference to its bytes is %d bytes, not %d: the file is damaged", len(v), chunkRefLen)
+			return fmt.Errorf("submit: store: a record's reference to its bytes is %d bytes, not %d: the file is damaged; restore it from a backup", len(v), chunkRefLen)
 		}
-		commit := bodies.Bucket(at.commit)
-		if commit == nil {
-			return nil
-		}
-		c := commit.Get(at.chunk)
+		commit, c := chunkOf(bodies, at)
 		if c == nil {
-			return nil
+			return nil // gone already
 		}
 		if at.off+at.n > len(c) {
-			return fmt.Errorf("submit: store: a record's bytes end at %d in a chunk of %d: the file is damaged", at.off+at.n, len(c))
+			return fmt.Errorf("submit: store: a record's bytes end at %d in a chunk of %d: the file is damaged; restore it from a backup", at.off+at.n, len(c))
 		}
 		rest := make([]byte, len(c))
 		copy(rest, c)
@@ -218,4 +206,14 @@ func deleteBytes(tx *bolt.Tx, v []byte) error {
 		return nil
 	}
 	return nil
+}
+
+// chunkOf returns the bucket of the commit at names and the chunk in it;
+// nil for what is missing.
+func chunkOf(bodies *bolt.Bucket, at chunkAt) (*bolt.Bucket, []byte) {
+	commit := bodies.Bucket(at.commit)
+	if commit == nil {
+		return nil, nil
+	}
+	return commit, commit.Get(at.chunk)
 }

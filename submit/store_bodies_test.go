@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"path/filepath"
 	"testing"
 	"time"
@@ -172,4 +173,28 @@ func TestStoreChunks(t *testing.T) {
 			})
 		})
 	}))
+}
+
+// TestChunkWriterLimit crosses the limit of chunks in one commit (their
+// keys are 16 bits): the chunk past it is refused with an error saying
+// what to do, and the commit fails whole.
+func TestChunkWriterLimit(t *testing.T) {
+	s, err := OpenStore(filepath.Join(t.TempDir(), "store.db"))
+	require.NoError(t, err)
+	defer s.Close()
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		w := newChunkWriter(tx, 1<<20)
+		w.next = math.MaxUint16 - 1 // as after 65,534 full chunks
+		val := bytes.Repeat([]byte("x"), w.max/2+1)
+		for range 3 { // each value fills a chunk of its own
+			if _, _, err := w.add(val); err != nil {
+				return err
+			}
+		}
+		return w.flush()
+	})
+	require.ErrorContains(t, err, "more than 65535 chunks in one commit; put fewer records at a time")
+	n, err := s.Count()
+	require.NoError(t, err)
+	require.Zero(t, n)
 }
