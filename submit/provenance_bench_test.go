@@ -67,7 +67,7 @@ func BenchmarkProvenanceSeal(b *testing.B) {
 			i := 0
 			for b.Loop() {
 				if !cached {
-					v.cache = &manifestCache{m: map[manifestKey]*manifestEntry{}, max: 1}
+					v.cache = newManifestCache(1)
 				}
 				if _, err := v.VerifyHops(b.Context(), dir, &envs[i%len(envs)]); err != nil {
 					b.Fatal(err)

@@ -1,7 +1,8 @@
 package submit
 
 import (
-	"sync"
+	"math/bits"
+	"sync/atomic"
 
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -53,20 +54,71 @@ func pathOf(out []pathLevel, n, i int64) []pathLevel {
 	return out
 }
 
-// inclusionMemo holds the verified nodes of one manifest's tree.
+// inclusionMemo holds the verified nodes of one manifest's tree, one
+// slot per node, read and written without a lock: the records of a
+// batch are checked in parallel. A slot is written once (its state goes
+// from empty to writing to known); only verified hashes are written, so
+// two writers of one slot would write the same hash, and the one that
+// loses the race skips it.
 type inclusionMemo struct {
-	mu    sync.Mutex
-	nodes map[span]tlog.Hash
+	size  int64
+	level []int // level[l]: the slot of the first node of level l
+	slots []memoSlot
 }
 
-func newInclusionMemo() *inclusionMemo {
-	return &inclusionMemo{nodes: map[span]tlog.Hash{}}
+// memoSlot is one node: state 0 empty, 1 being written, 2 known.
+type memoSlot struct {
+	state atomic.Uint32
+	h     tlog.Hash
+}
+
+// newInclusionMemo returns the memo of a tree of size leaves (size >= 1).
+func newInclusionMemo(size int64) *inclusionMemo {
+	m := &inclusionMemo{size: max(size, 1)}
+	n := 0
+	for w := m.size; ; w = (w + 1) / 2 {
+		m.level = append(m.level, n)
+		n += int(w)
+		if w == 1 {
+			break
+		}
+	}
+	m.slots = make([]memoSlot, n)
+	return m
+}
+
+// slot returns the slot of the node s. A node of an RFC 6962 tree is a
+// complete subtree [lo, lo+2^l) with lo a multiple of 2^l, or a node on
+// the right edge [lo, size) whose width is above 2^(l-1) and below 2^l,
+// lo again a multiple of 2^l: (l, lo>>l) names each node once.
+func (m *inclusionMemo) slot(s span) *memoSlot {
+	l := bits.Len64(uint64(s.hi - s.lo - 1))
+	return &m.slots[m.level[l]+int(s.lo>>l)]
+}
+
+func (m *inclusionMemo) get(s span) (tlog.Hash, bool) {
+	sl := m.slot(s)
+	if sl.state.Load() != 2 {
+		return tlog.Hash{}, false
+	}
+	return sl.h, true
+}
+
+func (m *inclusionMemo) put(s span, h tlog.Hash) {
+	sl := m.slot(s)
+	if sl.state.CompareAndSwap(0, 1) {
+		sl.h = h
+		sl.state.Store(2)
+	}
 }
 
 // check reports whether proof proves leaf at index i of the tree of n
 // leaves whose head is root, as tlog.CheckRecord would, and remembers
 // what it proved.
 func (m *inclusionMemo) check(proof tlog.RecordProof, n, i int64, leaf, root tlog.Hash) bool {
+	if n != m.size {
+		return tlog.CheckRecord(proof, n, root, i, leaf) == nil
+	}
 	if i < 0 || i >= n {
 		return false
 	}
@@ -78,8 +130,6 @@ func (m *inclusionMemo) check(proof tlog.RecordProof, n, i int64, leaf, root tlo
 	var up [maxPath]tlog.Hash // up[j]: the hash of levels[L-1-j].parent
 	L := len(levels)
 	h := leaf
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	for j := range L {
 		lv := levels[L-1-j]
 		if lv.left {
@@ -88,7 +138,7 @@ func (m *inclusionMemo) check(proof tlog.RecordProof, n, i int64, leaf, root tlo
 			h = tlog.NodeHash(proof[j], h)
 		}
 		up[j] = h
-		known, ok := m.nodes[lv.parent]
+		known, ok := m.get(lv.parent)
 		if !ok {
 			continue
 		}
@@ -110,7 +160,7 @@ func (m *inclusionMemo) check(proof tlog.RecordProof, n, i int64, leaf, root tlo
 func (m *inclusionMemo) siblingsKnown(levels []pathLevel, proof tlog.RecordProof, j int) bool {
 	L := len(levels)
 	for ; j < L; j++ {
-		if s, ok := m.nodes[levels[L-1-j].sib]; !ok || s != proof[j] {
+		if s, ok := m.get(levels[L-1-j].sib); !ok || s != proof[j] {
 			return false
 		}
 	}
@@ -122,11 +172,11 @@ func (m *inclusionMemo) siblingsKnown(levels []pathLevel, proof tlog.RecordProof
 func (m *inclusionMemo) remember(levels []pathLevel, proof tlog.RecordProof, up []tlog.Hash, leaf tlog.Hash) {
 	L := len(levels)
 	if L > 0 {
-		m.nodes[levels[L-1].node] = leaf
+		m.put(levels[L-1].node, leaf)
 	}
 	for j := range up {
 		lv := levels[L-1-j]
-		m.nodes[lv.parent] = up[j]
-		m.nodes[lv.sib] = proof[j]
+		m.put(lv.parent, up[j])
+		m.put(lv.sib, proof[j])
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -25,7 +26,7 @@ func TestInclusionMemoAgrees(t *testing.T) {
 	for _, n := range sizes {
 		rng := rand.New(rand.NewPCG(uint64(n), 7))
 		tree, leaves, root := testTree(t, n)
-		memo := newInclusionMemo()
+		memo := newInclusionMemo(n)
 		passed := 0
 		for range 3 * n {
 			i := rng.Int64N(n)
@@ -56,7 +57,47 @@ func TestInclusionMemoAgrees(t *testing.T) {
 			}
 		}
 		require.Positive(t, passed, "n %d: some records verified", n)
-		require.LessOrEqual(t, len(memo.nodes), int(2*n), "n %d: at most one entry per node of the tree", n)
+		require.LessOrEqual(t, memo.known(), int(2*n-1), "n %d: at most one entry per node of the tree", n)
+	}
+}
+
+// TestInclusionMemoConcurrent checks the memo under the handler's use:
+// the records of one manifest checked on several goroutines at once, one
+// in four altered, each answer as tlog.CheckRecord gives it (run with
+// -race, it also shows the slots are written and read safely).
+func TestInclusionMemoConcurrent(t *testing.T) {
+	for _, n := range []int64{ManifestLeaves, 500, 7} {
+		tree, leaves, root := testTree(t, n)
+		memo := newInclusionMemo(n)
+		var wg sync.WaitGroup
+		for w := range 4 {
+			wg.Go(func() {
+				rng := rand.New(rand.NewPCG(uint64(n), uint64(w)))
+				for range 2 * n {
+					i := rng.Int64N(n)
+					proof, err := tlog.ProveRecord(n, i, tree)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					proof = slices.Clone(proof)
+					leaf := leaves[i]
+					if rng.IntN(4) == 0 {
+						if len(proof) > 0 && rng.IntN(2) == 0 {
+							proof[rng.IntN(len(proof))][rng.IntN(32)] ^= 1
+						} else {
+							leaf[rng.IntN(32)] ^= 1
+						}
+					}
+					want := tlog.CheckRecord(proof, n, root, i, leaf) == nil
+					if got := memo.check(proof, n, i, leaf, root); got != want {
+						t.Errorf("n %d, leaf %d: memo says %v, tlog %v", n, i, got, want)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		require.LessOrEqual(t, memo.known(), int(2*n-1))
 	}
 }
 
@@ -67,13 +108,13 @@ func TestInclusionMemoAgrees(t *testing.T) {
 func TestInclusionMemoSavesHashes(t *testing.T) {
 	const n = ManifestLeaves
 	tree, leaves, root := testTree(t, n)
-	memo := newInclusionMemo()
+	memo := newInclusionMemo(n)
 	for i := range int64(n) {
 		proof, err := tlog.ProveRecord(n, i, tree)
 		require.NoError(t, err)
 		require.True(t, memo.check(proof, n, i, leaves[i], root))
 	}
-	require.Len(t, memo.nodes, 2*n-1)
+	require.Equal(t, 2*n-1, memo.known())
 }
 
 // testTree is a manifest's tree of n made-up leaves: its stored hashes,
@@ -92,4 +133,38 @@ func testTree(t *testing.T, n int64) (hashStore, []tlog.Hash, tlog.Hash) {
 	root, err := tlog.TreeHash(n, tree)
 	require.NoError(t, err)
 	return tree, leaves, root
+}
+
+// known counts the nodes m holds.
+func (m *inclusionMemo) known() int {
+	n := 0
+	for i := range m.slots {
+		if m.slots[i].state.Load() == 2 {
+			n++
+		}
+	}
+	return n
+}
+
+// TestInclusionMemoSlots: every node of a tree of n leaves has a slot of
+// its own, for every n up to 600 and the sizes a HopSealer makes.
+func TestInclusionMemoSlots(t *testing.T) {
+	for n := int64(1); n <= 600; n++ {
+		m := newInclusionMemo(n)
+		owner := map[*memoSlot]span{}
+		for i := range n {
+			for _, lv := range pathOf(nil, n, i) {
+				for _, s := range []span{lv.parent, lv.node, lv.sib} {
+					sl := m.slot(s)
+					if o, ok := owner[sl]; ok && o != s {
+						t.Fatalf("n %d: nodes %v and %v share a slot", n, o, s)
+					}
+					owner[sl] = s
+				}
+			}
+		}
+		if n > 1 {
+			require.Len(t, owner, int(2*n-1), "n %d: every node seen", n)
+		}
+	}
 }

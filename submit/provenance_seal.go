@@ -257,17 +257,23 @@ func decodeHash(s string) (tlog.Hash, error) {
 
 // manifestCache remembers which manifests verified, so that the records
 // of one batch cost one signature check. At max entries it starts anew.
-// The memos of the last memoManifests manifests it saw are kept.
+// The memos of the last memoManifests manifests it saw are kept. A
+// lookup takes no lock (the records of a batch are checked in parallel);
+// adding a manifest does.
 type manifestCache struct {
-	mu    sync.RWMutex
-	m     map[manifestKey]*manifestEntry
+	m     sync.Map // manifestKey -> *manifestEntry
+	n     atomic.Int64
 	max   int
+	mu    sync.Mutex                    // guards memos, next and clearing m
 	memos [memoManifests]*manifestEntry // a ring of the entries that hold a memo
 	next  int
 }
 
+// newManifestCache returns a cache of up to max manifests.
+func newManifestCache(max int) *manifestCache { return &manifestCache{max: max} }
+
 // memoManifests is how many manifests keep an inclusion memo at a time
-// (at most 2 x memoLeaves nodes each), and memoLeaves the largest
+// (2 x memoLeaves nodes at most each), and memoLeaves the largest
 // manifest that has one.
 const (
 	memoManifests = 16
@@ -293,9 +299,8 @@ type manifestEntry struct {
 // memoOf returns the inclusion memo of a manifest whose signature
 // verified, or nil.
 func (c *manifestCache) memoOf(key manifestKey) *inclusionMemo {
-	c.mu.RLock()
-	e := c.m[key]
-	c.mu.RUnlock()
+	v, _ := c.m.Load(key)
+	e, _ := v.(*manifestEntry)
 	if e == nil || !e.ok.Load() {
 		return nil
 	}
@@ -304,27 +309,29 @@ func (c *manifestCache) memoOf(key manifestKey) *inclusionMemo {
 
 // verified runs verify once per key, and returns its result.
 func (c *manifestCache) verified(key manifestKey, verify func() error) error {
-	c.mu.RLock()
-	e := c.m[key]
-	c.mu.RUnlock()
-	if e == nil {
+	v, ok := c.m.Load(key)
+	if !ok {
 		c.mu.Lock()
-		if e = c.m[key]; e == nil {
-			if len(c.m) >= c.max {
-				clear(c.m)
+		if v, ok = c.m.Load(key); !ok {
+			if c.n.Load() >= int64(c.max) {
+				c.m.Clear()
+				c.n.Store(0)
 			}
-			e = &manifestEntry{}
-			c.m[key] = e
-			if key.size <= memoLeaves {
+			e := &manifestEntry{}
+			if key.size >= 1 && key.size <= memoLeaves {
 				if old := c.memos[c.next]; old != nil {
 					old.memo.Store(nil)
 				}
-				e.memo.Store(newInclusionMemo())
+				e.memo.Store(newInclusionMemo(key.size))
 				c.memos[c.next], c.next = e, (c.next+1)%memoManifests
 			}
+			c.m.Store(key, e)
+			c.n.Add(1)
+			v = e
 		}
 		c.mu.Unlock()
 	}
+	e := v.(*manifestEntry)
 	e.once.Do(func() {
 		e.err = verify()
 		e.ok.Store(e.err == nil)
@@ -372,7 +379,7 @@ func NewSealVerifier(cfg SealConfig) (*SealVerifier, error) {
 		return nil, err
 	}
 	setDefault(&cfg.CacheSize, DefaultSealCache)
-	return &SealVerifier{cfg: cfg, cache: &manifestCache{m: map[manifestKey]*manifestEntry{}, max: cfg.CacheSize}}, nil
+	return &SealVerifier{cfg: cfg, cache: newManifestCache(cfg.CacheSize)}, nil
 }
 
 // VerifyHops checks the seals of env's hops with dir's keys. The hub has

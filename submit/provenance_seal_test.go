@@ -277,7 +277,7 @@ func TestSealVerifierAtTheHub(t *testing.T) {
 // TestManifestCache: a manifest is verified once however many records
 // carry it, a failed one stays failed, and the cache is bounded.
 func TestManifestCache(t *testing.T) {
-	c := &manifestCache{m: map[manifestKey]*manifestEntry{}, max: 2}
+	c := newManifestCache(2)
 	calls := 0
 	failed := errors.New("no")
 	ok := func() error { calls++; return nil }
@@ -290,6 +290,6 @@ func TestManifestCache(t *testing.T) {
 	require.Equal(t, 2, calls)
 	require.NoError(t, c.verified(d, ok), "another size is another manifest")
 	require.Equal(t, 3, calls)
-	require.LessOrEqual(t, len(c.m), 2)
+	require.LessOrEqual(t, c.n.Load(), int64(2))
 	require.True(t, errors.Is(&HopError{Check: CheckKey}, ErrProvenance))
 }
