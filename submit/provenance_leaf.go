@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"time"
 
@@ -174,23 +175,30 @@ func appendHopLeaf(b, rec []byte, hops []schema.Hop, i int, prev tlog.Hash) ([]b
 // sizes) after tlog.RecordHash's 0x00 prefix, and hashed as it hashes
 // them.
 func chainLeaves(env *schema.Envelope) ([]tlog.Hash, error) {
+	return appendChainLeaves(nil, env)
+}
+
+// appendChainLeaves appends chainLeaves(env) to out (the caller's
+// buffer, so that a record of a few hops allocates nothing).
+func appendChainLeaves(out []tlog.Hash, env *schema.Envelope) ([]tlog.Hash, error) {
 	var recBuf [640]byte
 	rec, err := appendRecordHead(recBuf[:0], env)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]tlog.Hash, len(env.Provenance))
+	base := len(out)
+	out = slices.Grow(out, len(env.Provenance))[:base+len(env.Provenance)]
 	var leafBuf [1280]byte
 	for i := range env.Provenance {
 		var prev tlog.Hash
 		if i > 0 {
-			prev = out[i-1]
+			prev = out[base+i-1]
 		}
 		leaf, err := appendHopLeaf(append(leafBuf[:0], 0), rec, env.Provenance, i, prev)
 		if err != nil {
 			return nil, err
 		}
-		out[i] = sha256.Sum256(leaf) // tlog.RecordHash(leaf[1:])
+		out[base+i] = sha256.Sum256(leaf) // tlog.RecordHash(leaf[1:])
 	}
 	return out, nil
 }

@@ -142,7 +142,8 @@ func verifySeals(dir *collab.Directory, env *schema.Envelope, require bool, cach
 	if !sealed {
 		return nil
 	}
-	leaves, err := chainLeaves(env)
+	var buf [4]tlog.Hash
+	leaves, err := appendChainLeaves(buf[:0], env)
 	if err != nil {
 		return &HopError{Hop: -1, Check: CheckSealFormat, Err: err}
 	}
@@ -196,7 +197,7 @@ func checkSeal(dir *collab.Directory, h *schema.Hop, leaf tlog.Hash, cache *mani
 	if s.Index < 0 || s.Index >= s.Size {
 		return fail(CheckInclusion, fmt.Errorf("index %d is outside a manifest of %d leaves", s.Index, s.Size))
 	}
-	notIncluded := fail(CheckInclusion, errors.New("the hop's leaf is not in the signed manifest: this hop or one before it was altered, inserted or removed"))
+	notIncluded := func() *HopError { return fail(CheckInclusion, errNotIncluded) }
 	var mk manifestKey
 	if cache != nil {
 		// A manifest whose signature verified has a memo of the nodes its
@@ -205,13 +206,13 @@ func checkSeal(dir *collab.Directory, h *schema.Hop, leaf tlog.Hash, cache *mani
 		mk = manifestKey{pub: [ed25519.PublicKeySize]byte(key.Public), org: h.Org, keyID: s.KeyID, size: s.Size, root: root, sig: s.Sig}
 		if memo := cache.memoOf(mk); memo != nil {
 			if !memo.check(proof, s.Size, s.Index, leaf, root) {
-				return notIncluded
+				return notIncluded()
 			}
 			return nil
 		}
 	}
 	if err := tlog.CheckRecord(proof, s.Size, root, s.Index, leaf); err != nil {
-		return notIncluded
+		return notIncluded()
 	}
 	// The signature is decoded and checked once per manifest: a cached
 	// result is keyed by everything the check reads.
@@ -236,6 +237,9 @@ func checkSeal(dir *collab.Directory, h *schema.Hop, leaf tlog.Hash, cache *mani
 	}
 	return nil
 }
+
+// errNotIncluded is the cause of a CheckInclusion failure.
+var errNotIncluded = errors.New("the hop's leaf is not in the signed manifest: this hop or one before it was altered, inserted or removed")
 
 // maxPath is the longest inclusion path a seal may carry (a manifest of
 // schema.MaxSealLeaves).
