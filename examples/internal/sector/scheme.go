@@ -315,6 +315,7 @@ func (s *Scheme) Stats(orgs ...string) submit.ClientStats {
 		t.DeadLettered += x.DeadLettered
 		t.Retries += x.Retries
 		t.BatchesSent += x.BatchesSent
+		t.Commits += x.Commits
 		t.Queued += x.Queued
 		t.InFlight += x.InFlight
 	}
