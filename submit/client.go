@@ -141,7 +141,10 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		cfg.Signer,
 		newTransportSender(strings.TrimRight(cfg.Endpoint, "/"), cfg, h, &c.st.batches, c.log, c.trace),
 	)
-	ob, err := openOutbox(cfg.OutboxPath, cfg.MaxOutboxRecords, cfg.MaxOutboxBytes, c.signal)
+	ob, err := openOutboxWith(cfg.OutboxPath, cfg.MaxOutboxRecords, cfg.MaxOutboxBytes, c.signal, gatherPolicy{
+		window: cfg.CommitWindow, records: cfg.MaxBatchRecords, bytes: int64(cfg.MaxBatchBytes),
+		clock: cfg.Clock, newTimer: cfg.NewTimer, cut: c.shut,
+	})
 	if err != nil {
 		c.chain.shutdown()
 		return nil, err
@@ -233,9 +236,12 @@ func (c *Client) enter() error {
 // stamped its own processing hop, or a dead letter resubmitted, is not
 // stamped twice. env is not modified.
 //
-// Concurrent calls share one disk transaction (group commit). Submit
+// Concurrent calls share one disk transaction (group commit), which may
+// wait up to ClientConfig.CommitWindow for more of them. Submit
 // returns ErrOutboxFull when the outbox is at its bounds (or waits, with
-// BlockWhenFull), ErrClientClosed after Close, or ctx's error.
+// BlockWhenFull), ErrClientClosed after Close, or ctx's error: if ctx
+// ends before the transaction begins, nothing is queued; once it has
+// begun, Submit waits for its outcome.
 func (c *Client) Submit(ctx context.Context, env schema.Envelope) error {
 	if err := c.enter(); err != nil {
 		return err
@@ -252,7 +258,7 @@ func (c *Client) Submit(ctx context.Context, env schema.Envelope) error {
 	if err != nil {
 		return err
 	}
-	return c.queue(ctx, recs)
+	return c.queue(ctx, recs, true)
 }
 
 // SubmitMany queues envs in one disk transaction, all or nothing: every
@@ -304,7 +310,7 @@ func (c *Client) SubmitMany(ctx context.Context, envs []schema.Envelope) error {
 	if err != nil {
 		return err
 	}
-	return c.queue(ctx, recs)
+	return c.queue(ctx, recs, true)
 }
 
 // prepare checks the source, stamps (with traceID, see
@@ -335,11 +341,16 @@ func (c *Client) prepare(env schema.Envelope, traceID string) (schema.Envelope, 
 	return env, nil
 }
 
-// queue makes recs durable through the committer.
-func (c *Client) queue(ctx context.Context, recs [][]byte) error {
+// queue makes recs durable through the committer; if mayWait, they may
+// wait its gather window (ClientConfig.CommitWindow).
+func (c *Client) queue(ctx context.Context, recs [][]byte, mayWait bool) error {
+	enqueue := c.ob.enqueueAtOnce
+	if mayWait {
+		enqueue = c.ob.enqueue
+	}
 	for {
 		space := c.ob.spaceSignal()
-		err := c.ob.enqueue(ctx, recs, c.cfg.Clock())
+		err := enqueue(ctx, recs, c.cfg.Clock())
 		if !errors.Is(err, ErrOutboxFull) || !c.cfg.BlockWhenFull {
 			return err
 		}

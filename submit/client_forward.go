@@ -37,5 +37,5 @@ func (c *Client) forward(ctx context.Context, envs []schema.Envelope) error {
 	if err != nil {
 		return err
 	}
-	return c.queue(ctx, recs)
+	return c.queue(ctx, recs, false) // a whole batch the hub holds open: no window
 }

@@ -36,6 +36,8 @@ func TestClientConfigValidate(t *testing.T) {
 		{"negative batch", func(c *ClientConfig) { c.MaxBatchRecords = -1 }, []string{"ClientConfig.MaxBatchRecords = -1"}},
 		{"tiny batch bytes", func(c *ClientConfig) { c.MaxBatchBytes = 10 }, []string{"ClientConfig.MaxBatchBytes = 10"}},
 		{"negative linger", func(c *ClientConfig) { c.Linger = -1 }, []string{"ClientConfig.Linger"}},
+		{"negative commit window", func(c *ClientConfig) { c.CommitWindow = -1 }, []string{"ClientConfig.CommitWindow = -1ns"}},
+		{"long commit window", func(c *ClientConfig) { c.CommitWindow = 2 * time.Second }, []string{"ClientConfig.CommitWindow = 2s", "1s"}},
 		{"negative rate", func(c *ClientConfig) { c.RecordsPerSecond = -5 }, []string{"ClientConfig.RecordsPerSecond = -5"}},
 		{"negative bytes rate", func(c *ClientConfig) { c.BytesPerSecond = -5 }, []string{"ClientConfig.BytesPerSecond = -5"}},
 		{"negative outbox", func(c *ClientConfig) { c.MaxOutboxBytes = -1 }, []string{"ClientConfig.MaxOutboxBytes = -1"}},

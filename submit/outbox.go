@@ -2,7 +2,6 @@ package submit
 
 import (
 	"bytes"
-	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -57,13 +56,6 @@ type outboxCounts struct {
 	dead     int64 // dead letters
 }
 
-type enqueueReq struct {
-	recs [][]byte
-	at   time.Time
-	err  error
-	done chan struct{}
-}
-
 type outbox struct {
 	db                   *boltdb.DB // compacts in place (Client.CompactOutbox)
 	maxRecords, maxBytes int64
@@ -71,6 +63,7 @@ type outbox struct {
 	quit                 chan struct{}
 	committerDone        chan struct{}
 	onQueued             func()
+	policy               gatherPolicy // read by the committer only
 	commits              atomic.Uint64
 	closeOnce            sync.Once
 
@@ -96,6 +89,7 @@ type outbox struct {
 	waiters []*claimReq // guarded by mu: senders waiting for a full batch (see commit)
 
 	testBeforeCommit func(requests int) // tests: called before each group commit
+	testInWindow     func(requests int) // tests: called as a gather window starts and as each request joins it
 }
 
 func seqKey(seq uint64) []byte { return boltdb.SeqKey(seq) }
@@ -103,9 +97,14 @@ func seqKey(seq uint64) []byte { return boltdb.SeqKey(seq) }
 // openOutbox opens or creates the outbox file and recovers its state:
 // counters, the batches in flight, and any record that a damaged batch
 // entry left outside every batch.
-// It starts the group committer; onQueued is called after each commit
-// that queued records.
+// It starts the group committer, which commits what is waiting at once;
+// onQueued is called after each commit that queued records.
 func openOutbox(path string, maxRecords, maxBytes int64, onQueued func()) (*outbox, error) {
+	return openOutboxWith(path, maxRecords, maxBytes, onQueued, gatherPolicy{})
+}
+
+// openOutboxWith is openOutbox with a committer that gathers by p.
+func openOutboxWith(path string, maxRecords, maxBytes int64, onQueued func(), p gatherPolicy) (*outbox, error) {
 	db, err := boltdb.OpenDB(path, boltdb.Options{NoFreelistSync: true}, ErrClientClosed)
 	if err != nil {
 		return nil, fmt.Errorf("submit: open outbox %s: %w", path, err)
@@ -116,6 +115,7 @@ func openOutbox(path string, maxRecords, maxBytes int64, onQueued func()) (*outb
 		quit:          make(chan struct{}),
 		committerDone: make(chan struct{}),
 		onQueued:      onQueued,
+		policy:        p,
 		space:         make(chan struct{}),
 		progress:      make(chan struct{}),
 	}
@@ -307,59 +307,6 @@ func (o *outbox) released() {
 	o.space = make(chan struct{})
 	close(o.progress)
 	o.progress = make(chan struct{})
-}
-
-// enqueue hands recs to the committer and waits for their transaction.
-func (o *outbox) enqueue(ctx context.Context, recs [][]byte, at time.Time) error {
-	if len(recs) == 0 {
-		return nil
-	}
-	r := &enqueueReq{recs: recs, at: at, done: make(chan struct{})}
-	select {
-	case o.reqs <- r:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-o.quit:
-		return ErrClientClosed
-	}
-	<-r.done // a transaction cannot be cancelled halfway: wait for its outcome
-	return r.err
-}
-
-// runCommitter is the group committer: it takes the first waiting
-// request, gathers every other one already waiting, and commits them all
-// in one transaction, so one fsync covers many Submit calls. While a
-// commit is in progress the next group gathers.
-func (o *outbox) runCommitter() {
-	defer close(o.committerDone)
-	group := make([]*enqueueReq, 0, 64)
-	for {
-		select {
-		case r := <-o.reqs:
-			group = append(group[:0], r)
-		case <-o.quit:
-			return
-		}
-		n := len(group[0].recs)
-	gather:
-		for len(group) < maxGroupReqs && n < maxGroupRecords {
-			select {
-			case r := <-o.reqs:
-				group = append(group, r)
-				n += len(r.recs)
-			default:
-				break gather
-			}
-		}
-		if o.testBeforeCommit != nil {
-			o.testBeforeCommit(len(group))
-		}
-		o.commit(group)
-		for _, r := range group {
-			close(r.done)
-		}
-		clear(group)
-	}
 }
 
 func (o *outbox) commit(group []*enqueueReq) {

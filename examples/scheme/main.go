@@ -278,10 +278,13 @@ func summary(w io.Writer, rep *report) {
 			fmt.Fprintf(w, "  %-14s collected %s, submitted %s, dropped %s\n", name, thousands(int(c.Collected)), thousands(int(c.Delivered)), counts(c.Dropped))
 		}
 		fmt.Fprintf(w, "  submissions in round %d by organization (accepted / duplicate / rejected / retries):\n", r.Round)
+		var commits, queued uint64
 		for _, org := range slices.Sorted(mapsKeys(r.Clients)) {
 			s := r.Clients[org]
 			fmt.Fprintf(w, "    %-24s %7d / %d / %d / %d\n", org, s.Delivered, s.Duplicate, s.Rejected, s.Retries)
+			commits, queued = commits+s.Commits, queued+s.Delivered+s.Duplicate+s.Rejected
 		}
+		fmt.Fprintf(w, "  outbox commits in round %d: %d, for %d records answered\n", r.Round, commits, queued)
 		fmt.Fprintf(w, "  records held by each hub after round %d:\n", r.Round)
 		for _, org := range slices.Sorted(mapsKeys(r.Stored)) {
 			fmt.Fprintf(w, "    %-24s %7d\n", org, r.Stored[org])

@@ -80,7 +80,7 @@ func since(now, before map[string]submit.ClientStats) map[string]submit.ClientSt
 		d := submit.ClientStats{
 			Delivered: s.Delivered - b.Delivered, Duplicate: s.Duplicate - b.Duplicate,
 			Rejected: s.Rejected - b.Rejected, Retries: s.Retries - b.Retries, BatchesSent: s.BatchesSent - b.BatchesSent,
-			DeadLettered: s.DeadLettered - b.DeadLettered,
+			DeadLettered: s.DeadLettered - b.DeadLettered, Commits: s.Commits - b.Commits,
 		}
 		if d.BatchesSent > 0 {
 			out[org] = d
