@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,7 +27,8 @@ const readyWait = 60 * time.Second
 // each other on loopback. Servers are numbered from 0 in the order they
 // were started. Its methods are safe for concurrent use.
 type Cluster struct {
-	t    testing.TB
+	t    testing.TB // nil when Run started it
+	dir  string     // Run's directory of the stores
 	name string
 
 	mu      sync.Mutex
@@ -38,16 +40,9 @@ type Cluster struct {
 // with t.Cleanup. Streams on it have one replica.
 func StartServer(t testing.TB) *Cluster {
 	t.Helper()
-	c := &Cluster{t: t, name: ""}
-	o := c.options(0, 0)
-	o.Cluster = server.ClusterOpts{}
-	c.opts = append(c.opts, o)
-	c.servers = append(c.servers, nil)
+	c := newCluster(t, "", 1, false)
 	t.Cleanup(c.Shutdown) // after the store's t.TempDir, so it runs before its removal
-	if err := c.start(0); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.WaitJetStream(context.Background()); err != nil {
+	if err := c.launch(); err != nil {
 		t.Fatal(err)
 	}
 	return c
@@ -62,39 +57,83 @@ func StartCluster(t testing.TB, n int) *Cluster {
 	if n < 1 {
 		t.Fatalf("natstest: StartCluster: n is %d; it must be at least 1", n)
 	}
-	c := &Cluster{t: t, name: "natstest"}
-	for i := range n {
-		c.opts = append(c.opts, c.options(i, 0))
-		c.servers = append(c.servers, nil)
-	}
+	c := newCluster(t, "", n, true)
 	// After the stores' t.TempDir: cleanups run last first, so the
 	// servers stop before their stores are removed.
 	t.Cleanup(c.Shutdown)
-	// Cluster ports are taken from the system first (listen on port 0,
-	// note the port, close), so that every server can be given the whole
-	// route list, its own included, as JetStream clustering requires.
-	// The ports are kept, so a restarted server comes back where its
-	// peers look for it.
+	if err := c.launch(); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// Run starts JetStream servers for a program or an Example, which has no
+// testing.TB: one server (no cluster) as StartServer does when n is 1, a
+// cluster of n as StartCluster does when n is more. Server i keeps its
+// store in dir/n<i>. The caller stops them with Shutdown, then may remove
+// dir. On an error, what was started is stopped.
+func Run(dir string, n int) (*Cluster, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("natstest: Run: n is %d; it must be at least 1", n)
+	}
+	if dir == "" {
+		return nil, errors.New("natstest: Run: no directory for the stores; give one, e.g. from os.MkdirTemp")
+	}
+	c := newCluster(nil, dir, n, n > 1)
+	if err := c.launch(); err != nil {
+		c.Shutdown()
+		return nil, err
+	}
+	return c, nil
+}
+
+// newCluster returns the cluster of n servers, none started, with their
+// options: their stores in t.TempDir(), or under dir when t is nil.
+func newCluster(t testing.TB, dir string, n int, clustered bool) *Cluster {
+	c := &Cluster{t: t, dir: dir}
+	if clustered {
+		c.name = "natstest"
+	}
 	for i := range n {
-		p, err := freePort()
-		if err != nil {
-			t.Fatal(err)
+		o := c.options(i, 0)
+		if !clustered {
+			o.Cluster = server.ClusterOpts{}
 		}
-		c.opts[i].Cluster.Port = p
+		c.opts = append(c.opts, o)
+		c.servers = append(c.servers, nil)
+	}
+	return c
+}
+
+// launch starts every server of c and waits until JetStream answers.
+func (c *Cluster) launch() error {
+	n := len(c.opts)
+	if c.name != "" {
+		// Cluster ports are taken from the system first (listen on port
+		// 0, note the port, close), so that every server can be given the
+		// whole route list, its own included, as JetStream clustering
+		// requires. The ports are kept, so a restarted server comes back
+		// where its peers look for it.
+		for i := range n {
+			p, err := freePort()
+			if err != nil {
+				return err
+			}
+			c.opts[i].Cluster.Port = p
+		}
 	}
 	errs := make(chan error, n)
 	for i := range n {
 		go func() { errs <- c.start(i) }()
 	}
+	var err error
 	for range n {
-		if err := <-errs; err != nil {
-			t.Fatal(err)
-		}
+		err = errors.Join(err, <-errs)
 	}
-	if err := c.WaitJetStream(context.Background()); err != nil {
-		t.Fatal(err)
+	if err != nil {
+		return err
 	}
-	return c
+	return c.WaitJetStream(context.Background())
 }
 
 // options returns the options of server i.
@@ -109,7 +148,7 @@ func (c *Cluster) options(i, clusterPort int) *server.Options {
 		NoLog:      true,
 		NoSigs:     true,
 		JetStream:  true,
-		StoreDir:   c.t.TempDir(),
+		StoreDir:   c.storeDir(i),
 		// Small limits: tests write megabytes, not gigabytes.
 		JetStreamMaxMemory: 256 << 20,
 		JetStreamMaxStore:  4 << 30,
@@ -119,6 +158,14 @@ func (c *Cluster) options(i, clusterPort int) *server.Options {
 			Port: clusterPort,
 		},
 	}
+}
+
+// storeDir returns a new directory for the store of server i.
+func (c *Cluster) storeDir(i int) string {
+	if c.t != nil {
+		return c.t.TempDir()
+	}
+	return filepath.Join(c.dir, "n"+strconv.Itoa(i))
 }
 
 // start starts server i with routes to every server of the cluster.

@@ -71,6 +71,15 @@ func newHub(t testing.TB, c *natstest.Cluster, dir *collab.Directory, reqEnv sch
 // group.
 func requirement(t testing.TB, dir *collab.Directory, now time.Time) (string, schema.Envelope) {
 	t.Helper()
+	id, env, err := newRequirement(dir, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id, env
+}
+
+// newRequirement is requirement for a caller without a testing.TB.
+func newRequirement(dir *collab.Directory, now time.Time) (string, schema.Envelope, error) {
 	var sectors, regions []string
 	for _, o := range dir.Orgs() {
 		for _, s := range o.Sectors {
@@ -93,9 +102,9 @@ func requirement(t testing.TB, dir *collab.Directory, now time.Time) (string, sc
 		Source: submittest.LeadingGroup, CollectedAt: now, Purpose: schema.Purpose{RequirementID: req.ID},
 		LegalBasis: "test", Handling: schema.HandlingGreen, RetainUntil: now.AddDate(2, 0, 0)}
 	if err := env.SetPayload(req); err != nil {
-		t.Fatal(err)
+		return "", env, fmt.Errorf("requirement: %w", err)
 	}
-	return req.ID, env
+	return req.ID, env, nil
 }
 
 // records returns the NDJSON lines and ids of n synthetic
@@ -103,6 +112,15 @@ func requirement(t testing.TB, dir *collab.Directory, now time.Time) (string, sc
 // collection hop.
 func records(t testing.TB, n int, req string, now time.Time) (lines [][]byte, ids []string) {
 	t.Helper()
+	lines, ids, err := newRecords(n, req, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lines, ids
+}
+
+// newRecords is records for a caller without a testing.TB.
+func newRecords(n int, req string, now time.Time) (lines [][]byte, ids []string, err error) {
 	for i := range n {
 		at := now.Add(-time.Duration(i%3600) * time.Second)
 		env := schema.Envelope{
@@ -118,20 +136,20 @@ func records(t testing.TB, n int, req string, now time.Time) (lines [][]byte, id
 				Pseudonym: fmt.Sprintf("%064x", i%5000), IDType: schema.IDAccount, KeyID: "k-2026-01",
 			}},
 		})
-		if err != nil {
-			t.Fatal(err)
+		if err == nil {
+			err = env.Stamp(submittest.Partner, schema.StageCollection, at)
 		}
-		if err := env.Stamp(submittest.Partner, schema.StageCollection, at); err != nil {
-			t.Fatal(err)
+		var line []byte
+		if err == nil {
+			line, err = env.AppendJSON(nil)
 		}
-		line, err := env.AppendJSON(nil)
 		if err != nil {
-			t.Fatal(err)
+			return nil, nil, fmt.Errorf("record %d: %w", i, err)
 		}
 		lines = append(lines, line)
 		ids = append(ids, env.ID)
 	}
-	return lines, ids
+	return lines, ids, nil
 }
 
 // post sends one batch from submittest.Partner with key to url and

@@ -1,11 +1,10 @@
-// Package sectortest runs the example programs of the social forces in
-// their tests and checks what every one of them must keep: nothing lost
-// between collection and the hub.
 package sectortest
 
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -31,17 +30,32 @@ func Run(t *testing.T, run Program, args ...string) (string, Summary) {
 	code := run(append([]string{"-data", t.TempDir()}, args...), &stdout, &stderr)
 	require.Equal(t, 0, code, "stderr: %s\nstdout: %s", stderr.String(), stdout.String())
 	out := stdout.String()
+	s, err := ParseSummary(out)
+	require.NoError(t, err, out)
+	return out, s
+}
+
+// ParseSummary reads the last "summary: key=value ..." line of a
+// program's output.
+func ParseSummary(out string) (Summary, error) {
 	i := strings.LastIndex(out, "summary: ")
-	require.GreaterOrEqual(t, i, 0, "no summary line in:\n%s", out)
+	if i < 0 {
+		return nil, errors.New("sectortest: no summary line in the output: did the program finish?")
+	}
+	line, _, _ := strings.Cut(out[i+len("summary: "):], "\n")
 	s := Summary{}
-	for _, kv := range strings.Fields(out[i+len("summary: "):]) {
+	for _, kv := range strings.Fields(line) {
 		k, v, ok := strings.Cut(kv, "=")
-		require.True(t, ok, kv)
+		if !ok {
+			return nil, fmt.Errorf("sectortest: summary field %q is not key=value", kv)
+		}
 		n, err := strconv.Atoi(v)
-		require.NoError(t, err, kv)
+		if err != nil {
+			return nil, fmt.Errorf("sectortest: summary field %q: %w", kv, err)
+		}
 		s[k] = n
 	}
-	return out, s
+	return s, nil
 }
 
 // RunForce runs a social force's program standalone with records
