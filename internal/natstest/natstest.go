@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -31,6 +33,10 @@ type Cluster struct {
 	dir  string     // Run's directory of the stores
 	name string
 
+	ready    time.Duration       // how long start waits for a server: readyWait, shorter in tests
+	pickPort func() (int, error) // freePort; tests replace it
+	attempts int                 // launchOnce calls so far
+
 	mu      sync.Mutex
 	servers []*server.Server // nil while killed
 	opts    []*server.Options
@@ -51,13 +57,15 @@ func StartServer(t testing.TB) *Cluster {
 // StartCluster starts n JetStream servers routed into one cluster for t,
 // waits until JetStream answers through the cluster, and stops every
 // server with t.Cleanup. n is at least 1; 3 gives replicated streams a
-// quorum that survives the loss of one server.
+// quorum that survives the loss of one server. With n 1 it is
+// StartServer's one server without a cluster (a JetStream cluster of one
+// never elects its meta leader).
 func StartCluster(t testing.TB, n int) *Cluster {
 	t.Helper()
 	if n < 1 {
 		t.Fatalf("natstest: StartCluster: n is %d; it must be at least 1", n)
 	}
-	c := newCluster(t, "", n, true)
+	c := newCluster(t, "", n, n > 1)
 	// After the stores' t.TempDir: cleanups run last first, so the
 	// servers stop before their stores are removed.
 	t.Cleanup(c.Shutdown)
@@ -90,7 +98,7 @@ func Run(dir string, n int) (*Cluster, error) {
 // newCluster returns the cluster of n servers, none started, with their
 // options: their stores in t.TempDir(), or under dir when t is nil.
 func newCluster(t testing.TB, dir string, n int, clustered bool) *Cluster {
-	c := &Cluster{t: t, dir: dir}
+	c := &Cluster{t: t, dir: dir, ready: readyWait, pickPort: freePort}
 	if clustered {
 		c.name = "natstest"
 	}
@@ -106,20 +114,52 @@ func newCluster(t testing.TB, dir string, n int, clustered bool) *Cluster {
 }
 
 // launch starts every server of c and waits until JetStream answers.
+// A cluster port can be taken by another process between freePort
+// choosing it and the server binding it; the server then never gets
+// ready. launch then stops what started and tries again on other ports
+// and fresh stores, up to launchAttempts times.
 func (c *Cluster) launch() error {
+	var err error
+	for attempt := range launchAttempts {
+		if attempt > 0 {
+			c.Shutdown()
+			c.mu.Lock()
+			for i := range c.opts {
+				if c.t == nil {
+					os.RemoveAll(c.storeDir(i)) //nolint:errcheck // a store left by the failed attempt; the server makes it anew
+				}
+				c.opts[i].StoreDir = c.storeDir(i)
+			}
+			c.mu.Unlock()
+		}
+		c.attempts++
+		if err = c.launchOnce(); err == nil {
+			return nil
+		}
+	}
+	return err
+}
+
+// launchAttempts is how many times launch tries to start a cluster.
+const launchAttempts = 3
+
+// launchOnce starts every server of c, once, and waits until JetStream
+// answers.
+func (c *Cluster) launchOnce() error {
 	n := len(c.opts)
 	if c.name != "" {
-		// Cluster ports are taken from the system first (listen on port
-		// 0, note the port, close), so that every server can be given the
-		// whole route list, its own included, as JetStream clustering
-		// requires. The ports are kept, so a restarted server comes back
-		// where its peers look for it.
+		// Cluster ports are taken from the system first (see freePort),
+		// so that every server can be given the whole route list, its own
+		// included, as JetStream clustering requires. The ports are kept,
+		// so a restarted server comes back where its peers look for it.
 		for i := range n {
-			p, err := freePort()
+			p, err := c.pickPort()
 			if err != nil {
 				return err
 			}
+			c.mu.Lock()
 			c.opts[i].Cluster.Port = p
+			c.mu.Unlock()
 		}
 	}
 	errs := make(chan error, n)
@@ -186,9 +226,9 @@ func (c *Cluster) start(i int) error {
 		return fmt.Errorf("natstest: server %d: %w", i, err)
 	}
 	go s.Start()
-	if !s.ReadyForConnections(readyWait) {
+	if !s.ReadyForConnections(c.ready) {
 		s.Shutdown()
-		return fmt.Errorf("natstest: server %d: not ready for connections after %s", i, readyWait)
+		return fmt.Errorf("natstest: server %d: not ready for connections after %s (is its cluster port %d taken?)", i, c.ready, o.Cluster.Port)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -354,12 +394,44 @@ func (c *Cluster) StreamLeader(ctx context.Context, js jetstream.JetStream, stre
 	return i, nil
 }
 
-// freePort returns a loopback TCP port the system chose.
+// freePort returns a loopback TCP port that is free now, for a server's
+// cluster listener. It is chosen below the system's range of ephemeral
+// ports where the system says what that range is (Linux), so that the
+// ports other tests' sockets are given (port 0) cannot take it before
+// the server binds it; elsewhere the system chooses it.
 func freePort() (int, error) {
+	if low := ephemeralLow(); low > 2048 {
+		base := max(1024, low-12000)
+		for range 100 {
+			p := base + rand.IntN(low-base)
+			if ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p))); err == nil {
+				ln.Close()
+				return p, nil
+			}
+		}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("natstest: find a free port: %w", err)
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// ephemeralLow returns the lowest port of the system's ephemeral range,
+// or 0 if it cannot say.
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 1 {
+		return 0
+	}
+	low, err := strconv.Atoi(f[0])
+	if err != nil {
+		return 0
+	}
+	return low
 }
