@@ -5,18 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/url"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	js "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sicollab/sicollab/examples/internal/sector"
+	"github.com/sicollab/sicollab/internal/natstest"
 	"github.com/sicollab/sicollab/schema"
 	"github.com/sicollab/sicollab/submit"
 	"github.com/sicollab/sicollab/submit/jetstream"
@@ -33,10 +30,11 @@ var sharedHubs func(*sector.Scheme)
 const natsStream = "SICOLLAB_SCHEME"
 
 // natsCluster is the embedded cluster of -nats: three JetStream servers
-// routed into one cluster on loopback, ports chosen by the system, each
-// server's store in the data folder.
+// routed into one cluster on loopback (natstest.Run: cluster ports below
+// the system's ephemeral range, tried again elsewhere if one was taken),
+// each server's store under the data folder's nats/.
 type natsCluster struct {
-	servers []*server.Server
+	servers *natstest.Cluster
 	nc      *nats.Conn
 	js      js.JetStream
 	hubs    []string // the hubs that went over it, in start order
@@ -45,43 +43,8 @@ type natsCluster struct {
 // startNATS starts the cluster and the stream, and sets sharedHubs.
 func startNATS(ctx context.Context, data string, hubs []string) (*natsCluster, error) {
 	c := &natsCluster{}
-	ports := make([]int, 3)
-	for i := range ports {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		ports[i] = ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-	}
-	var routes []*url.URL
-	for _, p := range ports {
-		routes = append(routes, &url.URL{Scheme: "nats-route", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(p))})
-	}
-	errs := make(chan error, len(ports))
-	c.servers = make([]*server.Server, len(ports))
-	for i := range ports {
-		go func() {
-			s, err := server.NewServer(&server.Options{
-				ServerName: "scheme-" + strconv.Itoa(i), Host: "127.0.0.1", Port: server.RANDOM_PORT, NoLog: true, NoSigs: true,
-				JetStream: true, StoreDir: filepath.Join(data, "nats-"+strconv.Itoa(i)),
-				Cluster: server.ClusterOpts{Name: "scheme", Host: "127.0.0.1", Port: ports[i]}, Routes: routes,
-			})
-			if err == nil {
-				go s.Start()
-				if !s.ReadyForConnections(20 * time.Second) {
-					err = fmt.Errorf("nats server %d not ready after 20s", i)
-				}
-				c.servers[i] = s
-			}
-			errs <- err
-		}()
-	}
 	var err error
-	for range ports {
-		err = errors.Join(err, <-errs)
-	}
-	if err == nil {
+	if c.servers, err = natstest.Run(filepath.Join(data, "nats"), 3); err == nil {
 		err = c.connect(ctx, hubs)
 	}
 	if err != nil {
@@ -95,11 +58,7 @@ func startNATS(ctx context.Context, data string, hubs []string) (*natsCluster, e
 // connect connects, waits for JetStream through the cluster and makes
 // the stream with every hub's subjects, three replicas.
 func (c *natsCluster) connect(ctx context.Context, hubs []string) error {
-	var urls []string
-	for _, s := range c.servers {
-		urls = append(urls, s.ClientURL())
-	}
-	nc, err := nats.Connect(strings.Join(urls, ","), nats.MaxReconnects(-1), nats.Name("sicollab scheme"))
+	nc, err := nats.Connect(c.servers.URLs(), nats.MaxReconnects(-1), nats.Name("sicollab scheme"))
 	if err != nil {
 		return err
 	}
@@ -207,10 +166,7 @@ func (c *natsCluster) close() {
 	if c.nc != nil {
 		c.nc.Close()
 	}
-	for _, s := range c.servers {
-		if s != nil {
-			s.Shutdown()
-			s.WaitForShutdown()
-		}
+	if c.servers != nil {
+		c.servers.Shutdown()
 	}
 }
