@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -85,6 +86,10 @@ type Client struct {
 	ob     *outbox
 	gzip   bool
 	chain  *sendChain // retry -> rate -> sign -> transport; see chain.go
+	// ownHTTP is the HTTP client NewClient made when the config had
+	// none; Close closes its idle connections (a server's Shutdown waits
+	// for a connection dialed but never used).
+	ownHTTP *http.Client
 	settle *settler   // applies each batch's outcome
 	trace  tracing
 
@@ -118,6 +123,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	given := cfg.HTTPClient
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -132,6 +138,9 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		wake:       make(chan struct{}, 1),
 		resume:     make(chan struct{}),
 		senderDone: make(chan struct{}),
+	}
+	if given == nil {
+		c.ownHTTP = cfg.HTTPClient
 	}
 	c.trace = newTracing(cfg.TracerProvider, cfg.Propagator)
 	h := &hold{}
@@ -467,6 +476,9 @@ func (c *Client) Close(ctx context.Context) error {
 	c.chain.shutdown()
 	c.cancelRun()
 	<-c.senderDone
+	if c.ownHTTP != nil {
+		c.ownHTTP.CloseIdleConnections()
+	}
 	left := c.ob.count()
 	c.met.unregister()
 	c.ob.close()
