@@ -204,8 +204,9 @@ type ClientConfig struct {
 // MaxInFlightBatchesLimit is the largest ClientConfig.MaxInFlightBatches.
 const MaxInFlightBatchesLimit = 64
 
-// MaxCommitWindow is the largest ClientConfig.CommitWindow: a Submit
-// held longer than that waits on the window, not on the disk.
+// MaxCommitWindow is the largest ClientConfig.CommitWindow and
+// HandlerConfig.CommitWindow: a Submit or a request held longer than
+// that waits on the window, not on the disk.
 const MaxCommitWindow = time.Second
 
 // Defaults of ClientConfig.

@@ -209,9 +209,18 @@ func (h *Handler) storeInLedger() bool {
 // when the Ledger is a *Ledger (see Ledger.commitWith). Another
 // LedgerStore is never given before: the store and the log are then in
 // files of their own (storeInLedger and logInLedger are false).
+// Concurrent requests share a *Ledger's transaction, in which before and
+// finish may run twice (ledger_gather.go); both are safe to (they
+// recompute everything from the batch and the transaction), but a
+// handler with a Log commits alone: its finish appends to the log. With
+// a CommitWindow the commit may wait that long for other requests.
 func (h *Handler) commit(ctx context.Context, cr CommitRequest, finish FinishFunc, before func(tx *bolt.Tx) error) (*LedgerAnswer, error) {
 	if l, ok := h.cfg.Ledger.(*Ledger); ok {
-		return l.commitWith(ctx, cr, finish, before)
+		var win *ledgerWindow
+		if h.cfg.CommitWindow > 0 {
+			win = &ledgerWindow{d: h.cfg.CommitWindow, at: h.cfg.Clock(), clock: h.cfg.Clock, newTimer: h.cfg.NewTimer}
+		}
+		return l.commitWith(ctx, cr, finish, before, h.cfg.Log != nil, win)
 	}
 	return h.cfg.Ledger.Commit(ctx, cr, finish)
 }

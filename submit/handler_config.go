@@ -159,6 +159,21 @@ type HandlerConfig struct {
 	// Clock gives the time receipts, rate limits, retention and purposes
 	// are judged at. Nil: time.Now.
 	Clock func() time.Time
+	// CommitWindow is how long the commit of a request to a *Ledger may
+	// wait, after the first request of a group commit, for concurrent
+	// ones to share its transaction (0, the default: none; at most
+	// MaxCommitWindow). Requests that arrive while a commit runs share
+	// the next one in any case; the window lets those that arrive a
+	// little later share it too: fewer pages written and synced per
+	// record, at the cost of up to CommitWindow more latency for every
+	// request that accepts records. A Handler with a Log commits each
+	// request alone, without a window; a Ledger other than a *Ledger
+	// commits as it does and ignores it.
+	CommitWindow time.Duration
+	// NewTimer returns a channel that receives after d and a function
+	// that stops it (default: time.NewTimer); the CommitWindow is timed
+	// with it and Clock. For tests.
+	NewTimer func(d time.Duration) (<-chan time.Time, func() bool)
 
 	// newTicker makes RunPruner's ticker (nil: realTicker); onPrune, if
 	// set, is told of every prune. Tests set both.
@@ -229,6 +244,12 @@ func (c HandlerConfig) withDefaults() HandlerConfig {
 	}
 	if c.newTicker == nil {
 		c.newTicker = realTicker
+	}
+	if c.NewTimer == nil {
+		c.NewTimer = func(d time.Duration) (<-chan time.Time, func() bool) {
+			t := time.NewTimer(d)
+			return t.C, t.Stop
+		}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -307,6 +328,9 @@ func (c HandlerConfig) Validate() error {
 		if d.v < 0 {
 			bad("%s is %s; it must be positive", d.name, d.v)
 		}
+	}
+	if c.CommitWindow < 0 || c.CommitWindow > MaxCommitWindow {
+		bad("CommitWindow is %s; it must be 0 (none) to %s", c.CommitWindow, MaxCommitWindow)
 	}
 	if c.MinBodyRate < 0 {
 		bad("MinBodyRate is %d; it must be positive", c.MinBodyRate)

@@ -73,6 +73,15 @@ type Ledger struct {
 	keys KeyLocks      // org \x00 idempotency key
 	mu   sync.Mutex    // guards log
 	log  *translog.Log // the log in this file (OpenLog), if any
+
+	// The group committer (ledger_gather.go).
+	calls            chan *ledgerCall
+	quit             chan struct{} // closed by Close
+	closing          sync.Once
+	committerDone    chan struct{}
+	testBeforeCommit func(calls int) // tests: called as a group is about to commit
+	testInWindow     func(calls int) // tests: called as a window starts and as each call joins it
+	testQueued       func()          // tests: called as each call is queued for the committer
 }
 
 // OpenLedger opens, or creates, the ledger at path. It fails rather than
@@ -89,7 +98,9 @@ func OpenLedger(path string) (*Ledger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("submit: open ledger: %w", err)
 	}
-	return &Ledger{db: db}, nil
+	l := &Ledger{db: db}
+	l.startCommitter()
+	return l, nil
 }
 
 // Store returns the Store kept in the ledger's own file. A Handler whose
@@ -99,8 +110,13 @@ func OpenLedger(path string) (*Ledger, error) {
 // know. Closing the Ledger closes it; its own Close does nothing.
 func (l *Ledger) Store() *Store { return &Store{db: l.db, shared: true} }
 
-// Close closes the file. Methods called afterwards return ErrLedgerClosed.
-func (l *Ledger) Close() error { return l.db.Close() }
+// Close closes the file. Methods called afterwards return ErrLedgerClosed;
+// so do Commits still waiting for a group commit (one under way ends
+// first).
+func (l *Ledger) Close() error {
+	l.stopCommitter()
+	return l.db.Close()
+}
 
 func ledgerErr(err error) error { return boltdb.Closed(err, ErrLedgerClosed) }
 
@@ -376,21 +392,37 @@ func (l *Ledger) Seen(ctx context.Context, keys []RecordKey) (map[RecordKey]Seen
 // receipt and the idempotency record, and returns the stored answer.
 // Commit is atomic: the key, the records and the receipt are one write
 // transaction, and a second request with the key waits in Lock.
+//
+// Concurrent Commits share one transaction (ledger_gather.go): finish
+// may then run twice, and must compute what it returns from seen and its
+// own arguments only. If ctx ends before the Commit is taken into a
+// transaction, nothing of it is written and ctx's error is returned.
 func (l *Ledger) Commit(ctx context.Context, c CommitRequest, finish FinishFunc) (*LedgerAnswer, error) {
-	return l.commitWith(ctx, c, finish, nil)
+	return l.commitWith(ctx, c, finish, nil, false, nil)
 }
 
 // commitWith is Commit; before, if not nil, runs first in the same
 // transaction: the Handler writes the records of a Store in the ledger's
 // file there (Ledger.Store), and keeps the transaction for a log in the
-// ledger's file (Ledger.OpenLog) to append to in finish.
-func (l *Ledger) commitWith(ctx context.Context, c CommitRequest, finish FinishFunc, before func(tx *bolt.Tx) error) (*LedgerAnswer, error) {
+// ledger's file (Ledger.OpenLog) to append to in finish. alone keeps
+// the call out of group commits (a transaction of its own; see
+// ledgerCall).
+// win, if not nil, is the gather window the call allows.
+func (l *Ledger) commitWith(ctx context.Context, c CommitRequest, finish FinishFunc, before func(tx *bolt.Tx) error, alone bool, win *ledgerWindow) (*LedgerAnswer, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	return l.call(ctx, &ledgerCall{c: c, finish: finish, before: before, alone: alone, win: win})
+}
+
+// commitIn writes the submission c in tx: before, then finish's
+// receipt, the records it accepts, the receipt and the idempotency
+// record. It keeps no state across runs: a group commit that rolls back
+// runs it again.
+func commitIn(tx *bolt.Tx, c CommitRequest, finish FinishFunc, before func(tx *bolt.Tx) error) (*LedgerAnswer, error) {
 	org, key, digest, submissionID, at := c.Org, c.Key, c.Digest, c.SubmissionID, c.At
 	var a *LedgerAnswer
-	err := l.db.Update(func(tx *bolt.Tx) error {
+	err := func() error {
 		if before != nil {
 			if err := before(tx); err != nil {
 				return err
@@ -437,9 +469,9 @@ func (l *Ledger) commitWith(ctx context.Context, c CommitRequest, finish FinishF
 			return err
 		}
 		return tx.Bucket(bucketIdempotency).Put(orgKey(org, key), []byte(digest+"\x00"+submissionID))
-	})
+	}()
 	if err != nil {
-		return nil, fmt.Errorf("submit: ledger: commit: %w", ledgerErr(err))
+		return nil, err
 	}
 	return a, nil
 }
