@@ -299,7 +299,10 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 	next(stageAdmission)
 	rr := &rateReader{r: http.MaxBytesReader(w, r.Body, max), rc: http.NewResponseController(w), clock: h.cfg.Clock,
 		start: now, grace: h.cfg.BodyGrace, minRate: float64(h.cfg.MinBodyRate)}
-	body, err := readBody(rr, r.ContentLength)
+	// The body is hashed as it arrives: the digest costs no time after
+	// the last byte.
+	hash := sha256.New()
+	body, err := readBody(io.TeeReader(rr, hash), r.ContentLength)
 	*read = err == nil
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
@@ -312,7 +315,8 @@ func (h *Handler) serveSubmission(r *http.Request, w http.ResponseWriter, read *
 		return 0, nil, "", fail(http.StatusBadRequest, ProblemMalformed, "reading the body failed: "+err.Error())
 	}
 	http.NewResponseController(w).SetReadDeadline(time.Time{}) //nolint:errcheck // the body is read; lift the per-read deadline
-	sum := sha256.Sum256(body)
+	var sum [sha256.Size]byte
+	hash.Sum(sum[:0])
 	if sum != want {
 		return 0, nil, "", fail(http.StatusBadRequest, ProblemDigestMismatch,
 			"Content-Digest does not match the body as sent ("+contentDigestOf(sum)+"); compute it over the compressed bytes when gzip is used")
