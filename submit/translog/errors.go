@@ -61,6 +61,7 @@ type RollbackError struct {
 	Last, Got Checkpoint
 }
 
+// Error names the log and the two sizes.
 func (e *RollbackError) Error() string {
 	return fmt.Sprintf("translog: log %q rolled back: it showed size %d before and now shows size %d; keep both signed notes as evidence",
 		e.Got.Origin, e.Last.Size, e.Got.Size)
