@@ -81,17 +81,17 @@ func (e *IndexError) Unwrap() error { return e.Err }
 // Memory does not grow with the backlog: the outbox is read one batch at
 // a time by cursor. A Client is safe for concurrent use.
 type Client struct {
-	cfg    ClientConfig
-	log    *slog.Logger
-	ob     *outbox
-	gzip   bool
-	chain  *sendChain // retry -> rate -> sign -> transport; see chain.go
+	cfg   ClientConfig
+	log   *slog.Logger
+	ob    *outbox
+	gzip  bool
+	chain *sendChain // retry -> rate -> sign -> transport; see chain.go
 	// ownHTTP is the HTTP client NewClient made when the config had
 	// none; Close closes its idle connections (a server's Shutdown waits
 	// for a connection dialed but never used).
 	ownHTTP *http.Client
-	settle *settler   // applies each batch's outcome
-	trace  tracing
+	settle  *settler // applies each batch's outcome
+	trace   tracing
 
 	mu        sync.Mutex
 	closed    bool
