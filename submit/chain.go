@@ -132,8 +132,14 @@ func newStop() stopOnce { return stopOnce{ch: make(chan struct{})} }
 
 func (s *stopOnce) close() { s.once.Do(func() { close(s.ch) }) }
 
-// timerFunc is ClientConfig.NewTimer.
+// timerFunc is ClientConfig.NewTimer and HandlerConfig.NewTimer.
 type timerFunc func(d time.Duration) (<-chan time.Time, func() bool)
+
+// realTimer is timerFunc's default: time.NewTimer.
+func realTimer(d time.Duration) (<-chan time.Time, func() bool) {
+	t := time.NewTimer(d)
+	return t.C, t.Stop
+}
 
 // sleepOn waits d on newTimer. It ends early with stopErr when stop is
 // closed, and with ctx's error when ctx ends.

@@ -268,10 +268,7 @@ func (c ClientConfig) withDefaults() (ClientConfig, error) {
 		c.Clock = time.Now
 	}
 	if c.NewTimer == nil {
-		c.NewTimer = func(d time.Duration) (<-chan time.Time, func() bool) {
-			t := time.NewTimer(d)
-			return t.C, t.Stop
-		}
+		c.NewTimer = realTimer
 	}
 	return c, nil
 }

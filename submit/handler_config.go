@@ -246,10 +246,7 @@ func (c HandlerConfig) withDefaults() HandlerConfig {
 		c.newTicker = realTicker
 	}
 	if c.NewTimer == nil {
-		c.NewTimer = func(d time.Duration) (<-chan time.Time, func() bool) {
-			t := time.NewTimer(d)
-			return t.C, t.Stop
-		}
+		c.NewTimer = realTimer
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -421,56 +421,52 @@ func (l *Ledger) commitWith(ctx context.Context, c CommitRequest, finish FinishF
 // runs it again.
 func commitIn(tx *bolt.Tx, c CommitRequest, finish FinishFunc, before func(tx *bolt.Tx) error) (*LedgerAnswer, error) {
 	org, key, digest, submissionID, at := c.Org, c.Key, c.Digest, c.SubmissionID, c.At
-	var a *LedgerAnswer
-	err := func() error {
-		if before != nil {
-			if err := before(tx); err != nil {
-				return err
-			}
+	if before != nil {
+		if err := before(tx); err != nil {
+			return nil, err
 		}
-		seenB := tx.Bucket(bucketSeen)
-		// Keys grow (UUID v7 ids, times): fuller pages waste less disk.
-		for _, b := range [][]byte{bucketSeen, bucketReceipts, bucketReceived, bucketIdempotency} {
-			tx.Bucket(b).FillPercent = appendFill
+	}
+	seenB := tx.Bucket(bucketSeen)
+	// Keys grow (UUID v7 ids, times): fuller pages waste less disk.
+	for _, b := range [][]byte{bucketSeen, bucketReceipts, bucketReceived, bucketIdempotency} {
+		tx.Bucket(b).FillPercent = appendFill
+	}
+	lookup := func(k RecordKey) (SeenRecord, bool) {
+		v := seenB.Get(orgKey(k.Source, k.ID))
+		if v == nil {
+			return SeenRecord{}, false
 		}
-		lookup := func(k RecordKey) (SeenRecord, bool) {
-			v := seenB.Get(orgKey(k.Source, k.ID))
-			if v == nil {
-				return SeenRecord{}, false
-			}
-			return decodeSeen(v), true
-		}
-		r, status, response, acc, err := finish(lookup)
-		if err != nil {
-			return err
-		}
-		raw, err := json.Marshal(r)
-		if err != nil {
-			return err
-		}
-		a = &LedgerAnswer{Org: org, Submission: submissionID, Status: status, At: at.UTC(), Receipt: raw, Response: response}
-		for _, ar := range acc {
-			v := encodeSeen(ar.Seen)
-			if v == nil {
-				return fmt.Errorf("record %s from %s: digest %q is not sha-256", ar.Key.ID, ar.Key.Source, ar.Seen.Digest)
-			}
-			if err := seenB.Put(orgKey(ar.Key.Source, ar.Key.ID), v); err != nil {
-				return err
-			}
-		}
-		v, err := encodeAnswer(a)
-		if err != nil {
-			return err
-		}
-		if err := tx.Bucket(bucketReceipts).Put(orgKey(org, submissionID), v); err != nil {
-			return err
-		}
-		if err := tx.Bucket(bucketReceived).Put(timeKey(at, org, submissionID), []byte(key)); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketIdempotency).Put(orgKey(org, key), []byte(digest+"\x00"+submissionID))
-	}()
+		return decodeSeen(v), true
+	}
+	r, status, response, acc, err := finish(lookup)
 	if err != nil {
+		return nil, err
+	}
+	raw, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	a := &LedgerAnswer{Org: org, Submission: submissionID, Status: status, At: at.UTC(), Receipt: raw, Response: response}
+	for _, ar := range acc {
+		v := encodeSeen(ar.Seen)
+		if v == nil {
+			return nil, fmt.Errorf("record %s from %s: digest %q is not sha-256", ar.Key.ID, ar.Key.Source, ar.Seen.Digest)
+		}
+		if err := seenB.Put(orgKey(ar.Key.Source, ar.Key.ID), v); err != nil {
+			return nil, err
+		}
+	}
+	v, err := encodeAnswer(a)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Bucket(bucketReceipts).Put(orgKey(org, submissionID), v); err != nil {
+		return nil, err
+	}
+	if err := tx.Bucket(bucketReceived).Put(timeKey(at, org, submissionID), []byte(key)); err != nil {
+		return nil, err
+	}
+	if err := tx.Bucket(bucketIdempotency).Put(orgKey(org, key), []byte(digest+"\x00"+submissionID)); err != nil {
 		return nil, err
 	}
 	return a, nil

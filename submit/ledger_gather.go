@@ -182,16 +182,9 @@ func (l *Ledger) runCommitter() {
 // window ends, the group is full, or a call that must be alone arrives;
 // closed is true when Close ended the window.
 func (l *Ledger) gather(group []*ledgerCall) (_ []*ledgerCall, closed bool) {
-	full := func() bool { return len(group) >= maxLedgerGroup }
-	for !full() {
-		select {
-		case c := <-l.calls:
-			group = append(group, c)
-			continue
-		default:
-		}
-		break
-	}
+	fullAt := func(g []*ledgerCall) bool { return len(g) >= maxLedgerGroup }
+	full := func() bool { return fullAt(group) }
+	group = takeWaiting(l.calls, group, nil, fullAt)
 	w := group[0].win
 	if w == nil || full() || slices.ContainsFunc(group, func(c *ledgerCall) bool { return c.alone }) {
 		return group, false

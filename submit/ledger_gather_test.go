@@ -217,6 +217,39 @@ func TestLedgerGroupCommit(t *testing.T) {
 	assert.NotSame(t, a.tx.Load(), b.tx.Load())
 }
 
+// TestLedgerGroupBound: more calls queued than maxLedgerGroup commit in
+// groups of at most maxLedgerGroup, every one of them.
+func TestLedgerGroupBound(t *testing.T) {
+	p := newLedgerProbe(t, true)
+	p.groups = make(chan int, maxLedgerGroup+8)
+	p.queued = make(chan struct{}, 2*maxLedgerGroup)
+	ctx := t.Context()
+	first := newLedgerCommit(t, newID(t)).start(ctx, p.l)
+	require.Equal(t, 1, <-p.groups)
+	p.waitQueued(1)
+	const n = maxLedgerGroup + 10
+	outs := make([]chan commitResult, n)
+	for i := range outs {
+		outs[i] = newLedgerCommit(t, newID(t)).start(ctx, p.l)
+	}
+	// The committer's channel holds maxLedgerGroup; the rest wait to be
+	// queued until it drains.
+	p.waitQueued(maxLedgerGroup)
+	close(p.release)
+	require.NoError(t, (<-first).err)
+	for _, out := range outs {
+		require.NoError(t, (<-out).err)
+	}
+	total := 0
+	for total < n {
+		g := <-p.groups
+		assert.LessOrEqual(t, g, maxLedgerGroup)
+		total += g
+	}
+	assert.Equal(t, n, total)
+	assert.Equal(t, n+1, markers(t, p.l))
+}
+
 // TestLedgerGroupIsolation: a call whose closure fails, or panics, fails
 // alone; the others of its group run again without it and commit, and
 // what the failed transaction wrote is gone.

@@ -129,17 +129,9 @@ func (o *outbox) gather(group []*enqueueReq) []*enqueueReq {
 		wait = wait && r.wait
 	}
 	add(group[0])
-	full := func() bool { return len(group) >= maxGroupReqs || records >= maxGroupRecords }
-	for !full() {
-		select {
-		case r := <-o.reqs:
-			group = append(group, r)
-			add(r)
-			continue
-		default:
-		}
-		break
-	}
+	fullAt := func(g []*enqueueReq) bool { return len(g) >= maxGroupReqs || records >= maxGroupRecords }
+	full := func() bool { return fullAt(group) }
+	group = takeWaiting(o.reqs, group, add, fullAt)
 	p := &o.policy
 	enough := func() bool {
 		return !wait || full() || records >= p.records || bytes >= p.bytes
@@ -169,6 +161,24 @@ func (o *outbox) gather(group []*enqueueReq) []*enqueueReq {
 		case <-p.cut:
 			return group
 		case <-o.quit:
+			return group
+		}
+	}
+	return group
+}
+
+// takeWaiting appends to group what ch holds now, one at a time until
+// full(group), calling took with each: the part of a group commit that
+// waits for nothing (the outbox's and the ledger's committers).
+func takeWaiting[T any](ch <-chan T, group []T, took func(T), full func([]T) bool) []T {
+	for !full(group) {
+		select {
+		case x := <-ch:
+			group = append(group, x)
+			if took != nil {
+				took(x)
+			}
+		default:
 			return group
 		}
 	}

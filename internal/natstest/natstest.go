@@ -103,11 +103,7 @@ func newCluster(t testing.TB, dir string, n int, clustered bool) *Cluster {
 		c.name = "natstest"
 	}
 	for i := range n {
-		o := c.options(i, 0)
-		if !clustered {
-			o.Cluster = server.ClusterOpts{}
-		}
-		c.opts = append(c.opts, o)
+		c.opts = append(c.opts, c.options(i))
 		c.servers = append(c.servers, nil)
 	}
 	return c
@@ -177,11 +173,8 @@ func (c *Cluster) launchOnce() error {
 }
 
 // options returns the options of server i.
-func (c *Cluster) options(i, clusterPort int) *server.Options {
-	if clusterPort == 0 {
-		clusterPort = server.RANDOM_PORT
-	}
-	return &server.Options{
+func (c *Cluster) options(i int) *server.Options {
+	o := &server.Options{
 		ServerName: "n" + strconv.Itoa(i),
 		Host:       "127.0.0.1",
 		Port:       server.RANDOM_PORT,
@@ -192,12 +185,11 @@ func (c *Cluster) options(i, clusterPort int) *server.Options {
 		// Small limits: tests write megabytes, not gigabytes.
 		JetStreamMaxMemory: 256 << 20,
 		JetStreamMaxStore:  4 << 30,
-		Cluster: server.ClusterOpts{
-			Name: c.name,
-			Host: "127.0.0.1",
-			Port: clusterPort,
-		},
 	}
+	if c.name != "" { // clustered: launchOnce chooses the port
+		o.Cluster = server.ClusterOpts{Name: c.name, Host: "127.0.0.1", Port: server.RANDOM_PORT}
+	}
+	return o
 }
 
 // storeDir returns a new directory for the store of server i.

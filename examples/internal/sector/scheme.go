@@ -41,13 +41,10 @@ type Scheme struct {
 
 	data      string
 	validator func() (*schema.Validator, error)
-	// http is the one client every submit client sends with, so that
-	// Close can drop its idle connections before the hubs shut down.
-	http    *http.Client
-	mu      sync.Mutex
-	hubs    map[string]*Hub
-	remote  map[string]string
-	clients map[[2]string]*submit.Client
+	mu        sync.Mutex
+	hubs      map[string]*Hub
+	remote    map[string]string
+	clients   map[[2]string]*submit.Client
 }
 
 // NewScheme returns a Scheme over the synthetic directory keeping its
@@ -56,7 +53,6 @@ func NewScheme(data string, rate float64) *Scheme {
 	return &Scheme{
 		Dir: synth.Directory(), Journal: collab.NewMemJournal(), Rate: rate, Log: slog.New(slog.DiscardHandler),
 		data: data, validator: sync.OnceValues(func() (*schema.Validator, error) { return schema.NewValidator() }),
-		http: newHTTPClient(),
 		hubs: map[string]*Hub{}, remote: map[string]string{}, clients: map[[2]string]*submit.Client{},
 	}
 }
@@ -277,7 +273,7 @@ func (s *Scheme) Client(org, to string, relay bool) (*submit.Client, error) {
 	// window of half the linger lets one transaction hold several times
 	// more of them (docs/performance.md), at up to 25ms per Submit.
 	c, err := submit.NewClient(submit.ClientConfig{
-		Endpoint: url, Org: org, Token: synth.Token(org), Relay: relay, Validator: v, HTTPClient: s.http,
+		Endpoint: url, Org: org, Token: synth.Token(org), Relay: relay, Validator: v,
 		OutboxPath:       filepath.Join(s.data, "outbox-"+org+"-to-"+to+".db"),
 		RecordsPerSecond: s.Rate, Linger: 50 * time.Millisecond, CommitWindow: 25 * time.Millisecond, Logger: s.Log,
 		Retry: submit.RetryPolicy{InitialInterval: 50 * time.Millisecond, MaxInterval: time.Second},
@@ -347,7 +343,8 @@ func (s *Scheme) clientsOf(orgs ...string) []*submit.Client {
 }
 
 // Close stops the clients (sending what they still hold until ctx
-// ends), closes their idle connections, then stops the hubs.
+// ends; each closes its idle connections, which a hub's Shutdown would
+// wait for), then stops the hubs.
 func (s *Scheme) Close(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -355,25 +352,10 @@ func (s *Scheme) Close(ctx context.Context) error {
 	for _, c := range s.clients {
 		errs = append(errs, c.Close(ctx))
 	}
-	// A connection the transport dialed but never sent a request on is
-	// "new" to the hub's server, and Shutdown waits 5 s before it counts
-	// such a connection as idle: closing it here lets the hubs stop at once.
-	s.http.CloseIdleConnections()
 	for _, h := range s.hubs {
 		errs = append(errs, h.close(ctx))
 	}
 	return errors.Join(errs...)
-}
-
-// newHTTPClient is the client of a scheme's submit clients: loopback
-// connections, with the timeouts a submit client's own would have.
-func newHTTPClient() *http.Client {
-	return &http.Client{Transport: &http.Transport{
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConnsPerHost:   4,
-		IdleConnTimeout:       90 * time.Second,
-		ResponseHeaderTimeout: submit.DefaultRequestTimeout,
-	}}
 }
 
 // Held counts what the hub holds, by kind.
