@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sicollab/sicollab/collab"
+	"github.com/sicollab/sicollab/internal/cputime"
 	"github.com/sicollab/sicollab/schema"
 )
 
@@ -110,12 +111,12 @@ func BenchmarkHubIdentity(b *testing.B) {
 		for k := range sides {
 			sd := &sides[(k+i)%len(sides)] // each side first in turn: the store grows under all
 			bs := bodies(sd.sealed)
-			start, cpu := time.Now(), processCPU()
+			start, cpu := time.Now(), cputime.Process()
 			for _, body := range bs {
 				send(sd.tls, body)
 			}
 			sd.wall += time.Since(start)
-			sd.cpuTime += processCPU() - cpu
+			sd.cpuTime += cputime.Process() - cpu
 		}
 		i++
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sicollab/sicollab/internal/cputime"
 	"github.com/sicollab/sicollab/schema"
 )
 
@@ -78,7 +79,7 @@ func benchManifestLeaves(b *testing.B, small int) {
 		return out
 	}
 	run := func(bodies [][]byte) time.Duration {
-		cpu := processCPU()
+		cpu := cputime.Process()
 		for _, body := range bodies {
 			r := f.request(post{body: body, noAuth: true})
 			r.URL.Scheme, r.URL.Host, r.Host = "https", ts.Listener.Addr().String(), ts.Listener.Addr().String()
@@ -95,7 +96,7 @@ func benchManifestLeaves(b *testing.B, small int) {
 				b.Fatalf("%d %s", resp.StatusCode, msg)
 			}
 		}
-		return processCPU() - cpu
+		return cputime.Process() - cpu
 	}
 	var cBig, cSmall time.Duration
 	i := 0

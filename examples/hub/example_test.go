@@ -1,3 +1,8 @@
+//go:build unix
+
+// The example stops the hub with SIGTERM sent to this process, which
+// Windows cannot do.
+
 package main
 
 import (

@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/sicollab/sicollab/internal/cputime"
 	"github.com/sicollab/sicollab/internal/natstest"
 	"github.com/sicollab/sicollab/schema"
 	"github.com/sicollab/sicollab/submit"
@@ -80,7 +81,7 @@ func BenchmarkStatelessHubs(b *testing.B) {
 			}
 			close(work)
 			hub0 := hubCPU(b, hubs)
-			self0 := selfCPU(b)
+			self0 := cputime.Process()
 			b.ResetTimer()
 			start := time.Now()
 			var wg sync.WaitGroup
@@ -105,7 +106,7 @@ func BenchmarkStatelessHubs(b *testing.B) {
 			wg.Wait()
 			elapsed := time.Since(start)
 			b.StopTimer()
-			hubUsed, selfUsed := hubCPU(b, hubs)-hub0, selfCPU(b)-self0
+			hubUsed, selfUsed := hubCPU(b, hubs)-hub0, cputime.Process()-self0
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "records/s")
 			b.ReportMetric(float64(hubUsed.Microseconds())/float64(b.N), "hub-cpu-µs/record")
 			b.ReportMetric(float64(selfUsed.Microseconds())/float64(b.N), "rest-cpu-µs/record")
@@ -176,13 +177,4 @@ func hubCPU(b *testing.B, hubs []*hubProc) time.Duration {
 		sum += time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 on Linux
 	}
 	return sum
-}
-
-// selfCPU is the user and system CPU of this process so far.
-func selfCPU(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

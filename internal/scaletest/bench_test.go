@@ -6,27 +6,18 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/sicollab/sicollab/collab"
+	"github.com/sicollab/sicollab/internal/cputime"
 	"github.com/sicollab/sicollab/internal/natstest"
 	"github.com/sicollab/sicollab/schema"
 	"github.com/sicollab/sicollab/submit"
 	"github.com/sicollab/sicollab/submit/submittest"
 )
-
-// cpuTime returns the process's user and system CPU time so far.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // BenchmarkHub: a real Handler over HTTP on loopback, 500-record
 // batches from 4 senders, with the embedded bbolt Store as its sink and
@@ -91,7 +82,7 @@ func benchHub(b *testing.B, url, req string, now time.Time) {
 	}
 	close(work)
 	b.ResetTimer()
-	cpu0, start := cpuTime(b), time.Now()
+	cpu0, start := cputime.Process(), time.Now()
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
@@ -108,5 +99,5 @@ func benchHub(b *testing.B, url, req string, now time.Time) {
 	wg.Wait()
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "records/s")
-	b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/float64(b.N), "cpu-µs/record")
+	b.ReportMetric(float64((cputime.Process()-cpu0).Microseconds())/float64(b.N), "cpu-µs/record")
 }

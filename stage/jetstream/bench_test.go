@@ -2,12 +2,12 @@ package jetstream_test
 
 import (
 	"context"
-	"syscall"
 	"testing"
 	"time"
 
 	js "github.com/nats-io/nats.go/jetstream"
 
+	"github.com/sicollab/sicollab/internal/cputime"
 	"github.com/sicollab/sicollab/schema"
 	"github.com/sicollab/sicollab/stage"
 	"github.com/sicollab/sicollab/stage/jetstream"
@@ -39,19 +39,17 @@ func BenchmarkCollect(b *testing.B) {
 	sink := stage.SubmitterFunc(func(context.Context, schema.Envelope) error { n++; return nil })
 	b.ReportAllocs()
 	b.ResetTimer()
-	var ru0, ru1 syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	cpu0 := cputime.Process()
 	start := time.Now()
 	if _, err := stage.Run(context.Background(), c.Pipeline(stage.Config{Sink: sink})); err != nil {
 		b.Fatal(err)
 	}
 	el := time.Since(start)
 	b.StopTimer()
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	cpu := cputime.Process() - cpu0
 	if n != b.N {
 		b.Fatalf("collected %d of %d", n, b.N)
 	}
-	cpu := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
 	b.ReportMetric(float64(b.N)/el.Seconds(), "records/s")
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/record")
 }

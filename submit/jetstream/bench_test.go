@@ -4,12 +4,12 @@ import (
 	"context"
 	"io/fs"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/sicollab/sicollab/internal/cputime"
 	"github.com/sicollab/sicollab/internal/natstest"
 	"github.com/sicollab/sicollab/schema"
 	"github.com/sicollab/sicollab/submit"
@@ -18,17 +18,6 @@ import (
 
 // benchBatch is the records per Put, as a hub's batch.
 const benchBatch = 500
-
-// cpuTime returns the process's user and system CPU time so far. The
-// NATS servers of these benchmarks run in the process, so it counts the
-// sink and the cluster together.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // dirBytes returns the bytes of the files under dirs.
 func dirBytes(b *testing.B, dirs ...string) int64 {
@@ -67,7 +56,7 @@ func benchPut(b *testing.B, sink submit.Sink, dirs []string, nc *nats.Conn) {
 	if err := sink.Put(ctx, envs[:1]); err != nil {
 		b.Fatal(err)
 	}
-	disk0, cpu0 := dirBytes(b, dirs...), cpuTime(b)
+	disk0, cpu0 := dirBytes(b, dirs...), cputime.Process()
 	var out0 uint64
 	if nc != nil {
 		out0 = nc.Stats().OutBytes
@@ -88,7 +77,7 @@ func benchPut(b *testing.B, sink submit.Sink, dirs []string, nc *nats.Conn) {
 	b.StopTimer()
 	el := time.Since(start)
 	b.ReportMetric(float64(b.N)/el.Seconds(), "records/s")
-	b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/float64(b.N), "cpu-µs/record")
+	b.ReportMetric(float64((cputime.Process()-cpu0).Microseconds())/float64(b.N), "cpu-µs/record")
 	b.ReportMetric(float64(dirBytes(b, dirs...)-disk0)/float64(b.N), "disk-B/record")
 	if nc != nil {
 		b.ReportMetric(float64(nc.Stats().OutBytes-out0)/float64(b.N), "net-B/record")

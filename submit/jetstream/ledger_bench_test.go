@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 
+	"github.com/sicollab/sicollab/internal/cputime"
 	"github.com/sicollab/sicollab/internal/natstest"
 	"github.com/sicollab/sicollab/submit"
 	"github.com/sicollab/sicollab/submit/jetstream"
@@ -77,7 +78,7 @@ func benchLedger(b *testing.B, l submit.LedgerStore, dirs []string, nc *nats.Con
 		}
 	}
 	one(1) // warm up: bucket leader elected, files made
-	disk0, cpu0 := dirBytes(b, dirs...), cpuTime(b)
+	disk0, cpu0 := dirBytes(b, dirs...), cputime.Process()
 	var out0 uint64
 	if nc != nil {
 		out0 = nc.Stats().OutBytes
@@ -89,7 +90,7 @@ func benchLedger(b *testing.B, l submit.LedgerStore, dirs []string, nc *nats.Con
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "records/s")
-	b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/float64(b.N), "cpu-µs/record")
+	b.ReportMetric(float64((cputime.Process()-cpu0).Microseconds())/float64(b.N), "cpu-µs/record")
 	b.ReportMetric(float64(dirBytes(b, dirs...)-disk0)/float64(b.N), "disk-B/record")
 	if nc != nil {
 		b.ReportMetric(float64(nc.Stats().OutBytes-out0)/float64(b.N), "net-B/record")
