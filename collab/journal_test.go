@@ -443,3 +443,28 @@ func TestBoltJournalNeverOverwrites(t *testing.T) {
 	assert.Equal(t, jEntry(3).Ref, got[0].Ref)
 	assert.False(t, errors.Is(err, collab.ErrJournalClosed))
 }
+
+// TestBoltJournalWritten: each Append is one write transaction of at
+// least a meta page and its entry's page; a refused entry and reads
+// write nothing; the figures stay after Close.
+func TestBoltJournalWritten(t *testing.T) {
+	j, err := collab.OpenBoltJournal(filepath.Join(t.TempDir(), "journal.db"))
+	require.NoError(t, err)
+	assert.Equal(t, collab.WriteStats{}, j.Written(), "nothing written since open")
+	ctx := context.Background()
+	for i := range 3 {
+		_, err := j.Append(ctx, jEntry(i))
+		require.NoError(t, err)
+	}
+	w := j.Written()
+	assert.Equal(t, uint64(3), w.Commits)
+	assert.GreaterOrEqual(t, w.Bytes, 3*2*uint64(4096), "a meta page and a leaf each")
+
+	_, err = j.Append(ctx, collab.Entry{}) // invalid: refused before any transaction
+	require.ErrorIs(t, err, collab.ErrInvalidEntry)
+	_, err = jReadAll(t, j, 0)
+	require.NoError(t, err)
+	assert.Equal(t, w, j.Written(), "refusals and reads write nothing")
+	require.NoError(t, j.Close())
+	assert.Equal(t, w, j.Written(), "still there after Close")
+}

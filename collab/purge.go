@@ -44,6 +44,15 @@ type CompactStats struct {
 	Before, After int64 // bytes
 }
 
+// WriteStats is what the write transactions of a bbolt file wrote since
+// it was opened: what the store costs the disk. A page rewritten by a
+// later transaction counts again, as the file system writes it again;
+// the copy a Compact makes does not count.
+type WriteStats struct {
+	Commits uint64 `json:"commits"` // write transactions committed
+	Bytes   uint64 `json:"bytes"`   // bytes they wrote: every page they allocated, and a meta page each
+}
+
 // EntryDigest returns the digest of journal entry e as its transparency
 // log leaf holds it: "sha-256:<hex>" over the RFC 8785 canonical JSON of
 // the entry (Seq and Data included). For an entry whose payload was
@@ -263,6 +272,14 @@ func (j *BoltJournal) Compact(ctx context.Context) (CompactStats, error) {
 func (j *BoltJournal) Backup(ctx context.Context, path string) (int64, error) {
 	return j.db.Backup(ctx, path)
 }
+
+// Written returns what the journal's appends and purges wrote to its
+// file since it was opened, also after Close.
+func (j *BoltJournal) Written() WriteStats { return WriteStats(j.db.Written()) }
+
+// Written returns what the catalog's writes wrote to its file since it
+// was opened, also after Close.
+func (c *BoltCatalog) Written() WriteStats { return WriteStats(c.db.Written()) }
 
 // Compact rewrites the catalog's file as BoltJournal.Compact does.
 func (c *BoltCatalog) Compact(ctx context.Context) (CompactStats, error) {

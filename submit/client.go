@@ -508,6 +508,11 @@ type ClientStats struct {
 	BatchesSent  uint64 // HTTP attempts to send a batch
 	Commits      uint64 // outbox write transactions that queued records (group commit)
 
+	// OutboxWritten is what every write transaction of the outbox
+	// (queueing, claiming, completing, dead-lettering) wrote to its file
+	// since NewClient.
+	OutboxWritten WriteStats
+
 	Paused      bool      // sending stopped on ErrCredentials
 	LastError   error     // the last send error, nil if none yet
 	LastErrorAt time.Time // when it happened
@@ -570,19 +575,20 @@ func (c *Client) Stats() ClientStats {
 	lastErr, lastAt, paused := c.st.lastErr, c.st.lastErrAt, c.st.credentials != nil
 	c.st.mu.Unlock()
 	return ClientStats{
-		Queued:       n.records - n.inflight,
-		InFlight:     n.inflight,
-		OutboxBytes:  n.bytes,
-		DeadLetters:  n.dead,
-		Delivered:    c.st.delivered.Load(),
-		Duplicate:    c.st.duplicate.Load(),
-		Rejected:     c.st.rejected.Load(),
-		DeadLettered: c.st.deadLettered.Load(),
-		Retries:      c.st.retries.Load(),
-		BatchesSent:  c.st.batches.Load(),
-		Commits:      c.ob.commits.Load(),
-		Paused:       paused,
-		LastError:    lastErr,
-		LastErrorAt:  lastAt,
+		Queued:        n.records - n.inflight,
+		InFlight:      n.inflight,
+		OutboxBytes:   n.bytes,
+		DeadLetters:   n.dead,
+		Delivered:     c.st.delivered.Load(),
+		Duplicate:     c.st.duplicate.Load(),
+		Rejected:      c.st.rejected.Load(),
+		DeadLettered:  c.st.deadLettered.Load(),
+		Retries:       c.st.retries.Load(),
+		BatchesSent:   c.st.batches.Load(),
+		Commits:       c.ob.commits.Load(),
+		OutboxWritten: WriteStats(c.ob.db.Written()),
+		Paused:        paused,
+		LastError:     lastErr,
+		LastErrorAt:   lastAt,
 	}
 }

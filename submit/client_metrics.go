@@ -57,6 +57,10 @@ func registerClientMetrics(reg prometheus.Registerer, c *Client) (*clientMetrics
 		func(s ClientStats) float64 { return float64(s.DeadLettered) })
 	counter("sicollab_client_retries_total", "Attempts to send a batch after a failed one.", func(s ClientStats) float64 { return float64(s.Retries) })
 	counter("sicollab_client_batches_sent_total", "HTTP attempts to send a batch.", func(s ClientStats) float64 { return float64(s.BatchesSent) })
+	counter("sicollab_client_outbox_written_bytes_total", "Bytes the outbox's write transactions wrote to its file (pages allocated and a meta page each).",
+		func(s ClientStats) float64 { return float64(s.OutboxWritten.Bytes) })
+	counter("sicollab_client_outbox_commits_total", "Write transactions committed in the outbox's file, of every kind.",
+		func(s ClientStats) float64 { return float64(s.OutboxWritten.Commits) })
 	m.collectors = append(m.collectors,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sicollab_client_outbox_oldest_age_seconds", ConstLabels: cl,
 			Help: "Age, on the client's clock, of the oldest record in the outbox, in a batch or not; 0 when the outbox is empty."},

@@ -19,6 +19,10 @@ import (
 // CompactStats says what a Compact did to a file's size on disk.
 type CompactStats = collab.CompactStats
 
+// WriteStats is what a file's write transactions wrote since it was
+// opened (Store.Written, Ledger.Written, ClientStats.OutboxWritten).
+type WriteStats = collab.WriteStats
+
 // PurgeDeadLetters deletes, for good, the dead letters made more than
 // ClientConfig.DeadLetterRetention ago, and returns how many went. A
 // Purger given the client calls it on its schedule and logs them.
@@ -178,6 +182,16 @@ func (s *Store) Backup(ctx context.Context, path string) (int64, error) {
 	n, err := s.db.Backup(ctx, path)
 	return n, storeErr(err)
 }
+
+// Written returns what the store's write transactions wrote to its file
+// since it was opened, also after Close. For the Store of a Ledger
+// (Ledger.Store) it is the ledger's file, as Ledger.Written.
+func (s *Store) Written() WriteStats { return WriteStats(s.db.Written()) }
+
+// Written returns what the ledger's write transactions (and those of its
+// Store and log, which share its file) wrote to its file since it was
+// opened, also after Close.
+func (l *Ledger) Written() WriteStats { return WriteStats(l.db.Written()) }
 
 // Compact rewrites the ledger's file as Store.Compact does.
 func (l *Ledger) Compact(ctx context.Context) (CompactStats, error) {

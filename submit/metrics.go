@@ -158,6 +158,7 @@ func routeOf(r *http.Request) string {
 // named units, and its file's bytes.
 type sizer interface {
 	sizes() (name string, counts map[string]int, fileBytes int64, err error)
+	written() WriteStats // since the file was opened
 }
 
 // sizeCollector reads the sizes at each scrape, so they cost nothing
@@ -175,12 +176,20 @@ var (
 	descBytes = func(hub prometheus.Labels) *prometheus.Desc {
 		return prometheus.NewDesc("sicollab_hub_db_bytes", "Bytes of data in the hub's files (bbolt's size, free pages excluded), by file.", []string{"db"}, hub)
 	}
+	descWritten = func(hub prometheus.Labels) *prometheus.Desc {
+		return prometheus.NewDesc("sicollab_hub_db_written_bytes_total", "Bytes the write transactions of the hub's files wrote since they were opened (pages allocated and a meta page each), by file.", []string{"db"}, hub)
+	}
+	descCommits = func(hub prometheus.Labels) *prometheus.Desc {
+		return prometheus.NewDesc("sicollab_hub_db_commits_total", "Write transactions committed in the hub's files since they were opened, by file.", []string{"db"}, hub)
+	}
 )
 
-// Describe sends the two descriptors.
+// Describe sends the four descriptors.
 func (c *sizeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descEntries(c.hub)
 	ch <- descBytes(c.hub)
+	ch <- descWritten(c.hub)
+	ch <- descCommits(c.hub)
 }
 
 // Collect reads every sizer; one that fails (closed) is left out.
@@ -195,6 +204,9 @@ func (c *sizeCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(de, prometheus.GaugeValue, float64(n), name, what)
 		}
 		ch <- prometheus.MustNewConstMetric(db, prometheus.GaugeValue, float64(bytes), name)
+		w := s.written()
+		ch <- prometheus.MustNewConstMetric(descWritten(c.hub), prometheus.CounterValue, float64(w.Bytes), name)
+		ch <- prometheus.MustNewConstMetric(descCommits(c.hub), prometheus.CounterValue, float64(w.Commits), name)
 	}
 }
 
@@ -223,6 +235,18 @@ func boltSizes(db *boltdb.DB, units ...unit) (map[string]int, int64, error) {
 		return nil
 	})
 	return counts, size, err
+}
+
+func (s *Store) written() WriteStats { return s.Written() }
+
+func (l *Ledger) written() WriteStats { return l.Written() }
+
+// written of a Relay is that of the Sink it keeps records in.
+func (r *Relay) written() WriteStats {
+	if s, ok := r.inner.(sizer); ok {
+		return s.written()
+	}
+	return WriteStats{}
 }
 
 func (s *Store) sizes() (string, map[string]int, int64, error) {

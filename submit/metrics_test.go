@@ -127,6 +127,10 @@ func TestHubMetrics(t *testing.T) {
 	assert.Equal(t, []float64{1, 1}, during, "one submission in flight while each Put runs (seed, batch)")
 	for _, s := range []string{"store", "ledger"} {
 		assert.Positive(t, got[`sicollab_hub_db_bytes{db=`+s+`,`+hub+`}`], s)
+		// Each commit writes at least its meta page.
+		commits := got[`sicollab_hub_db_commits_total{db=`+s+`,`+hub+`}`]
+		assert.Positive(t, commits, s)
+		assert.GreaterOrEqual(t, got[`sicollab_hub_db_written_bytes_total{db=`+s+`,`+hub+`}`], commits*4096, s)
 	}
 	// The fake clock stood still: every stage took no time on it.
 	assert.Zero(t, got[`sicollab_hub_stage_seconds_sum{`+hub+`,stage=admission}`])
@@ -203,6 +207,12 @@ func TestClientMetrics(t *testing.T) {
 		assert.Contains(t, got, k)
 		assert.Equal(t, v, got[k], k)
 	}
+	// Every outbox transaction is counted, not only those that queued
+	// records, and each wrote at least its meta page.
+	outboxCommits := got["sicollab_client_outbox_commits_total{"+org+"}"]
+	assert.Greater(t, outboxCommits, float64(c.Stats().Commits), "claims and completions are transactions too")
+	assert.GreaterOrEqual(t, got["sicollab_client_outbox_written_bytes_total{"+org+"}"], outboxCommits*4096)
+
 	// The burst paid for the first attempt; the retry and the two
 	// batches after it waited 0.1 s each for 100 tokens, less the
 	// little the fake clock moved in between (linger, backoff).

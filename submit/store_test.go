@@ -3,6 +3,7 @@ package submit
 import (
 	"encoding/json"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,4 +108,35 @@ func TestStoreScan(t *testing.T) {
 	require.ErrorContains(t, err, "Kind is required")
 	_, err = s.Scan(t.Context(), ScanQuery{Kind: "k", Limit: MaxScanLimit + 1})
 	require.ErrorContains(t, err, "Limit")
+}
+
+// TestStoreWritten: a Put is one write transaction whose bytes cover at
+// least the records it stored; the Store of a Ledger reports the
+// ledger's file.
+func TestStoreWritten(t *testing.T) {
+	s, err := OpenStore(filepath.Join(t.TempDir(), "store.db"))
+	require.NoError(t, err)
+	defer s.Close()
+	before := s.Written() // opening may write (the retention index is built at open)
+	var envs []schema.Envelope
+	size := 0
+	for range 200 {
+		e := storeEnv(t, schema.KindFinanceTransaction, testNow)
+		e.Payload = json.RawMessage(`{"note":"` + strings.Repeat("x", 500) + `"}`)
+		b, err := e.AppendJSON(nil)
+		require.NoError(t, err)
+		envs, size = append(envs, e), size+len(b)
+	}
+	require.NoError(t, s.Put(t.Context(), envs))
+	w := s.Written()
+	require.Equal(t, before.Commits+1, w.Commits)
+	require.GreaterOrEqual(t, w.Bytes-before.Bytes, uint64(size), "the records' bytes at least")
+
+	l, err := OpenLedger(filepath.Join(t.TempDir(), "ledger.db"))
+	require.NoError(t, err)
+	defer l.Close()
+	lb := l.Written()
+	require.NoError(t, l.Store().Put(t.Context(), envs))
+	require.Equal(t, l.Written(), l.Store().Written(), "one file")
+	require.GreaterOrEqual(t, l.Written().Bytes-lb.Bytes, uint64(size))
 }

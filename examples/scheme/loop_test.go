@@ -257,3 +257,18 @@ func TestDecoysAreValidAndListedOnlyByTheDomainRule(t *testing.T) {
 	assert.Equal(t, decoyMerchants, listed(1))
 	assert.Zero(t, listed(synth.StructuringMinInstitutions))
 }
+
+// TestWrittenReported: the report says what each kind of file wrote,
+// every commit at least a meta page, and the summary divides it by the
+// records collected.
+func TestWrittenReported(t *testing.T) {
+	r := runScheme(t)
+	for _, kind := range []string{"ledgers", "outboxes", "journal", "catalogs"} {
+		w, ok := r.rep.Written[kind]
+		if assert.True(t, ok, kind) {
+			assert.Positive(t, w.Commits, kind)
+			assert.GreaterOrEqual(t, w.Bytes, w.Commits*4096, kind)
+		}
+	}
+	assert.Regexp(t, `\nwritten to the stores' files: [0-9.]+ KB per collected record \([0-9,]+ MB\)\n  catalogs +[0-9.]+ KB in [0-9,]+ commits\n`, r.stdout)
+}

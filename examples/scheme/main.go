@@ -18,6 +18,7 @@ import (
 	"github.com/sicollab/sicollab/collab"
 	"github.com/sicollab/sicollab/examples/internal/synth"
 	"github.com/sicollab/sicollab/schema"
+	"github.com/sicollab/sicollab/submit"
 )
 
 func main() {
@@ -117,6 +118,9 @@ type report struct {
 	Loop     *loopFeedback         `json:"feedback_loop"` // what feedback changed between the rounds, and why
 	Journal  map[string]int        `json:"journal"`       // kind -> entries
 	Edges    []edge                `json:"interactions"`
+	// Written is what the scheme's files wrote, by kind of file
+	// (sector.Scheme.Written), from their opening to the end of the run.
+	Written map[string]submit.WriteStats `json:"written"`
 }
 
 // edge is how often one organization dealt with another in one
@@ -235,6 +239,7 @@ func demo(ctx context.Context, o options, log *slog.Logger) (*report, error) {
 	slices.SortFunc(rep.Edges, func(a, b edge) int {
 		return cmp.Or(cmp.Compare(a.Interaction, b.Interaction), cmp.Compare(a.From, b.From), cmp.Compare(a.To, b.To))
 	})
+	rep.Written = w.Written()
 	rep.Took = time.Since(began).Round(time.Millisecond).String()
 	return rep, nil
 }
@@ -252,6 +257,7 @@ func writeReport(dir string, rep *report) error {
 
 func summary(w io.Writer, rep *report) {
 	fmt.Fprintf(w, "\nsummary (took %s)\n", rep.Took)
+	writtenSummary(w, rep)
 	for _, r := range rep.Rounds {
 		fmt.Fprintf(w, "\nround %d: %s records collected\n", r.Round, thousands(r.Records))
 		if t := r.Task; t != nil {
@@ -401,5 +407,27 @@ func loopSummary(w io.Writer, lf *loopFeedback) {
 		}
 		fmt.Fprintf(w, "  %-5s %s (plan of %s, revision %d):%s records %s -> %s\n    why: %s\n",
 			c.Change, what, c.Plan, c.Revision, freq, thousands(c.Round1), thousands(c.Round2), c.Why)
+	}
+}
+
+// writtenSummary says what the files wrote per record collected in all
+// rounds, by kind of file (bbolt's pages and a meta page per commit).
+func writtenSummary(w io.Writer, rep *report) {
+	collected := 0
+	for _, r := range rep.Rounds {
+		collected += r.Records
+	}
+	if collected == 0 || len(rep.Written) == 0 {
+		return
+	}
+	var all uint64
+	for _, x := range rep.Written {
+		all += x.Bytes
+	}
+	perRecord := func(b uint64) string { return fmt.Sprintf("%.1f KB", float64(b)/float64(collected)/1024) }
+	fmt.Fprintf(w, "written to the stores' files: %s per collected record (%s MB)\n", perRecord(all), thousands(int(all>>20)))
+	for _, kind := range slices.Sorted(mapsKeys(rep.Written)) {
+		x := rep.Written[kind]
+		fmt.Fprintf(w, "  %-10s %s in %s commits\n", kind, perRecord(x.Bytes), thousands(int(x.Commits)))
 	}
 }

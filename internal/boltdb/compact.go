@@ -56,7 +56,7 @@ func (d *DB) Compact(ctx context.Context) (CompactStats, error) {
 		os.Remove(tmp)
 		return st, fmt.Errorf("compact %s: %w; the file in use is unchanged", d.path, err)
 	}
-	if err := d.db.Close(); err != nil {
+	if err := d.closeHandle(); err != nil {
 		os.Remove(tmp)
 		d.done = true
 		return st, fmt.Errorf("compact %s: close before the swap: %w", d.path, err)
@@ -86,6 +86,7 @@ func (d *DB) reopen() error {
 		return fmt.Errorf("reopen %s after compaction: %w; the database is closed, its data is in the file: restart the program", d.path, err)
 	}
 	d.db = db
+	d.pages -= d.handlePages()
 	return nil
 }
 

@@ -3,6 +3,7 @@ package boltdb
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -19,6 +20,15 @@ type DB struct {
 
 	mu   sync.RWMutex // held for reading by each transaction, for writing by Close
 	done bool
+
+	// What the write transactions wrote (Written): commits counts those
+	// Update committed; pages, added to the current handle's page bytes,
+	// gives theirs: it holds those of handles closed before (Compact
+	// reopens the file) less what each handle wrote before it was ours
+	// (Open's buckets). Guarded by mu, written with it held for writing.
+	commits  atomic.Uint64
+	pageSize uint64
+	pages    int64
 }
 
 // OpenDB opens the file as Open does and returns it as a DB whose methods
@@ -28,7 +38,16 @@ func OpenDB(path string, opts Options, closed error, buckets ...[]byte) (*DB, er
 	if err != nil {
 		return nil, err
 	}
-	return &DB{db: db, closed: closed, path: path, opts: opts}, nil
+	d := &DB{db: db, closed: closed, path: path, opts: opts, pageSize: uint64(db.Info().PageSize)}
+	d.pages = -d.handlePages()
+	return d, nil
+}
+
+// handlePages is the page bytes the current bbolt handle's write
+// transactions allocated.
+func (d *DB) handlePages() int64 {
+	st := d.db.Stats()
+	return int64(st.TxStats.GetPageAlloc())
 }
 
 // Owns reports whether db is the file d holds. Call it inside a
@@ -53,7 +72,40 @@ func (d *DB) Update(fn func(*bolt.Tx) error) error {
 	if d.done {
 		return d.closed
 	}
-	return d.db.Update(fn)
+	err := d.db.Update(fn)
+	if err == nil {
+		d.commits.Add(1)
+	}
+	return err
+}
+
+// WriteStats is what a file's write transactions wrote since it was
+// opened.
+type WriteStats struct {
+	Commits uint64 // write transactions committed
+	Bytes   uint64 // bytes they wrote: every page each allocated (bbolt's TxStats.PageAlloc) and its meta page
+}
+
+// Written returns what the write transactions committed through Update
+// wrote since OpenDB, also after Close. A page rewritten in a later
+// commit counts again, as the file system writes it again; the copy a
+// Compact makes does not count.
+func (d *DB) Written() WriteStats {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	n := d.commits.Load()
+	pages := d.pages
+	if !d.done {
+		pages += d.handlePages()
+	}
+	return WriteStats{Commits: n, Bytes: uint64(max(pages, 0)) + n*d.pageSize}
+}
+
+// closeHandle closes the bbolt handle, keeping the page bytes it wrote
+// for Written. The caller holds mu for writing.
+func (d *DB) closeHandle() error {
+	d.pages += d.handlePages()
+	return d.db.Close()
 }
 
 // Release drops the pages of the file this process has read through
@@ -81,7 +133,7 @@ func (d *DB) Close() error {
 		return nil
 	}
 	d.done = true
-	return d.db.Close()
+	return d.closeHandle()
 }
 
 // Stats returns bbolt's statistics of the open file (a zero value after

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -310,6 +311,39 @@ func (s *Scheme) Flush(ctx context.Context, orgs ...string) error {
 		errs = append(errs, c.Flush(ctx))
 	}
 	return errors.Join(errs...)
+}
+
+// Written sums what the scheme's files wrote since they were opened, by
+// kind of file: "ledgers" (with the store in each ledger's file),
+// "stores" (a store in a file of its own, beside a shared ledger),
+// "catalogs", "outboxes" and "journal" (a collab.BoltJournal).
+func (s *Scheme) Written() map[string]submit.WriteStats {
+	s.mu.Lock()
+	hubs := slices.Collect(maps.Values(s.hubs))
+	clients := slices.Collect(maps.Values(s.clients))
+	s.mu.Unlock()
+	out := map[string]submit.WriteStats{}
+	add := func(kind string, w submit.WriteStats) {
+		t := out[kind]
+		t.Commits += w.Commits
+		t.Bytes += w.Bytes
+		out[kind] = t
+	}
+	for _, h := range hubs {
+		if h.Ledger != nil {
+			add("ledgers", h.Ledger.Written())
+		} else {
+			add("stores", h.Store.Written())
+		}
+		add("catalogs", h.Catalog.Written())
+	}
+	for _, c := range clients {
+		add("outboxes", c.Stats().OutboxWritten)
+	}
+	if j, ok := s.Journal.(interface{ Written() collab.WriteStats }); ok {
+		add("journal", j.Written())
+	}
+	return out
 }
 
 // Stats sums the counters of the clients of orgs.
