@@ -90,7 +90,7 @@ func OpenLedger(path string) (*Ledger, error) {
 	db, err := openBolt(path, ErrLedgerClosed, bucketIdempotency, bucketReceipts, bucketReceived, bucketSeen, bucketRequirements, bucketTasks,
 		bucketRecords, bucketBodies, bucketByKind, bucketSuper) // the buckets of the Ledger's Store
 	if err == nil {
-		err = db.Update(buildRetainIndex)
+		err = openStoreFile(db)
 	}
 	if err != nil && db != nil {
 		db.Close()

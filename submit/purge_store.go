@@ -23,7 +23,7 @@ import (
 const pruneBatch = 1000
 
 // retainKey is the value of an entry of the retention index:
-// retain_until \x00 rec, where rec is the record's key (id \x00 source).
+// retain_until \x00 ref, where ref names the record (indexRef).
 // Values compare as the times do, so a purge compares them with now.
 func retainKey(at time.Time, rec []byte) []byte {
 	k := make([]byte, 0, len(sortableTime)+1+len(rec))
@@ -51,7 +51,7 @@ func retainIndexKey(at time.Time, seq uint64) []byte {
 // buildRetainIndex makes the retention index of a store file from before
 // it existed, once, and drops the index of before (by_retain): a file
 // that has the bucket is left alone. A record whose bytes are in bodies
-// is keyed by its body's sequence; one kept whole in records2 (files
+// is keyed by its body's sequence; one kept whole in the records index (files
 // from before bodies) by a sequence drawn from bodies, which no body
 // then takes.
 func buildRetainIndex(tx *bolt.Tx) error {
@@ -84,7 +84,7 @@ func buildRetainIndex(tx *bolt.Tx) error {
 				return err
 			}
 		}
-		return idx.Put(retainIndexKey(head.RetainUntil, seq), retainKey(head.RetainUntil, k))
+		return idx.Put(retainIndexKey(head.RetainUntil, seq), retainKey(head.RetainUntil, recordKeyOf(k)))
 	})
 }
 
@@ -123,7 +123,7 @@ func (s *Store) purge(ctx context.Context, now time.Time, hook collab.PurgeHook)
 					continue // due later in now's span (a shorter value cannot be stored)
 				}
 				var env schema.Envelope
-				if v := recordBytes(tx, recs.Get(rk[len(sortableTime)+1:])); v != nil {
+				if v := recordBytes(tx, recs.Get(recordKeyOf(rk[len(sortableTime)+1:]))); v != nil {
 					if err := json.Unmarshal(v, &env); err != nil {
 						return fmt.Errorf("decode %q: %w", k, err)
 					}
@@ -165,10 +165,11 @@ func (s *Store) purge(ctx context.Context, now time.Time, hook collab.PurgeHook)
 						}
 					}
 				}
-				if err := deleteBytes(tx, recs.Get(rec)); err != nil {
+				rk := recordKeyOf(rec)
+				if err := deleteBytes(tx, recs.Get(rk)); err != nil {
 					return err
 				}
-				if err := recs.Delete(rec); err != nil {
+				if err := recs.Delete(rk); err != nil {
 					return err
 				}
 				if err := byRetain.Delete(k); err != nil {

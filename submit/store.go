@@ -30,13 +30,23 @@ var (
 
 // Buckets of a Store's file.
 var (
-	bucketRecords = []byte("records2") // id \x00 source -> chunkRef (store_bodies.go), bodyRef, or envelope JSON (files from before bodies)
+	// bucketRecords: source \x00 id (recordKey) -> chunkRef
+	// (store_bodies.go), bodyRef, or envelope JSON (files from before
+	// bodies). Source first: a batch comes from one source, whose ids
+	// (UUID v7) grow, so a commit's keys are adjacent and rewrite a leaf
+	// or two; keyed id first, the ids of all sources together landed in a
+	// leaf per record.
+	bucketRecords = []byte("records3")
+	// bucketRecordsIDFirst: id \x00 source -> as bucketRecords, the index
+	// of records of files from before records3, moved at open
+	// (migrateRecordKeys).
+	bucketRecordsIDFirst = []byte("records2")
 	// bucketBodies: arrival sequence (8 bytes, big-endian) -> a chunk of
 	// records as stored (store_bodies.go), or one record (files from
 	// before chunks). Keys only grow, so a commit writes the records'
 	// bytes into fresh, full pages whatever order their ids arrive in.
 	bucketBodies = []byte("bodies")
-	bucketByKind = []byte("by_kind2")   // kind \x00 collected_at \x00 id \x00 source -> nil
+	bucketByKind = []byte("by_kind2")   // kind \x00 collected_at \x00 ref -> nil (ref: indexRef)
 	bucketSuper  = []byte("superseded") // source \x00 old id -> id of the record that supersedes it
 	// bucketByRetain: the UTC week of retain_until, then the arrival
 	// sequence of the record's body -> retain_until \x00 id \x00 source
@@ -85,7 +95,7 @@ type Store struct {
 func OpenStore(path string) (*Store, error) {
 	db, err := openBolt(path, ErrStoreClosed, bucketRecords, bucketBodies, bucketByKind, bucketSuper)
 	if err == nil {
-		err = db.Update(buildRetainIndex)
+		err = openStoreFile(db)
 	}
 	if err != nil {
 		if db != nil {
@@ -179,21 +189,25 @@ func putRecordsTx(tx *bolt.Tx, recs []record, vals [][]byte) error {
 	chunks := newChunkWriter(tx, total)
 	for i, r := range recs {
 		e := r.env
-		k := orgKey(e.ID, e.Source) // id first: Get by id alone is a prefix seek
+		if err := checkKeyParts(e); err != nil {
+			return err
+		}
+		k := recordKey(e.Source, e.ID)
 		if rb.Get(k) != nil {
 			continue
 		}
-		ref, seq, err := chunks.add(vals[i])
+		ref := indexRef(e.ID, e.Source)
+		at, seq, err := chunks.add(vals[i])
 		if err != nil {
 			return err
 		}
-		if err := rb.Put(k, ref); err != nil {
+		if err := rb.Put(k, at); err != nil {
 			return err
 		}
-		if err := idx.Put(kindKey(e.Kind, e.CollectedAt, k), nil); err != nil {
+		if err := idx.Put(kindKey(e.Kind, e.CollectedAt, ref), nil); err != nil {
 			return err
 		}
-		if err := retain.Put(retainIndexKey(e.RetainUntil, seq), retainKey(e.RetainUntil, k)); err != nil {
+		if err := retain.Put(retainIndexKey(e.RetainUntil, seq), retainKey(e.RetainUntil, ref)); err != nil {
 			return err
 		}
 		if e.Supersedes != "" {
@@ -205,8 +219,8 @@ func putRecordsTx(tx *bolt.Tx, recs []record, vals [][]byte) error {
 	return chunks.flush()
 }
 
-// kindKey is the secondary index key: kind \x00 collected_at \x00 rec,
-// where rec is the record's key (id \x00 source).
+// kindKey is the secondary index key: kind \x00 collected_at \x00 ref,
+// where ref names the record (indexRef).
 func kindKey(kind string, at time.Time, rec []byte) []byte {
 	k := make([]byte, 0, len(kind)+len(sortableTime)+len(rec)+2)
 	k = append(k, kind...)
@@ -218,7 +232,9 @@ func kindKey(kind string, at time.Time, rec []byte) []byte {
 
 // Get returns the record with id, or an error wrapping ErrRecordNotFound.
 // Ids are unique per source: if several sources used id, Get returns
-// the one of the source first in byte order; GetFrom names the source.
+// the one of the source first in byte order. Records are keyed by source
+// first, so Get seeks once per source the store holds; GetFrom, which
+// names the source, seeks once.
 func (s *Store) Get(ctx context.Context, id string) (schema.Envelope, error) {
 	return s.get(ctx, "", id)
 }
@@ -239,14 +255,13 @@ func (s *Store) get(ctx context.Context, source, id string) (schema.Envelope, er
 	}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		if source == "" {
-			prefix := orgKey(id, "")
-			k, v := tx.Bucket(bucketRecords).Cursor().Seek(prefix)
-			if k == nil || !bytes.HasPrefix(k, prefix) {
+			v := firstSourceOf(tx.Bucket(bucketRecords), id)
+			if v == nil {
 				return fmt.Errorf("%w: %q", ErrRecordNotFound, id)
 			}
 			return json.Unmarshal(recordBytes(tx, v), &env)
 		}
-		v := tx.Bucket(bucketRecords).Get(orgKey(id, source))
+		v := tx.Bucket(bucketRecords).Get(recordKey(source, id))
 		if v == nil {
 			return fmt.Errorf("%w: %q from %q", ErrRecordNotFound, id, source)
 		}
@@ -387,8 +402,8 @@ func (s *Store) Scan(ctx context.Context, q ScanQuery) (ScanPage, error) {
 				page.Next = boltdb.EncodeCursor(last)
 				return nil
 			}
-			rec := k[len(prefix)+len(sortableTime)+1:] // id \x00 source
-			v := recordBytes(tx, recs.Get(rec))
+			rec := k[len(prefix)+len(sortableTime)+1:] // indexRef
+			v := recordBytes(tx, recs.Get(recordKeyOf(rec)))
 			if v == nil {
 				continue // cannot happen: both are written in one transaction
 			}

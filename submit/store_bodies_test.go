@@ -31,7 +31,7 @@ func TestStoreBodies(t *testing.T) {
 	newer, older, oldest := storeEnv(t, kind, testNow), storeEnv(t, kind, testNow.Add(-1)), storeEnv(t, kind, testNow.Add(-2))
 	require.NoError(t, s.Put(ctx, []schema.Envelope{newer}))
 	require.NoError(t, s.db.View(func(tx *bolt.Tx) error {
-		require.Len(t, tx.Bucket(bucketRecords).Get(orgKey(newer.ID, newer.Source)), 9, "a commit of less than a page keeps a body per record")
+		require.Len(t, tx.Bucket(bucketRecords).Get(recordKey(newer.Source, newer.ID)), 9, "a commit of less than a page keeps a body per record")
 		return nil
 	}))
 	pad := json.RawMessage(fmt.Sprintf(`{"pad":%q}`, bytes.Repeat([]byte("x"), 3000))) // two records more than a page: chunks
@@ -50,7 +50,7 @@ func TestStoreBodies(t *testing.T) {
 		recs, bodies := tx.Bucket(bucketRecords), tx.Bucket(bucketBodies)
 		var commit []byte
 		for _, e := range []schema.Envelope{older, oldest} {
-			v := recs.Get(orgKey(e.ID, e.Source))
+			v := recs.Get(recordKey(e.Source, e.ID))
 			require.Len(t, v, chunkRefLen, "a key names its bytes in a chunk")
 			at, ok := parseChunkRef(v)
 			require.True(t, ok)
@@ -60,8 +60,8 @@ func TestStoreBodies(t *testing.T) {
 		}
 		require.Nil(t, bodies.Bucket(commit), "the commit's chunks are gone with the last record in them")
 		require.NoError(t, bodies.Put(boltdb.SeqKey(100), rawOlder))
-		require.NoError(t, recs.Put(orgKey(older.ID, older.Source), append([]byte{bodyRefMark}, boltdb.SeqKey(100)...)))
-		return recs.Put(orgKey(oldest.ID, oldest.Source), rawOldest)
+		require.NoError(t, recs.Put(recordKey(older.Source, older.ID), append([]byte{bodyRefMark}, boltdb.SeqKey(100)...)))
+		return recs.Put(recordKey(oldest.Source, oldest.ID), rawOldest)
 	}))
 
 	for _, e := range []schema.Envelope{newer, older, oldest} {
@@ -127,7 +127,7 @@ func TestStoreChunks(t *testing.T) {
 		prev := -1
 		var prevChunk, commit []byte
 		for _, e := range envs {
-			at, ok := parseChunkRef(tx.Bucket(bucketRecords).Get(orgKey(e.ID, e.Source)))
+			at, ok := parseChunkRef(tx.Bucket(bucketRecords).Get(recordKey(e.Source, e.ID)))
 			require.True(t, ok)
 			if commit == nil {
 				commit = at.commit

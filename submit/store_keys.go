@@ -1,0 +1,135 @@
+package submit
+
+import (
+	"bytes"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/sicollab/sicollab/internal/boltdb"
+	"github.com/sicollab/sicollab/schema"
+)
+
+// A record has two names in a store's file. Its key in bucketRecords is
+// source \x00 id (recordKey): a batch's keys are adjacent there. The
+// indexes (by_kind2, by_retain2) name it id \x00 source (indexRef), as
+// they did before records3, so a file from before keeps its indexes and
+// Scan keeps its order (collected_at, then id). Neither part holds a NUL
+// byte (checkKeyParts), so the one converts to the other by swapping
+// the parts around the first NUL.
+
+// recordKey is the key of a record in bucketRecords: source \x00 id.
+func recordKey(source, id string) []byte { return orgKey(source, id) }
+
+// indexRef is how the store's indexes name a record: id \x00 source.
+func indexRef(id, source string) []byte { return orgKey(id, source) }
+
+// recordKeyOf converts an indexRef to the record's key, and (the
+// swap being its own inverse) a record's key to its indexRef. A value
+// without a NUL byte is returned as it is, which names no record.
+func recordKeyOf(ref []byte) []byte {
+	i := bytes.IndexByte(ref, 0)
+	if i < 0 {
+		return ref
+	}
+	k := make([]byte, 0, len(ref))
+	k = append(k, ref[i+1:]...)
+	k = append(k, 0)
+	return append(k, ref[:i]...)
+}
+
+// checkKeyParts refuses a record whose id or source holds a NUL byte,
+// which would make its keys ambiguous. A record the Handler validated
+// never does (a UUID v7 id, a source of the directory's pattern); an
+// envelope given to Store.Put might.
+func checkKeyParts(e *schema.Envelope) error {
+	for _, f := range [...]struct{ name, v string }{{"id", e.ID}, {"source", e.Source}} {
+		if i := bytes.IndexByte([]byte(f.v), 0); i >= 0 {
+			return fmt.Errorf("record %q: /%s holds a NUL byte at %d, which a store key cannot hold: fix the record's %s", e.ID, f.name, i, f.name)
+		}
+	}
+	return nil
+}
+
+// firstSourceOf returns the value of the record with id of the source
+// first in byte order that has one, or nil: one seek per source the
+// store holds, each skipping the rest of that source's keys.
+func firstSourceOf(recs *bolt.Bucket, id string) []byte {
+	c := recs.Cursor()
+	for k, _ := c.First(); k != nil; {
+		i := bytes.IndexByte(k, 0)
+		if i < 0 {
+			return nil // not a record's key: the file is not one of ours
+		}
+		src := k[:i]
+		want := recordKey(string(src), id)
+		got, v := c.Seek(want)
+		if bytes.Equal(got, want) {
+			return v
+		}
+		next := append(bytes.Clone(src), 1) // past every key of src
+		k, _ = c.Seek(next)
+	}
+	return nil
+}
+
+// openStoreFile brings the store buckets of an opened file up to date:
+// it moves the records index of a file from before records3, then
+// builds the retention index of a file from before by_retain2.
+func openStoreFile(db *boltdb.DB) error {
+	for {
+		done, err := migrateRecordKeys(db, migrateStep)
+		if err != nil {
+			return fmt.Errorf("move records2 to records3: %w", err)
+		}
+		if done {
+			break
+		}
+	}
+	return db.Update(buildRetainIndex)
+}
+
+// migrateStep is how many records one transaction of migrateRecordKeys
+// moves: a large file moves in commits of bounded memory, and a crash
+// between them leaves the rest in records2, moved at the next open.
+const migrateStep = 50000
+
+// migrateRecordKeys moves up to step records from records2 (id
+// first) to records3 (source first) in one transaction, and drops
+// records2 once it is empty. It reports whether nothing is left to move.
+// A key already in records3 is kept as it is (first write wins).
+func migrateRecordKeys(db *boltdb.DB, step int) (done bool, err error) {
+	err = db.Update(func(tx *bolt.Tx) error {
+		old := tx.Bucket(bucketRecordsIDFirst)
+		if old == nil {
+			done = true
+			return nil
+		}
+		recs, err := tx.CreateBucketIfNotExists(bucketRecords)
+		if err != nil {
+			return err
+		}
+		var keys [][]byte
+		c := old.Cursor()
+		for k, v := c.First(); k != nil && len(keys) < step; k, v = c.Next() {
+			nk := recordKeyOf(k)
+			if recs.Get(nk) == nil {
+				if err := recs.Put(nk, bytes.Clone(v)); err != nil {
+					return err
+				}
+			}
+			keys = append(keys, bytes.Clone(k))
+		}
+		if len(keys) == 0 {
+			done = true
+			return tx.DeleteBucket(bucketRecordsIDFirst)
+		}
+		for _, k := range keys {
+			if err := old.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return done, err
+}
