@@ -153,7 +153,7 @@ func (s *Store) purge(ctx context.Context, now time.Time, hook collab.PurgeHook)
 			for i, k := range keys {
 				rec, e := recKeys[i], &envs[i]
 				if e.ID != "" {
-					if err := byKind.Delete(kindKey(e.Kind, e.CollectedAt, rec)); err != nil {
+					if err := byKind.Delete(kindKey(e.Kind, e.Source, e.CollectedAt, e.ID)); err != nil {
 						return err
 					}
 					if err := sup.Delete(orgKey(e.Source, e.ID)); err != nil {

@@ -1,7 +1,6 @@
 package submit
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -46,8 +45,15 @@ var (
 	// before chunks). Keys only grow, so a commit writes the records'
 	// bytes into fresh, full pages whatever order their ids arrive in.
 	bucketBodies = []byte("bodies")
-	bucketByKind = []byte("by_kind2")   // kind \x00 collected_at \x00 ref -> nil (ref: indexRef)
-	bucketSuper  = []byte("superseded") // source \x00 old id -> id of the record that supersedes it
+	// bucketByKind: kind \x00 source \x00 collected_at \x00 id -> nil
+	// (kindKey), what Scan reads (store_scan.go). Source before time, as
+	// in bucketRecords: one source's records mostly arrive in the order
+	// they were collected, so a batch's keys are adjacent.
+	bucketByKind = []byte("by_kind3")
+	// bucketByKindTimeFirst: kind \x00 collected_at \x00 id \x00 source ->
+	// nil, the index of files from before by_kind3, moved at open.
+	bucketByKindTimeFirst = []byte("by_kind2")
+	bucketSuper           = []byte("superseded") // source \x00 old id -> id of the record that supersedes it
 	// bucketByRetain: the UTC week of retain_until, then the arrival
 	// sequence of the record's body -> retain_until \x00 id \x00 source
 	// (retainKey), what Purge walks (purge_store.go; built at open for a
@@ -204,7 +210,7 @@ func putRecordsTx(tx *bolt.Tx, recs []record, vals [][]byte) error {
 		if err := rb.Put(k, at); err != nil {
 			return err
 		}
-		if err := idx.Put(kindKey(e.Kind, e.CollectedAt, ref), nil); err != nil {
+		if err := idx.Put(kindKey(e.Kind, e.Source, e.CollectedAt, e.ID), nil); err != nil {
 			return err
 		}
 		if err := retain.Put(retainIndexKey(e.RetainUntil, seq), retainKey(e.RetainUntil, ref)); err != nil {
@@ -219,15 +225,14 @@ func putRecordsTx(tx *bolt.Tx, recs []record, vals [][]byte) error {
 	return chunks.flush()
 }
 
-// kindKey is the secondary index key: kind \x00 collected_at \x00 ref,
-// where ref names the record (indexRef).
-func kindKey(kind string, at time.Time, rec []byte) []byte {
-	k := make([]byte, 0, len(kind)+len(sortableTime)+len(rec)+2)
-	k = append(k, kind...)
-	k = append(k, 0)
-	k = boltdb.AppendTime(k, at)
-	k = append(k, 0)
-	return append(k, rec...)
+// kindKey is the key of the index by kind: kind \x00 source \x00
+// collected_at \x00 id.
+func kindKey(kind, source string, at time.Time, id string) []byte {
+	k := make([]byte, 0, len(kind)+len(source)+len(sortableTime)+len(id)+3)
+	k = append(append(k, kind...), 0)
+	k = append(append(k, source...), 0)
+	k = append(boltdb.AppendTime(k, at), 0)
+	return append(k, id...)
 }
 
 // Get returns the record with id, or an error wrapping ErrRecordNotFound.
@@ -318,106 +323,4 @@ func (s *Store) Count() (int, error) {
 		return nil
 	})
 	return n, storeErr(err)
-}
-
-// ScanQuery selects records of one kind collected in a time window.
-type ScanQuery struct {
-	// Kind is required.
-	Kind string
-	// From (inclusive) and To (exclusive) bound collected_at; a zero time
-	// leaves that side open.
-	From, To time.Time
-	// Limit is the page size: DefaultScanLimit when 0, at most
-	// MaxScanLimit.
-	Limit int
-	// Cursor continues a scan: ScanPage.Next of the previous page, with
-	// the same Kind. Empty starts at From.
-	Cursor string
-}
-
-// ScanPage is one page of a scan, in collected_at order (then by id).
-type ScanPage struct {
-	// Records are the page's records, at most ScanQuery.Limit.
-	Records []schema.Envelope
-	// Next is the cursor of the following page; empty when the scan is
-	// complete.
-	Next string
-}
-
-// Scan returns one page of the records of q.Kind collected in
-// [q.From, q.To), oldest first. Pages are consistent one by one, not
-// across pages: records stored during a scan appear if they sort after
-// the cursor. A cursor that Scan did not hand out for this kind yields an
-// error wrapping ErrBadCursor.
-func (s *Store) Scan(ctx context.Context, q ScanQuery) (ScanPage, error) {
-	var page ScanPage
-	if q.Kind == "" {
-		return page, errors.New("submit: store: scan: Kind is required")
-	}
-	limit, err := boltdb.Limit("Limit", q.Limit, DefaultScanLimit, MaxScanLimit)
-	if err != nil {
-		return page, fmt.Errorf("submit: store: scan: %w", err)
-	}
-	prefix := append([]byte(q.Kind), 0)
-	start := prefix
-	if !q.From.IsZero() {
-		start = boltdb.AppendTime(bytes.Clone(prefix), q.From)
-	}
-	after := []byte(nil)
-	if q.Cursor != "" {
-		c, err := boltdb.DecodeCursor(q.Cursor, ErrBadCursor)
-		if err == nil && !bytes.HasPrefix(c, prefix) {
-			err = boltdb.BadCursor(ErrBadCursor, "it belongs to a scan of another kind")
-		}
-		if err != nil {
-			return page, fmt.Errorf("submit: store: scan: %w", err)
-		}
-		after = c
-	}
-	var end []byte
-	if !q.To.IsZero() {
-		end = boltdb.AppendTime(bytes.Clone(prefix), q.To)
-	}
-	var last []byte
-	err = s.db.View(func(tx *bolt.Tx) error {
-		recs := tx.Bucket(bucketRecords)
-		c := tx.Bucket(bucketByKind).Cursor()
-		var k []byte
-		if after != nil && bytes.Compare(after, start) >= 0 {
-			k, _ = c.Seek(after)
-			if bytes.Equal(k, after) {
-				k, _ = c.Next()
-			}
-		} else {
-			k, _ = c.Seek(start)
-		}
-		for ; k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			if end != nil && bytes.Compare(k, end) >= 0 {
-				return nil
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if len(page.Records) == limit {
-				page.Next = boltdb.EncodeCursor(last)
-				return nil
-			}
-			rec := k[len(prefix)+len(sortableTime)+1:] // indexRef
-			v := recordBytes(tx, recs.Get(recordKeyOf(rec)))
-			if v == nil {
-				continue // cannot happen: both are written in one transaction
-			}
-			var env schema.Envelope
-			if err := json.Unmarshal(v, &env); err != nil {
-				return fmt.Errorf("decode %s: %w", rec, err)
-			}
-			page.Records = append(page.Records, env)
-			last = append(last[:0], k...)
-		}
-		return nil
-	})
-	if err != nil {
-		return ScanPage{}, fmt.Errorf("submit: store: scan: %w", storeErr(err))
-	}
-	return page, nil
 }

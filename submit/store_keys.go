@@ -12,11 +12,10 @@ import (
 
 // A record has two names in a store's file. Its key in bucketRecords is
 // source \x00 id (recordKey): a batch's keys are adjacent there. The
-// indexes (by_kind2, by_retain2) name it id \x00 source (indexRef), as
-// they did before records3, so a file from before keeps its indexes and
-// Scan keeps its order (collected_at, then id). Neither part holds a NUL
-// byte (checkKeyParts), so the one converts to the other by swapping
-// the parts around the first NUL.
+// retention index (by_retain2) names it id \x00 source (indexRef), as it
+// did before records3, so a file from before keeps that index. Neither
+// part holds a NUL byte (checkKeyParts), so the one converts to the
+// other by swapping the parts around the first NUL.
 
 // recordKey is the key of a record in bucketRecords: source \x00 id.
 func recordKey(source, id string) []byte { return orgKey(source, id) }
@@ -38,12 +37,12 @@ func recordKeyOf(ref []byte) []byte {
 	return append(k, ref[:i]...)
 }
 
-// checkKeyParts refuses a record whose id or source holds a NUL byte,
-// which would make its keys ambiguous. A record the Handler validated
-// never does (a UUID v7 id, a source of the directory's pattern); an
-// envelope given to Store.Put might.
+// checkKeyParts refuses a record whose id, source or kind holds a NUL
+// byte, which would make its keys ambiguous. A record the Handler
+// validated never does (a UUID v7 id, a source of the directory's
+// pattern, a kind of the schemas); an envelope given to Store.Put might.
 func checkKeyParts(e *schema.Envelope) error {
-	for _, f := range [...]struct{ name, v string }{{"id", e.ID}, {"source", e.Source}} {
+	for _, f := range [...]struct{ name, v string }{{"id", e.ID}, {"source", e.Source}, {"kind", e.Kind}} {
 		if i := bytes.IndexByte([]byte(f.v), 0); i >= 0 {
 			return fmt.Errorf("record %q: /%s holds a NUL byte at %d, which a store key cannot hold: fix the record's %s", e.ID, f.name, i, f.name)
 		}
@@ -74,47 +73,55 @@ func firstSourceOf(recs *bolt.Bucket, id string) []byte {
 }
 
 // openStoreFile brings the store buckets of an opened file up to date:
-// it moves the records index of a file from before records3, then
-// builds the retention index of a file from before by_retain2.
+// it moves the index of records of a file from before records3 and the
+// index by kind of one from before by_kind3, then builds the retention
+// index of a file from before by_retain2.
 func openStoreFile(db *boltdb.DB) error {
-	for {
-		done, err := migrateRecordKeys(db, migrateStep)
-		if err != nil {
-			return fmt.Errorf("move records2 to records3: %w", err)
-		}
-		if done {
-			break
+	for _, mv := range []struct {
+		from, to []byte
+		key      func([]byte) []byte
+	}{
+		{bucketRecordsIDFirst, bucketRecords, recordKeyOf},
+		{bucketByKindTimeFirst, bucketByKind, kindKeyOf},
+	} {
+		for {
+			done, err := moveBucket(db, mv.from, mv.to, mv.key, migrateStep)
+			if err != nil {
+				return fmt.Errorf("move %s to %s: %w", mv.from, mv.to, err)
+			}
+			if done {
+				break
+			}
 		}
 	}
 	return db.Update(buildRetainIndex)
 }
 
-// migrateStep is how many records one transaction of migrateRecordKeys
-// moves: a large file moves in commits of bounded memory, and a crash
-// between them leaves the rest in records2, moved at the next open.
+// migrateStep is how many keys one transaction of moveBucket moves: a
+// large file moves in commits of bounded memory, and a crash between
+// them leaves the rest in the old bucket, moved at the next open.
 const migrateStep = 50000
 
-// migrateRecordKeys moves up to step records from records2 (id
-// first) to records3 (source first) in one transaction, and drops
-// records2 once it is empty. It reports whether nothing is left to move.
-// A key already in records3 is kept as it is (first write wins).
-func migrateRecordKeys(db *boltdb.DB, step int) (done bool, err error) {
+// moveBucket moves up to step keys of bucket from to bucket to, each
+// under the key key gives (none: dropped), in one transaction, and
+// drops from once it is empty. It reports whether nothing is left to
+// move. A key already in to is kept as it is (first write wins).
+func moveBucket(db *boltdb.DB, from, to []byte, key func([]byte) []byte, step int) (done bool, err error) {
 	err = db.Update(func(tx *bolt.Tx) error {
-		old := tx.Bucket(bucketRecordsIDFirst)
+		old := tx.Bucket(from)
 		if old == nil {
 			done = true
 			return nil
 		}
-		recs, err := tx.CreateBucketIfNotExists(bucketRecords)
+		dst, err := tx.CreateBucketIfNotExists(to)
 		if err != nil {
 			return err
 		}
 		var keys [][]byte
 		c := old.Cursor()
 		for k, v := c.First(); k != nil && len(keys) < step; k, v = c.Next() {
-			nk := recordKeyOf(k)
-			if recs.Get(nk) == nil {
-				if err := recs.Put(nk, bytes.Clone(v)); err != nil {
+			if nk := key(k); nk != nil && dst.Get(nk) == nil {
+				if err := dst.Put(nk, bytes.Clone(v)); err != nil {
 					return err
 				}
 			}
@@ -122,7 +129,7 @@ func migrateRecordKeys(db *boltdb.DB, step int) (done bool, err error) {
 		}
 		if len(keys) == 0 {
 			done = true
-			return tx.DeleteBucket(bucketRecordsIDFirst)
+			return tx.DeleteBucket(from)
 		}
 		for _, k := range keys {
 			if err := old.Delete(k); err != nil {
@@ -132,4 +139,24 @@ func migrateRecordKeys(db *boltdb.DB, step int) (done bool, err error) {
 		return nil
 	})
 	return done, err
+}
+
+// kindKeyOf converts a key of by_kind2 (kind \x00 collected_at \x00 id
+// \x00 source) to the key of by_kind3 (kindKey); nil for a key not of
+// that form.
+func kindKeyOf(k []byte) []byte {
+	kind, rest, ok := bytes.Cut(k, []byte{0})
+	if !ok || len(rest) < len(sortableTime)+1 || rest[len(sortableTime)] != 0 {
+		return nil
+	}
+	at := rest[:len(sortableTime)]
+	id, source, ok := bytes.Cut(rest[len(sortableTime)+1:], []byte{0})
+	if !ok {
+		return nil
+	}
+	nk := make([]byte, 0, len(k))
+	nk = append(append(nk, kind...), 0)
+	nk = append(append(nk, source...), 0)
+	nk = append(append(nk, at...), 0)
+	return append(nk, id...)
 }

@@ -64,7 +64,7 @@ func TestStoreRecordsFromBefore(t *testing.T) {
 	}))
 	// A step of the move, then a "crash": records2 and records3 both hold
 	// some of the records.
-	done, err := migrateRecordKeys(s.db, 3)
+	done, err := moveBucket(s.db, bucketRecordsIDFirst, bucketRecords, recordKeyOf, 3)
 	require.NoError(t, err)
 	require.False(t, done)
 	require.NoError(t, s.db.View(func(tx *bolt.Tx) error {
