@@ -29,6 +29,14 @@ type Options struct {
 	// to write and sync per commit; it is rebuilt when the file is
 	// opened), with the map freelist.
 	NoFreelistSync bool
+	// MaxBatchDelay is how long DB.Batch gathers calls after the first
+	// before it commits them (bbolt's DB.MaxBatchDelay); 0 means bbolt's
+	// default, 10ms.
+	MaxBatchDelay time.Duration
+	// MaxBatchSize is how many calls DB.Batch gathers at most; the batch
+	// commits at once when it has them (bbolt's DB.MaxBatchSize). 0 means
+	// bbolt's default, 1000.
+	MaxBatchSize int
 }
 
 // Open opens, or creates, the bbolt file at path (mode 0600) and creates
@@ -49,6 +57,12 @@ func Open(path string, opts Options, buckets ...[]byte) (*bolt.DB, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if opts.MaxBatchDelay > 0 {
+		db.MaxBatchDelay = opts.MaxBatchDelay
+	}
+	if opts.MaxBatchSize > 0 {
+		db.MaxBatchSize = opts.MaxBatchSize
 	}
 	if len(buckets) == 0 {
 		return db, nil

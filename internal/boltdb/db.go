@@ -22,13 +22,20 @@ type DB struct {
 	done bool
 
 	// What the write transactions wrote (Written): commits counts those
-	// Update committed; pages, added to the current handle's page bytes,
-	// gives theirs: it holds those of handles closed before (Compact
-	// reopens the file) less what each handle wrote before it was ours
-	// (Open's buckets). Guarded by mu, written with it held for writing.
+	// Update and Batch committed; pages, added to the current handle's
+	// page bytes, gives theirs: it holds those of handles closed before
+	// (Compact reopens the file) less what each handle wrote before it
+	// was ours (Open's buckets). Guarded by mu, written with it held for
+	// writing.
 	commits  atomic.Uint64
 	pageSize uint64
 	pages    int64
+
+	// batchTx is the last write transaction in which a Batch call
+	// succeeded, so that the transaction's commit is counted once however
+	// many calls share it. Only read and written inside bbolt's write
+	// transactions, which its writer lock orders.
+	batchTx *bolt.Tx
 }
 
 // OpenDB opens the file as Open does and returns it as a DB whose methods
@@ -79,6 +86,40 @@ func (d *DB) Update(fn func(*bolt.Tx) error) error {
 	return err
 }
 
+// Batch runs fn in a read-write transaction that concurrent Batch calls
+// may share, with one sync for all (bbolt's DB.Batch), or returns the
+// closed sentinel. It returns once that transaction has committed, and
+// nil only then: a nil return is as durable as Update's. The first call
+// of a batch waits Options.MaxBatchDelay for others before the batch
+// commits, or less once it holds Options.MaxBatchSize calls; a lone
+// caller pays that wait, so Batch is for calls that arrive together.
+//
+// fn may run more than once, and must give the same result each time
+// from what it reads in tx (its side effects outside tx are its
+// caller's to undo or to overwrite): when one call of a batch fails or
+// panics, the transaction is rolled back, the others run again without
+// it in a new transaction, and it runs again alone, so that its error
+// reaches its caller only. Close waits for the batches under way.
+func (d *DB) Batch(fn func(*bolt.Tx) error) error {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.done {
+		return d.closed
+	}
+	return d.db.Batch(func(tx *bolt.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if d.batchTx != tx {
+			// The first call of this transaction to succeed counts its
+			// commit, if it commits; one rolled back calls nothing.
+			d.batchTx = tx
+			tx.OnCommit(func() { d.commits.Add(1) })
+		}
+		return nil
+	})
+}
+
 // WriteStats is what a file's write transactions wrote since it was
 // opened.
 type WriteStats struct {
@@ -87,7 +128,7 @@ type WriteStats struct {
 }
 
 // Written returns what the write transactions committed through Update
-// wrote since OpenDB, also after Close. A page rewritten in a later
+// and Batch wrote since OpenDB, also after Close. A page rewritten in a later
 // commit counts again, as the file system writes it again; the copy a
 // Compact makes does not count.
 func (d *DB) Written() WriteStats {
