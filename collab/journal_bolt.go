@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -26,7 +27,17 @@ const (
 	DefaultReadPage = 256
 	// MaxReadPage is the largest read page WithReadPage accepts.
 	MaxReadPage = 100_000
+	// DefaultAppendWindow is how long an Append of BoltJournal that
+	// finds another under way waits for more to share its commit (see
+	// WithAppendWindow).
+	DefaultAppendWindow = 2 * time.Millisecond
+	// MaxAppendWindow is the longest window WithAppendWindow accepts.
+	MaxAppendWindow = time.Second
 )
+
+// ErrInvalidBoltOption is wrapped by the error of a BoltOption whose value
+// is out of range, and so by that of the open given it.
+var ErrInvalidBoltOption = errors.New("collab: invalid bolt option")
 
 // BoltOption configures OpenBoltJournal and OpenBoltCatalog. An option
 // fails, and the open with it, when its value is out of range.
@@ -35,6 +46,9 @@ type BoltOption func(*boltConfig) error
 type boltConfig struct {
 	lockTimeout time.Duration
 	readPage    int
+	window      time.Duration
+	windowSet   bool // window was given, 0 included
+	batchMax    int  // calls a batch commits at once; 0 is bbolt's 1000 (tests set it)
 }
 
 // WithLockTimeout sets how long to wait for the file lock; it must be
@@ -42,7 +56,7 @@ type boltConfig struct {
 func WithLockTimeout(d time.Duration) BoltOption {
 	return func(c *boltConfig) error {
 		if d <= 0 {
-			return fmt.Errorf("collab: lock timeout %v: must be positive", d)
+			return fmt.Errorf("%w: lock timeout %v: must be positive", ErrInvalidBoltOption, d)
 		}
 		c.lockTimeout = d
 		return nil
@@ -55,9 +69,26 @@ func WithLockTimeout(d time.Duration) BoltOption {
 func WithReadPage(n int) BoltOption {
 	return func(c *boltConfig) error {
 		if n < 1 || n > MaxReadPage {
-			return fmt.Errorf("collab: read page %d: must be 1-%d", n, MaxReadPage)
+			return fmt.Errorf("%w: read page %d: must be 1-%d", ErrInvalidBoltOption, n, MaxReadPage)
 		}
 		c.readPage = n
+		return nil
+	}
+}
+
+// WithAppendWindow sets how long an Append of BoltJournal that finds
+// another Append under way waits for more to join it, from 0 to
+// MaxAppendWindow; the default is DefaultAppendWindow. The Appends
+// gathered share one transaction and one sync to disk, and each returns
+// once it has committed. An Append that finds none under way commits at
+// once and pays no window, so a caller appending one entry after another
+// is not slowed; 0 commits every Append alone. OpenBoltCatalog ignores it.
+func WithAppendWindow(d time.Duration) BoltOption {
+	return func(c *boltConfig) error {
+		if d < 0 || d > MaxAppendWindow {
+			return fmt.Errorf("%w: append window %v: must be 0-%v", ErrInvalidBoltOption, d, MaxAppendWindow)
+		}
+		c.window, c.windowSet = d, true
 		return nil
 	}
 }
@@ -78,7 +109,11 @@ func openBolt(path string, opts []BoltOption, closed error, buckets ...[]byte) (
 	if c.readPage == 0 {
 		c.readPage = DefaultReadPage
 	}
-	db, err := boltdb.OpenDB(path, boltdb.Options{LockTimeout: c.lockTimeout}, closed, buckets...)
+	if !c.windowSet {
+		c.window = DefaultAppendWindow
+	}
+	bo := boltdb.Options{LockTimeout: c.lockTimeout, MaxBatchDelay: c.window, MaxBatchSize: c.batchMax}
+	db, err := boltdb.OpenDB(path, bo, closed, buckets...)
 	if err != nil {
 		return nil, c, fmt.Errorf("collab: open %s: %w", path, err)
 	}
@@ -95,8 +130,11 @@ func seqKey(seq uint64) []byte { return boltdb.SeqKey(seq) }
 // It is safe for concurrent use; the file is locked against other
 // processes while it is open.
 //
-// Append writes in one update transaction, which bbolt syncs to disk
-// before it commits: an entry Append returned is on disk. Entries reads in
+// Append writes in an update transaction, which bbolt syncs to disk
+// before it commits: an entry Append returned is on disk. Appends that run
+// at the same time share a transaction and its sync (WithAppendWindow):
+// their entries are numbered in the order the transaction writes them.
+// Entries reads in
 // pages of WithReadPage entries, one short read transaction per page, and
 // yields outside the transaction, so a long or slow scan neither holds a
 // transaction open (which would keep bbolt from reusing freed pages and
@@ -105,6 +143,8 @@ func seqKey(seq uint64) []byte { return boltdb.SeqKey(seq) }
 type BoltJournal struct {
 	db       *boltdb.DB // its transactions end before Close
 	readPage int
+	gather   bool         // the window is not 0: Appends under way together use db.Batch
+	running  atomic.Int64 // Appends under way
 }
 
 var _ Journal = (*BoltJournal)(nil)
@@ -116,14 +156,17 @@ func OpenBoltJournal(path string, opts ...BoltOption) (*BoltJournal, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &BoltJournal{db: db, readPage: c.readPage}, nil
+	return &BoltJournal{db: db, readPage: c.readPage, gather: c.window > 0}, nil
 }
 
 // Append validates e, assigns it the next Seq and writes it, durably,
 // before it returns. The Seq of e is ignored. It returns an error wrapping
-// ErrInvalidEntry for an invalid entry, ErrJournalClosed after Close, and
-// ctx.Err() if ctx is done before the write starts (a write under way is
-// not interrupted).
+// ErrInvalidEntry for an invalid entry (which takes no Seq and never
+// joins other Appends' transaction), ErrJournalClosed after Close, and
+// ctx.Err() if ctx is done before the write starts (a write under way,
+// or waiting in a window for others, is not interrupted). An Append that
+// fails in a transaction shared with others fails alone: the others
+// commit without it.
 func (j *BoltJournal) Append(ctx context.Context, e Entry) (uint64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -132,7 +175,9 @@ func (j *BoltJournal) Append(ctx context.Context, e Entry) (uint64, error) {
 		return 0, err
 	}
 	e = normalizeEntry(e)
-	err := j.db.Update(func(tx *bolt.Tx) error {
+	// put may run more than once (boltdb.DB.Batch): each run numbers and
+	// encodes e afresh from the transaction it is given.
+	put := func(tx *bolt.Tx) error {
 		b := tx.Bucket(journalBucket)
 		seq, err := b.NextSequence()
 		if err != nil {
@@ -149,7 +194,14 @@ func (j *BoltJournal) Append(ctx context.Context, e Entry) (uint64, error) {
 			return err
 		}
 		return b.Put(key, v)
-	})
+	}
+	var err error
+	if alone := j.running.Add(1) == 1; alone || !j.gather {
+		err = j.db.Update(put)
+	} else {
+		err = j.db.Batch(put)
+	}
+	j.running.Add(-1)
 	if err == ErrJournalClosed {
 		return 0, err
 	}

@@ -334,8 +334,11 @@ func TestBoltJournalOptions(t *testing.T) {
 		{collab.WithLockTimeout(0), "lock timeout 0s: must be positive"},
 		{collab.WithReadPage(0), "read page 0: must be 1-100000"},
 		{collab.WithReadPage(collab.MaxReadPage + 1), "read page 100001"},
+		{collab.WithAppendWindow(-time.Millisecond), "append window -1ms: must be 0-1s"},
+		{collab.WithAppendWindow(collab.MaxAppendWindow + 1), "append window 1.000000001s: must be 0-1s"},
 	} {
 		_, err := collab.OpenBoltJournal(path, tc.opt)
+		assert.ErrorIs(t, err, collab.ErrInvalidBoltOption)
 		assert.ErrorContains(t, err, tc.says)
 	}
 	_, err := collab.OpenBoltJournal(filepath.Join(t.TempDir(), "missing", "journal.db"))
@@ -467,4 +470,27 @@ func TestBoltJournalWritten(t *testing.T) {
 	assert.Equal(t, w, j.Written(), "refusals and reads write nothing")
 	require.NoError(t, j.Close())
 	assert.Equal(t, w, j.Written(), "still there after Close")
+}
+
+// TestBoltJournalAppendWindowOff: with a window of 0, every Append
+// commits alone, also when many run at once.
+func TestBoltJournalAppendWindowOff(t *testing.T) {
+	const writers, each = 6, 5
+	j, err := collab.OpenBoltJournal(filepath.Join(t.TempDir(), "journal.db"), collab.WithAppendWindow(0))
+	require.NoError(t, err)
+	defer j.Close()
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				_, err := j.Append(context.Background(), jEntry(w*each+i))
+				assert.NoError(t, err)
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, uint64(writers*each), j.Written().Commits)
+	got, err := jReadAll(t, j, 0)
+	require.NoError(t, err)
+	assert.Len(t, got, writers*each)
 }
