@@ -131,15 +131,15 @@ func seqKey(seq uint64) []byte { return boltdb.SeqKey(seq) }
 // processes while it is open.
 //
 // Append writes in an update transaction, which bbolt syncs to disk
-// before it commits: an entry Append returned is on disk. Appends that run
-// at the same time share a transaction and its sync (WithAppendWindow):
-// their entries are numbered in the order the transaction writes them.
-// Entries reads in
-// pages of WithReadPage entries, one short read transaction per page, and
-// yields outside the transaction, so a long or slow scan neither holds a
-// transaction open (which would keep bbolt from reusing freed pages and
-// growing its memory map) nor blocks writers; entries appended during the
-// scan are seen.
+// before it commits: an entry Append returned is on disk. Appends that
+// run at the same time share a transaction and its sync
+// (WithAppendWindow), their entries numbered in the order the
+// transaction writes them. Entries reads in pages of WithReadPage
+// entries, one short read transaction per page, and yields outside the
+// transaction, so a long or slow scan neither holds a transaction open
+// (which would keep bbolt from reusing freed pages and growing its
+// memory map) nor blocks writers; entries appended during the scan are
+// seen.
 type BoltJournal struct {
 	db       *boltdb.DB // its transactions end before Close
 	readPage int
