@@ -94,11 +94,11 @@ func (d *DB) Update(fn func(*bolt.Tx) error) error {
 // commits, or less once it holds Options.MaxBatchSize calls; a lone
 // caller pays that wait, so Batch is for calls that arrive together.
 //
-// fn may run more than once, and must give the same result each time
-// from what it reads in tx (its side effects outside tx are its
-// caller's to undo or to overwrite): when one call of a batch fails or
-// panics, the transaction is rolled back, the others run again without
-// it in a new transaction, and it runs again alone, so that its error
+// fn may run more than once, in a new transaction each time, so it must
+// take what it writes from tx alone and leave outside tx only what its
+// next run overwrites: when one call of a batch fails or panics, the
+// transaction is rolled back, the others run again without it, and it
+// runs again alone (a panic then reaches its caller), so that its error
 // reaches its caller only. Close waits for the batches under way.
 func (d *DB) Batch(fn func(*bolt.Tx) error) error {
 	d.mu.RLock()
