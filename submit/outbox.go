@@ -17,9 +17,10 @@ import (
 	"github.com/sicollab/sicollab/internal/boltdb"
 )
 
-// The outbox is one bbolt file with four buckets:
+// The outbox is one bbolt file with five buckets:
 //
-//	items    seq (8 bytes, big-endian) -> queued-at (8 bytes, unix ns) + record
+//	items    seq (8 bytes, big-endian) -> queued-at (8 bytes, unix ns) + record, or + a reference into bodies
+//	bodies   seq of a commit's first record -> a bucket of the commit's records back to back (outbox_bodies.go)
 //	inflight idempotency key (16 bytes) -> encoded batch (member seqs, ...)
 //	dead     dead-letter id (8 bytes)   -> JSON DeadLetter
 //	meta     counters and the format version
@@ -44,7 +45,7 @@ var (
 )
 
 const (
-	outboxFormat    = 1
+	outboxFormat    = 2      // items may refer to bodies; a file of format 1 (outboxFormatLines) is taken as it is
 	maxGroupReqs    = 1024   // Submit calls per group commit
 	maxGroupRecords = 50_000 // records per group commit, beyond one SubmitMany
 )
@@ -128,14 +129,17 @@ func openOutboxWith(path string, maxRecords, maxBytes int64, onQueued func(), p 
 }
 
 func (o *outbox) recover(tx *bolt.Tx) error {
-	for _, name := range [][]byte{bucketItems, bucketInflight, bucketDead, bucketMeta} {
+	for _, name := range [][]byte{bucketItems, bucketOutboxBodies, bucketInflight, bucketDead, bucketMeta} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return err
 		}
 	}
 	meta := tx.Bucket(bucketMeta)
 	switch v := meta.Get(metaVersion); {
-	case v == nil:
+	case v == nil, len(v) == 1 && v[0] == outboxFormatLines:
+		// A new file, or one whose items all hold their lines, which this
+		// format reads as they are. From here on an SDK of format 1
+		// refuses the file rather than misread a reference.
 		if err := meta.Put(metaVersion, []byte{outboxFormat}); err != nil {
 			return err
 		}
@@ -222,13 +226,16 @@ func (o *outbox) recover(tx *bolt.Tx) error {
 		o.n.records, o.n.bytes = 0, 0
 		items.ForEach(func(_, v []byte) error {
 			o.n.records++
-			o.n.bytes += int64(len(v) - 8)
+			o.n.bytes += int64(itemSize(v))
 			return nil
 		})
 		o.n.dead = int64(dead.Stats().KeyN)
 	}
 	if k, v := items.Cursor().Seek(seqKey(o.claimed + 1)); k != nil && len(v) >= 8 {
 		o.nextAt = int64(binary.BigEndian.Uint64(v))
+	}
+	if err := dropOrphanBodies(tx); err != nil {
+		return err
 	}
 	return o.putCounts(tx, o.n, o.seq, o.deadSeq)
 }
@@ -327,6 +334,8 @@ func (o *outbox) commit(group []*enqueueReq) {
 		}
 		items := tx.Bucket(bucketItems)
 		items.FillPercent = 1 // keys only grow: pack pages full
+		var taken []*enqueueReq
+		var total int64
 		for _, r := range group {
 			var add int64
 			for _, rec := range r.recs {
@@ -337,21 +346,24 @@ func (o *outbox) commit(group []*enqueueReq) {
 					ErrOutboxFull, n.records, n.bytes, o.maxRecords, o.maxBytes, len(r.recs), add)
 				continue
 			}
+			taken = append(taken, r)
+			total += add
+			n.records += int64(len(r.recs))
+			n.bytes += add
+		}
+		w := newBodyWriter(tx, total)
+		for _, r := range taken {
 			at := r.at.UnixNano()
 			for _, rec := range r.recs {
 				seq++
 				if first == 0 {
 					first, firstAt = seq, at
 				}
-				v := make([]byte, 8+len(rec))
-				binary.BigEndian.PutUint64(v, uint64(at))
-				copy(v[8:], rec)
-				if err := items.Put(seqKey(seq), v); err != nil {
-					return err
-				}
+				w.add(seq, at, rec)
 			}
-			n.records += int64(len(r.recs))
-			n.bytes += add
+		}
+		if err := w.flush(tx); err != nil {
+			return err
 		}
 		if first == 0 && !later {
 			return nil
@@ -435,7 +447,12 @@ func (o *outbox) load(b *outBatch) (missing int, err error) {
 				missing++
 				continue
 			}
-			b.add(s, v[8:])
+			rec := itemRecord(tx, v)
+			if rec == nil {
+				missing++ // its body is gone: a damaged file
+				continue
+			}
+			b.add(s, rec)
 		}
 		return nil
 	})
@@ -475,10 +492,11 @@ func (o *outbox) complete(b *outBatch, dead []*DeadLetter, counted func()) error
 			return err
 		}
 		items, deadB := tx.Bucket(bucketItems), tx.Bucket(bucketDead)
+		del := newItemDeleter(tx)
 		for i, s := range b.seqs {
 			k := seqKey(s)
 			v := items.Get(k)
-			if v == nil {
+			if len(v) < 8 {
 				continue
 			}
 			if i < len(dead) && dead[i] != nil {
@@ -489,11 +507,14 @@ func (o *outbox) complete(b *outBatch, dead []*DeadLetter, counted func()) error
 				n.dead++
 			}
 			n.records--
-			n.bytes -= int64(len(v) - 8)
+			n.bytes -= int64(itemSize(v))
 			n.inflight--
-			if err := items.Delete(k); err != nil {
+			if err := del.delete(k, v); err != nil {
 				return err
 			}
+		}
+		if err := del.finish(); err != nil {
+			return err
 		}
 		if err := tx.Bucket(bucketInflight).Delete(b.key[:]); err != nil {
 			return err

@@ -26,10 +26,10 @@ func (o *outbox) writeLater(tx *bolt.Tx) error {
 	if len(o.later) == 0 {
 		return nil
 	}
-	items, in := tx.Bucket(bucketItems), tx.Bucket(bucketInflight)
+	del, in := newItemDeleter(tx), tx.Bucket(bucketInflight)
 	for _, d := range o.later {
 		for _, s := range d.seqs {
-			if err := items.Delete(seqKey(s)); err != nil {
+			if err := del.delete(seqKey(s), nil); err != nil {
 				return err
 			}
 		}
@@ -37,7 +37,7 @@ func (o *outbox) writeLater(tx *bolt.Tx) error {
 			return err
 		}
 	}
-	return nil
+	return del.finish()
 }
 
 // wroteLater forgets the deletions a committed transaction wrote.
