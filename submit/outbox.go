@@ -351,7 +351,7 @@ func (o *outbox) commit(group []*enqueueReq) {
 			n.records += int64(len(r.recs))
 			n.bytes += add
 		}
-		w := newBodyWriter(tx, total, seq+1)
+		w := newBodyWriter(tx, total)
 		for _, r := range taken {
 			at := r.at.UnixNano()
 			for _, rec := range r.recs {
@@ -359,9 +359,7 @@ func (o *outbox) commit(group []*enqueueReq) {
 				if first == 0 {
 					first, firstAt = seq, at
 				}
-				if err := w.add(seq, at, rec); err != nil {
-					return err
-				}
+				w.add(seq, at, rec)
 			}
 		}
 		if err := w.flush(tx); err != nil {
@@ -442,14 +440,14 @@ func (o *outbox) load(b *outBatch) (missing int, err error) {
 	seqs := b.seqs
 	b.seqs, b.offs, b.body = nil, nil, nil
 	err = o.db.View(func(tx *bolt.Tx) error {
-		items, lines := tx.Bucket(bucketItems), newItemReader(tx)
+		items := tx.Bucket(bucketItems)
 		for _, s := range seqs {
 			v := items.Get(seqKey(s))
 			if len(v) < 8 {
 				missing++
 				continue
 			}
-			rec := lines.line(v)
+			rec := itemRecord(tx, v)
 			if rec == nil {
 				missing++ // its body is gone: a damaged file
 				continue

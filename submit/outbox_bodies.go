@@ -72,76 +72,79 @@ func itemSize(v []byte) int {
 	return len(v) - 8
 }
 
-// itemReader reads items' lines in one transaction, keeping the body
-// it read last: a batch's records mostly share one.
-type itemReader struct {
-	bodies *bolt.Bucket
-	first  uint64
-	body   []byte
-}
-
-func newItemReader(tx *bolt.Tx) *itemReader {
-	return &itemReader{bodies: tx.Bucket(bucketOutboxBodies)}
-}
-
-// line returns an item's line, valid for the life of the transaction;
-// nil if the body it refers to is missing or shorter (a damaged file).
-func (r *itemReader) line(v []byte) []byte {
+// itemRecord returns an item's line, valid for the life of tx; nil if
+// the body it refers to is missing or shorter (a damaged file).
+func itemRecord(tx *bolt.Tx, v []byte) []byte {
 	first, off, n, ok := refOf(v)
 	if !ok {
 		return v[8:]
 	}
-	if r.body == nil || r.first != first {
-		r.first, r.body = first, nil
-		if b := r.bodies.Bucket(seqKey(first)); b != nil {
-			r.body = b.Get(outboxBodyKey)
-		}
-	}
-	if off+n > len(r.body) {
+	body := tx.Bucket(bucketOutboxBodies).Bucket(seqKey(first))
+	if body == nil {
 		return nil
 	}
-	return r.body[off : off+n : off+n]
+	b := body.Get(outboxBodyKey)
+	if off+n > len(b) {
+		return nil
+	}
+	return b[off : off+n : off+n]
 }
 
-// bodyWriter writes one commit's items, and their lines in a body
-// when they come to more than a page.
+// bodyWriter gathers the lines of one commit's items.
 type bodyWriter struct {
 	items *bolt.Bucket
-	body  bool   // lines go into a body
-	first uint64 // the seq of the commit's first record: the body's key
+	body  bool   // lines go into a body: the commit has more than a page of them
+	first uint64 // the seq of the commit's first record
 	buf   []byte
+	refs  []pendingItem
 }
 
-// newBodyWriter returns the writer of a commit of total bytes of lines
-// whose first record will be seq first.
-func newBodyWriter(tx *bolt.Tx, total int64, first uint64) *bodyWriter {
-	w := &bodyWriter{items: tx.Bucket(bucketItems), body: total > int64(tx.DB().Info().PageSize), first: first}
-	if w.body {
-		w.buf = make([]byte, 0, total)
-	}
-	return w
+type pendingItem struct {
+	seq     uint64
+	at      int64
+	off, n  int
+	inlined []byte // the line, for a commit without a body
 }
 
-// add writes the item seq, queued at at, with its line rec.
-func (w *bodyWriter) add(seq uint64, at int64, rec []byte) error {
+// newBodyWriter returns the writer of a commit of total bytes of lines.
+func newBodyWriter(tx *bolt.Tx, total int64) *bodyWriter {
+	return &bodyWriter{items: tx.Bucket(bucketItems), body: total > int64(tx.DB().Info().PageSize)}
+}
+
+// add queues the item seq, queued at at, with its line rec.
+func (w *bodyWriter) add(seq uint64, at int64, rec []byte) {
 	if !w.body {
-		return w.items.Put(seqKey(seq), itemLine(at, rec))
+		w.refs = append(w.refs, pendingItem{seq: seq, at: at, inlined: rec})
+		return
 	}
-	v := itemRef(at, w.first, len(w.buf), len(rec))
+	if w.first == 0 {
+		w.first = seq
+	}
+	w.refs = append(w.refs, pendingItem{seq: seq, at: at, off: len(w.buf), n: len(rec)})
 	w.buf = append(w.buf, rec...)
-	return w.items.Put(seqKey(seq), v)
 }
 
-// flush writes the body.
+// flush writes the body and the items.
 func (w *bodyWriter) flush(tx *bolt.Tx) error {
-	if len(w.buf) == 0 {
-		return nil
+	if w.body && len(w.refs) > 0 {
+		b, err := tx.Bucket(bucketOutboxBodies).CreateBucket(seqKey(w.first))
+		if err != nil {
+			return fmt.Errorf("body of %d: %w", w.first, err)
+		}
+		if err := b.Put(outboxBodyKey, w.buf); err != nil {
+			return err
+		}
 	}
-	b, err := tx.Bucket(bucketOutboxBodies).CreateBucket(seqKey(w.first))
-	if err != nil {
-		return fmt.Errorf("body of %d: %w", w.first, err)
+	for _, r := range w.refs {
+		v := itemLine(r.at, r.inlined)
+		if w.body {
+			v = itemRef(r.at, w.first, r.off, r.n)
+		}
+		if err := w.items.Put(seqKey(r.seq), v); err != nil {
+			return err
+		}
 	}
-	return b.Put(outboxBodyKey, w.buf)
+	return nil
 }
 
 // itemDeleter deletes items, then the bodies none of their items is

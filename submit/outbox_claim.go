@@ -152,9 +152,9 @@ func (o *outbox) claimTx(tx *bolt.Tx, st *claimState, lim claimLimits, now time.
 	items, deadB := tx.Bucket(bucketItems), tx.Bucket(bucketDead)
 	var drop [][]byte
 	st.nextAt = 0
-	c, lines := items.Cursor(), newItemReader(tx)
+	c := items.Cursor()
 	for k, v := c.Seek(seqKey(st.claimed + 1)); k != nil; k, v = c.Next() {
-		seq, rec := binary.BigEndian.Uint64(k), lines.line(v)
+		seq, rec := binary.BigEndian.Uint64(k), itemRecord(tx, v)
 		size := len(rec) + 1
 		if lost := rec == nil; lost || (lim.line > 0 && len(rec) > lim.line) || (lim.hard > 0 && size > lim.hard) {
 			dl := DeadLetter{
