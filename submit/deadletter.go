@@ -40,10 +40,6 @@ const (
 	// CauseBadReceipt: the hub's receipt had no usable result for the
 	// record, or named another idempotency key.
 	CauseBadReceipt DeadCause = "bad_receipt"
-	// CauseLost: the outbox file no longer holds the record's bytes (it
-	// was changed outside this SDK); Record is empty. Restore the file
-	// from a backup if the record matters.
-	CauseLost DeadCause = "lost"
 )
 
 // DeadLetter is a record that left the outbox without being delivered,
@@ -261,7 +257,10 @@ func (o *outbox) requeue(ids []uint64, recs [][]byte, at time.Time) error {
 			if first == 0 {
 				first = seq
 			}
-			if err := items.Put(seqKey(seq), itemLine(at.UnixNano(), recs[i])); err != nil {
+			v := make([]byte, 8+len(recs[i]))
+			binary.BigEndian.PutUint64(v, uint64(at.UnixNano()))
+			copy(v[8:], recs[i])
+			if err := items.Put(seqKey(seq), v); err != nil {
 				return err
 			}
 			n.records++

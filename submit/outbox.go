@@ -17,10 +17,9 @@ import (
 	"github.com/sicollab/sicollab/internal/boltdb"
 )
 
-// The outbox is one bbolt file with five buckets:
+// The outbox is one bbolt file with four buckets:
 //
-//	items    seq (8 bytes, big-endian) -> queued-at (8 bytes, unix ns) + record, or + a reference into bodies
-//	bodies   seq of a commit's first record -> a bucket of the commit's records back to back (outbox_bodies.go)
+//	items    seq (8 bytes, big-endian) -> queued-at (8 bytes, unix ns) + record
 //	inflight idempotency key (16 bytes) -> encoded batch (member seqs, ...)
 //	dead     dead-letter id (8 bytes)   -> JSON DeadLetter
 //	meta     counters and the format version
@@ -45,7 +44,7 @@ var (
 )
 
 const (
-	outboxFormat    = 2      // items may refer to bodies; a file of format 1 (outboxFormatLines) is taken as it is
+	outboxFormat    = 1
 	maxGroupReqs    = 1024   // Submit calls per group commit
 	maxGroupRecords = 50_000 // records per group commit, beyond one SubmitMany
 )
@@ -129,17 +128,14 @@ func openOutboxWith(path string, maxRecords, maxBytes int64, onQueued func(), p 
 }
 
 func (o *outbox) recover(tx *bolt.Tx) error {
-	for _, name := range [][]byte{bucketItems, bucketOutboxBodies, bucketInflight, bucketDead, bucketMeta} {
+	for _, name := range [][]byte{bucketItems, bucketInflight, bucketDead, bucketMeta} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return err
 		}
 	}
 	meta := tx.Bucket(bucketMeta)
 	switch v := meta.Get(metaVersion); {
-	case v == nil, len(v) == 1 && v[0] == outboxFormatLines:
-		// A new file, or one whose items all hold their lines, which this
-		// format reads as they are. From here on an SDK of format 1
-		// refuses the file rather than misread a reference.
+	case v == nil:
 		if err := meta.Put(metaVersion, []byte{outboxFormat}); err != nil {
 			return err
 		}
@@ -226,16 +222,13 @@ func (o *outbox) recover(tx *bolt.Tx) error {
 		o.n.records, o.n.bytes = 0, 0
 		items.ForEach(func(_, v []byte) error {
 			o.n.records++
-			o.n.bytes += int64(itemSize(v))
+			o.n.bytes += int64(len(v) - 8)
 			return nil
 		})
 		o.n.dead = int64(dead.Stats().KeyN)
 	}
 	if k, v := items.Cursor().Seek(seqKey(o.claimed + 1)); k != nil && len(v) >= 8 {
 		o.nextAt = int64(binary.BigEndian.Uint64(v))
-	}
-	if err := dropOrphanBodies(tx); err != nil {
-		return err
 	}
 	return o.putCounts(tx, o.n, o.seq, o.deadSeq)
 }
@@ -334,8 +327,6 @@ func (o *outbox) commit(group []*enqueueReq) {
 		}
 		items := tx.Bucket(bucketItems)
 		items.FillPercent = 1 // keys only grow: pack pages full
-		var taken []*enqueueReq
-		var total int64
 		for _, r := range group {
 			var add int64
 			for _, rec := range r.recs {
@@ -346,24 +337,21 @@ func (o *outbox) commit(group []*enqueueReq) {
 					ErrOutboxFull, n.records, n.bytes, o.maxRecords, o.maxBytes, len(r.recs), add)
 				continue
 			}
-			taken = append(taken, r)
-			total += add
-			n.records += int64(len(r.recs))
-			n.bytes += add
-		}
-		w := newBodyWriter(tx, total)
-		for _, r := range taken {
 			at := r.at.UnixNano()
 			for _, rec := range r.recs {
 				seq++
 				if first == 0 {
 					first, firstAt = seq, at
 				}
-				w.add(seq, at, rec)
+				v := make([]byte, 8+len(rec))
+				binary.BigEndian.PutUint64(v, uint64(at))
+				copy(v[8:], rec)
+				if err := items.Put(seqKey(seq), v); err != nil {
+					return err
+				}
 			}
-		}
-		if err := w.flush(tx); err != nil {
-			return err
+			n.records += int64(len(r.recs))
+			n.bytes += add
 		}
 		if first == 0 && !later {
 			return nil
@@ -447,12 +435,7 @@ func (o *outbox) load(b *outBatch) (missing int, err error) {
 				missing++
 				continue
 			}
-			rec := itemRecord(tx, v)
-			if rec == nil {
-				missing++ // its body is gone: a damaged file
-				continue
-			}
-			b.add(s, rec)
+			b.add(s, v[8:])
 		}
 		return nil
 	})
@@ -492,11 +475,10 @@ func (o *outbox) complete(b *outBatch, dead []*DeadLetter, counted func()) error
 			return err
 		}
 		items, deadB := tx.Bucket(bucketItems), tx.Bucket(bucketDead)
-		del := newItemDeleter(tx)
 		for i, s := range b.seqs {
 			k := seqKey(s)
 			v := items.Get(k)
-			if len(v) < 8 {
+			if v == nil {
 				continue
 			}
 			if i < len(dead) && dead[i] != nil {
@@ -507,14 +489,11 @@ func (o *outbox) complete(b *outBatch, dead []*DeadLetter, counted func()) error
 				n.dead++
 			}
 			n.records--
-			n.bytes -= int64(itemSize(v))
+			n.bytes -= int64(len(v) - 8)
 			n.inflight--
-			if err := del.delete(k, v); err != nil {
+			if err := items.Delete(k); err != nil {
 				return err
 			}
-		}
-		if err := del.finish(); err != nil {
-			return err
 		}
 		if err := tx.Bucket(bucketInflight).Delete(b.key[:]); err != nil {
 			return err

@@ -154,16 +154,12 @@ func (o *outbox) claimTx(tx *bolt.Tx, st *claimState, lim claimLimits, now time.
 	st.nextAt = 0
 	c := items.Cursor()
 	for k, v := c.Seek(seqKey(st.claimed + 1)); k != nil; k, v = c.Next() {
-		seq, rec := binary.BigEndian.Uint64(k), itemRecord(tx, v)
+		seq, rec := binary.BigEndian.Uint64(k), v[8:]
 		size := len(rec) + 1
-		if lost := rec == nil; lost || (lim.line > 0 && len(rec) > lim.line) || (lim.hard > 0 && size > lim.hard) {
+		if (lim.line > 0 && len(rec) > lim.line) || (lim.hard > 0 && size > lim.hard) {
 			dl := DeadLetter{
 				Record: slices.Clone(rec), Cause: CauseTooLarge, At: now, seq: seq,
 				Detail: fmt.Sprintf("record of %d bytes is over the hub's limits (line %d, body %d bytes)", len(rec), lim.line, lim.hard),
-			}
-			if lost {
-				dl.Cause, dl.Record = CauseLost, nil
-				dl.Detail = fmt.Sprintf("the outbox holds no bytes for record %d: the body its item names is missing, the file was changed outside this SDK", seq)
 			}
 			dl.fillFromRecord()
 			st.deadSeq++
@@ -171,7 +167,7 @@ func (o *outbox) claimTx(tx *bolt.Tx, st *claimState, lim claimLimits, now time.
 				return nil, nil, err
 			}
 			dead = append(dead, dl)
-			deadBytes += int64(itemSize(v)) // what the counters hold for it
+			deadBytes += int64(len(rec))
 			drop = append(drop, slices.Clone(k))
 			st.claimed = seq
 			continue
@@ -183,14 +179,10 @@ func (o *outbox) claimTx(tx *bolt.Tx, st *claimState, lim claimLimits, now time.
 		b.add(seq, rec)
 		st.claimed = seq
 	}
-	del := newItemDeleter(tx)
 	for _, k := range drop {
-		if err := del.delete(k, nil); err != nil {
+		if err := items.Delete(k); err != nil {
 			return nil, nil, err
 		}
-	}
-	if err := del.finish(); err != nil {
-		return nil, nil, err
 	}
 	if len(b.seqs) > 0 {
 		if err := tx.Bucket(bucketInflight).Put(b.key[:], b.encode()); err != nil {

@@ -26,10 +26,10 @@ func (o *outbox) writeLater(tx *bolt.Tx) error {
 	if len(o.later) == 0 {
 		return nil
 	}
-	del, in := newItemDeleter(tx), tx.Bucket(bucketInflight)
+	items, in := tx.Bucket(bucketItems), tx.Bucket(bucketInflight)
 	for _, d := range o.later {
 		for _, s := range d.seqs {
-			if err := del.delete(seqKey(s), nil); err != nil {
+			if err := items.Delete(seqKey(s)); err != nil {
 				return err
 			}
 		}
@@ -37,7 +37,7 @@ func (o *outbox) writeLater(tx *bolt.Tx) error {
 			return err
 		}
 	}
-	return del.finish()
+	return nil
 }
 
 // wroteLater forgets the deletions a committed transaction wrote.
