@@ -38,7 +38,7 @@ var (
 	bucketRecords = []byte("records3")
 	// bucketRecordsIDFirst: id \x00 source -> as bucketRecords, the index
 	// of records of files from before records3, moved at open
-	// (migrateRecordKeys).
+	// (openStoreFile).
 	bucketRecordsIDFirst = []byte("records2")
 	// bucketBodies: arrival sequence (8 bytes, big-endian) -> a chunk of
 	// records as stored (store_bodies.go), or one record (files from

@@ -3,6 +3,7 @@ package submit
 import (
 	"bytes"
 	"fmt"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -20,7 +21,7 @@ import (
 // recordKey is the key of a record in bucketRecords: source \x00 id.
 func recordKey(source, id string) []byte { return orgKey(source, id) }
 
-// indexRef is how the store's indexes name a record: id \x00 source.
+// indexRef is how the retention index names a record: id \x00 source.
 func indexRef(id, source string) []byte { return orgKey(id, source) }
 
 // recordKeyOf converts an indexRef to the record's key, and (the
@@ -43,7 +44,7 @@ func recordKeyOf(ref []byte) []byte {
 // pattern, a kind of the schemas); an envelope given to Store.Put might.
 func checkKeyParts(e *schema.Envelope) error {
 	for _, f := range [...]struct{ name, v string }{{"id", e.ID}, {"source", e.Source}, {"kind", e.Kind}} {
-		if i := bytes.IndexByte([]byte(f.v), 0); i >= 0 {
+		if i := strings.IndexByte(f.v, 0); i >= 0 {
 			return fmt.Errorf("record %q: /%s holds a NUL byte at %d, which a store key cannot hold: fix the record's %s", e.ID, f.name, i, f.name)
 		}
 	}

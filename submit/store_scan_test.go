@@ -1,6 +1,7 @@
 package submit
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"math/rand/v2"
@@ -153,22 +154,12 @@ func TestStoreKindIndexFromBefore(t *testing.T) {
 // timeFirstKindKey is the key of by_kind2 for a key of by_kind3.
 func timeFirstKindKey(t *testing.T, k []byte) []byte {
 	t.Helper()
-	var kind, source, at, id []byte
-	kind, rest, ok := cutNUL(k)
+	kind, rest, ok := bytes.Cut(k, []byte{0})
 	require.True(t, ok)
-	source, rest, ok = cutNUL(rest)
+	source, rest, ok := bytes.Cut(rest, []byte{0})
 	require.True(t, ok)
-	at, id = rest[:len(sortableTime)], rest[len(sortableTime)+1:]
+	at, id := rest[:len(sortableTime)], rest[len(sortableTime)+1:]
 	_, err := time.Parse(boltdb.TimeKeyLayout, string(at))
 	require.NoError(t, err)
-	return scanPos(nil, append(kind, 0), source, at, id)
-}
-
-func cutNUL(b []byte) (before, after []byte, ok bool) {
-	for i, c := range b {
-		if c == 0 {
-			return b[:i:i], b[i+1:], true
-		}
-	}
-	return nil, nil, false
+	return scanPos(nil, append(bytes.Clone(kind), 0), source, at, id)
 }
