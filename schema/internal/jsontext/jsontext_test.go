@@ -161,8 +161,9 @@ func FuzzTokenize(f *testing.F) {
 				}
 			}
 			if tok.Kind == Object || tok.Kind == Array {
-				var v any
-				if err := json.Unmarshal(tp.Text(i), &v); err != nil {
+				// json.Valid, not Unmarshal into any: a number beyond
+				// float64 is valid JSON that Unmarshal refuses.
+				if !json.Valid(tp.Text(i)) {
 					t.Fatalf("container %d spans %q", i, tp.Text(i))
 				}
 			}
