@@ -67,12 +67,16 @@ func buildRetainIndex(tx *bolt.Tx) error {
 	if err != nil {
 		return err
 	}
-	bodies := tx.Bucket(bucketBodies)
+	bodies, r := tx.Bucket(bucketBodies), newBodyReader(tx)
 	return tx.Bucket(bucketRecords).ForEach(func(k, v []byte) error {
 		var head struct {
 			RetainUntil time.Time `json:"retain_until"`
 		}
-		if err := json.Unmarshal(recordBytes(tx, v), &head); err != nil {
+		b, err := r.bytes(v)
+		if err != nil {
+			return fmt.Errorf("record %q: %w", k, err)
+		}
+		if err := json.Unmarshal(b, &head); err != nil {
 			return fmt.Errorf("record %q: %w", k, err)
 		}
 		seq, ok := uint64(0), false
@@ -112,7 +116,7 @@ func (s *Store) purge(ctx context.Context, now time.Time, hook collab.PurgeHook)
 		var keys, recKeys [][]byte // the index's keys, the records' keys
 		var envs []schema.Envelope
 		err := s.db.View(func(tx *bolt.Tx) error {
-			recs := tx.Bucket(bucketRecords)
+			recs, r := tx.Bucket(bucketRecords), newBodyReader(tx)
 			c := tx.Bucket(bucketByRetain).Cursor()
 			k, rk := c.First()
 			if from != nil {
@@ -123,7 +127,11 @@ func (s *Store) purge(ctx context.Context, now time.Time, hook collab.PurgeHook)
 					continue // due later in now's span (a shorter value cannot be stored)
 				}
 				var env schema.Envelope
-				if v := recordBytes(tx, recs.Get(recordKeyOf(rk[len(sortableTime)+1:]))); v != nil {
+				v, err := r.bytes(recs.Get(recordKeyOf(rk[len(sortableTime)+1:])))
+				if err != nil {
+					return fmt.Errorf("read %q: %w", k, err)
+				}
+				if v != nil {
 					if err := json.Unmarshal(v, &env); err != nil {
 						return fmt.Errorf("decode %q: %w", k, err)
 					}
@@ -150,6 +158,7 @@ func (s *Store) purge(ctx context.Context, now time.Time, hook collab.PurgeHook)
 		}
 		err = s.db.Update(func(tx *bolt.Tx) error {
 			recs, byKind, sup, byRetain := tx.Bucket(bucketRecords), tx.Bucket(bucketByKind), tx.Bucket(bucketSuper), tx.Bucket(bucketByRetain)
+			eraser := newBodyEraser(tx)
 			for i, k := range keys {
 				rec, e := recKeys[i], &envs[i]
 				if e.ID != "" {
@@ -166,7 +175,7 @@ func (s *Store) purge(ctx context.Context, now time.Time, hook collab.PurgeHook)
 					}
 				}
 				rk := recordKeyOf(rec)
-				if err := deleteBytes(tx, recs.Get(rk)); err != nil {
+				if err := eraser.erase(recs.Get(rk)); err != nil {
 					return err
 				}
 				if err := recs.Delete(rk); err != nil {
@@ -176,7 +185,7 @@ func (s *Store) purge(ctx context.Context, now time.Time, hook collab.PurgeHook)
 					return err
 				}
 			}
-			return nil
+			return eraser.flush()
 		})
 		if err != nil {
 			return total, wrapPurge("store", storeErr(err))

@@ -246,7 +246,7 @@ func TestRelayForwardsOnce(t *testing.T) {
 	require.NoError(t, fwd.Flush(t.Context()))
 	for i, id := range ids {
 		require.NoError(t, down.store.db.View(func(tx *bolt.Tx) error {
-			require.Equal(t, string(lines[i]), string(recordBytes(tx, tx.Bucket(bucketRecords).Get(recordKey(testBank, id)))), "the line is stored as sent")
+			require.Equal(t, string(lines[i]), storedBytes(t, tx, recordKey(testBank, id)), "the line is stored as sent")
 			return nil
 		}))
 		got, err := up.store.GetFrom(t.Context(), testBank, id)

@@ -1,10 +1,13 @@
 package submit
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -40,9 +43,9 @@ var (
 	// of records of files from before records3, moved at open
 	// (openStoreFile).
 	bucketRecordsIDFirst = []byte("records2")
-	// bucketBodies: arrival sequence (8 bytes, big-endian) -> a chunk of
-	// records as stored (store_bodies.go), or one record (files from
-	// before chunks). Keys only grow, so a commit writes the records'
+	// bucketBodies: arrival sequence (8 bytes, big-endian) -> a bucket of
+	// one commit's chunks of records, deflated (store_bodies.go), or one
+	// record (small commits, and files from before chunks). Keys only grow, so a commit writes the records'
 	// bytes into fresh, full pages whatever order their ids arrive in.
 	bucketBodies = []byte("bodies")
 	// bucketByKind: kind \x00 source \x00 collected_at \x00 id -> nil
@@ -192,16 +195,31 @@ func putRecordsTx(tx *bolt.Tx, recs []record, vals [][]byte) error {
 	for _, v := range vals {
 		total += len(v)
 	}
-	chunks := newChunkWriter(tx, total)
+	// The records to store: the first copy of each (source, id) not
+	// stored yet, then in the order of kind and source, so that a scan
+	// of a kind finds its records of one commit side by side in few
+	// chunks (a chunk is inflated whole to read one record of it).
+	order := make([]int, 0, len(recs))
+	taken := make(map[string]bool, len(recs))
 	for i, r := range recs {
-		e := r.env
-		if err := checkKeyParts(e); err != nil {
+		if err := checkKeyParts(r.env); err != nil {
 			return err
 		}
-		k := recordKey(e.Source, e.ID)
-		if rb.Get(k) != nil {
+		k := recordKey(r.env.Source, r.env.ID)
+		if taken[string(k)] || rb.Get(k) != nil {
 			continue
 		}
+		taken[string(k)] = true
+		order = append(order, i)
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		ea, eb := recs[a].env, recs[b].env
+		return cmp.Or(strings.Compare(ea.Kind, eb.Kind), strings.Compare(ea.Source, eb.Source))
+	})
+	chunks := newChunkWriter(tx, total)
+	for _, i := range order {
+		e := recs[i].env
+		k := recordKey(e.Source, e.ID)
 		ref := indexRef(e.ID, e.Source)
 		at, seq, err := chunks.add(vals[i])
 		if err != nil {
@@ -264,13 +282,13 @@ func (s *Store) get(ctx context.Context, source, id string) (schema.Envelope, er
 			if v == nil {
 				return fmt.Errorf("%w: %q", ErrRecordNotFound, id)
 			}
-			return json.Unmarshal(recordBytes(tx, v), &env)
+			return decodeRecord(tx, v, &env)
 		}
 		v := tx.Bucket(bucketRecords).Get(recordKey(source, id))
 		if v == nil {
 			return fmt.Errorf("%w: %q from %q", ErrRecordNotFound, id, source)
 		}
-		return json.Unmarshal(recordBytes(tx, v), &env)
+		return decodeRecord(tx, v, &env)
 	})
 	if err != nil {
 		return schema.Envelope{}, fmt.Errorf("submit: store: get: %w", storeErr(err))
@@ -323,4 +341,14 @@ func (s *Store) Count() (int, error) {
 		return nil
 	})
 	return n, storeErr(err)
+}
+
+// decodeRecord decodes into env the record whose value in the records
+// bucket is v.
+func decodeRecord(tx *bolt.Tx, v []byte, env *schema.Envelope) error {
+	b, err := recordBytes(tx, v)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, env)
 }

@@ -3,9 +3,7 @@ package submit
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"math"
-	"slices"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -30,30 +28,40 @@ import (
 // A commit of at most one page of bytes keeps a body per record in
 // bodies itself, as before chunks: a bucket of its own would cost it a
 // page more.
+//
+// A chunk is stored deflated (compress/flate, its fastest level): the
+// length of its bytes as a uvarint, then the stream. Records of one
+// commit share their field names, sources and kinds, so a chunk shrinks
+// about five times, and each record's bytes are written once per hub in
+// a fifth of the pages. Reading a record inflates its chunk
+// (bodyReader, which keeps the few last inflated in a transaction);
+// purging zeroes the record's bytes in the inflated chunk and deflates
+// the rest again (bodyEraser). Chunks of files from before (marked
+// bodyChunkMark) are read and purged as they are.
 
 // Marks that begin a value of the records bucket naming the record's
 // bytes; a value that is the envelope itself (files from before bodies)
 // begins with '{'.
 const (
 	bodyRefMark   = 0 // then the key of a body holding this record alone (small commits, and files from before chunks)
-	bodyChunkMark = 1 // then commit, chunk, offset and length (chunkRef)
+	bodyChunkMark = 1 // then commit, chunk, offset and length (chunkRef) in a chunk as stored (files from before deflated chunks)
+	bodyFlateMark = 2 // then commit, chunk, offset and length (chunkRef) in a deflated chunk, offset and length in its inflated bytes
 )
 
-// bodyChunkPages is the size of a chunk in pages.
-const bodyChunkPages = 8
-
-// chunkOverhead is what bbolt adds to a value alone in its page: the
-// page header, the leaf element and the 2-byte key.
-const chunkOverhead = 16 + 16 + 2
+// bodyChunkPages is the size of a chunk's bytes before deflating, in
+// pages: about 64 KB, which deflate to three or four pages. A larger
+// chunk deflates a little smaller and costs a lone read (Get) more.
+const bodyChunkPages = 16
 
 // chunkRefLen is the length of a chunkRef.
 const chunkRefLen = 1 + 8 + 2 + 4 + 4
 
 // chunkRef is the value of the records bucket of a record whose bytes
-// are n bytes at off in chunk c of the commit with arrival sequence seq.
+// are n bytes at off in the inflated chunk c of the commit with arrival
+// sequence seq.
 func chunkRef(seq uint64, c uint16, off, n int) []byte {
 	b := make([]byte, chunkRefLen)
-	b[0] = bodyChunkMark
+	b[0] = bodyFlateMark
 	binary.BigEndian.PutUint64(b[1:], seq)
 	binary.BigEndian.PutUint16(b[9:], c)
 	binary.BigEndian.PutUint32(b[11:], uint32(off))
@@ -65,14 +73,23 @@ func chunkRef(seq uint64, c uint16, off, n int) []byte {
 type chunkAt struct {
 	commit, chunk []byte // keys: the commit's bucket in bodies, the chunk in it
 	off, n        int
+	deflated      bool // the chunk is deflated (bodyFlateMark); else stored as it is (bodyChunkMark)
 }
 
 // parseChunkRef reads a chunkRef; ok is false for any other value.
 func parseChunkRef(v []byte) (at chunkAt, ok bool) {
-	if len(v) != chunkRefLen || v[0] != bodyChunkMark {
+	if len(v) != chunkRefLen || (v[0] != bodyChunkMark && v[0] != bodyFlateMark) {
 		return at, false
 	}
-	return chunkAt{commit: v[1:9], chunk: v[9:11], off: int(binary.BigEndian.Uint32(v[11:])), n: int(binary.BigEndian.Uint32(v[15:]))}, true
+	return chunkAt{commit: v[1:9], chunk: v[9:11], off: int(binary.BigEndian.Uint32(v[11:])), n: int(binary.BigEndian.Uint32(v[15:])), deflated: v[0] == bodyFlateMark}, true
+}
+
+// key is the chunk's key in the bodies bucket, the commit's then its
+// own: what bodyReader and bodyEraser keep it under.
+func (at chunkAt) key() (k [10]byte) {
+	copy(k[:8], at.commit)
+	copy(k[8:], at.chunk)
+	return k
 }
 
 // chunkWriter packs the bytes of one commit's records into chunks.
@@ -80,7 +97,7 @@ type chunkWriter struct {
 	bodies *bolt.Bucket
 	single bool         // a body per record: the commit is small
 	commit *bolt.Bucket // nil until the first record
-	max    int          // bytes of a chunk filling bodyChunkPages pages
+	max    int          // bytes of a chunk before deflating: bodyChunkPages pages
 	seq    uint64       // the commit's key: its first record's arrival sequence
 	next   uint16       // the next chunk's key
 	buf    []byte
@@ -91,7 +108,7 @@ func newChunkWriter(tx *bolt.Tx, total int) *chunkWriter {
 	b := tx.Bucket(bucketBodies)
 	b.FillPercent = 1 // keys always grow
 	ps := tx.DB().Info().PageSize
-	return &chunkWriter{bodies: b, single: total <= ps, max: bodyChunkPages*ps - chunkOverhead}
+	return &chunkWriter{bodies: b, single: total <= ps, max: bodyChunkPages * ps}
 }
 
 // add places val in the current chunk, or a new one when it does not
@@ -105,7 +122,7 @@ func (w *chunkWriter) add(val []byte) (ref []byte, arrival uint64, err error) {
 	if w.single {
 		return append([]byte{bodyRefMark}, boltdb.SeqKey(arrival)...), arrival, w.bodies.Put(boltdb.SeqKey(arrival), val)
 	}
-	if w.buf != nil && len(w.buf)+len(val) > w.max {
+	if len(w.buf) > 0 && len(w.buf)+len(val) > w.max {
 		if err := w.flush(); err != nil {
 			return nil, 0, err
 		}
@@ -117,103 +134,32 @@ func (w *chunkWriter) add(val []byte) (ref []byte, arrival uint64, err error) {
 		w.commit.FillPercent = 1
 		w.seq = arrival
 	}
-	if w.buf == nil {
+	if len(w.buf) == 0 {
 		if w.next == math.MaxUint16 {
 			return nil, 0, errors.New("submit: store: more than 65535 chunks in one commit; put fewer records at a time")
 		}
-		w.buf = make([]byte, 0, max(w.max, len(val)))
+		if cap(w.buf) < len(val) {
+			w.buf = make([]byte, 0, max(w.max, len(val)))
+		}
 	}
 	off := len(w.buf)
 	w.buf = append(w.buf, val...)
 	return chunkRef(w.seq, w.next, off, len(val)), arrival, nil
 }
 
-// flush puts the current chunk. bbolt keeps the slice until the commit,
-// so the next chunk gets a new one.
+// flush puts the current chunk, deflated. bbolt keeps the slice until
+// the commit, so the next chunk gets a new one.
 func (w *chunkWriter) flush() error {
-	if w.buf == nil {
+	if len(w.buf) == 0 {
 		return nil
 	}
 	var k [2]byte
 	binary.BigEndian.PutUint16(k[:], w.next)
-	err := w.commit.Put(k[:], w.buf)
-	w.buf = nil
+	z, err := deflateChunk(w.buf)
+	if err == nil {
+		err = w.commit.Put(k[:], z)
+	}
+	w.buf = w.buf[:0] // deflated into z: the next chunk reuses it
 	w.next++
 	return err
-}
-
-// recordBytes returns the stored bytes of a record whose value in the
-// records bucket is v: the bytes v names in a chunk or a body, or v
-// itself when it is the envelope (files from before bodies). Bytes v
-// names that are missing yield nil.
-func recordBytes(tx *bolt.Tx, v []byte) []byte {
-	if len(v) == 0 {
-		return v
-	}
-	switch v[0] {
-	case bodyChunkMark:
-		at, ok := parseChunkRef(v)
-		if !ok {
-			return nil
-		}
-		_, c := chunkOf(tx.Bucket(bucketBodies), at)
-		if at.off+at.n > len(c) {
-			return nil
-		}
-		return c[at.off : at.off+at.n : at.off+at.n]
-	case bodyRefMark:
-		return tx.Bucket(bucketBodies).Get(v[1:])
-	}
-	return v
-}
-
-// deleteBytes removes the bytes a record's value v names: the body of
-// its own, or its bytes in a chunk (zeroed; the chunk deleted when
-// nothing else is left in it). A value that is the envelope itself has
-// nothing elsewhere.
-func deleteBytes(tx *bolt.Tx, v []byte) error {
-	if len(v) == 0 {
-		return nil
-	}
-	bodies := tx.Bucket(bucketBodies)
-	switch v[0] {
-	case bodyRefMark:
-		return bodies.Delete(v[1:])
-	case bodyChunkMark:
-		at, ok := parseChunkRef(v)
-		if !ok {
-			return fmt.Errorf("submit: store: a record's reference to its bytes is %d bytes, not %d: the file is damaged; restore it from a backup", len(v), chunkRefLen)
-		}
-		commit, c := chunkOf(bodies, at)
-		if c == nil {
-			return nil // gone already
-		}
-		if at.off+at.n > len(c) {
-			return fmt.Errorf("submit: store: a record's bytes end at %d in a chunk of %d: the file is damaged; restore it from a backup", at.off+at.n, len(c))
-		}
-		rest := make([]byte, len(c))
-		copy(rest, c)
-		clear(rest[at.off : at.off+at.n])
-		if slices.ContainsFunc(rest, func(b byte) bool { return b != 0 }) {
-			return commit.Put(at.chunk, rest)
-		}
-		if err := commit.Delete(at.chunk); err != nil {
-			return err
-		}
-		if k, _ := commit.Cursor().First(); k == nil {
-			return bodies.DeleteBucket(at.commit)
-		}
-		return nil
-	}
-	return nil
-}
-
-// chunkOf returns the bucket of the commit at names and the chunk in it;
-// nil for what is missing.
-func chunkOf(bodies *bolt.Bucket, at chunkAt) (*bolt.Bucket, []byte) {
-	commit := bodies.Bucket(at.commit)
-	if commit == nil {
-		return nil, nil
-	}
-	return commit, commit.Get(at.chunk)
 }

@@ -30,7 +30,7 @@ func TestStoreInLedger(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, id1, got.ID)
 	require.NoError(t, f.ledger.db.View(func(tx *bolt.Tx) error {
-		require.Equal(t, string(l1), string(recordBytes(tx, tx.Bucket(bucketRecords).Get(recordKey(testBank, id1)))), "stored as sent")
+		require.Equal(t, string(l1), storedBytes(t, tx, recordKey(testBank, id1)), "stored as sent")
 		return nil
 	}))
 	// A replay: the same answer, nothing stored again.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -88,28 +89,26 @@ func (s *Store) Scan(ctx context.Context, q ScanQuery) (ScanPage, error) {
 		m := kindMerge{prefix: prefix, after: after, end: end}
 		m.open(tx.Bucket(bucketByKind), low)
 		recs := tx.Bucket(bucketRecords)
+		var refs [][]byte // the page's values in the records bucket, valid in tx
 		var last []byte
 		for m.Len() > 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if len(page.Records) == limit {
+			if len(refs) == limit {
 				page.Next = boltdb.EncodeCursor(last)
-				return nil
+				break
 			}
 			h := m.heads[0]
-			v := recordBytes(tx, recs.Get(recordKey(string(h.source), string(h.id))))
-			if v != nil { // else cannot happen: both are written in one transaction
-				var env schema.Envelope
-				if err := json.Unmarshal(v, &env); err != nil {
-					return fmt.Errorf("decode %s from %s: %w", h.id, h.source, err)
-				}
-				page.Records = append(page.Records, env)
+			if v := recs.Get(recordKey(string(h.source), string(h.id))); v != nil { // else cannot happen: both are written in one transaction
+				refs = append(refs, v)
 				last = append(last[:0], h.pos...)
 			}
 			m.advance()
 		}
-		return nil
+		var err error
+		page.Records, err = readPage(tx, refs)
+		return err
 	})
 	if err != nil {
 		return ScanPage{}, fmt.Errorf("submit: store: scan: %w", storeErr(err))
@@ -204,4 +203,44 @@ func (m *kindMerge) advance() {
 		return
 	}
 	heap.Pop(m)
+}
+
+// readPage decodes the records whose values in the records bucket are
+// refs, in that order. It reads them chunk by chunk, so that each chunk
+// of the page is inflated once however the page's sources interleave.
+func readPage(tx *bolt.Tx, refs [][]byte) ([]schema.Envelope, error) {
+	order := make([]int, len(refs))
+	for i := range order {
+		order[i] = i
+	}
+	chunkKey := func(v []byte) []byte { // commit and chunk of a chunkRef; else nothing, read first
+		if _, ok := parseChunkRef(v); ok {
+			return v[1:11]
+		}
+		return nil
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return bytes.Compare(chunkKey(refs[a]), chunkKey(refs[b])) })
+	envs := make([]schema.Envelope, len(refs))
+	found := make([]bool, len(refs))
+	r := newBodyReader(tx)
+	for _, i := range order {
+		v, err := r.bytes(refs[i])
+		if err != nil {
+			return nil, fmt.Errorf("read the %d. record of the page: %w", i+1, err)
+		}
+		if v == nil {
+			continue // its bytes are missing: as if it were not stored
+		}
+		if err := json.Unmarshal(v, &envs[i]); err != nil {
+			return nil, fmt.Errorf("decode the %d. record of the page: %w", i+1, err)
+		}
+		found[i] = true
+	}
+	out := envs[:0]
+	for i := range envs {
+		if found[i] {
+			out = append(out, envs[i])
+		}
+	}
+	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/sicollab/sicollab/schema"
 )
@@ -130,7 +131,9 @@ func TestStoreWritten(t *testing.T) {
 	require.NoError(t, s.Put(t.Context(), envs))
 	w := s.Written()
 	require.Equal(t, before.Commits+1, w.Commits)
-	require.GreaterOrEqual(t, w.Bytes-before.Bytes, uint64(size), "the records' bytes at least")
+	stored := bodiesSize(t, s.db.View)
+	require.Less(t, stored, size/3, "the records' bytes are stored deflated")
+	require.GreaterOrEqual(t, w.Bytes-before.Bytes, uint64(stored), "the records' bytes as stored at least")
 
 	l, err := OpenLedger(filepath.Join(t.TempDir(), "ledger.db"))
 	require.NoError(t, err)
@@ -138,5 +141,35 @@ func TestStoreWritten(t *testing.T) {
 	lb := l.Written()
 	require.NoError(t, l.Store().Put(t.Context(), envs))
 	require.Equal(t, l.Written(), l.Store().Written(), "one file")
-	require.GreaterOrEqual(t, l.Written().Bytes-lb.Bytes, uint64(size))
+	require.GreaterOrEqual(t, l.Written().Bytes-lb.Bytes, uint64(bodiesSize(t, l.db.View)))
+}
+
+// storedBytes returns the bytes the store keeps for the record at key
+// (recordKey) in tx.
+func storedBytes(t *testing.T, tx *bolt.Tx, key []byte) string {
+	t.Helper()
+	b, err := recordBytes(tx, tx.Bucket(bucketRecords).Get(key))
+	require.NoError(t, err)
+	return string(b)
+}
+
+// bodiesSize is the length of the values in the bodies bucket, chunks
+// of commits included, in the file view reads.
+func bodiesSize(t *testing.T, view func(func(*bolt.Tx) error) error) int {
+	t.Helper()
+	n := 0
+	require.NoError(t, view(func(tx *bolt.Tx) error {
+		bodies := tx.Bucket(bucketBodies)
+		return bodies.ForEach(func(k, v []byte) error {
+			if v != nil {
+				n += len(v)
+				return nil
+			}
+			return bodies.Bucket(k).ForEach(func(_, c []byte) error {
+				n += len(c)
+				return nil
+			})
+		})
+	}))
+	return n
 }
