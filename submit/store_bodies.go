@@ -12,9 +12,10 @@ import (
 
 // Record bytes in chunks.
 //
-// A Store keeps the bytes of the records one commit stores back to back
-// in chunks of about bodyChunkPages pages, in a bucket of their own
-// inside bodies, under the arrival sequence of its first record. A value of one record per
+// A Store keeps the bytes of the records one commit stores back to back,
+// by kind then source (putRecordsTx), in chunks of up to bodyChunkPages
+// pages, in a bucket of their own inside bodies, under the arrival
+// sequence of its first record. A value of one record per
 // key (the layout before chunks) fills a page with whole records only:
 // records of 1.5 KB, a sealed hop's size, leave a quarter of each page
 // empty, and every page is written and synced. A chunk is one run of
