@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -103,8 +104,8 @@ func TestStoreBodies(t *testing.T) {
 }
 
 // TestStoreChunks checks that one commit's records share chunks of at
-// most bodyChunkPages pages, in arrival order, a record longer than a
-// chunk in one of its own; and that purging some records of a chunk
+// most bodyChunkPages pages, in arrival order (one kind, one source), a
+// record longer than a chunk in one of its own; and that purging some records of a chunk
 // zeroes their bytes and keeps the others readable.
 func TestStoreChunks(t *testing.T) {
 	s, err := OpenStore(filepath.Join(t.TempDir(), "store.db"))
@@ -117,7 +118,7 @@ func TestStoreChunks(t *testing.T) {
 		e := storeEnv(t, kind, testNow.Add(-time.Duration(i)*time.Second))
 		pad := 1500
 		if i == 30 {
-			pad = 40_000 // longer than a chunk
+			pad = bodyChunkPages*os.Getpagesize() + 1000 // longer than a chunk
 		}
 		e.Payload = json.RawMessage(fmt.Sprintf(`{"pad":%q}`, bytes.Repeat([]byte("x"), pad)))
 		if i%2 == 0 {
